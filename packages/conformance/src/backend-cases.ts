@@ -1,0 +1,344 @@
+import {
+  type AttendResult,
+  and,
+  type Backend,
+  type BlockScores,
+  blockMaskFromScores,
+  buildBlockMask,
+  ColumnMask,
+  causal,
+  createBlockMask,
+  createRng,
+  referenceAttention,
+  referenceDecode,
+  referenceLastQueriesAttention,
+  referencePooledScores,
+  referenceQuantizedScores,
+  type ScoreRows,
+  type SparseMask,
+  TokenSelection,
+} from '@sparseland/core';
+import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
+import { firstMismatch, type Tolerance } from './tolerance.js';
+
+/** Which Backend op a case exercises (filters may exclude whole ops). */
+export type BackendOp = 'attend' | 'decode' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores';
+
+/**
+ * One conformance case: runs an op on the backend and on the reference with the same inputs, and throws an Error
+ * naming the first mismatch. Framework-free, so the same cases run under vitest in Node and in a browser page.
+ */
+export interface BackendCase {
+  readonly name: string;
+  readonly op: BackendOp;
+  run(backend: Backend, tolerance: Tolerance): Promise<void>;
+}
+
+function fail(caseName: string, message: string): never {
+  throw new Error(`${caseName}: ${message}`);
+}
+
+function expectClose(caseName: string, got: AttendResult, want: AttendResult, tol: Tolerance): void {
+  if (got.output.heads !== want.output.heads || got.output.length !== want.output.length || got.output.dim !== want.output.dim) {
+    fail(
+      caseName,
+      `output shape [${got.output.heads}, ${got.output.length}, ${got.output.dim}], expected [${want.output.heads}, ${want.output.length}, ${want.output.dim}]`,
+    );
+  }
+  const out = firstMismatch(got.output.data, want.output.data, tol.atol, tol.rtol, 'output');
+  if (out) fail(caseName, out);
+  const lse = firstMismatch(got.lse, want.lse, tol.lseAtol, 0, 'lse');
+  if (lse) fail(caseName, lse);
+}
+
+interface AttendSpec {
+  readonly name: string;
+  readonly shape: CaseShape;
+  readonly causal?: boolean;
+  readonly scale?: number;
+  readonly scoreMod?: (s: number, h: number, q: number, k: number) => number;
+  readonly mask?: (shape: ReturnType<typeof maskShapeOf>) => SparseMask;
+  readonly seed?: number;
+}
+
+function attendCase(spec: AttendSpec): BackendCase {
+  return {
+    name: `attend: ${spec.name}`,
+    op: 'attend',
+    async run(backend, tol) {
+      const input = caseInputs(spec.shape, spec.seed ?? 7);
+      const mask = spec.mask?.(maskShapeOf(spec.shape));
+      const options = { mask, causal: spec.causal ?? true, scale: spec.scale, scoreMod: spec.scoreMod };
+      const want = referenceAttention(input, options);
+      const got = await backend.attend(input, options);
+      expectClose(this.name, got, want, tol);
+    },
+  };
+}
+
+/** A random block mask: ~40% of key blocks per row as full blocks, a few as partial with a striped MaskMod. */
+function randomBlocks(blockQ: number, blockK: number, seed: number) {
+  return (shape: ReturnType<typeof maskShapeOf>): SparseMask => {
+    const rng = createRng(seed);
+    const kBlocks = Math.ceil(shape.kvLength / blockK);
+    const stripes = (h: number, q: number, k: number) => (q + 2 * k + h) % 3 !== 0;
+    return {
+      blocks: buildBlockMask(shape, { blockQ, blockK }, { maskMod: stripes }, (_h, _qb, full, partial) => {
+        for (let kb = 0; kb < kBlocks; kb++) {
+          const r = rng.next();
+          if (r < 0.4) full.push(kb);
+          else if (r < 0.55) partial.push(kb);
+        }
+      }),
+    };
+  };
+}
+
+function windowSink(window: number, sink: number) {
+  return (_h: number, q: number, k: number) => q - k < window || k < sink;
+}
+
+/** Every attend case: dense, masks of every form, odd sizes, GQA, qOffset, decode-shaped, empty rows, scoreMod. */
+export function attendCases(): BackendCase[] {
+  return [
+    attendCase({ name: 'dense causal, 1 token', shape: { qHeads: 1, kvHeads: 1, qLength: 1, kvLength: 1, dim: 8 } }),
+    attendCase({ name: 'dense causal, odd length 37, d=8', shape: { qHeads: 2, kvHeads: 2, qLength: 37, kvLength: 37, dim: 8 } }),
+    attendCase({ name: 'dense causal, GQA 4:1, d=64, N=70', shape: { qHeads: 4, kvHeads: 1, qLength: 70, kvLength: 70, dim: 64 } }),
+    attendCase({ name: 'dense causal, GQA 2:1, d=64, N=129', shape: { qHeads: 4, kvHeads: 2, qLength: 129, kvLength: 129, dim: 64 } }),
+    attendCase({
+      name: 'dense non-causal, q 17 × kv 29',
+      causal: false,
+      shape: { qHeads: 2, kvHeads: 1, qLength: 17, kvLength: 29, dim: 8 },
+    }),
+    attendCase({
+      name: 'chunked prefill (default qOffset), q 19 of kv 77',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 19, kvLength: 77, dim: 64 },
+    }),
+    attendCase({
+      name: 'explicit qOffset in the middle of the cache',
+      shape: { qHeads: 2, kvHeads: 1, qLength: 13, kvLength: 60, dim: 8, qOffset: 20 },
+    }),
+    attendCase({ name: 'one-token decode shape, kv 100, GQA 4:1', shape: { qHeads: 4, kvHeads: 1, qLength: 1, kvLength: 100, dim: 64 } }),
+    attendCase({ name: 'custom scale', scale: 0.05, shape: { qHeads: 2, kvHeads: 2, qLength: 20, kvLength: 20, dim: 8 } }),
+    attendCase({
+      name: 'scoreMod (ALiBi-style bias)',
+      scoreMod: (s, h, q, k) => s - 0.125 * (h + 1) * (q - k),
+      shape: { qHeads: 2, kvHeads: 1, qLength: 33, kvLength: 33, dim: 8 },
+    }),
+    attendCase({
+      name: 'BlockMask from a MaskMod (window + sink), blocks 16×32 on N=100',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 100, kvLength: 100, dim: 64 },
+      mask: (s) => ({ blocks: createBlockMask(and(causal, windowSink(24, 4)), s, { blockQ: 16, blockK: 32 }) }),
+    }),
+    attendCase({
+      name: 'BlockMask with full blocks only, non-causal',
+      causal: false,
+      shape: { qHeads: 2, kvHeads: 2, qLength: 45, kvLength: 45, dim: 8 },
+      mask: (s) => {
+        const scores = new Float32Array(2 * 3 * 3).map((_, i) => (i * 37) % 11);
+        const bs: BlockScores = { kind: 'blocks', data: scores, heads: 2, qBlocks: 3, kBlocks: 3, blockQ: 16, blockK: 16 };
+        return { blocks: blockMaskFromScores(bs, s, { topK: 2 }) };
+      },
+    }),
+    attendCase({
+      name: 'random full + partial blocks, GQA 4:2, d=64, N=150, blocks 32×16',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 150, kvLength: 150, dim: 64 },
+      mask: randomBlocks(32, 16, 3),
+    }),
+    attendCase({
+      name: 'random blocks with qOffset (chunk 50 of 150)',
+      shape: { qHeads: 2, kvHeads: 1, qLength: 50, kvLength: 150, dim: 8 },
+      mask: randomBlocks(16, 16, 4),
+    }),
+    attendCase({
+      name: 'ColumnMask alone (vertical lines), blockQ 8',
+      shape: { qHeads: 2, kvHeads: 1, qLength: 40, kvLength: 40, dim: 8 },
+      mask: (s) => ({ columns: ColumnMask.build(s, 8, {}, (h, qb, out) => out.pushAll([0, 3 + h, 10 + qb, 33])) }),
+    }),
+    attendCase({
+      name: 'blocks ∪ columns with overlapping keys (each key once)',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 77, kvLength: 77, dim: 64 },
+      mask: (s) => ({
+        blocks: createBlockMask(and(causal, windowSink(20, 0)), s, { blockQ: 16, blockK: 16 }),
+        columns: ColumnMask.build(s, 16, {}, (h, qb, out) => {
+          for (let k = (h + qb) % 5; k < s.kvLength; k += 7) out.push(k);
+        }),
+      }),
+    }),
+    attendCase({
+      name: 'broadcast mask (heads = 1) over 4 query heads',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 64, kvLength: 64, dim: 8 },
+      mask: (s) => ({ blocks: createBlockMask(windowSink(9, 2), s, { blockQ: 16, blockK: 16, broadcast: true }) }),
+    }),
+    attendCase({
+      name: 'empty rows: query blocks with no kept key give zeros and lse = -Infinity',
+      shape: { qHeads: 2, kvHeads: 1, qLength: 48, kvLength: 48, dim: 8 },
+      mask: (s) => ({
+        blocks: buildBlockMask(s, { blockQ: 16, blockK: 16 }, {}, (h, qb, full) => {
+          if ((qb + h) % 2 === 0) full.push(0);
+        }),
+      }),
+    }),
+    attendCase({
+      name: 'partial block whose MaskMod keeps nothing in some rows',
+      shape: { qHeads: 1, kvHeads: 1, qLength: 20, kvLength: 20, dim: 8 },
+      mask: (s) => ({ blocks: createBlockMask((_h, q, k) => q % 3 !== 0 && k === 1, s, { blockQ: 8, blockK: 8 }) }),
+    }),
+  ];
+}
+
+/** Decode cases: full cache, selections per kv head, GQA, several new queries, low-precision slots. */
+export function decodeCases(): BackendCase[] {
+  const make = (
+    name: string,
+    shape: CaseShape,
+    select?: (kvHeads: number, kvLength: number) => TokenSelection,
+    extra: { causal?: boolean } = {},
+  ): BackendCase => ({
+    name: `decode: ${name}`,
+    op: 'decode',
+    async run(backend, tol) {
+      const input = caseInputs(shape, 11);
+      const selection = select?.(shape.kvHeads, shape.kvLength);
+      const options = { selection, causal: extra.causal ?? true };
+      const want = referenceDecode(input, options);
+      const got = await backend.decode(input, options);
+      expectClose(this.name, got, want, tol);
+    },
+  });
+  const every = (step: number, offset: (g: number) => number) => (kvHeads: number, kvLength: number) =>
+    TokenSelection.fromLists(
+      Array.from({ length: kvHeads }, (_, g) =>
+        Array.from({ length: kvLength }, (_, s) => s).filter((s) => (s + offset(g)) % step === 0 || s === kvLength - 1),
+      ),
+      kvLength,
+    );
+  return [
+    make('full cache, 1 token, kv 257, GQA 4:1', { qHeads: 4, kvHeads: 1, qLength: 1, kvLength: 257, dim: 64 }),
+    make(
+      'selection per kv head, GQA 2:1',
+      { qHeads: 4, kvHeads: 2, qLength: 1, kvLength: 300, dim: 64 },
+      every(5, (g) => g),
+    ),
+    make(
+      '3 new queries over a selection (speculative decoding shape)',
+      { qHeads: 2, kvHeads: 1, qLength: 3, kvLength: 90, dim: 8 },
+      every(4, () => 1),
+    ),
+    make('empty selection for one kv head', { qHeads: 2, kvHeads: 2, qLength: 1, kvLength: 40, dim: 8 }, (kvHeads, kvLength) =>
+      TokenSelection.fromLists([[0, 7, 39], []].slice(0, kvHeads), kvLength),
+    ),
+    make(
+      'low-precision slots (int8 / int4 / fp16 fake-quantised)',
+      { qHeads: 2, kvHeads: 1, qLength: 1, kvLength: 64, dim: 64 },
+      (_kvHeads, kvLength) => {
+        const slots = Int32Array.from({ length: kvLength }, (_, s) => s);
+        const precision = Uint8Array.from({ length: kvLength }, (_, s) => (s > 48 ? 32 : s % 3 === 0 ? 8 : s % 3 === 1 ? 4 : 16));
+        return new TokenSelection({ kvHeads: 1, kvLength, rowPtr: Int32Array.of(0, kvLength), slots, precision });
+      },
+    ),
+  ];
+}
+
+/** Estimator-op cases: pooled scores, last-queries softmax, quantised scores. */
+export function estimatorOpCases(): BackendCase[] {
+  const shapes: CaseShape[] = [
+    { qHeads: 4, kvHeads: 2, qLength: 100, kvLength: 100, dim: 64 },
+    { qHeads: 2, kvHeads: 1, qLength: 37, kvLength: 81, dim: 8 },
+  ];
+  const cases: BackendCase[] = [];
+  for (const shape of shapes) {
+    const tag = `Hq ${shape.qHeads}/Hkv ${shape.kvHeads}, q ${shape.qLength} × kv ${shape.kvLength}, d ${shape.dim}`;
+    for (const [qPool, kPool] of [
+      ['mean', 'mean'],
+      ['max', 'min'],
+      ['min', 'max'],
+    ] as const) {
+      cases.push({
+        name: `pooledScores: ${qPool}/${kPool}, blocks 16×32, ${tag}`,
+        op: 'pooledScores',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 5);
+          const options = { blockQ: 16, blockK: 32, qPool, kPool, scale: 0.125 };
+          const want = referencePooledScores(input, options);
+          const got = await backend.pooledScores(input, options);
+          if (got.qBlocks !== want.qBlocks || got.kBlocks !== want.kBlocks)
+            fail(this.name, `got ${got.qBlocks}×${got.kBlocks} blocks, expected ${want.qBlocks}×${want.kBlocks}`);
+          const m = firstMismatch(got.data, want.data, tol.atol, tol.rtol, 'scores');
+          if (m) fail(this.name, m);
+        },
+      });
+    }
+    for (const count of [1, 16, 1000]) {
+      cases.push({
+        name: `lastQueriesAttention: last ${count}, ${tag}`,
+        op: 'lastQueriesAttention',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 6);
+          const want = referenceLastQueriesAttention(input, { count });
+          const got = await backend.lastQueriesAttention(input, { count });
+          if (got.rowStart !== want.rowStart || got.rows !== want.rows)
+            fail(this.name, `rows ${got.rowStart}+${got.rows}, expected ${want.rowStart}+${want.rows}`);
+          const m = firstMismatch(got.data, want.data, tol.probAtol, 0, 'probabilities');
+          if (m) fail(this.name, m);
+        },
+      });
+    }
+    for (const bits of [8, 4] as const) {
+      cases.push({
+        name: `quantizedScores: int${bits} rows, ${tag}`,
+        op: 'quantizedScores',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 8);
+          const options = { bits, rows: { start: 3, count: Math.min(20, shape.qLength - 3) } };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, options)) as ScoreRows,
+            referenceQuantizedScores(input, options) as ScoreRows,
+            tol,
+          );
+        },
+      });
+      cases.push({
+        name: `quantizedScores: int${bits} block-max pooled 16×16, no smoothing, ${tag}`,
+        op: 'quantizedScores',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 9);
+          const options = { bits, smoothK: false, pool: { blockQ: 16, blockK: 16 } };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, options)) as BlockScores,
+            referenceQuantizedScores(input, options) as BlockScores,
+            tol,
+          );
+        },
+      });
+    }
+  }
+  return cases;
+}
+
+function compareQuantized(name: string, got: ScoreRows | BlockScores, want: ScoreRows | BlockScores, tol: Tolerance): void {
+  if (got.kind !== want.kind) fail(name, `got ${got.kind}, expected ${want.kind}`);
+  if (got.data.length !== want.data.length) fail(name, `got ${got.data.length} scores, expected ${want.data.length}`);
+  let scale = 0;
+  for (const x of want.data) if (Number.isFinite(x)) scale = Math.max(scale, Math.abs(x));
+  let outliers = 0;
+  for (let i = 0; i < want.data.length; i++) {
+    const a = got.data[i] as number;
+    const e = want.data[i] as number;
+    if (!Number.isFinite(e) || !Number.isFinite(a)) {
+      if (a !== e) fail(name, `score[${i}] = ${a}, expected ${e}`);
+      continue;
+    }
+    if (Math.abs(a - e) > tol.quantizedRel * scale + 1e-6) outliers++;
+  }
+  if (outliers > tol.quantizedOutliers * want.data.length) {
+    fail(name, `${outliers} of ${want.data.length} quantised scores differ by more than ${tol.quantizedRel} of the largest score`);
+  }
+}
+
+/** Every case of the kit. */
+export function allBackendCases(): BackendCase[] {
+  return [...attendCases(), ...decodeCases(), ...estimatorOpCases()];
+}

@@ -1,0 +1,65 @@
+/**
+ * Tolerances of the conformance kit, in one place. A backend that needs looser ones (a GPU mode on software
+ * rendering, say) passes its own through `describeBackend(..., { tolerance })` and documents why.
+ */
+export interface Tolerance {
+  /** |actual − expected| ≤ atol + rtol·|expected| for attention outputs and pooled scores. */
+  readonly atol: number;
+  readonly rtol: number;
+  /** Absolute tolerance on log-sum-exp values. */
+  readonly lseAtol: number;
+  /** Absolute tolerance on probabilities (lastQueriesAttention). */
+  readonly probAtol: number;
+  /**
+   * Quantised scores: error relative to the largest |score| of the head; a fraction `quantizedOutliers` of entries
+   * may exceed it, because float32 and float64 can round a value sitting on a quantisation boundary differently.
+   */
+  readonly quantizedRel: number;
+  readonly quantizedOutliers: number;
+}
+
+/** What fp32 kernels with fp32 accumulation meet against the float64 reference on the kit's inputs. */
+export const FP32_TOLERANCE: Tolerance = Object.freeze({
+  atol: 2e-5,
+  rtol: 2e-4,
+  lseAtol: 1e-4,
+  probAtol: 2e-6,
+  quantizedRel: 1e-4,
+  quantizedOutliers: 0.002,
+});
+
+/** The float64 reference compared with itself: only summation order may differ. */
+export const EXACT_TOLERANCE: Tolerance = Object.freeze({
+  atol: 1e-9,
+  rtol: 1e-9,
+  lseAtol: 1e-9,
+  probAtol: 1e-12,
+  quantizedRel: 1e-9,
+  quantizedOutliers: 0,
+});
+
+/** First mismatch of `actual` vs `expected` under atol/rtol, as a message; undefined when all match. */
+export function firstMismatch(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  atol: number,
+  rtol: number,
+  label: string,
+): string | undefined {
+  if (actual.length !== expected.length) return `${label}: length ${actual.length}, expected ${expected.length}`;
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i] as number;
+    const e = expected[i] as number;
+    if (a === e) continue;
+    if (!Number.isFinite(e) || !Number.isFinite(a)) return `${label}[${i}] = ${a}, expected ${e}`;
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (excess > worstExcess) {
+      worstExcess = excess;
+      worst = i;
+    }
+  }
+  if (worst < 0) return undefined;
+  return `${label}[${worst}] = ${actual[worst]}, expected ${expected[worst]} (|diff| ${Math.abs((actual[worst] as number) - (expected[worst] as number)).toExponential(2)} > atol ${atol} + rtol ${rtol}·|expected|)`;
+}

@@ -1,0 +1,184 @@
+import type { Backend } from '../backend.js';
+import type { CostMeter } from '../cost.js';
+import { SparselandError } from '../errors.js';
+import { createBlockMask, resolveBlockSizes } from '../masks/build-block-mask.js';
+import { composeScoreMods, type ScoreMod } from '../masks/mask-mod.js';
+import { mergeHeadMasks } from '../masks/merge-heads.js';
+import { intersectMasks, type SparseMask, toSparseMask, unionMasks } from '../masks/sparse-mask.js';
+import type { Registry } from '../plugins/registry.js';
+import type { Estimator, EstimatorInput, PatternInstance } from '../plugins/types.js';
+import { joinPath } from '../plugins/zod-errors.js';
+import {
+  DENSE_METHOD,
+  isRecipeDocument,
+  type MaskRecipe,
+  parseRecipe,
+  parseRecipeJson,
+  type Recipe,
+  type RecipeDocument,
+} from './schema.js';
+
+/** A recipe node with its plugin resolved and its parameters parsed (defaults filled). */
+export type CompiledMask =
+  | { readonly kind: 'dense' }
+  | { readonly kind: 'pattern'; readonly name: string; readonly params: unknown; readonly instance: PatternInstance }
+  | { readonly kind: 'estimator'; readonly name: string; readonly params: unknown; readonly run: Estimator }
+  | { readonly kind: 'union' | 'intersect'; readonly children: readonly CompiledMask[] };
+
+/** What evaluating a compiled recipe for one layer needs. */
+export interface MaskContext {
+  readonly input: EstimatorInput;
+  readonly backend: Backend;
+  readonly cost: CostMeter;
+  readonly seed: number;
+  readonly layer: number;
+}
+
+/** A built mask for one call: `dense` or a SparseMask, plus any static score mod the patterns contribute. */
+export interface BuiltMask {
+  readonly mask: SparseMask | 'dense';
+  readonly scoreMod?: ScoreMod | undefined;
+}
+
+/** A recipe resolved against a registry once, then evaluated per call (the model runtime compiles once). */
+export interface CompiledRecipe {
+  readonly kind: 'compiled-recipe';
+  readonly document: RecipeDocument;
+  readonly blockQ: number;
+  readonly blockK: number;
+  /** Builds the mask of `ctx.layer` for every query head of the call. */
+  build(ctx: MaskContext): Promise<BuiltMask>;
+}
+
+/**
+ * Validates a recipe against a registry: every method must be a registered pattern or estimator (or `dense`) and
+ * every params object must pass that plugin's schema. Errors name the JSON path (`layers.3.heads.5.params.vertical`).
+ */
+export function compileRecipe(recipe: Recipe | string, registry: Registry): CompiledRecipe {
+  const value = typeof recipe === 'string' ? parseRecipeJson(recipe) : recipe;
+  const document = parseRecipe(value);
+  // Paths in errors follow what the user wrote: a bare mask has no `default.` prefix.
+  const defaultPath = isRecipeDocument(value) ? ['default'] : [];
+  const { blockQ, blockK } = resolveBlockSizes({ blockQ: document.blockQ, blockK: document.blockK });
+  const compileMask = (node: MaskRecipe, path: readonly PropertyKey[]): CompiledMask => {
+    if ('union' in node) return { kind: 'union', children: node.union.map((c, i) => compileMask(c, [...path, 'union', i])) };
+    if ('intersect' in node)
+      return { kind: 'intersect', children: node.intersect.map((c, i) => compileMask(c, [...path, 'intersect', i])) };
+    const { method, params } = node;
+    if (method === DENSE_METHOD) {
+      if (params && Object.keys(params).length > 0) {
+        throw new SparselandError('E_RECIPE', `invalid recipe: ${joinPath([...path, 'params'])}: the dense method takes no params`);
+      }
+      return { kind: 'dense' };
+    }
+    if (registry.has('pattern', method)) {
+      const plugin = registry.get('pattern', method);
+      const parsed = plugin.parseParams(params ?? {}, [...path, 'params']);
+      return { kind: 'pattern', name: method, params: parsed, instance: plugin.build(parsed) };
+    }
+    if (registry.has('estimator', method)) {
+      const plugin = registry.get('estimator', method);
+      const parsed = plugin.parseParams(params ?? {}, [...path, 'params']);
+      return { kind: 'estimator', name: method, params: parsed, run: plugin.build(parsed) };
+    }
+    const names = [DENSE_METHOD, ...registry.list('pattern').map((p) => p.name), ...registry.list('estimator').map((p) => p.name)];
+    try {
+      registry.get('pattern', method);
+    } catch (error) {
+      const suggestion = (error as SparselandError).details['suggestion'] as string | undefined;
+      throw new SparselandError(
+        'E_UNKNOWN_PLUGIN',
+        `invalid recipe: ${joinPath([...path, 'method'])}: unknown method "${method}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Allowed: ${names.join(', ')}`,
+        { path: joinPath([...path, 'method']), method, allowed: names },
+      );
+    }
+    throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown method "${method}"`);
+  };
+  const defaultMask = compileMask(document.default, defaultPath);
+  const layers = new Map<number, { default: CompiledMask | undefined; heads: Map<number, CompiledMask> }>();
+  for (const [key, layer] of Object.entries(document.layers ?? {})) {
+    const heads = new Map<number, CompiledMask>();
+    for (const [h, m] of Object.entries(layer.heads ?? {})) heads.set(Number(h), compileMask(m, ['layers', key, 'heads', h]));
+    layers.set(Number(key), { default: layer.default ? compileMask(layer.default, ['layers', key, 'default']) : undefined, heads });
+  }
+
+  return Object.freeze({
+    kind: 'compiled-recipe' as const,
+    document,
+    blockQ,
+    blockK,
+    async build(ctx: MaskContext): Promise<BuiltMask> {
+      const shape = ctx.input.shape;
+      const layer = layers.get(ctx.layer);
+      const base = layer?.default ?? defaultMask;
+      // Group heads by the node they use so each distinct node is evaluated once for all heads.
+      const groups = new Map<CompiledMask, number[]>();
+      for (let h = 0; h < shape.heads; h++) {
+        const node = layer?.heads.get(h) ?? base;
+        const list = groups.get(node);
+        if (list) list.push(h);
+        else groups.set(node, [h]);
+      }
+      for (const h of layer?.heads.keys() ?? []) {
+        if (h >= shape.heads) {
+          throw new SparselandError(
+            'E_RECIPE',
+            `invalid recipe: layers.${ctx.layer}.heads.${h}: the call has only ${shape.heads} query heads`,
+          );
+        }
+      }
+      const built = new Map<CompiledMask, BuiltMask>();
+      for (const node of groups.keys()) built.set(node, await evaluate(node, ctx, { blockQ, blockK }));
+      if (groups.size === 1) return built.values().next().value as BuiltMask;
+      const mask = mergeHeadMasks(
+        { ...shape },
+        [...groups.entries()].map(([node, heads]) => ({ mask: (built.get(node) as BuiltMask).mask, heads })),
+        { blockQ, blockK },
+      );
+      const headScore = new Array<ScoreMod | undefined>(shape.heads);
+      for (const [node, heads] of groups) for (const h of heads) headScore[h] = built.get(node)?.scoreMod;
+      const anyScore = headScore.some((s) => s !== undefined);
+      const scoreMod: ScoreMod | undefined = anyScore
+        ? (s, h, q, k) => {
+            const f = headScore[h];
+            return f ? f(s, h, q, k) : s;
+          }
+        : undefined;
+      return { mask, scoreMod };
+    },
+  });
+}
+
+async function evaluate(node: CompiledMask, ctx: MaskContext, sizes: { blockQ: number; blockK: number }): Promise<BuiltMask> {
+  const shape = { ...ctx.input.shape, layer: ctx.layer };
+  switch (node.kind) {
+    case 'dense':
+      return { mask: 'dense' };
+    case 'pattern': {
+      const inst = node.instance;
+      const scoreMod = inst.scoreMod?.(shape);
+      if (inst.mask) return { mask: toSparseMask(inst.mask(shape, sizes), shape), scoreMod };
+      if (inst.maskMod) return { mask: { blocks: createBlockMask(inst.maskMod(shape), shape, sizes) }, scoreMod };
+      return { mask: 'dense', scoreMod };
+    }
+    case 'estimator': {
+      const mask = await node.run(ctx.input, { backend: ctx.backend, cost: ctx.cost, seed: ctx.seed, layer: ctx.layer, ...sizes });
+      return { mask: toSparseMask(mask, shape) };
+    }
+    case 'union':
+    case 'intersect': {
+      const parts: BuiltMask[] = [];
+      for (const child of node.children) parts.push(await evaluate(child, ctx, sizes));
+      const mods = parts.map((p) => p.scoreMod).filter((m): m is ScoreMod => m !== undefined);
+      const scoreMod = mods.length ? composeScoreMods(...mods) : undefined;
+      const masks = parts.map((p) => p.mask);
+      if (node.kind === 'union') {
+        if (masks.includes('dense')) return { mask: 'dense', scoreMod };
+        return { mask: (masks as SparseMask[]).reduce((a, b) => unionMasks(a, b)), scoreMod };
+      }
+      const sparse = masks.filter((m): m is SparseMask => m !== 'dense');
+      if (sparse.length === 0) return { mask: 'dense', scoreMod };
+      return { mask: sparse.reduce((a, b) => intersectMasks(a, b, sizes)), scoreMod };
+    }
+  }
+}

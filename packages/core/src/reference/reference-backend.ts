@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import type { Backend } from '../backend.js';
+import { SparselandError } from '../errors.js';
+import { defineBackend } from '../plugins/define.js';
+import { referenceAttention, referenceDecode } from './reference-attention.js';
+import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
+
+/**
+ * The float64 reference as a Backend: slow, exact, everywhere. It is what `attention()` runs on when no faster
+ * backend is given, and what the conformance kit compares every other backend with.
+ */
+export function createReferenceBackend(): Backend {
+  let disposed = false;
+  const live = (): void => {
+    if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the reference backend was used after dispose(); create a new one');
+  };
+  return Object.freeze({
+    name: 'reference',
+    impl: 'float64',
+    async attend(input, options = {}) {
+      live();
+      return referenceAttention(input, { ...options, checkFinite: false });
+    },
+    async decode(input, options = {}) {
+      live();
+      return referenceDecode(input, { ...options, checkFinite: false });
+    },
+    async pooledScores(input, options) {
+      live();
+      return referencePooledScores(input, options);
+    },
+    async lastQueriesAttention(input, options) {
+      live();
+      return referenceLastQueriesAttention(input, options);
+    },
+    async quantizedScores(input, options) {
+      live();
+      return referenceQuantizedScores(input, options);
+    },
+    async dispose() {
+      disposed = true;
+    },
+  } satisfies Backend);
+}
+
+/** The reference backend as a plugin (lowest priority: `auto` only picks it when nothing else runs). */
+export const referenceBackend = defineBackend({
+  name: 'reference',
+  summary: 'Exact float64 attention in plain TypeScript: the oracle every other backend is tested against.',
+  params: z.object({}).strict(),
+  priority: 0,
+  isSupported: async () => true,
+  create: async () => createReferenceBackend(),
+});

@@ -1,0 +1,237 @@
+import type {
+  BlockScores,
+  LastQueriesOptions,
+  PooledScoresOptions,
+  PoolKind,
+  QuantizedScoresOptions,
+  ScoreInput,
+  ScoreRows,
+} from '../backend.js';
+import { expectInteger, SparselandError } from '../errors.js';
+import { type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
+import { type AttentionShape, expectHeadTensor } from '../tensor/shape.js';
+import { resolveScale } from './reference-attention.js';
+
+/** Shape of a Q/K-only call (V is not needed by the estimator ops). */
+export function resolveScoreShape(input: ScoreInput): AttentionShape {
+  const q = expectHeadTensor(input.q, 'q');
+  const k = expectHeadTensor(input.k, 'k');
+  if (q.dim !== k.dim) throw new SparselandError('E_SHAPE', `q and k must share the head dim, got ${q.dim} and ${k.dim}`);
+  if (q.heads % k.heads !== 0) {
+    throw new SparselandError('E_SHAPE', `query heads must be a multiple of kv heads, got Hq = ${q.heads} and Hkv = ${k.heads}`);
+  }
+  if (q.length < 1 || k.length < 1) throw new SparselandError('E_SHAPE', 'q and k need at least one position');
+  const qOffset = input.qOffset ?? Math.max(0, k.length - q.length);
+  expectInteger(qOffset, 'qOffset', 0);
+  return { heads: q.heads, kvHeads: k.heads, qLength: q.length, kvLength: k.length, dim: q.dim, qOffset };
+}
+
+/** Pools rows [r0, r1) of one head of `t` into `out` (length dim) with mean, max or min, in float64. */
+export function poolRows(t: HeadTensor, head: number, r0: number, r1: number, kind: PoolKind, out: Float64Array): void {
+  const d = t.dim;
+  out.fill(kind === 'mean' ? 0 : kind === 'max' ? -Infinity : Infinity);
+  for (let r = r0; r < r1; r++) {
+    const base = (head * t.length + r) * d;
+    for (let c = 0; c < d; c++) {
+      const x = t.data[base + c] as number;
+      const cur = out[c] as number;
+      out[c] = kind === 'mean' ? cur + x : kind === 'max' ? Math.max(cur, x) : Math.min(cur, x);
+    }
+  }
+  if (kind === 'mean') for (let c = 0; c < d; c++) out[c] = (out[c] as number) / (r1 - r0);
+}
+
+/**
+ * Reference of `Backend.pooledScores`: per query head, pool Q over blocks of blockQ rows and K over blocks of blockK
+ * keys, and take scale · (pooled q · pooled k). With `causal`, blocks whose first key lies after the block's last
+ * query get -Infinity.
+ */
+export function referencePooledScores(input: ScoreInput, options: PooledScoresOptions): BlockScores {
+  const shape = resolveScoreShape(input);
+  const blockQ = expectInteger(options.blockQ, 'blockQ', 1);
+  const blockK = expectInteger(options.blockK, 'blockK', 1);
+  const qBlocks = Math.ceil(shape.qLength / blockQ);
+  const kBlocks = Math.ceil(shape.kvLength / blockK);
+  const scale = options.scale ?? 1;
+  const causal = options.causal ?? true;
+  const data = new Float32Array(shape.heads * qBlocks * kBlocks);
+  const pk = new Float64Array(kBlocks * shape.dim);
+  const tmp = new Float64Array(shape.dim);
+  const pq = new Float64Array(shape.dim);
+  let pooledFor = -1;
+  for (let h = 0; h < shape.heads; h++) {
+    const g = kvHeadOf(h, shape.heads, shape.kvHeads);
+    if (g !== pooledFor) {
+      for (let kb = 0; kb < kBlocks; kb++) {
+        poolRows(input.k, g, kb * blockK, Math.min(shape.kvLength, (kb + 1) * blockK), options.kPool ?? 'mean', tmp);
+        pk.set(tmp, kb * shape.dim);
+      }
+      pooledFor = g;
+    }
+    for (let qb = 0; qb < qBlocks; qb++) {
+      const r1 = Math.min(shape.qLength, (qb + 1) * blockQ);
+      poolRows(input.q, h, qb * blockQ, r1, options.qPool ?? 'mean', pq);
+      const lastQ = shape.qOffset + r1 - 1;
+      for (let kb = 0; kb < kBlocks; kb++) {
+        const at = (h * qBlocks + qb) * kBlocks + kb;
+        if (causal && kb * blockK > lastQ) {
+          data[at] = -Infinity;
+          continue;
+        }
+        let s = 0;
+        for (let c = 0; c < shape.dim; c++) s += (pq[c] as number) * (pk[kb * shape.dim + c] as number);
+        data[at] = s * scale;
+      }
+    }
+  }
+  return { kind: 'blocks', data, heads: shape.heads, qBlocks, kBlocks, blockQ, blockK };
+}
+
+/**
+ * Reference of `Backend.lastQueriesAttention`: softmax (float64) of the last `count` query rows against every key,
+ * with causality; row r of the result is query row qLength - count + r.
+ */
+export function referenceLastQueriesAttention(input: ScoreInput, options: LastQueriesOptions): ScoreRows {
+  const shape = resolveScoreShape(input);
+  const count = Math.min(expectInteger(options.count, 'count', 1), shape.qLength);
+  const scale = resolveScale(options.scale, shape.dim);
+  const causal = options.causal ?? true;
+  const rowStart = shape.qLength - count;
+  const { kvLength, dim } = shape;
+  const data = new Float32Array(shape.heads * count * kvLength);
+  const row = new Float64Array(kvLength);
+  for (let h = 0; h < shape.heads; h++) {
+    const g = kvHeadOf(h, shape.heads, shape.kvHeads);
+    for (let r = 0; r < count; r++) {
+      const i = rowStart + r;
+      const last = causal ? Math.min(kvLength - 1, shape.qOffset + i) : kvLength - 1;
+      const qBase = (h * shape.qLength + i) * dim;
+      let max = -Infinity;
+      for (let j = 0; j <= last; j++) {
+        const kBase = (g * kvLength + j) * dim;
+        let s = 0;
+        for (let c = 0; c < dim; c++) s += (input.q.data[qBase + c] as number) * (input.k.data[kBase + c] as number);
+        s *= scale;
+        row[j] = s;
+        if (s > max) max = s;
+      }
+      let sum = 0;
+      for (let j = 0; j <= last; j++) {
+        row[j] = Math.exp((row[j] as number) - max);
+        sum += row[j] as number;
+      }
+      const base = (h * count + r) * kvLength;
+      for (let j = 0; j <= last; j++) data[base + j] = (row[j] as number) / sum;
+    }
+  }
+  return { kind: 'rows', data, heads: shape.heads, rowStart, rows: count, kvLength };
+}
+
+/** Symmetric per-row quantisation to integers in [-(2^(bits-1)-1), 2^(bits-1)-1]; returns the row's scale. */
+export function quantizeRowTo(
+  src: ArrayLike<number>,
+  offset: number,
+  dim: number,
+  bits: number,
+  out: Int8Array | Float64Array,
+  outOffset: number,
+): number {
+  const qmax = 2 ** (bits - 1) - 1;
+  let absmax = 0;
+  for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(src[offset + c] as number));
+  const scale = absmax === 0 ? 1 : absmax / qmax;
+  for (let c = 0; c < dim; c++) {
+    out[outOffset + c] = Math.max(-qmax, Math.min(qmax, Math.round((src[offset + c] as number) / scale)));
+  }
+  return scale;
+}
+
+/**
+ * Reference of `Backend.quantizedScores`: optionally smooth K (subtract its per-channel mean over the sequence),
+ * quantise each Q and K row to `bits` (symmetric, per token, round half up), and return
+ * scale · s_q · s_k · (q_int · k_int) for the requested rows, or its max per (query block, key block) when `pool` is set.
+ */
+export function referenceQuantizedScores(input: ScoreInput, options: QuantizedScoresOptions): ScoreRows | BlockScores {
+  const shape = resolveScoreShape(input);
+  if (options.bits !== 8 && options.bits !== 4) {
+    throw new SparselandError('E_PARAMS', `quantizedScores bits must be 8 or 4, got ${String(options.bits)}`);
+  }
+  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
+  const scale = resolveScale(options.scale, dim);
+  const causal = options.causal ?? true;
+  const kq = new Float64Array(kvHeads * kvLength * dim);
+  const kScale = new Float64Array(kvHeads * kvLength);
+  const smoothed = new Float64Array(dim);
+  for (let g = 0; g < kvHeads; g++) {
+    const mean = new Float64Array(dim);
+    if (options.smoothK ?? true) {
+      for (let j = 0; j < kvLength; j++)
+        for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) + (input.k.data[(g * kvLength + j) * dim + c] as number);
+      for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) / kvLength;
+    }
+    for (let j = 0; j < kvLength; j++) {
+      for (let c = 0; c < dim; c++) smoothed[c] = (input.k.data[(g * kvLength + j) * dim + c] as number) - (mean[c] as number);
+      kScale[g * kvLength + j] = quantizeRowTo(smoothed, 0, dim, options.bits, kq, (g * kvLength + j) * dim);
+    }
+  }
+  const pool = options.pool;
+  const rowStart = pool ? 0 : (options.rows?.start ?? 0);
+  const rows = pool ? qLength : (options.rows?.count ?? qLength - rowStart);
+  expectInteger(rowStart, 'rows.start', 0, qLength - 1);
+  expectInteger(rows, 'rows.count', 1, qLength - rowStart);
+  const qi = new Float64Array(dim);
+  const out = new Float32Array(heads * rows * kvLength);
+  for (let h = 0; h < heads; h++) {
+    const g = kvHeadOf(h, heads, kvHeads);
+    for (let r = 0; r < rows; r++) {
+      const i = rowStart + r;
+      const sq = quantizeRowTo(input.q.data, (h * qLength + i) * dim, dim, options.bits, qi, 0);
+      const base = (h * rows + r) * kvLength;
+      for (let j = 0; j < kvLength; j++) {
+        if (causal && j > qOffset + i) {
+          out[base + j] = -Infinity;
+          continue;
+        }
+        let dot = 0;
+        const kb = (g * kvLength + j) * dim;
+        for (let c = 0; c < dim; c++) dot += (qi[c] as number) * (kq[kb + c] as number);
+        out[base + j] = dot * sq * (kScale[g * kvLength + j] as number) * scale;
+      }
+    }
+  }
+  if (!pool) return { kind: 'rows', data: out, heads, rowStart, rows, kvLength };
+  return maxPoolRows(
+    out,
+    heads,
+    qLength,
+    kvLength,
+    expectInteger(pool.blockQ, 'pool.blockQ', 1),
+    expectInteger(pool.blockK, 'pool.blockK', 1),
+  );
+}
+
+/** Max over each (blockQ × blockK) tile of full score rows [heads][qLength][kvLength]. */
+export function maxPoolRows(
+  rows: Float32Array,
+  heads: number,
+  qLength: number,
+  kvLength: number,
+  blockQ: number,
+  blockK: number,
+): BlockScores {
+  const qBlocks = Math.ceil(qLength / blockQ);
+  const kBlocks = Math.ceil(kvLength / blockK);
+  const data = new Float32Array(heads * qBlocks * kBlocks).fill(-Infinity);
+  for (let h = 0; h < heads; h++) {
+    for (let i = 0; i < qLength; i++) {
+      const base = (h * qLength + i) * kvLength;
+      const rowBase = (h * qBlocks + Math.floor(i / blockQ)) * kBlocks;
+      for (let j = 0; j < kvLength; j++) {
+        const at = rowBase + Math.floor(j / blockK);
+        const x = rows[base + j] as number;
+        if (x > (data[at] as number)) data[at] = x;
+      }
+    }
+  }
+  return { kind: 'blocks', data, heads, qBlocks, kBlocks, blockQ, blockK };
+}

@@ -1,0 +1,127 @@
+import { describeValue, SparselandError } from '../errors.js';
+import type { HeadTensor } from './head-tensor.js';
+
+/**
+ * The geometry a mask is built for. `heads` counts query heads. Query row i sits at absolute position
+ * `qOffset + i`; keys sit at positions 0..kvLength-1. `layer` lets per-layer patterns (PowerAttention,
+ * MASFormer mixes) and per-layer recipes know where they are.
+ */
+export interface MaskShape {
+  readonly heads: number;
+  readonly qLength: number;
+  readonly kvLength: number;
+  readonly qOffset: number;
+  readonly layer?: number;
+}
+
+/** Everything a kernel needs to know about one attention call. `heads` is the query-head count (Hq). */
+export interface AttentionShape extends MaskShape {
+  readonly kvHeads: number;
+  readonly dim: number;
+}
+
+/** q: [Hq, Lq, d], k and v: [Hkv, Lkv, d]. `qOffset` defaults to `kvLength - qLength` (chunked prefill, decode). */
+export interface AttentionInput {
+  readonly q: HeadTensor;
+  readonly k: HeadTensor;
+  readonly v: HeadTensor;
+  readonly qOffset?: number;
+}
+
+function isHeadTensor(t: unknown): t is HeadTensor {
+  if (typeof t !== 'object' || t === null) return false;
+  const x = t as Partial<HeadTensor>;
+  return (
+    x.data instanceof Float32Array &&
+    Number.isInteger(x.heads) &&
+    Number.isInteger(x.length) &&
+    Number.isInteger(x.dim) &&
+    (x.heads ?? 0) >= 1 &&
+    (x.length ?? -1) >= 0 &&
+    (x.dim ?? 0) >= 1 &&
+    x.data.length === (x.heads ?? 0) * (x.length ?? 0) * (x.dim ?? 0)
+  );
+}
+
+/** Throws E_SHAPE unless `t` is a well-formed HeadTensor. */
+export function expectHeadTensor(t: unknown, what: string): HeadTensor {
+  if (!isHeadTensor(t)) {
+    const x = t as Partial<HeadTensor> | undefined;
+    const got =
+      x && typeof x === 'object' && 'data' in x
+        ? `heads=${describeValue(x.heads)}, length=${describeValue(x.length)}, dim=${describeValue(x.dim)}, data=${describeValue(x.data)}`
+        : describeValue(t);
+    throw new SparselandError(
+      'E_SHAPE',
+      `${what} must be a HeadTensor {data: Float32Array of heads·length·dim, heads, length, dim}, got ${got}`,
+    );
+  }
+  return t;
+}
+
+/** Throws E_NONFINITE at the first NaN or ±Infinity in `t`, naming the head, position and channel. */
+export function expectFinite(t: HeadTensor, what: string): void {
+  const { data, length, dim } = t;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i] as number;
+    if (x - x !== 0) {
+      const h = Math.floor(i / (length * dim));
+      const pos = Math.floor(i / dim) % Math.max(length, 1);
+      throw new SparselandError('E_NONFINITE', `${what} must be finite, got ${x} at head ${h}, position ${pos}, channel ${i % dim}`, {
+        what,
+        head: h,
+        position: pos,
+        channel: i % dim,
+      });
+    }
+  }
+}
+
+export interface ValidateOptions {
+  /** Scan Q, K and V for NaN/Infinity (default true). Hot loops that already validated can turn it off. */
+  readonly checkFinite?: boolean;
+}
+
+/**
+ * Validates q, k, v once at the public boundary and returns the call's shape. Kernels trust what comes out of here.
+ */
+export function resolveAttentionShape(input: AttentionInput, options: ValidateOptions = {}): AttentionShape {
+  if (typeof input !== 'object' || input === null) {
+    throw new SparselandError('E_SHAPE', `attention input must be an object {q, k, v, qOffset?}, got ${describeValue(input)}`);
+  }
+  const q = expectHeadTensor(input.q, 'q');
+  const k = expectHeadTensor(input.k, 'k');
+  const v = expectHeadTensor(input.v, 'v');
+  if (k.heads !== v.heads || k.length !== v.length) {
+    throw new SparselandError(
+      'E_SHAPE',
+      `k and v must have the same heads and length, got k [${k.heads}, ${k.length}] and v [${v.heads}, ${v.length}]`,
+    );
+  }
+  if (q.dim !== k.dim || v.dim !== k.dim) {
+    throw new SparselandError('E_SHAPE', `q, k and v must share the head dim, got q ${q.dim}, k ${k.dim}, v ${v.dim}`);
+  }
+  if (q.heads % k.heads !== 0) {
+    throw new SparselandError(
+      'E_SHAPE',
+      `query heads must be a multiple of kv heads (grouped-query attention), got Hq = ${q.heads} and Hkv = ${k.heads}`,
+      { qHeads: q.heads, kvHeads: k.heads },
+    );
+  }
+  if (q.length < 1 || k.length < 1) {
+    throw new SparselandError('E_SHAPE', `q and k need at least one position, got qLength ${q.length} and kvLength ${k.length}`);
+  }
+  const qOffset = input.qOffset ?? Math.max(0, k.length - q.length);
+  if (!Number.isInteger(qOffset) || qOffset < 0) {
+    throw new SparselandError(
+      'E_SHAPE',
+      `qOffset must be an integer >= 0 (the absolute position of query row 0), got ${describeValue(qOffset)}`,
+    );
+  }
+  if (options.checkFinite !== false) {
+    expectFinite(q, 'q');
+    expectFinite(k, 'k');
+    expectFinite(v, 'v');
+  }
+  return { heads: q.heads, kvHeads: k.heads, qLength: q.length, kvLength: k.length, dim: q.dim, qOffset };
+}
