@@ -1,4 +1,4 @@
 import { packageBuild } from '@sparseland/build-config/tsup';
 import { defineConfig } from 'tsup';
 
-export default defineConfig(packageBuild());
+export default defineConfig(packageBuild({ entry: ['src/index.ts', 'src/cases.ts'] }));

@@ -1,12 +1,5 @@
-export type { BackendCase, BackendOp } from './backend-cases.js';
-export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
+export * from './cases.js';
 export type { DescribeBackendOptions } from './describe-backend.js';
 export { describeBackend } from './describe-backend.js';
 export type { DescribePatternOptions } from './describe-pattern.js';
 export { DEFAULT_PATTERN_SHAPES, describePattern } from './describe-pattern.js';
-export type { CaseExclusion, CaseFilters } from './filters.js';
-export { exclusionReason } from './filters.js';
-export type { CaseShape } from './inputs.js';
-export { caseInputs, maskShapeOf } from './inputs.js';
-export type { Tolerance } from './tolerance.js';
-export { EXACT_TOLERANCE, FP32_TOLERANCE, firstMismatch } from './tolerance.js';

@@ -1,0 +1,11 @@
+// Framework-free part of the kit: cases, inputs, tolerances and filters. Browser test pages import this entry
+// (`@sparseland/conformance/cases`) because it does not import vitest.
+
+export type { BackendCase, BackendOp } from './backend-cases.js';
+export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
+export type { CaseExclusion, CaseFilters } from './filters.js';
+export { exclusionReason } from './filters.js';
+export type { CaseShape } from './inputs.js';
+export { caseInputs, maskShapeOf } from './inputs.js';
+export type { Tolerance } from './tolerance.js';
+export { EXACT_TOLERANCE, FP32_TOLERANCE, firstMismatch } from './tolerance.js';
