@@ -1,0 +1,59 @@
+import {
+  type CompiledRecipe,
+  compileRecipe,
+  createRegistry,
+  DENSE_METHOD,
+  isSparselandError,
+  type MaskRecipe,
+  type Recipe,
+  type Registry,
+  SparselandError,
+} from '@sparseland/core';
+
+/** A session's recipe, compiled once, and whether it keeps every pair everywhere. */
+export interface SessionRecipe {
+  readonly compiled: CompiledRecipe;
+  readonly dense: boolean;
+}
+
+const DENSE: Recipe = { method: DENSE_METHOD };
+
+/** Compiles (once per session) the recipe a session was given; no recipe means dense attention. */
+export function resolveSessionRecipe(recipe: Recipe | string | CompiledRecipe | undefined, registry: Registry | undefined): SessionRecipe {
+  if (isCompiled(recipe)) return { compiled: recipe, dense: isDenseDocument(recipe) };
+  try {
+    const compiled = compileRecipe(recipe ?? DENSE, registry ?? createRegistry({ plugins: [] }));
+    return { compiled, dense: isDenseDocument(compiled) };
+  } catch (error) {
+    if (registry === undefined && isSparselandError(error, 'E_UNKNOWN_PLUGIN')) {
+      throw new SparselandError(
+        'E_UNKNOWN_PLUGIN',
+        `${error.message.replace(/^\[E_UNKNOWN_PLUGIN\] /, '')}. The session has no registry: pass \`registry: createRegistry({ plugins })\` with the plugins the recipe names`,
+        error.details as Record<string, unknown>,
+      );
+    }
+    throw error;
+  }
+}
+
+function isCompiled(recipe: unknown): recipe is CompiledRecipe {
+  return typeof recipe === 'object' && recipe !== null && (recipe as CompiledRecipe).kind === 'compiled-recipe';
+}
+
+/** True when every layer and head of the recipe resolves to `dense` (no mask, no score mod). */
+function isDenseDocument(compiled: CompiledRecipe): boolean {
+  const doc = compiled.document;
+  if (!isDenseMask(doc.default)) return false;
+  for (const layer of Object.values(doc.layers ?? {})) {
+    if (layer.default && !isDenseMask(layer.default)) return false;
+    for (const head of Object.values(layer.heads ?? {})) if (!isDenseMask(head)) return false;
+  }
+  return true;
+}
+
+function isDenseMask(node: MaskRecipe): boolean {
+  if ('method' in node) return node.method === DENSE_METHOD;
+  // A union with a dense member would still carry the other members' score mods: only all-dense counts.
+  if ('union' in node) return node.union.every(isDenseMask);
+  return node.intersect.every(isDenseMask);
+}
