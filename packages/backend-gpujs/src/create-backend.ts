@@ -1,0 +1,107 @@
+import { type Backend, SparselandError } from '@sparseland/core';
+import { attend } from './ops/attend.js';
+import { createContext } from './ops/context.js';
+import { decode } from './ops/decode.js';
+import { lastQueriesAttention } from './ops/last-queries.js';
+import { pooledScores } from './ops/pooled-scores.js';
+import { quantizedScores } from './ops/quantized-scores.js';
+import { gpu } from './runtime/gpujs.js';
+import { DEFAULT_KERNEL_CACHE_LIMIT, KernelCache } from './runtime/kernel-cache.js';
+import { GPUJS_MODES, type GpujsMode, type ModeProbe, probeMode } from './runtime/modes.js';
+
+export interface GpujsBackendOptions {
+  /** gpu.js mode, or `auto` (default): the first of webgpu, webgl2, headlessgl, webasm, cpu that answers. */
+  readonly mode?: 'auto' | GpujsMode | undefined;
+  /** Compiled kernels kept per backend before the least recently used is destroyed (default 64). */
+  readonly kernelCacheLimit?: number | undefined;
+}
+
+/** A Backend running on gpu.js, with what it chose and what it holds. */
+export interface GpujsBackend extends Backend {
+  readonly name: 'gpujs';
+  /** The gpu.js mode that runs every kernel. */
+  readonly impl: GpujsMode;
+  /** Why this mode: the probes of the better modes `auto` skipped (empty for an explicit mode). */
+  readonly skipped: readonly ModeProbe[];
+  /** The mode's probe detail, e.g. the WebGPU adapter's name. */
+  readonly detail: string | undefined;
+  /** Compiled kernels held now (bounded by kernelCacheLimit; 0 after dispose). */
+  kernelCount(): number;
+  /** Kernels compiled since creation (a steady loop stops increasing it). */
+  kernelsCompiled(): number;
+  /** Kernels gpu.js silently ran in another mode than `impl`, with its reason (empty when impl is honest). */
+  fallbacks(): readonly string[];
+}
+
+/** Picks the mode: an explicit one must pass its probe, `auto` takes the first that does. */
+export async function chooseMode(requested: 'auto' | GpujsMode): Promise<{ probe: ModeProbe; skipped: ModeProbe[] }> {
+  if (requested !== 'auto') {
+    if (!GPUJS_MODES.includes(requested)) {
+      throw new SparselandError('E_PARAMS', `gpujs mode must be one of auto, ${GPUJS_MODES.join(', ')}, got ${String(requested)}`);
+    }
+    const probe = await probeMode(requested);
+    if (!probe.ok) {
+      throw new SparselandError('E_BACKEND_UNAVAILABLE', `gpujs mode ${requested} cannot run here: ${probe.reason}`, {
+        backend: 'gpujs',
+        mode: requested,
+        reason: probe.reason,
+      });
+    }
+    return { probe, skipped: [] };
+  }
+  const skipped: ModeProbe[] = [];
+  for (const mode of GPUJS_MODES) {
+    const probe = await probeMode(mode);
+    if (probe.ok) return { probe, skipped };
+    skipped.push(probe);
+  }
+  throw new SparselandError(
+    'E_BACKEND_UNAVAILABLE',
+    `no gpujs mode can run here: ${skipped.map((p) => `${p.mode}: ${p.reason}`).join('; ')}`,
+  );
+}
+
+/**
+ * Creates the gpu.js backend. Throws E_BACKEND_UNAVAILABLE (naming the reason) when an explicitly requested mode
+ * cannot run; `auto` says in `skipped` why it passed over the better modes.
+ */
+export async function createGpujsBackend(options: GpujsBackendOptions = {}): Promise<GpujsBackend> {
+  const { probe, skipped } = await chooseMode(options.mode ?? 'auto');
+  const mode = probe.mode;
+  const instance = new gpu.GPU({ mode });
+  const cache = new KernelCache(instance, mode, options.kernelCacheLimit ?? DEFAULT_KERNEL_CACHE_LIMIT);
+  const ctx = createContext(cache, mode);
+  let disposed = false;
+  // Kernels own their output buffers, so calls must not interleave: every op waits for the previous one.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(op: () => Promise<T>): Promise<T> => {
+    if (disposed) {
+      return Promise.reject(new SparselandError('E_BACKEND_UNAVAILABLE', 'the gpujs backend was used after dispose(); create a new one'));
+    }
+    const next = queue.then(op, op);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const backend: GpujsBackend = {
+    name: 'gpujs',
+    impl: mode,
+    skipped,
+    detail: probe.detail,
+    attend: (input, opts) => serial(() => attend(ctx, input, opts)),
+    decode: (input, opts) => serial(() => decode(ctx, input, opts)),
+    pooledScores: (input, opts) => serial(() => pooledScores(ctx, input, opts)),
+    lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
+    quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),
+    kernelCount: () => cache.size,
+    kernelsCompiled: () => cache.compiled,
+    fallbacks: () => cache.fallbacks,
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await queue;
+      cache.dispose();
+      await instance.destroy();
+    },
+  };
+  return Object.freeze(backend);
+}

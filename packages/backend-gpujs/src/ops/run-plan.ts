@@ -1,0 +1,120 @@
+import type { AttendResult, AttentionShape, HeadTensor, ScoreMod } from '@sparseland/core';
+import { createHeadTensor } from '@sparseland/core';
+import { blockScoresKernel, probabilitiesKernel, rowLogSumExpKernel, weightedValuesKernel } from '../kernels/attention-kernels.js';
+import { MASKED, MASKED_BELOW } from '../kernels/kernel-this.js';
+import { ITEM_FIELDS, type WorkPlan } from '../plan/work-plan.js';
+import type { KernelSpec } from '../runtime/kernel-cache.js';
+import { maskedToInfinity, readFlat } from '../runtime/readback.js';
+import { type GpuContext, tensorGrid } from './context.js';
+
+export interface PlanRun {
+  readonly q: HeadTensor;
+  readonly k: HeadTensor;
+  readonly v: HeadTensor;
+  readonly shape: AttentionShape;
+  readonly causal: boolean;
+  readonly scale: number;
+  readonly scoreMod?: ScoreMod | undefined;
+}
+
+/**
+ * Attention over a work plan in four kernels, intermediates kept on the device (gpu.js pipelining): scores of the
+ * planned pairs → row log-sum-exp → normalised weights → weighted values. Only the output and the lse are read
+ * back. With a scoreMod (a JS function no kernel can call) the scores make one round trip to the host.
+ */
+export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Promise<AttendResult> {
+  const { shape } = run;
+  const rows = shape.heads * shape.qLength;
+  if (plan.items === 0) {
+    return { output: createHeadTensor(shape.heads, shape.qLength, shape.dim), lse: new Float32Array(rows).fill(Number.NEGATIVE_INFINITY) };
+  }
+  const { tileQ, tileK } = plan;
+  const constants = { tileQ, tileK, dim: shape.dim };
+  const cls = `${tileQ}x${tileK}|d${shape.dim}`;
+  const scoreRows = plan.items * tileQ;
+  const items = ctx.grid(plan.itemInfo, ITEM_FIELDS, plan.items);
+  const keyRows = ctx.grid(plan.keyRows, tileK, plan.gatherRows);
+  const groupSize = shape.heads / shape.kvHeads;
+
+  let scores = await ctx.cache.run(
+    spec('scores', cls, blockScoresKernel, constants, true),
+    [tileK, scoreRows],
+    tensorGrid(ctx, run.q),
+    tensorGrid(ctx, run.k),
+    items,
+    keyRows,
+    ctx.grid(plan.bitmaps, tileK, plan.bitmapTiles * tileQ),
+    shape.qLength,
+    shape.kvLength,
+    shape.qOffset,
+    groupSize,
+    run.causal ? 1 : 0,
+    run.scale,
+  );
+  // Kernels typed for a device texture and for a host array are kept apart: gpu.js specialises on argument kinds.
+  let variant = '';
+  if (run.scoreMod) {
+    const host = await readFlat(scores, tileK * scoreRows);
+    applyScoreMod(host, plan, shape, run.scoreMod);
+    scores = ctx.grid(host, tileK, scoreRows);
+    variant = '|host-scores';
+  }
+  const lse = await ctx.cache.run(
+    spec(`lse${variant}`, cls, rowLogSumExpKernel, constants, true),
+    [rows],
+    scores,
+    plan.tilePtr,
+    shape.qLength,
+    plan.qTiles,
+  );
+  const weights = await ctx.cache.run(
+    spec(`weights${variant}`, cls, probabilitiesKernel, constants, true),
+    [tileK, scoreRows],
+    scores,
+    lse,
+    items,
+    shape.qLength,
+  );
+  const values = await ctx.cache.run(
+    spec('values', cls, weightedValuesKernel, constants, false),
+    [shape.dim, rows],
+    weights,
+    tensorGrid(ctx, run.v),
+    items,
+    keyRows,
+    plan.tilePtr,
+    shape.qLength,
+    plan.qTiles,
+    shape.kvLength,
+    groupSize,
+  );
+  const output = createHeadTensor(shape.heads, shape.qLength, shape.dim, await readFlat(values, rows * shape.dim));
+  return { output, lse: maskedToInfinity(await readFlat(lse, rows)) };
+}
+
+function spec(name: string, cls: string, source: KernelSpec['source'], constants: Record<string, number>, pipeline: boolean): KernelSpec {
+  return { key: `${name}|${cls}`, source, constants, pipeline };
+}
+
+/** Applies a scoreMod to the computed scores of a plan, on the host, in place. */
+function applyScoreMod(scores: Float32Array, plan: WorkPlan, shape: AttentionShape, scoreMod: ScoreMod): void {
+  const { tileQ, tileK } = plan;
+  for (let p = 0; p < plan.items; p++) {
+    const h = plan.itemInfo[p * ITEM_FIELDS] as number;
+    const tile = plan.itemInfo[p * ITEM_FIELDS + 1] as number;
+    const keyBase = plan.itemInfo[p * ITEM_FIELDS + 2] as number;
+    const gatherRow = plan.itemInfo[p * ITEM_FIELDS + 3] as number;
+    for (let r = 0; r < tileQ; r++) {
+      const i = tile * tileQ + r;
+      if (i >= shape.qLength) break;
+      const base = (p * tileQ + r) * tileK;
+      for (let c = 0; c < tileK; c++) {
+        const s = scores[base + c] as number;
+        if (s <= MASKED_BELOW) continue;
+        const key = gatherRow >= 0 ? (plan.keyRows[gatherRow * tileK + c] as number) : keyBase + c;
+        const modded = scoreMod(s, h, shape.qOffset + i, key);
+        scores[base + c] = modded > MASKED_BELOW ? modded : MASKED;
+      }
+    }
+  }
+}
