@@ -1,0 +1,32 @@
+export { BUDGET_PARAM_NAMES, type BudgetParam, budgetParam, type MatchDensityOptions, type MatchedBudget, matchDensity } from './budget.js';
+export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
+export { findMethod, methodNames } from './find-method.js';
+export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
+export { keptPairsPerHead } from './metrics/pairs-per-head.js';
+export { computeDenseOracle, type DenseOracle } from './oracle/dense-oracle.js';
+export { defaultRowCount, sampleRows } from './oracle/row-sample.js';
+export { densityRecallSpec, densityRecallSvg, type SpeedRecord, speedSpec, speedSvg } from './plots/charts.js';
+export { paretoFront, type TradeoffPoint } from './plots/pareto.js';
+export { renderVegaLite } from './plots/render-svg.js';
+export { formatEvalReport, formatHeads } from './results/format-report.js';
+export { type Column, formatTable } from './results/text-table.js';
+export type { EvalReport, HeadResult, MethodResult, MethodSpec, ResultSummary, WorkloadSummary } from './results/types.js';
+export { type SpeedOptions, type SpeedResult, speedVsLength } from './speed.js';
+export {
+  DEFAULT_SWEEP_DENSITIES,
+  formatValue,
+  mergeReports,
+  type SweepOptions,
+  type SweepPoint,
+  type SweepReport,
+  sweep,
+} from './sweep.js';
+export { type MqarOptions, mqarWorkload } from './workloads/mqar.js';
+export {
+  DEFAULT_STRUCTURE,
+  lengthLabel,
+  type SyntheticOptions,
+  type SyntheticStructure,
+  syntheticWorkload,
+} from './workloads/synthetic.js';
+export { collectItems, eachItem, lazyItems, type Needle, type Workload, type WorkloadItem, workloadSize } from './workloads/workload.js';

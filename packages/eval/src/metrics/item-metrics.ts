@@ -1,0 +1,88 @@
+import { type AttentionShape, fillRowMembership, type HeadTensor, type SparseMask, sparseMaskContains } from '@sparseland/core';
+import type { DenseOracle } from '../oracle/dense-oracle.js';
+import type { Needle } from '../workloads/workload.js';
+import { keptPairsPerHead } from './pairs-per-head.js';
+
+/** What one method did to one head of one item. */
+export interface HeadMeasurement {
+  readonly head: number;
+  /** Kept pairs and the pairs dense attention computes (the causal triangle when causal). */
+  readonly keptPairs: number;
+  readonly densePairs: number;
+  /** Recall summed over measured rows (divide by `rows` for the mean), and its minimum. */
+  readonly recallSum: number;
+  readonly recallMin: number;
+  readonly rows: number;
+  /** Squared L2 distance to the dense output and squared L2 norm of the dense output, over measured rows. */
+  readonly errorSquared: number;
+  readonly normSquared: number;
+  readonly needles: number;
+  readonly needleHits: number;
+}
+
+/**
+ * Measures a method's mask and output against the dense oracle, per query head: density, recall on the measured
+ * rows (dense softmax mass the mask keeps), output error on the same rows, and needle hits (is the needle pair kept).
+ */
+export function measureItem(
+  oracle: DenseOracle,
+  mask: SparseMask | undefined,
+  output: HeadTensor,
+  needles: readonly Needle[] = [],
+): HeadMeasurement[] {
+  const shape: AttentionShape = oracle.shape;
+  const { heads, kvLength, qLength, dim, qOffset } = shape;
+  const { rows, probs, causal } = oracle;
+  const pairs = keptPairsPerHead(mask, shape, causal);
+  const keep = new Uint8Array(kvLength);
+  const out: HeadMeasurement[] = [];
+  for (let h = 0; h < heads; h++) {
+    let recallSum = 0;
+    let recallMin = Infinity;
+    let errorSquared = 0;
+    let normSquared = 0;
+    for (let r = 0; r < rows.length; r++) {
+      const i = rows[r] as number;
+      const at = (h * rows.length + r) * kvLength;
+      let mass = 0;
+      if (mask === undefined) {
+        for (let j = 0; j < kvLength; j++) mass += probs[at + j] as number;
+      } else {
+        fillRowMembership(mask, h, i, qOffset, causal, keep);
+        for (let j = 0; j < kvLength; j++) if (keep[j]) mass += probs[at + j] as number;
+      }
+      recallSum += mass;
+      if (mass < recallMin) recallMin = mass;
+      const o = (h * rows.length + r) * dim;
+      const s = (h * qLength + i) * dim;
+      for (let c = 0; c < dim; c++) {
+        const want = oracle.output[o + c] as number;
+        const d = (output.data[s + c] as number) - want;
+        errorSquared += d * d;
+        normSquared += want * want;
+      }
+    }
+    let count = 0;
+    let hits = 0;
+    for (const needle of needles) {
+      if (needle.head !== h) continue;
+      count++;
+      const qPos = qOffset + needle.qRow;
+      const causalOk = !causal || needle.key <= qPos;
+      if (causalOk && (mask === undefined || sparseMaskContains(mask, h, qPos, needle.key))) hits++;
+    }
+    out.push({
+      head: h,
+      keptPairs: pairs.kept[h] as number,
+      densePairs: pairs.dense,
+      recallSum,
+      recallMin: rows.length ? recallMin : 1,
+      rows: rows.length,
+      errorSquared,
+      normSquared,
+      needles: count,
+      needleHits: hits,
+    });
+  }
+  return out;
+}

@@ -1,0 +1,41 @@
+import { type AttentionInput, type AttentionShape, referenceRowProbabilities, resolveScale } from '@sparseland/core';
+
+/**
+ * Exact dense attention (float64) of one item at the measured rows, computed once and shared by every method:
+ * the softmax probabilities of each (head, row) over all keys, and the dense output row.
+ */
+export interface DenseOracle {
+  readonly shape: AttentionShape;
+  readonly causal: boolean;
+  /** Measured query rows (indices into q), sorted. */
+  readonly rows: readonly number[];
+  /** Probabilities `[head][rowIndex][key]` (rowIndex indexes `rows`). Float32: recall needs no more. */
+  readonly probs: Float32Array;
+  /** Dense outputs `[head][rowIndex][dim]` in float64. */
+  readonly output: Float64Array;
+}
+
+export function computeDenseOracle(input: AttentionInput, shape: AttentionShape, rows: readonly number[], causal: boolean): DenseOracle {
+  const { heads, kvHeads, kvLength, dim } = shape;
+  const scale = resolveScale(undefined, dim);
+  const probs = new Float32Array(heads * rows.length * kvLength);
+  const output = new Float64Array(heads * rows.length * dim);
+  const row = new Float64Array(kvLength);
+  const v = input.v.data;
+  for (let h = 0; h < heads; h++) {
+    const g = Math.floor(h / (heads / kvHeads));
+    for (let r = 0; r < rows.length; r++) {
+      referenceRowProbabilities(input, shape, h, rows[r] as number, { causal, scale }, row);
+      const at = (h * rows.length + r) * kvLength;
+      probs.set(row, at);
+      const o = (h * rows.length + r) * dim;
+      for (let j = 0; j < kvLength; j++) {
+        const p = row[j] as number;
+        if (p === 0) continue;
+        const vBase = (g * kvLength + j) * dim;
+        for (let c = 0; c < dim; c++) output[o + c] = (output[o + c] as number) + p * (v[vBase + c] as number);
+      }
+    }
+  }
+  return { shape, causal, rows, probs, output };
+}
