@@ -1,0 +1,28 @@
+import { expect, it } from 'vitest';
+import * as model from './index.js';
+
+// Changing the public surface should be a deliberate act: update this list with the changeset.
+it('exposes the public api', () => {
+  expect(Object.keys(model).sort()).toMatchInlineSnapshot(`
+    [
+      "BOS_ID",
+      "CHECKPOINT_MAGIC",
+      "HEADER_LIMITS",
+      "LayerKvCache",
+      "LlamaTokenizer",
+      "MAX_TOKEN_LENGTH_LIMIT",
+      "RMS_NORM_EPS",
+      "ROPE_THETA",
+      "RotaryTable",
+      "argmax",
+      "captureTraces",
+      "createModel",
+      "denseAttentionMap",
+      "loadCheckpoint",
+      "loadTokenizer",
+      "parseCheckpoint",
+      "parseTokenizer",
+      "writeCheckpoint",
+    ]
+  `);
+});

@@ -1,0 +1,59 @@
+import { createHeadTensor, createRng } from '@sparseland/core';
+import { describe, expect, it } from 'vitest';
+import { LayerKvCache } from './kv-cache.js';
+
+function rows(kvHeads: number, count: number, dim: number, seed: number) {
+  const rng = createRng(seed);
+  const t = createHeadTensor(kvHeads, count, dim);
+  for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal();
+  return t;
+}
+
+describe('LayerKvCache', () => {
+  it('appends per head, grows past its initial capacity, and reports positions and bytes', () => {
+    const cache = new LayerKvCache(2, 3, 4, 2);
+    const k1 = rows(3, 5, 4, 1);
+    const v1 = rows(3, 5, 4, 2);
+    cache.append(k1, v1, 0);
+    const k2 = rows(3, 1, 4, 3);
+    cache.append(k2, rows(3, 1, 4, 4), 5);
+    expect(cache.length(1)).toBe(6);
+    expect(Array.from(cache.positions(2))).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(Array.from(cache.keys(1).subarray(0, 20))).toEqual(Array.from(k1.data.subarray(20, 40)));
+    expect(Array.from(cache.keys(1).subarray(20))).toEqual(Array.from(k2.data.subarray(4, 8)));
+    expect(Array.from(cache.values(0).subarray(0, 20))).toEqual(Array.from(v1.data.subarray(0, 20)));
+    expect(cache.bytes()).toBe(3 * 6 * 4 * 2 * 4);
+    expect(cache.isPositional()).toBe(true);
+    expect(cache.tokensWritten).toBe(6);
+  });
+
+  it('retain keeps the given slots of one head, compacted, and shrinks its storage', () => {
+    const cache = new LayerKvCache(0, 2, 3);
+    const k = rows(2, 200, 3, 5);
+    cache.append(k, rows(2, 200, 3, 6), 10);
+    cache.retain(1, Int32Array.of(0, 7, 199));
+    expect(cache.length(1)).toBe(3);
+    expect(cache.length(0)).toBe(200);
+    expect(Array.from(cache.positions(1))).toEqual([10, 17, 209]);
+    expect(Array.from(cache.keys(1))).toEqual(
+      Array.from([0, 7, 199].flatMap((s) => Array.from(k.data.subarray((200 + s) * 3, (201 + s) * 3)))),
+    );
+    expect(cache.bytes()).toBe((200 + 3) * 3 * 2 * 4);
+    expect(cache.isPositional()).toBe(false);
+    const { k: gathered } = cache.gather();
+    expect(gathered.length).toBe(200);
+    expect(Array.from(gathered.data.subarray(200 * 3 + 9, 200 * 3 + 12))).toEqual([0, 0, 0]);
+    // Appending after a retain continues after the kept slots.
+    cache.append(rows(2, 1, 3, 7), rows(2, 1, 3, 8), 210);
+    expect(Array.from(cache.positions(1))).toEqual([10, 17, 209, 210]);
+  });
+
+  it('rejects bad heads and slot lists with E_PARAMS', () => {
+    const cache = new LayerKvCache(0, 2, 3);
+    cache.append(rows(2, 4, 3, 1), rows(2, 4, 3, 2), 0);
+    expect(() => cache.retain(0, Int32Array.of(2, 1))).toThrow(/strictly increasing in \[0, 4\), got 1 at index 1/);
+    expect(() => cache.retain(0, Int32Array.of(4))).toThrow(/E_PARAMS/);
+    expect(() => cache.retain(0, [1] as never)).toThrow(/Int32Array/);
+    expect(() => cache.length(2)).toThrow(/kv head must be an integer in \[0, 2\)/);
+  });
+});
