@@ -1,0 +1,502 @@
+// WebAssembly SIMD128 kernels of @sparseland/backend-cpu (AssemblyScript, built by `pnpm generate`).
+//
+// Every pointer argument is an index into the shared linear memory: f32/i32 arguments count 4-byte elements,
+// int8 arguments count bytes. The JS driver (src/driver) owns all planning; these functions only do arithmetic on
+// tiles. They never allocate and keep no static data, so every worker can instantiate the module on one shared
+// memory. The TypeScript twin of each function is in src/ts-kernels.ts: keep the two in step.
+//
+// Per-thread scratch (f32 elements, dp = head dim padded to a multiple of 4), the same formula as
+// src/scratch-layout.ts:
+//   QS  [64][dp]  scaled query rows          ACC [64][dp] output accumulators
+//   S   [64][64]  scores, then probabilities M [64] running max, L [64] running sum, POS [64] row positions (i32)
+//   KG  [dp][64]  gathered key columns        VG  [64][dp] gathered value rows, GPOS [64] their positions (i32)
+
+const TILE: i32 = 64;
+const NEG_INF: f32 = -Infinity;
+// exp() below this is flushed to 0: keeps denormals (slow on x86) out of the accumulators.
+const EXP_FLOOR: f32 = -87.0;
+
+let dp: i32 = 0;
+
+export function configure(paddedDim: i32): void {
+  dp = paddedDim;
+}
+
+@inline function offQS(scr: i32): i32 {
+  return scr;
+}
+@inline function offACC(scr: i32): i32 {
+  return scr + TILE * dp;
+}
+@inline function offS(scr: i32): i32 {
+  return scr + 2 * TILE * dp;
+}
+@inline function offM(scr: i32): i32 {
+  return scr + 2 * TILE * dp + TILE * TILE;
+}
+@inline function offL(scr: i32): i32 {
+  return offM(scr) + TILE;
+}
+@inline function offPOS(scr: i32): i32 {
+  return offM(scr) + 2 * TILE;
+}
+@inline function offKG(scr: i32): i32 {
+  return offM(scr) + 3 * TILE;
+}
+@inline function offVG(scr: i32): i32 {
+  return offKG(scr) + TILE * dp;
+}
+@inline function offGPOS(scr: i32): i32 {
+  return offVG(scr) + TILE * dp;
+}
+
+/** Scratch floats one thread needs for head dim `paddedDim` (checked against the TS layout by a test). */
+export function scratchFloats(paddedDim: i32): i32 {
+  return 4 * TILE * paddedDim + TILE * TILE + 4 * TILE;
+}
+
+@inline function bp(index: i32): usize {
+  return (<usize>index) << 2;
+}
+
+// exp(x) for f32x4 lanes: x = n·ln2 + r, |r| <= ln2/2, 2^n from the exponent bits, degree-6 polynomial for e^r.
+// Lanes below EXP_FLOOR (and -Infinity) give exactly 0.
+@inline function vexp(x: v128): v128 {
+  const keep = f32x4.gt(x, f32x4.splat(EXP_FLOOR));
+  const xc = f32x4.max(x, f32x4.splat(EXP_FLOOR));
+  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const r2 = f32x4.mul(r, r);
+  p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
+  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return v128.and(f32x4.mul(p, e), keep);
+}
+
+@inline function scalarExp(x: f32): f32 {
+  return f32x4.extract_lane(vexp(f32x4.splat(x)), 0);
+}
+
+@inline function hmax(v: v128): f32 {
+  v = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  v = f32x4.max(v, v128.shuffle<f32>(v, v, 1, 0, 3, 2));
+  return f32x4.extract_lane(v, 0);
+}
+
+@inline function hsum(v: v128): f32 {
+  v = f32x4.add(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  v = f32x4.add(v, v128.shuffle<f32>(v, v, 1, 0, 3, 2));
+  return f32x4.extract_lane(v, 0);
+}
+
+/**
+ * out[r][j] = q[r] · k[j] for r < rows (rounded up to 4: q must have readable rows up to that), j < n (rounded up
+ * to 8), with out row stride 64. `kt` is a key tile stored transposed with row stride 64: kt[c·64 + j].
+ */
+function qkTile(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
+  const d = dp;
+  const qStride: usize = bp(d);
+  for (let r = 0; r < rows; r += 4) {
+    const q0: usize = bp(q + r * d);
+    const o: usize = bp(out + r * TILE);
+    for (let j = 0; j < n; j += 8) {
+      let a00 = f32x4.splat(0);
+      let a01 = a00;
+      let a10 = a00;
+      let a11 = a00;
+      let a20 = a00;
+      let a21 = a00;
+      let a30 = a00;
+      let a31 = a00;
+      let kp: usize = bp(kt + j);
+      let qp: usize = q0;
+      for (let c = 0; c < d; c++) {
+        const k0 = v128.load(kp);
+        const k1 = v128.load(kp, 16);
+        const b0 = v128.load32_splat(qp);
+        const b1 = v128.load32_splat(qp + qStride);
+        const b2 = v128.load32_splat(qp + 2 * qStride);
+        const b3 = v128.load32_splat(qp + 3 * qStride);
+        a00 = f32x4.add(a00, f32x4.mul(b0, k0));
+        a01 = f32x4.add(a01, f32x4.mul(b0, k1));
+        a10 = f32x4.add(a10, f32x4.mul(b1, k0));
+        a11 = f32x4.add(a11, f32x4.mul(b1, k1));
+        a20 = f32x4.add(a20, f32x4.mul(b2, k0));
+        a21 = f32x4.add(a21, f32x4.mul(b2, k1));
+        a30 = f32x4.add(a30, f32x4.mul(b3, k0));
+        a31 = f32x4.add(a31, f32x4.mul(b3, k1));
+        kp += 256;
+        qp += 4;
+      }
+      const s: usize = o + bp(j);
+      v128.store(s, a00);
+      v128.store(s, a01, 16);
+      v128.store(s, a10, 256);
+      v128.store(s, a11, 272);
+      v128.store(s, a20, 512);
+      v128.store(s, a21, 528);
+      v128.store(s, a30, 768);
+      v128.store(s, a31, 784);
+    }
+  }
+}
+
+/**
+ * Prepares a task: copies `rows` query rows (given by the row table: per row [qOff, outOff, statOff, pos]) into
+ * QS multiplied by `scale`, zeroes the padding rows, resets the running max / sum and the accumulators.
+ */
+export function begin(scr: i32, rowTable: i32, rows: i32, scale: f32): void {
+  const d = dp;
+  const qs = offQS(scr);
+  const acc = offACC(scr);
+  const m = offM(scr);
+  const l = offL(scr);
+  const pos = offPOS(scr);
+  const vs = f32x4.splat(scale);
+  const zero = f32x4.splat(0);
+  const padded = (rows + 3) & ~3;
+  for (let r = 0; r < padded; r++) {
+    const dst: usize = bp(qs + r * d);
+    if (r < rows) {
+      const src: usize = bp(load<i32>(bp(rowTable + r * 4)));
+      for (let c = 0; c < d; c += 4) v128.store(dst + bp(c), f32x4.mul(v128.load(src + bp(c)), vs));
+      store<i32>(bp(pos + r), load<i32>(bp(rowTable + r * 4 + 3)));
+    } else {
+      for (let c = 0; c < d; c += 4) v128.store(dst + bp(c), zero);
+      store<i32>(bp(pos + r), 0x7fffffff);
+    }
+    const a: usize = bp(acc + r * d);
+    for (let c = 0; c < d; c += 4) v128.store(a + bp(c), zero);
+    store<f32>(bp(m + r), NEG_INF);
+    store<f32>(bp(l + r), 0);
+  }
+}
+
+/**
+ * Scores of one key tile into S (already scaled, since QS is), then the mask: keys after the row's position
+ * (mode & 1, causal), keys whose bit is clear in the tile's bitmap (mode & 2; 2 words per row), and the tile's
+ * padding columns become -Infinity. Key positions are pos0 + j, or posList[j] when mode & 4.
+ */
+export function tileScores(scr: i32, rows: i32, kt: i32, n: i32, mode: i32, pos0: i32, posList: i32, bitmap: i32): void {
+  const s0 = offS(scr);
+  const pos = offPOS(scr);
+  qkTile(offQS(scr), rows, kt, n, s0);
+  const n8 = (n + 7) & ~7;
+  for (let r = 0; r < rows; r++) {
+    const s: usize = bp(s0 + r * TILE);
+    for (let j = n; j < n8; j++) store<f32>(s + bp(j), NEG_INF);
+    if (mode & 1) {
+      const rowPos = load<i32>(bp(pos + r));
+      // Positions grow with j, so the keys after the row form a suffix of the tile.
+      let first = n;
+      if (mode & 4) {
+        while (first > 0 && load<i32>(bp(posList + first - 1)) > rowPos) first--;
+      } else {
+        first = min(n, max(0, rowPos - pos0 + 1));
+      }
+      for (let j = first; j < n; j++) store<f32>(s + bp(j), NEG_INF);
+    }
+    if (mode & 2) {
+      const w: usize = bp(bitmap + r * 2);
+      const lo = load<u32>(w);
+      const hi = load<u32>(w, 4);
+      for (let j = 0; j < n; j++) {
+        const word = j < 32 ? lo : hi;
+        if (((word >>> (<u32>(j & 31))) & 1) == 0) store<f32>(s + bp(j), NEG_INF);
+      }
+    }
+  }
+}
+
+/**
+ * Online-softmax update with the probabilities of the scores in S (n keys, padding columns at -Infinity), then
+ * ACC += P · V for the tile's value rows v[j·dp + c].
+ */
+export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
+  const d = dp;
+  const s0 = offS(scr);
+  const acc = offACC(scr);
+  const m = offM(scr);
+  const l = offL(scr);
+  const n8 = (n + 7) & ~7;
+  const rows4 = (rows + 3) & ~3;
+  for (let r = 0; r < rows4; r++) {
+    const s: usize = bp(s0 + r * TILE);
+    if (r >= rows) {
+      for (let j = 0; j < n8; j += 4) v128.store(s + bp(j), f32x4.splat(0));
+      continue;
+    }
+    let mx = f32x4.splat(NEG_INF);
+    for (let j = 0; j < n8; j += 4) mx = f32x4.max(mx, v128.load(s + bp(j)));
+    const mOld = load<f32>(bp(m + r));
+    let mNew = hmax(mx);
+    if (mOld > mNew) mNew = mOld;
+    if (mNew == NEG_INF) {
+      // Nothing kept in this row so far: its probabilities are zero.
+      for (let j = 0; j < n8; j += 4) v128.store(s + bp(j), f32x4.splat(0));
+      continue;
+    }
+    const vm = f32x4.splat(mNew);
+    let sum = f32x4.splat(0);
+    for (let j = 0; j < n8; j += 4) {
+      const p = vexp(f32x4.sub(v128.load(s + bp(j)), vm));
+      v128.store(s + bp(j), p);
+      sum = f32x4.add(sum, p);
+    }
+    const alpha: f32 = mOld == NEG_INF ? 0 : scalarExp(mOld - mNew);
+    store<f32>(bp(l + r), load<f32>(bp(l + r)) * alpha + hsum(sum));
+    store<f32>(bp(m + r), mNew);
+    if (alpha != 1) {
+      const va = f32x4.splat(alpha);
+      const a: usize = bp(acc + r * d);
+      for (let c = 0; c < d; c += 4) v128.store(a + bp(c), f32x4.mul(v128.load(a + bp(c)), va));
+    }
+  }
+  // ACC[r][c..c+8) += sum_j P[r][j] · V[j][c..c+8): 4 rows × 8 columns in registers.
+  const vStride: usize = bp(d);
+  const d8 = d & ~7;
+  for (let r = 0; r < rows; r += 4) {
+    const p0: usize = bp(s0 + r * TILE);
+    for (let c = 0; c < d8; c += 8) {
+      const a: usize = bp(acc + r * d + c);
+      let a00 = v128.load(a);
+      let a01 = v128.load(a, 16);
+      let a10 = v128.load(a + vStride);
+      let a11 = v128.load(a + vStride, 16);
+      let a20 = v128.load(a + 2 * vStride);
+      let a21 = v128.load(a + 2 * vStride, 16);
+      let a30 = v128.load(a + 3 * vStride);
+      let a31 = v128.load(a + 3 * vStride, 16);
+      let vp: usize = bp(v + c);
+      let pp: usize = p0;
+      for (let j = 0; j < n; j++) {
+        const v0 = v128.load(vp);
+        const v1 = v128.load(vp, 16);
+        const b0 = v128.load32_splat(pp);
+        const b1 = v128.load32_splat(pp, 256);
+        const b2 = v128.load32_splat(pp, 512);
+        const b3 = v128.load32_splat(pp, 768);
+        a00 = f32x4.add(a00, f32x4.mul(b0, v0));
+        a01 = f32x4.add(a01, f32x4.mul(b0, v1));
+        a10 = f32x4.add(a10, f32x4.mul(b1, v0));
+        a11 = f32x4.add(a11, f32x4.mul(b1, v1));
+        a20 = f32x4.add(a20, f32x4.mul(b2, v0));
+        a21 = f32x4.add(a21, f32x4.mul(b2, v1));
+        a30 = f32x4.add(a30, f32x4.mul(b3, v0));
+        a31 = f32x4.add(a31, f32x4.mul(b3, v1));
+        vp += vStride;
+        pp += 4;
+      }
+      v128.store(a, a00);
+      v128.store(a, a01, 16);
+      v128.store(a + vStride, a10);
+      v128.store(a + vStride, a11, 16);
+      v128.store(a + 2 * vStride, a20);
+      v128.store(a + 2 * vStride, a21, 16);
+      v128.store(a + 3 * vStride, a30);
+      v128.store(a + 3 * vStride, a31, 16);
+    }
+    if (d8 < d) {
+      // dp is a multiple of 4: one 4-wide column group remains.
+      const a: usize = bp(acc + r * d + d8);
+      let a0 = v128.load(a);
+      let a1 = v128.load(a + vStride);
+      let a2 = v128.load(a + 2 * vStride);
+      let a3 = v128.load(a + 3 * vStride);
+      let vp: usize = bp(v + d8);
+      let pp: usize = p0;
+      for (let j = 0; j < n; j++) {
+        const v0 = v128.load(vp);
+        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), v0));
+        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 256), v0));
+        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 512), v0));
+        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(pp, 768), v0));
+        vp += vStride;
+        pp += 4;
+      }
+      v128.store(a, a0);
+      v128.store(a + vStride, a1);
+      v128.store(a + 2 * vStride, a2);
+      v128.store(a + 3 * vStride, a3);
+    }
+  }
+}
+
+/** One key tile: scores, mask, online softmax and P·V (tileScores then tileUpdate). */
+export function tile(scr: i32, rows: i32, kt: i32, v: i32, n: i32, mode: i32, pos0: i32, posList: i32, bitmap: i32): void {
+  tileScores(scr, rows, kt, n, mode, pos0, posList, bitmap);
+  tileUpdate(scr, rows, v, n);
+}
+
+/**
+ * Writes each row's output (ACC / L, zeros for a row that kept nothing) to its outOff, and its running max and
+ * sum to statOff (the caller turns them into the log-sum-exp).
+ */
+export function finish(scr: i32, rowTable: i32, rows: i32): void {
+  const d = dp;
+  const acc = offACC(scr);
+  const m = offM(scr);
+  const l = offL(scr);
+  for (let r = 0; r < rows; r++) {
+    const out: usize = bp(load<i32>(bp(rowTable + r * 4 + 1)));
+    const stat: usize = bp(load<i32>(bp(rowTable + r * 4 + 2)));
+    const sum = load<f32>(bp(l + r));
+    const inv = f32x4.splat(sum > 0 ? 1 / sum : 0);
+    const a: usize = bp(acc + r * d);
+    for (let c = 0; c < d; c += 4) v128.store(out + bp(c), f32x4.mul(v128.load(a + bp(c)), inv));
+    store<f32>(stat, load<f32>(bp(m + r)));
+    store<f32>(stat, sum, 4);
+  }
+}
+
+/**
+ * Gathers up to 64 key columns `cols[0..count)` of one kv head into KG (transposed, stride 64) and VG (rows of dp),
+ * and their positions into GPOS. Keys are read from the packed layout kp[(k >> 6)·64·dp + c·64 + (k & 63)].
+ */
+export function gather(scr: i32, kp: i32, v: i32, cols: i32, count: i32): void {
+  const d = dp;
+  const kg = offKG(scr);
+  const vg = offVG(scr);
+  const gpos = offGPOS(scr);
+  for (let j = 0; j < count; j++) {
+    const k = load<i32>(bp(cols + j));
+    store<i32>(bp(gpos + j), k);
+    const src = kp + (k >> 6) * TILE * d + (k & 63);
+    for (let c = 0; c < d; c++) store<f32>(bp(kg + c * TILE + j), load<f32>(bp(src + c * TILE)));
+    const vs: usize = bp(v + k * d);
+    const vd: usize = bp(vg + j * d);
+    for (let c = 0; c < d; c += 4) v128.store(vd + bp(c), v128.load(vs + bp(c)));
+  }
+}
+
+/**
+ * Plain scores: out[r·outStride + j] = scale · q[r] · k[j] for r < rows (<= 64), j < n (<= 64), q rows of dp at
+ * `q` (readable up to rows rounded to 4), k a transposed tile with stride 64. Used by pooledScores and
+ * lastQueriesAttention.
+ */
+export function scoreBlock(scr: i32, q: i32, rows: i32, kt: i32, n: i32, out: i32, outStride: i32, scale: f32): void {
+  const s0 = offS(scr);
+  qkTile(q, rows, kt, n, s0);
+  for (let r = 0; r < rows; r++) {
+    const s: usize = bp(s0 + r * TILE);
+    const o: usize = bp(out + r * outStride);
+    for (let j = 0; j < n; j++) store<f32>(o + bp(j), load<f32>(s + bp(j)) * scale);
+  }
+}
+
+/** In-place softmax of row[0..count) (count >= 1). */
+export function softmaxRow(row: i32, count: i32): void {
+  const p: usize = bp(row);
+  const n4 = count & ~3;
+  let mx = f32x4.splat(NEG_INF);
+  for (let j = 0; j < n4; j += 4) mx = f32x4.max(mx, v128.load(p + bp(j)));
+  let m = hmax(mx);
+  for (let j = n4; j < count; j++) m = max(m, load<f32>(p + bp(j)));
+  const vm = f32x4.splat(m);
+  let vsum = f32x4.splat(0);
+  for (let j = 0; j < n4; j += 4) {
+    const e = vexp(f32x4.sub(v128.load(p + bp(j)), vm));
+    v128.store(p + bp(j), e);
+    vsum = f32x4.add(vsum, e);
+  }
+  let sum = hsum(vsum);
+  for (let j = n4; j < count; j++) {
+    const e = scalarExp(load<f32>(p + bp(j)) - m);
+    store<f32>(p + bp(j), e);
+    sum += e;
+  }
+  const inv = f32x4.splat(1 / sum);
+  for (let j = 0; j < n4; j += 4) v128.store(p + bp(j), f32x4.mul(v128.load(p + bp(j)), inv));
+  for (let j = n4; j < count; j++) store<f32>(p + bp(j), load<f32>(p + bp(j)) * (1 / sum));
+}
+
+// Sums of 4 i32x4 accumulators, one per lane: (Σa, Σb, Σc, Σd).
+@inline function sum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 2, 4, 6), v128.shuffle<i32>(a, b, 1, 3, 5, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 2, 4, 6), v128.shuffle<i32>(c, d, 1, 3, 5, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 2, 4, 6), v128.shuffle<i32>(ab, cd, 1, 3, 5, 7));
+}
+
+/**
+ * Quantised scores: out[r·outStride + j] = f32(qi[r] · ki[j]) · rowScale[r] · keyScale[j] for r < rows, j < n.
+ * qi and ki are int8 rows of `stride` bytes (a multiple of 8, zero padded): byte indices. rowScale already includes
+ * the logit scale. Exact integer dot products (i32x4.dot_i16x8_s), 2 rows × 4 keys in registers.
+ */
+export function quantScores(qi: i32, rows: i32, ki: i32, n: i32, stride: i32, rowScale: i32, keyScale: i32, out: i32, outStride: i32): void {
+  const s: usize = <usize>stride;
+  for (let r = 0; r < rows; r += 2) {
+    const q0: usize = <usize>(qi + r * stride);
+    const q1: usize = r + 1 < rows ? q0 + s : q0;
+    const sq0 = f32x4.splat(load<f32>(bp(rowScale + r)));
+    const sq1 = f32x4.splat(load<f32>(bp(rowScale + (r + 1 < rows ? r + 1 : r))));
+    for (let j = 0; j < n; j += 4) {
+      let a0 = i32x4.splat(0);
+      let a1 = a0;
+      let a2 = a0;
+      let a3 = a0;
+      let b0 = a0;
+      let b1 = a0;
+      let b2 = a0;
+      let b3 = a0;
+      // Keys past n repeat the last key: same loads, results not stored.
+      const k0: usize = <usize>(ki + j * stride);
+      const k1: usize = j + 1 < n ? k0 + s : k0;
+      const k2: usize = j + 2 < n ? k0 + 2 * s : k0;
+      const k3: usize = j + 3 < n ? k0 + 3 * s : k0;
+      for (let c: usize = 0; c < s; c += 8) {
+        const x0 = v128.load8x8_s(q0 + c);
+        const x1 = v128.load8x8_s(q1 + c);
+        const y0 = v128.load8x8_s(k0 + c);
+        const y1 = v128.load8x8_s(k1 + c);
+        const y2 = v128.load8x8_s(k2 + c);
+        const y3 = v128.load8x8_s(k3 + c);
+        a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x0, y0));
+        a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x0, y1));
+        a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x0, y2));
+        a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x0, y3));
+        b0 = i32x4.add(b0, i32x4.dot_i16x8_s(x1, y0));
+        b1 = i32x4.add(b1, i32x4.dot_i16x8_s(x1, y1));
+        b2 = i32x4.add(b2, i32x4.dot_i16x8_s(x1, y2));
+        b3 = i32x4.add(b3, i32x4.dot_i16x8_s(x1, y3));
+      }
+      const ks = v128.load(bp(keyScale + j));
+      const va = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(sum4(a0, a1, a2, a3)), sq0), ks);
+      const vb = f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(sum4(b0, b1, b2, b3)), sq1), ks);
+      const o0: usize = bp(out + r * outStride + j);
+      if (j + 4 <= n) {
+        v128.store(o0, va);
+        if (r + 1 < rows) v128.store(o0 + bp(outStride), vb);
+      } else {
+        // n - j is 1, 2 or 3.
+        store<f32>(o0, f32x4.extract_lane(va, 0));
+        if (j + 1 < n) store<f32>(o0, f32x4.extract_lane(va, 1), 4);
+        if (j + 2 < n) store<f32>(o0, f32x4.extract_lane(va, 2), 8);
+        if (r + 1 < rows) {
+          const o1: usize = o0 + bp(outStride);
+          store<f32>(o1, f32x4.extract_lane(vb, 0));
+          if (j + 1 < n) store<f32>(o1, f32x4.extract_lane(vb, 1), 4);
+          if (j + 2 < n) store<f32>(o1, f32x4.extract_lane(vb, 2), 8);
+        }
+      }
+    }
+  }
+}
+
+/** dst[j] = max over r < rows of src[r·stride + j], for j < n (n a multiple of 4, stride too). */
+export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void {
+  for (let j = 0; j < n; j += 4) {
+    let m = f32x4.splat(NEG_INF);
+    let p: usize = bp(src + j);
+    for (let r = 0; r < rows; r++) {
+      m = f32x4.max(m, v128.load(p));
+      p += bp(stride);
+    }
+    v128.store(bp(dst + j), m);
+  }
+}

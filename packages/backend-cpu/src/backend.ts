@@ -1,0 +1,90 @@
+import { type Backend, SparselandError } from '@sparseland/core';
+import { availableCores, isNode, sharedMemoryReason, wasmReason } from './environment.js';
+import { type CpuImpl, Executor } from './executor.js';
+import { attend } from './ops/attend.js';
+import { decode } from './ops/decode.js';
+import { quantizedScores } from './ops/quantized-scores.js';
+import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
+
+export interface CpuBackendOptions {
+  /** 'wasm' (WebAssembly SIMD128), 'ts' (plain TypeScript) or 'auto' (wasm when it runs here, else ts). Default 'auto'. */
+  readonly impl?: 'auto' | CpuImpl | undefined;
+  /** Worker threads (default: the available cores; 1 runs everything on the calling thread). */
+  readonly threads?: number | undefined;
+  /**
+   * Jobs smaller than this many multiply-adds run on the calling thread, since a round trip to the workers costs
+   * about 0.1 ms (default 2^22, about 1 ms of work). 0 sends every job to the workers.
+   */
+  readonly minParallelWork?: number | undefined;
+}
+
+/** The CPU backend: a core Backend, plus which implementation and how many threads it runs. */
+export interface CpuBackend extends Backend {
+  readonly name: 'cpu';
+  readonly impl: CpuImpl;
+  readonly threads: number;
+}
+
+export const DEFAULT_MIN_PARALLEL_WORK = 1 << 22;
+
+/**
+ * Creates the CPU backend. An explicitly requested implementation that cannot run here, or threads > 1 where
+ * memory cannot be shared, throws E_BACKEND_UNAVAILABLE naming the reason; only `impl: 'auto'` chooses.
+ */
+export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
+  const requested = options.impl ?? 'auto';
+  if (requested !== 'auto' && requested !== 'wasm' && requested !== 'ts') {
+    throw new SparselandError('E_PARAMS', `cpu backend: impl must be 'auto', 'wasm' or 'ts', got ${JSON.stringify(requested)}`);
+  }
+  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
+    throw new SparselandError('E_PARAMS', `cpu backend: threads must be an integer >= 1, got ${String(options.threads)}`);
+  }
+  const minParallelWork = options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK;
+  if (!(minParallelWork >= 0)) {
+    throw new SparselandError('E_PARAMS', `cpu backend: minParallelWork must be a number >= 0, got ${String(options.minParallelWork)}`);
+  }
+  const wasmProblem = requested === 'ts' ? undefined : wasmReason();
+  if (requested === 'wasm' && wasmProblem)
+    throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: impl 'wasm' cannot run here: ${wasmProblem}`);
+  const impl: CpuImpl = requested === 'ts' || wasmProblem ? 'ts' : 'wasm';
+  const sharingProblem = sharedMemoryReason();
+  if (options.threads !== undefined && options.threads > 1 && sharingProblem) {
+    throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: ${options.threads} threads need shared memory: ${sharingProblem}`);
+  }
+  const threads = sharingProblem ? 1 : (options.threads ?? (await availableCores()));
+  const exec = new Executor({ impl, threads, minParallelWork, shared: !sharingProblem, node: isNode() });
+  let disposed = false;
+  const live = (): void => {
+    if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the cpu backend was used after dispose(); create a new one');
+  };
+  return Object.freeze({
+    name: 'cpu' as const,
+    impl,
+    threads,
+    attend(input, opts) {
+      live();
+      return exec.exclusive(() => attend(exec, input, opts));
+    },
+    decode(input, opts) {
+      live();
+      return exec.exclusive(() => decode(exec, input, opts));
+    },
+    pooledScores(input, opts) {
+      live();
+      return pooledScores(exec, input, opts);
+    },
+    lastQueriesAttention(input, opts) {
+      live();
+      return lastQueriesAttention(exec, input, opts);
+    },
+    quantizedScores(input, opts) {
+      live();
+      return quantizedScores(exec, input, opts);
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await exec.exclusive(() => exec.dispose());
+    },
+  } satisfies CpuBackend);
+}

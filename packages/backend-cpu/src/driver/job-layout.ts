@@ -1,0 +1,67 @@
+/**
+ * How a job is laid out in the shared memory (all offsets are element indices of the i32/f32 views). The calling
+ * thread writes a job, every thread runs `runJob` on it, taking tasks from the shared counter until none is left.
+ */
+
+/** Job header fields (i32 elements at the job's offset; SCALE is read through the f32 view). */
+export const H = {
+  COUNTER: 0,
+  TASKS: 1,
+  OP: 2,
+  DP: 3,
+  SCALE: 4,
+  TASK_TABLE: 5,
+  ROW_TABLE: 6,
+  SEG_TABLE: 7,
+  SOURCE_TABLE: 8,
+  FLAGS: 9,
+} as const;
+export const HEADER_INTS = 16;
+
+export const OP_ATTEND = 1;
+export const OP_SCORES = 2;
+export const OP_QUANT_ROWS = 3;
+export const OP_QUANT_POOL = 4;
+
+/** ATTEND task: rows [rowStart, rowStart + rows) of the row table, segments [segStart, +segCount), kv source, head. */
+export const ATTEND_TASK_INTS = 6;
+export const T_ROW_START = 0;
+export const T_ROWS = 1;
+export const T_SEG_START = 2;
+export const T_SEG_COUNT = 3;
+export const T_SOURCE = 4;
+export const T_HEAD = 5;
+
+/** Row record: [Q row offset, output row offset, stat offset (max, sum), absolute position]. */
+export const ROW_INTS = 4;
+
+/** Segment record: [kind | flags, a, n, aux]. */
+export const SEG_INTS = 4;
+/** Contiguous keys [a, a + n) of the source (any length; split at 64-key chunk boundaries). */
+export const SEG_RANGE = 0;
+/** Keys [a, a + n) inside one 64-key chunk, filtered by a bitmap at aux (2 words per task row). */
+export const SEG_PARTIAL = 1;
+/** Gathered key columns: n positions listed at i32 offset a. */
+export const SEG_COLUMNS = 2;
+export const SEG_KIND_MASK = 15;
+/** Keys after a row's position must be dropped in this segment. */
+export const SEG_CAUSAL = 16;
+
+/** Source record: [packed K offset, V offset, key-position list offset or -1 for position = key index]. */
+export const SOURCE_INTS = 3;
+
+/**
+ * SCORES task (pooledScores, lastQueriesAttention): rows [0, rows) at Q offset q (contiguous, stride dp), keys
+ * [0, n) of the packed K at kp, output rows at out with stride outStride, per-row last kept key at i32 `last`
+ * (-1 = none). FLAGS & 1: softmax each row over [0, last] and zero the rest; otherwise the rest is -Infinity.
+ */
+export const SCORES_TASK_INTS = 7;
+export const FLAG_SOFTMAX = 1;
+
+/**
+ * QUANT tasks: int8 Q rows at byte qi (rows of `stride` bytes), int8 K rows at byte ki, n keys, per-row scales
+ * (logit scale included) at rowScale, per-key scales at keyScale, per-row last kept key at `last`.
+ * Rows mode: output rows at out (stride outStride), -Infinity after last.
+ * Pool mode: the task is one query block; out is its row of block maxima, blockK keys per block.
+ */
+export const QUANT_TASK_INTS = 11;

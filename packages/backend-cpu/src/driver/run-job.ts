@@ -1,0 +1,248 @@
+import type { ScoreMod } from '@sparseland/core';
+import { type Kernels, MODE_BITMAP, MODE_POSITIONS } from '../kernels.js';
+import { scratchLayout, TILE } from '../scratch-layout.js';
+import type { MemoryViews } from '../ts-kernels.js';
+import {
+  ATTEND_TASK_INTS,
+  FLAG_SOFTMAX,
+  H,
+  OP_ATTEND,
+  OP_QUANT_POOL,
+  OP_QUANT_ROWS,
+  OP_SCORES,
+  QUANT_TASK_INTS,
+  ROW_INTS,
+  SCORES_TASK_INTS,
+  SEG_CAUSAL,
+  SEG_COLUMNS,
+  SEG_INTS,
+  SEG_KIND_MASK,
+  SEG_PARTIAL,
+  SOURCE_INTS,
+  T_HEAD,
+  T_ROW_START,
+  T_ROWS,
+  T_SEG_COUNT,
+  T_SEG_START,
+  T_SOURCE,
+} from './job-layout.js';
+
+/** Header field (beyond the common ones) of ATTEND jobs: i32 offset of one head index per row (scoreMod only). */
+export const H_ROW_HEADS = 10;
+
+const NEG_INF = Number.NEGATIVE_INFINITY;
+
+/**
+ * Runs tasks of the job at `job` until the shared counter passes the task count. Every thread (workers and the
+ * calling thread) runs this same function on the same memory with its own scratch at `scr`. `scoreMod` only
+ * exists on the calling thread: jobs with a ScoreMod run there alone.
+ */
+export function runJob(kern: Kernels, views: MemoryViews, job: number, scr: number, scoreMod?: ScoreMod): void {
+  const i32 = views.i32;
+  const tasks = i32[job + H.TASKS] as number;
+  const op = i32[job + H.OP] as number;
+  const dp = i32[job + H.DP] as number;
+  kern.configure(dp);
+  for (;;) {
+    const t = Atomics.add(i32, job + H.COUNTER, 1);
+    if (t >= tasks) return;
+    if (op === OP_ATTEND) attendTask(kern, views, job, t, scr, dp, scoreMod);
+    else if (op === OP_SCORES) scoresTask(kern, views, job, t, scr, dp);
+    else if (op === OP_QUANT_ROWS) quantRowsTask(kern, views, job, t);
+    else if (op === OP_QUANT_POOL) quantPoolTask(kern, views, job, t, scr, dp);
+    else throw new Error(`unknown job op ${op}`);
+  }
+}
+
+function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, scr: number, dp: number, scoreMod?: ScoreMod): void {
+  const i32 = views.i32;
+  const scale = views.f32[job + H.SCALE] as number;
+  const task = (i32[job + H.TASK_TABLE] as number) + t * ATTEND_TASK_INTS;
+  const rows = i32[task + T_ROWS] as number;
+  const rowStart = i32[task + T_ROW_START] as number;
+  const rowTable = (i32[job + H.ROW_TABLE] as number) + rowStart * ROW_INTS;
+  const source = (i32[job + H.SOURCE_TABLE] as number) + (i32[task + T_SOURCE] as number) * SOURCE_INTS;
+  const kp = i32[source] as number;
+  const v = i32[source + 1] as number;
+  const posList = i32[source + 2] as number;
+  const segTable = i32[job + H.SEG_TABLE] as number;
+  const segStart = i32[task + T_SEG_START] as number;
+  const segEnd = segStart + (i32[task + T_SEG_COUNT] as number);
+  const chunkFloats = TILE * dp;
+  const layout = scratchLayout(scr, dp);
+  const hook = scoreMod
+    ? makeScoreModHook(views, scoreMod, layout, rows, i32[task + T_HEAD] as number, i32[job + H_ROW_HEADS] as number, rowStart)
+    : undefined;
+  kern.begin(scr, rowTable, rows, scale);
+  for (let s = segStart; s < segEnd; s++) {
+    const seg = segTable + s * SEG_INTS;
+    const kindFlags = i32[seg] as number;
+    const kind = kindFlags & SEG_KIND_MASK;
+    const causal = kindFlags & SEG_CAUSAL ? 1 : 0;
+    const a = i32[seg + 1] as number;
+    const n = i32[seg + 2] as number;
+    if (kind === SEG_COLUMNS) {
+      for (let c0 = 0; c0 < n; c0 += TILE) {
+        const count = Math.min(TILE, n - c0);
+        kern.gather(scr, kp, v, a + c0, count);
+        const mode = causal | MODE_POSITIONS;
+        if (hook) {
+          kern.tileScores(scr, rows, layout.kg, count, mode, 0, layout.gpos, -1);
+          hook(count, 0, layout.gpos);
+          kern.tileUpdate(scr, rows, layout.vg, count);
+        } else kern.tile(scr, rows, layout.kg, layout.vg, count, mode, 0, layout.gpos, -1);
+      }
+      continue;
+    }
+    const bitmap = kind === SEG_PARTIAL ? (i32[seg + 3] as number) : -1;
+    const mode = causal | (kind === SEG_PARTIAL ? MODE_BITMAP : 0) | (posList >= 0 ? MODE_POSITIONS : 0);
+    const end = a + n;
+    for (let k = a; k < end; ) {
+      const off = k & (TILE - 1);
+      const count = Math.min(end - k, TILE - off);
+      const kt = kp + (k >> 6) * chunkFloats + off;
+      const vk = v + k * dp;
+      const positions = posList >= 0 ? posList + k : -1;
+      if (hook) {
+        kern.tileScores(scr, rows, kt, count, mode, k, positions, bitmap);
+        hook(count, k, positions);
+        kern.tileUpdate(scr, rows, vk, count);
+      } else kern.tile(scr, rows, kt, vk, count, mode, k, positions, bitmap);
+      k += count;
+    }
+  }
+  kern.finish(scr, rowTable, rows);
+}
+
+/** Applies a ScoreMod to the kept (finite) scores of the tile in S, on the calling thread. */
+function makeScoreModHook(
+  views: MemoryViews,
+  scoreMod: ScoreMod,
+  layout: ReturnType<typeof scratchLayout>,
+  rows: number,
+  taskHead: number,
+  rowHeads: number,
+  rowStart: number,
+): (n: number, pos0: number, posList: number) => void {
+  return (n, pos0, posList) => {
+    const f = views.f32;
+    const i = views.i32;
+    for (let r = 0; r < rows; r++) {
+      const rowPos = i[layout.pos + r] as number;
+      const h = rowHeads >= 0 ? (i[rowHeads + rowStart + r] as number) : taskHead;
+      const s = layout.s + r * TILE;
+      for (let j = 0; j < n; j++) {
+        const x = f[s + j] as number;
+        if (x === NEG_INF) continue;
+        f[s + j] = scoreMod(x, h, rowPos, posList >= 0 ? (i[posList + j] as number) : pos0 + j);
+      }
+    }
+  };
+}
+
+function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, scr: number, dp: number): void {
+  const i32 = views.i32;
+  const f32 = views.f32;
+  const scale = f32[job + H.SCALE] as number;
+  const softmax = ((i32[job + H.FLAGS] as number) & FLAG_SOFTMAX) !== 0;
+  const task = (i32[job + H.TASK_TABLE] as number) + t * SCORES_TASK_INTS;
+  const q = i32[task] as number;
+  const rows = i32[task + 1] as number;
+  const kp = i32[task + 2] as number;
+  const n = i32[task + 3] as number;
+  const out = i32[task + 4] as number;
+  const outStride = i32[task + 5] as number;
+  const last = i32[task + 6] as number;
+  let maxLast = -1;
+  for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
+  const nEff = Math.min(n, maxLast + 1);
+  for (let k0 = 0; k0 < nEff; k0 += TILE) {
+    kern.scoreBlock(scr, q, rows, kp + (k0 >> 6) * TILE * dp, Math.min(TILE, nEff - k0), out + k0, outStride, scale);
+  }
+  for (let r = 0; r < rows; r++) {
+    const row = out + r * outStride;
+    const l = i32[last + r] as number;
+    if (softmax) {
+      if (l >= 0) kern.softmaxRow(row, l + 1);
+      f32.fill(0, row + l + 1, row + n);
+    } else f32.fill(NEG_INF, row + l + 1, row + n);
+  }
+}
+
+function quantRowsTask(kern: Kernels, views: MemoryViews, job: number, t: number): void {
+  const i32 = views.i32;
+  const task = (i32[job + H.TASK_TABLE] as number) + t * QUANT_TASK_INTS;
+  const { qi, rows, ki, n, stride, rowScale, keyScale, out, outStride, last } = readQuantTask(i32, task);
+  let maxLast = -1;
+  for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
+  const nEff = Math.min(n, maxLast + 1);
+  if (nEff > 0) kern.quantScores(qi, rows, ki, nEff, stride, rowScale, keyScale, out, outStride);
+  for (let r = 0; r < rows; r++) {
+    const row = out + r * outStride;
+    views.f32.fill(NEG_INF, row + (i32[last + r] as number) + 1, row + n);
+  }
+}
+
+function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number, scr: number, dp: number): void {
+  const i32 = views.i32;
+  const f32 = views.f32;
+  const task = (i32[job + H.TASK_TABLE] as number) + t * QUANT_TASK_INTS;
+  const { qi, rows, ki, n, stride, rowScale, keyScale, out, last, blockK } = readQuantTask(i32, task);
+  const layout = scratchLayout(scr, dp);
+  const s = layout.s;
+  const colMax = layout.acc;
+  const kBlocks = Math.ceil(n / blockK);
+  f32.fill(NEG_INF, out, out + kBlocks);
+  for (let r0 = 0; r0 < rows; r0 += TILE) {
+    const rc = Math.min(TILE, rows - r0);
+    let maxLast = -1;
+    for (let r = 0; r < rc; r++) maxLast = Math.max(maxLast, i32[last + r0 + r] as number);
+    const nEff = Math.min(n, maxLast + 1);
+    for (let k0 = 0; k0 < nEff; k0 += TILE) {
+      const kc = Math.min(TILE, nEff - k0);
+      const kc4 = (kc + 3) & ~3;
+      kern.quantScores(qi + r0 * stride, rc, ki + k0 * stride, kc, stride, rowScale + r0, keyScale + k0, s, TILE);
+      for (let r = 0; r < rc; r++) {
+        const first = Math.max(0, Math.min(kc, (i32[last + r0 + r] as number) - k0 + 1));
+        f32.fill(NEG_INF, s + r * TILE + first, s + r * TILE + kc4);
+      }
+      kern.colMax(s, rc, kc4, TILE, colMax);
+      for (let j = 0; j < kc; j++) {
+        const at = out + Math.floor((k0 + j) / blockK);
+        const x = f32[colMax + j] as number;
+        if (x > (f32[at] as number)) f32[at] = x;
+      }
+    }
+  }
+}
+
+interface QuantTask {
+  qi: number;
+  rows: number;
+  ki: number;
+  n: number;
+  stride: number;
+  rowScale: number;
+  keyScale: number;
+  out: number;
+  outStride: number;
+  last: number;
+  blockK: number;
+}
+
+function readQuantTask(i32: Int32Array, task: number): QuantTask {
+  const at = (k: number): number => i32[task + k] as number;
+  return {
+    qi: at(0),
+    rows: at(1),
+    ki: at(2),
+    n: at(3),
+    stride: at(4),
+    rowScale: at(5),
+    keyScale: at(6),
+    out: at(7),
+    outStride: at(8),
+    last: at(9),
+    blockK: at(10),
+  };
+}

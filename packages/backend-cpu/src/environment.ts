@@ -1,0 +1,57 @@
+import { kernelModule } from './wasm/wasm-module.js';
+
+/** True in Node (worker_threads); false in browsers and other hosts (Web Workers). */
+export function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return typeof p?.versions?.node === 'string';
+}
+
+/**
+ * Whether threads can share memory here: SharedArrayBuffer exists (browsers only expose it on cross-origin
+ * isolated pages) and a shared WebAssembly.Memory can be made.
+ */
+export function sharedMemoryReason(): string | undefined {
+  if (typeof SharedArrayBuffer !== 'function') {
+    return 'SharedArrayBuffer is not available (a browser page must be cross-origin isolated: COOP same-origin + COEP require-corp)';
+  }
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated;
+  if (isolated === false) return 'the page is not cross-origin isolated, so memory cannot be shared with workers';
+  return undefined;
+}
+
+/** Undefined when the WebAssembly SIMD kernels compile and run here, else why not. */
+export function wasmReason(): string | undefined {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return 'WebAssembly is not available';
+  try {
+    const shared = sharedMemoryReason() === undefined;
+    const module = kernelModule(shared);
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared });
+    const instance = new WebAssembly.Instance(module, { env: { memory } });
+    if (typeof instance.exports['tile'] !== 'function') return 'the kernel module has no tile export';
+    return undefined;
+  } catch (error) {
+    return `WebAssembly SIMD128 kernels do not load: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/** Logical cores available to this process (Node: os.availableParallelism; browsers: hardwareConcurrency). */
+export async function availableCores(): Promise<number> {
+  if (isNode()) {
+    try {
+      const os = (await import(/* @vite-ignore */ nodeBuiltin('os'))) as typeof import('node:os');
+      return Math.max(1, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+    } catch {
+      return 1;
+    }
+  }
+  const hc = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
+  return Math.max(1, hc ?? 1);
+}
+
+/**
+ * The specifier of a Node built-in, built at run time so browser bundlers never see a static `node:` import
+ * (the package must not pull Node built-ins into a browser bundle).
+ */
+export function nodeBuiltin(name: string): string {
+  return ['node', name].join(':');
+}

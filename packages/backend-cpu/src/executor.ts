@@ -1,0 +1,104 @@
+import type { ScoreMod } from '@sparseland/core';
+import { runJob } from './driver/run-job.js';
+import type { Kernels } from './kernels.js';
+import { createBufferMemory, createWasmMemory, type Layout, type WorkMemory } from './memory.js';
+import { paddedDim, scratchFloats } from './scratch-layout.js';
+import { WorkerPool } from './threads/worker-pool.js';
+import { createTsKernels } from './ts-kernels.js';
+import { instantiateKernels, kernelModule } from './wasm/wasm-module.js';
+
+export type CpuImpl = 'wasm' | 'ts';
+
+export interface ExecutorOptions {
+  readonly impl: CpuImpl;
+  readonly threads: number;
+  /** Jobs with fewer multiply-adds run on the calling thread (a worker round trip costs about 0.1 ms). */
+  readonly minParallelWork: number;
+  readonly shared: boolean;
+  readonly node: boolean;
+}
+
+/**
+ * Owns the memory, the calling thread's kernels and the worker pool, and runs jobs: on the calling thread when
+ * they are small, carry a ScoreMod (a JS function only this thread has) or threads = 1; on the workers otherwise.
+ * Calls are serialised: one job's layout owns the memory until it is read back.
+ */
+export class Executor {
+  readonly impl: CpuImpl;
+  readonly threads: number;
+  readonly memory: WorkMemory;
+  private readonly kernels: Kernels;
+  private readonly options: ExecutorOptions;
+  private pool: Promise<WorkerPool> | undefined;
+  private queue: Promise<unknown> = Promise.resolve();
+  private disposed = false;
+
+  constructor(options: ExecutorOptions) {
+    this.options = options;
+    this.impl = options.impl;
+    this.threads = options.threads;
+    if (options.impl === 'wasm') {
+      this.memory = createWasmMemory(options.shared);
+      this.kernels = instantiateKernels(kernelModule(options.shared), this.memory.wasm as WebAssembly.Memory);
+    } else {
+      this.memory = createBufferMemory(options.shared);
+      this.kernels = createTsKernels(this.memory.views);
+    }
+  }
+
+  /** Runs `fn` after every earlier call has finished. */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  /** Reserves one scratch area per worker plus one for the calling thread (the last). */
+  reserveScratch(layout: Layout, dim: number): number[] {
+    const floats = scratchFloats(paddedDim(dim));
+    return Array.from({ length: this.threads + 1 }, () => layout.alloc(floats));
+  }
+
+  /** Starts the worker threads now instead of at the first large job. */
+  async warmUp(): Promise<void> {
+    if (this.threads > 1) await this.workers();
+  }
+
+  private workers(): Promise<WorkerPool> {
+    if (!this.pool) {
+      const init =
+        this.impl === 'wasm'
+          ? { type: 'init' as const, impl: 'wasm' as const, module: kernelModule(true), memory: this.memory.wasm as WebAssembly.Memory }
+          : { type: 'init' as const, impl: 'ts' as const, buffer: this.memory.views.f32.buffer };
+      this.pool = WorkerPool.start(this.threads, init, this.options.node);
+      this.pool.catch(() => {
+        this.pool = undefined;
+      });
+    }
+    return this.pool;
+  }
+
+  async run(job: number, scratch: readonly number[], work: number, scoreMod?: ScoreMod): Promise<void> {
+    if (this.disposed) throw new Error('cpu backend used after dispose()');
+    if (scoreMod || this.threads === 1 || work < this.options.minParallelWork) {
+      runJob(this.kernels, this.memory.views, job, scratch[this.threads] as number, scoreMod);
+      return;
+    }
+    const pool = await this.workers();
+    try {
+      await pool.run(job, scratch, this.impl === 'ts' ? this.memory.views.f32.buffer : undefined);
+    } catch (error) {
+      // A failed worker leaves the pool in an unknown state: start a fresh one next time.
+      this.pool = undefined;
+      await pool.terminate();
+      throw error;
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    const pool = this.pool;
+    this.pool = undefined;
+    if (pool) await (await pool.catch(() => undefined))?.terminate();
+  }
+}

@@ -1,0 +1,90 @@
+import { SparselandError } from '@sparseland/core';
+import { createViews, type MemoryViews } from './ts-kernels.js';
+
+const PAGE = 65536;
+/** wasm32 can address 4 GiB; browsers on small devices may refuse to reserve that, so 1 GiB is the fallback. */
+const MAX_PAGES = [65536, 16384];
+
+/**
+ * The memory every thread works in: a (shared) WebAssembly.Memory for the wasm implementation, a
+ * SharedArrayBuffer (or a plain ArrayBuffer when no thread can share it) for the TypeScript one. `views` is one
+ * object whose fields are replaced when the memory grows, so kernels holding it always see the current buffer.
+ */
+export interface WorkMemory {
+  readonly shared: boolean;
+  readonly wasm: WebAssembly.Memory | undefined;
+  readonly views: MemoryViews;
+  /** Makes at least `floats` 4-byte elements addressable. */
+  ensure(floats: number): void;
+}
+
+export function createWasmMemory(shared: boolean, initialBytes = 16 * PAGE): WorkMemory {
+  let memory: WebAssembly.Memory | undefined;
+  let lastError: unknown;
+  for (const maximum of MAX_PAGES) {
+    try {
+      memory = new WebAssembly.Memory({ initial: Math.ceil(initialBytes / PAGE), maximum, shared });
+      break;
+    } catch (error) {
+      lastError = error;
+    }
+  }
+  if (!memory) throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: cannot create WebAssembly memory: ${String(lastError)}`);
+  const wasm = memory;
+  const views = createViews(wasm.buffer);
+  return {
+    shared,
+    wasm,
+    views,
+    ensure(floats) {
+      const bytes = floats * 4;
+      if (wasm.buffer.byteLength < bytes) {
+        // Grow geometrically so a sequence of larger calls does not grow every time.
+        const want = Math.max(bytes, Math.floor(wasm.buffer.byteLength * 1.5));
+        const pages = Math.ceil((want - wasm.buffer.byteLength) / PAGE);
+        try {
+          wasm.grow(pages);
+        } catch {
+          try {
+            wasm.grow(Math.ceil((bytes - wasm.buffer.byteLength) / PAGE));
+          } catch (error) {
+            throw new SparselandError(
+              'E_BUDGET',
+              `cpu backend (wasm): the call needs ${(bytes / 2 ** 20).toFixed(0)} MiB of WebAssembly memory, more than this engine allows (${String(error)}); use impl 'ts' or a shorter input`,
+            );
+          }
+        }
+      }
+      if (views.f32.buffer !== wasm.buffer || views.f32.length * 4 !== wasm.buffer.byteLength)
+        Object.assign(views, createViews(wasm.buffer));
+    },
+  };
+}
+
+export function createBufferMemory(shared: boolean, initialBytes = 1 << 20): WorkMemory {
+  const allocate = (bytes: number): ArrayBufferLike => (shared ? new SharedArrayBuffer(bytes) : new ArrayBuffer(bytes));
+  const views = createViews(allocate(initialBytes));
+  return {
+    shared,
+    wasm: undefined,
+    views,
+    ensure(floats) {
+      const bytes = floats * 4;
+      if (views.f32.buffer.byteLength >= bytes) return;
+      const size = Math.ceil(Math.max(bytes, views.f32.buffer.byteLength * 1.5) / 16) * 16;
+      Object.assign(views, createViews(allocate(size)));
+    },
+  };
+}
+
+/** A bump allocator for one call's layout (element indices, 16-byte aligned, with slack after each region). */
+export class Layout {
+  top = 64;
+
+  /** Reserves `floats` elements plus `slack` (reads of a 4-row or 8-key register tile may run past the end). */
+  alloc(floats: number, slack = 256): number {
+    const at = (this.top + 3) & ~3;
+    this.top = at + Math.max(0, Math.ceil(floats)) + slack;
+    return at;
+  }
+}

@@ -1,0 +1,121 @@
+import { type AttendResult, type AttentionInput, type AttentionShape, createHeadTensor, type ScoreMod } from '@sparseland/core';
+import {
+  ATTEND_TASK_INTS,
+  H,
+  HEADER_INTS,
+  OP_ATTEND,
+  ROW_INTS,
+  SEG_COLUMNS,
+  SEG_INTS,
+  SEG_KIND_MASK,
+  SEG_PARTIAL,
+  SOURCE_INTS,
+} from '../driver/job-layout.js';
+import { H_ROW_HEADS } from '../driver/run-job.js';
+import type { Executor } from '../executor.js';
+import { Layout } from '../memory.js';
+import type { AttendPlan } from '../plan/attend-plan.js';
+import { copyRows } from '../plan/pack.js';
+import { paddedDim } from '../scratch-layout.js';
+
+/** Where one kv head's keys come from: sizes to reserve and a writer for the packed K, V rows and positions. */
+export interface KeySources {
+  readonly kFloats: (g: number) => number;
+  readonly vFloats: (g: number) => number;
+  /** Number of key positions listed (0: a key's position is its index). */
+  readonly positions: (g: number) => number;
+  readonly write: (g: number, f32: Float32Array, i32: Int32Array, k: number, v: number, pos: number) => void;
+}
+
+export interface AttendJob {
+  readonly shape: AttentionShape;
+  readonly scale: number;
+  readonly plan: AttendPlan;
+  readonly sources: KeySources;
+  /** Row table order as absolute rows h·qLength + i (default: head-major order). */
+  readonly rowOrder?: Int32Array | undefined;
+  readonly scoreMod?: ScoreMod | undefined;
+}
+
+/**
+ * Lays out an attention job in the executor's memory (Q, keys, outputs, tables, scratch), runs it and reads back
+ * the output and the log-sum-exp. The calling thread copies inputs in and results out; the threads do the rest.
+ */
+export async function runAttendJob(exec: Executor, input: AttentionInput, job: AttendJob): Promise<AttendResult> {
+  const { shape, plan, sources } = job;
+  const { heads, kvHeads, qLength, dim } = shape;
+  const dp = paddedDim(dim);
+  const rowsTotal = heads * qLength;
+  const layout = new Layout();
+  const header = layout.alloc(HEADER_INTS);
+  const q = layout.alloc(rowsTotal * dp, 4 * dp + 64);
+  const out = layout.alloc(rowsTotal * dp);
+  const stats = layout.alloc(rowsTotal * 2);
+  const src: { k: number; v: number; pos: number }[] = [];
+  for (let g = 0; g < kvHeads; g++) {
+    src.push({ k: layout.alloc(sources.kFloats(g)), v: layout.alloc(sources.vFloats(g)), pos: layout.alloc(sources.positions(g)) });
+  }
+  const sourceTable = layout.alloc(kvHeads * SOURCE_INTS);
+  const rowTable = layout.alloc(rowsTotal * ROW_INTS);
+  const taskTable = layout.alloc(plan.tasks.length);
+  const segTable = layout.alloc(plan.segments.length);
+  const bitmaps = layout.alloc(plan.bitmaps.length);
+  const columns = layout.alloc(plan.columns.length);
+  const rowHeads = job.scoreMod ? layout.alloc(rowsTotal) : -1;
+  const scratch = exec.reserveScratch(layout, dim);
+  exec.memory.ensure(layout.top);
+  const { f32, i32 } = exec.memory.views;
+
+  i32.fill(0, header, header + HEADER_INTS);
+  i32[header + H.TASKS] = plan.tasks.length / ATTEND_TASK_INTS;
+  i32[header + H.OP] = OP_ATTEND;
+  i32[header + H.DP] = dp;
+  f32[header + H.SCALE] = job.scale;
+  i32[header + H.TASK_TABLE] = taskTable;
+  i32[header + H.ROW_TABLE] = rowTable;
+  i32[header + H.SEG_TABLE] = segTable;
+  i32[header + H.SOURCE_TABLE] = sourceTable;
+  i32[header + H_ROW_HEADS] = rowHeads;
+
+  for (let h = 0; h < heads; h++) copyRows(input.q, h, f32, q + h * qLength * dp, dp);
+  for (let g = 0; g < kvHeads; g++) {
+    const s = src[g] as { k: number; v: number; pos: number };
+    sources.write(g, f32, i32, s.k, s.v, s.pos);
+    i32[sourceTable + g * SOURCE_INTS] = s.k;
+    i32[sourceTable + g * SOURCE_INTS + 1] = s.v;
+    i32[sourceTable + g * SOURCE_INTS + 2] = sources.positions(g) > 0 ? s.pos : -1;
+  }
+  const order = job.rowOrder;
+  for (let t = 0; t < rowsTotal; t++) {
+    const row = order ? (order[t] as number) : t;
+    const at = rowTable + t * ROW_INTS;
+    i32[at] = q + row * dp;
+    i32[at + 1] = out + row * dp;
+    i32[at + 2] = stats + row * 2;
+    i32[at + 3] = shape.qOffset + (row % qLength);
+    if (rowHeads >= 0) i32[rowHeads + t] = Math.floor(row / qLength);
+  }
+  i32.set(plan.tasks, taskTable);
+  i32.set(plan.segments, segTable);
+  // Relocate segment references to the bitmap and column pools.
+  for (let s = 0; s < plan.segments.length; s += SEG_INTS) {
+    const kind = (plan.segments[s] as number) & SEG_KIND_MASK;
+    if (kind === SEG_COLUMNS) i32[segTable + s + 1] = columns + (plan.segments[s + 1] as number);
+    else if (kind === SEG_PARTIAL) i32[segTable + s + 3] = bitmaps + (plan.segments[s + 3] as number);
+  }
+  i32.set(plan.bitmaps, bitmaps);
+  i32.set(plan.columns, columns);
+
+  await exec.run(header, scratch, plan.work, job.scoreMod);
+
+  const views = exec.memory.views;
+  const output = createHeadTensor(heads, qLength, dim);
+  if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
+  else for (let r = 0; r < rowsTotal; r++) output.data.set(views.f32.subarray(out + r * dp, out + r * dp + dim), r * dim);
+  const lse = new Float32Array(rowsTotal);
+  for (let r = 0; r < rowsTotal; r++) {
+    const sum = views.f32[stats + 2 * r + 1] as number;
+    lse[r] = sum > 0 ? (views.f32[stats + 2 * r] as number) + Math.log(sum) : Number.NEGATIVE_INFINITY;
+  }
+  return { output, lse };
+}

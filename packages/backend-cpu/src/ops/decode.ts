@@ -1,0 +1,159 @@
+import {
+  type AttendResult,
+  type AttentionInput,
+  type DecodeOptions,
+  fakeQuantizeRow,
+  resolveAttentionShape,
+  resolveScale,
+  SparselandError,
+  TokenSelection,
+} from '@sparseland/core';
+import { ATTEND_TASK_INTS, SEG_CAUSAL, SEG_RANGE } from '../driver/job-layout.js';
+import type { Executor } from '../executor.js';
+import { sortByCost } from '../plan/attend-plan.js';
+import { IntBuffer } from '../plan/int-buffer.js';
+import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
+import { paddedDim, TILE } from '../scratch-layout.js';
+import { runAttendJob } from './attend-job.js';
+
+/**
+ * Backend.decode: the selected slots of each kv head are gathered (and fake-quantised where a slot's precision is
+ * below 32 bits, exactly as the reference does) into a small packed cache with their positions; the query rows of
+ * every head of a GQA group are stacked into one task, so one pass over the gathered keys serves the whole group.
+ */
+export async function decode(exec: Executor, input: AttentionInput, options: DecodeOptions = {}): Promise<AttendResult> {
+  const shape = resolveAttentionShape(input, { checkFinite: false });
+  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
+  const selection = options.selection;
+  if (selection !== undefined) {
+    if (!(selection instanceof TokenSelection)) {
+      throw new SparselandError('E_SHAPE', 'decode: selection must be a TokenSelection (TokenSelection.fromLists / TokenSelection.all)');
+    }
+    if (selection.kvHeads !== kvHeads || selection.kvLength !== kvLength) {
+      throw new SparselandError(
+        'E_SHAPE',
+        `selection was made for ${selection.kvHeads} kv heads over ${selection.kvLength} slots, but the cache has ${kvHeads} kv heads and ${kvLength} slots`,
+      );
+    }
+  }
+  const causal = options.causal ?? true;
+  const scale = resolveScale(options.scale, dim);
+  const dp = paddedDim(dim);
+  const group = heads / kvHeads;
+  const keyCount = (g: number): number => (selection ? selection.slotsOf(g).length : kvLength);
+
+  // Rows stacked per kv group: (h in group, i) in table order; tasks of up to 64 of them.
+  const rowOrder = new Int32Array(heads * qLength);
+  const tasks = new IntBuffer();
+  const segments = new IntBuffer();
+  const costs: number[] = [];
+  let work = 0;
+  let t = 0;
+  for (let g = 0; g < kvHeads; g++) {
+    const first = t;
+    for (let h = g * group; h < (g + 1) * group; h++) for (let i = 0; i < qLength; i++) rowOrder[t++] = h * qLength + i;
+    const slots = selection?.slotsOf(g);
+    for (let r0 = first; r0 < t; r0 += TILE) {
+      const rows = Math.min(TILE, t - r0);
+      let minPos = Number.POSITIVE_INFINITY;
+      let maxPos = -1;
+      for (let r = r0; r < r0 + rows; r++) {
+        const pos = qOffset + ((rowOrder[r] as number) % qLength);
+        minPos = Math.min(minPos, pos);
+        maxPos = Math.max(maxPos, pos);
+      }
+      // Keys visible to some row: slots (or positions) <= maxPos when causal.
+      const n = causal ? countAtMost(slots, keyCount(g), maxPos) : keyCount(g);
+      const lastKeyPos = n === 0 ? -1 : slots ? (slots[n - 1] as number) : n - 1;
+      const segStart = segments.length / 4;
+      if (n > 0) segments.push4(SEG_RANGE | (causal && lastKeyPos > minPos ? SEG_CAUSAL : 0), 0, n, 0);
+      tasks.push4(r0, rows, segStart, segments.length / 4 - segStart);
+      tasks.push(g);
+      tasks.push(Math.floor((rowOrder[r0] as number) / qLength));
+      costs.push(rows * n + 64);
+      work += rows * n * dim;
+    }
+  }
+
+  return runAttendJob(exec, input, {
+    shape,
+    scale,
+    rowOrder,
+    scoreMod: options.scoreMod,
+    plan: {
+      tasks: sortByCost(tasks.view(), costs, ATTEND_TASK_INTS),
+      segments: segments.view(),
+      bitmaps: new Int32Array(0),
+      columns: new Int32Array(0),
+      work,
+    },
+    sources: selection
+      ? {
+          kFloats: (g) => packedFloats(keyCount(g), dp),
+          vFloats: (g) => keyCount(g) * dp,
+          positions: (g) => keyCount(g),
+          write: (g, f32, i32, k, v, pos) => writeSelected(input, selection, g, dp, f32, i32, k, v, pos),
+        }
+      : {
+          kFloats: () => packedFloats(kvLength, dp),
+          vFloats: () => kvLength * dp,
+          positions: () => 0,
+          write: (g, f32, _i32, k, v) => {
+            packKeys(input.k, g, f32, k, dp);
+            copyRows(input.v, g, f32, v, dp);
+          },
+        },
+  });
+}
+
+/** Number of leading keys whose position is <= pos (slots are sorted; no slots means positions 0..count-1). */
+function countAtMost(slots: Int32Array | undefined, count: number, pos: number): number {
+  if (!slots) return Math.max(0, Math.min(count, pos + 1));
+  let lo = 0;
+  let hi = slots.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((slots[mid] as number) <= pos) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Gathers kv head g's selected slots into packed K, V rows and a position list, fake-quantising low-precision slots. */
+function writeSelected(
+  input: AttentionInput,
+  selection: TokenSelection,
+  g: number,
+  dp: number,
+  f32: Float32Array,
+  i32: Int32Array,
+  kOff: number,
+  vOff: number,
+  posOff: number,
+): void {
+  const slots = selection.slotsOf(g);
+  const bits = selection.precisionOf(g);
+  const { dim, length } = input.k;
+  const kd = input.k.data;
+  const vd = input.v.data;
+  const kRow = new Float32Array(dim);
+  const vRow = new Float32Array(dim);
+  const n = slots.length;
+  for (let j = 0; j < n; j++) {
+    const s = slots[j] as number;
+    const at = (g * length + s) * dim;
+    kRow.set(kd.subarray(at, at + dim));
+    vRow.set(vd.subarray(at, at + dim));
+    const b = bits ? (bits[j] as number) : 32;
+    if (b < 32) {
+      fakeQuantizeRow(kRow, b);
+      fakeQuantizeRow(vRow, b);
+    }
+    const chunk = kOff + (j >> 6) * TILE * dp + (j & 63);
+    for (let c = 0; c < dim; c++) f32[chunk + c * TILE] = kRow[c] as number;
+    for (let c = dim; c < dp; c++) f32[chunk + c * TILE] = 0;
+    f32.set(vRow, vOff + j * dp);
+    f32.fill(0, vOff + j * dp + dim, vOff + (j + 1) * dp);
+    i32[posOff + j] = s;
+  }
+}

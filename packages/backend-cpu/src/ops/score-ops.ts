@@ -1,0 +1,159 @@
+import {
+  type BlockScores,
+  expectInteger,
+  type LastQueriesOptions,
+  type PooledScoresOptions,
+  type PoolKind,
+  poolRows,
+  resolveScale,
+  resolveScoreShape,
+  type ScoreInput,
+  type ScoreRows,
+  SparselandError,
+} from '@sparseland/core';
+import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
+import type { Executor } from '../executor.js';
+import { Layout } from '../memory.js';
+import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
+import { paddedDim, TILE } from '../scratch-layout.js';
+
+const POOLS: readonly PoolKind[] = ['mean', 'max', 'min'];
+
+function expectPool(kind: unknown, what: string): PoolKind {
+  if (kind === undefined) return 'mean';
+  if (!POOLS.includes(kind as PoolKind)) {
+    throw new SparselandError('E_PARAMS', `${what} must be one of ${POOLS.join(', ')}, got ${JSON.stringify(kind)}`);
+  }
+  return kind as PoolKind;
+}
+
+/** A SCORES job: per query head, rows of Q (already in memory) against packed keys, optional softmax. */
+interface ScoresJob {
+  readonly heads: number;
+  readonly kvHeads: number;
+  readonly rowsPerHead: number;
+  readonly keys: number;
+  readonly dp: number;
+  readonly scale: number;
+  readonly softmax: boolean;
+  /** Last kept key of (head, row), -1 for none. */
+  readonly last: (h: number, r: number) => number;
+  /** Writes query rows of head h (rowsPerHead rows of dp) at f32[at]. */
+  readonly writeQ: (h: number, f32: Float32Array, at: number) => void;
+  /** Writes the packed keys of kv head g at f32[at]. */
+  readonly writeK: (g: number, f32: Float32Array, at: number) => void;
+}
+
+async function runScores(exec: Executor, job: ScoresJob): Promise<Float32Array> {
+  const { heads, kvHeads, rowsPerHead, keys, dp } = job;
+  const layout = new Layout();
+  const header = layout.alloc(HEADER_INTS);
+  const q = layout.alloc(heads * rowsPerHead * dp, 4 * dp + 64);
+  const kStride = packedFloats(keys, dp);
+  const k = layout.alloc(kvHeads * kStride);
+  const out = layout.alloc(heads * rowsPerHead * keys);
+  const last = layout.alloc(heads * rowsPerHead);
+  const chunks = Math.ceil(rowsPerHead / TILE);
+  const taskTable = layout.alloc(heads * chunks * SCORES_TASK_INTS);
+  const scratch = exec.reserveScratch(layout, dp);
+  exec.memory.ensure(layout.top);
+  const { f32, i32 } = exec.memory.views;
+  i32.fill(0, header, header + HEADER_INTS);
+  i32[header + H.TASKS] = heads * chunks;
+  i32[header + H.OP] = OP_SCORES;
+  i32[header + H.DP] = dp;
+  f32[header + H.SCALE] = job.scale;
+  i32[header + H.TASK_TABLE] = taskTable;
+  i32[header + H.FLAGS] = job.softmax ? FLAG_SOFTMAX : 0;
+  for (let g = 0; g < kvHeads; g++) job.writeK(g, f32, k + g * kStride);
+  let t = taskTable;
+  for (let h = 0; h < heads; h++) {
+    job.writeQ(h, f32, q + h * rowsPerHead * dp);
+    const g = Math.floor(h / (heads / kvHeads));
+    for (let r = 0; r < rowsPerHead; r++) i32[last + h * rowsPerHead + r] = job.last(h, r);
+    for (let c = 0; c < chunks; c++) {
+      const r0 = c * TILE;
+      const row = h * rowsPerHead + r0;
+      i32.set([q + row * dp, Math.min(TILE, rowsPerHead - r0), k + g * kStride, keys, out + row * keys, keys, last + row], t);
+      t += SCORES_TASK_INTS;
+    }
+  }
+  await exec.run(header, scratch, heads * rowsPerHead * keys * dp);
+  return exec.memory.views.f32.slice(out, out + heads * rowsPerHead * keys);
+}
+
+/** Backend.pooledScores: pooled rows in float64 (core's poolRows, as the reference), dot products on the kernels. */
+export async function pooledScores(exec: Executor, input: ScoreInput, options: PooledScoresOptions): Promise<BlockScores> {
+  const shape = resolveScoreShape(input);
+  const blockQ = expectInteger(options?.blockQ, 'blockQ', 1);
+  const blockK = expectInteger(options.blockK, 'blockK', 1);
+  const qPool = expectPool(options.qPool, 'qPool');
+  const kPool = expectPool(options.kPool, 'kPool');
+  const scale = options.scale ?? 1;
+  const causal = options.causal ?? true;
+  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
+  const dp = paddedDim(dim);
+  const qBlocks = Math.ceil(qLength / blockQ);
+  const kBlocks = Math.ceil(kvLength / blockK);
+  const pooled = new Float64Array(dim);
+  const data = await exec.exclusive(() =>
+    runScores(exec, {
+      heads,
+      kvHeads,
+      rowsPerHead: qBlocks,
+      keys: kBlocks,
+      dp,
+      scale,
+      softmax: false,
+      last: (_h, qb) => {
+        if (!causal) return kBlocks - 1;
+        const lastQ = qOffset + Math.min(qLength, (qb + 1) * blockQ) - 1;
+        return Math.min(kBlocks - 1, Math.floor(lastQ / blockK));
+      },
+      writeQ: (h, f32, at) => {
+        for (let qb = 0; qb < qBlocks; qb++) {
+          poolRows(input.q, h, qb * blockQ, Math.min(qLength, (qb + 1) * blockQ), qPool, pooled);
+          for (let c = 0; c < dp; c++) f32[at + qb * dp + c] = c < dim ? (pooled[c] as number) : 0;
+        }
+      },
+      writeK: (g, f32, at) => {
+        const rows = new Float32Array(kBlocks * dim);
+        for (let kb = 0; kb < kBlocks; kb++) {
+          poolRows(input.k, g, kb * blockK, Math.min(kvLength, (kb + 1) * blockK), kPool, pooled);
+          for (let c = 0; c < dim; c++) rows[kb * dim + c] = pooled[c] as number;
+        }
+        packKeys({ data: rows, heads: 1, length: kBlocks, dim }, 0, f32, at, dp);
+      },
+    }),
+  );
+  return { kind: 'blocks', data, heads, qBlocks, kBlocks, blockQ, blockK };
+}
+
+/** Backend.lastQueriesAttention: scores of the last `count` rows against every key, softmax per row. */
+export async function lastQueriesAttention(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows> {
+  const shape = resolveScoreShape(input);
+  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
+  const count = Math.min(expectInteger(options?.count, 'count', 1), qLength);
+  const scale = resolveScale(options.scale, dim);
+  const causal = options.causal ?? true;
+  const rowStart = qLength - count;
+  const dp = paddedDim(dim);
+  const data = await exec.exclusive(() =>
+    runScores(exec, {
+      heads,
+      kvHeads,
+      rowsPerHead: count,
+      keys: kvLength,
+      dp,
+      scale,
+      softmax: true,
+      last: (_h, r) => (causal ? Math.min(kvLength - 1, qOffset + rowStart + r) : kvLength - 1),
+      writeQ: (h, f32, at) => {
+        const rows = input.q.data.subarray((h * qLength + rowStart) * dim, (h + 1) * qLength * dim);
+        copyRows({ data: rows, heads: 1, length: count, dim }, 0, f32, at, dp);
+      },
+      writeK: (g, f32, at) => packKeys(input.k, g, f32, at, dp),
+    }),
+  );
+  return { kind: 'rows', data, heads, rowStart, rows: count, kvLength };
+}

@@ -1,0 +1,53 @@
+import { type BackendPlugin, defineBackend } from '@sparseland/core';
+import { z } from 'zod';
+import { createCpuBackend, DEFAULT_MIN_PARALLEL_WORK } from './backend.js';
+import { createTsKernels, createViews } from './ts-kernels.js';
+
+/** Parameters of the `cpu` backend plugin. */
+export const cpuBackendParams = z
+  .object({
+    impl: z.enum(['auto', 'wasm', 'ts']).default('auto').describe("'auto' = wasm when WebAssembly SIMD runs here, else ts"),
+    threads: z.number().int().min(1).optional().describe('worker threads (default: available cores)'),
+    minParallelWork: z
+      .number()
+      .int()
+      .min(0)
+      .default(DEFAULT_MIN_PARALLEL_WORK)
+      .describe('jobs with fewer multiply-adds run on the calling thread'),
+  })
+  .strict();
+
+/** Runs one tiny tile on the TypeScript kernels: the backend's floor, which needs nothing but typed arrays. */
+function probe(): boolean {
+  try {
+    const views = createViews(new ArrayBuffer(1 << 16));
+    const k = createTsKernels(views);
+    k.configure(4);
+    views.i32.set([0, 1024, 1100, 0], 2000);
+    views.f32.set([1, 0, 0, 0], 0);
+    k.begin(4096, 2000, 1, 1);
+    k.tile(4096, 1, 2048, 3072, 1, 0, 0, -1, -1);
+    k.finish(4096, 2000, 1);
+    return views.f32[1100 + 1] === 1;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The CPU backend as a plugin: WebAssembly SIMD128 or TypeScript kernels over worker threads sharing memory, in
+ * Node and browsers. Higher priority than the reference backend, lower than GPU backends.
+ */
+export const cpuBackend: BackendPlugin<typeof cpuBackendParams> = defineBackend({
+  name: 'cpu',
+  summary: 'Fast CPU attention kernels (WebAssembly SIMD128 or TypeScript) split across worker threads over shared memory.',
+  paper: {
+    title: 'FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness',
+    year: 2022,
+    url: 'https://arxiv.org/abs/2205.14135',
+  },
+  params: cpuBackendParams,
+  priority: 10,
+  isSupported: async () => probe(),
+  create: async (options) => createCpuBackend(cpuBackend.parseParams(options ?? {})),
+});

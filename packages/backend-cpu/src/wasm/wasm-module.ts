@@ -1,0 +1,78 @@
+import { WASM_KERNELS_BASE64 } from '../generated/wasm-kernels.js';
+import type { Kernels } from '../kernels.js';
+
+let sharedModule: WebAssembly.Module | undefined;
+let unsharedModule: WebAssembly.Module | undefined;
+
+function decodeBase64(text: string): Uint8Array {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+/** The kernel bytes as shipped: they import a shared memory. */
+export function kernelBytes(): Uint8Array {
+  return decodeBase64(WASM_KERNELS_BASE64);
+}
+
+/**
+ * The compiled kernels (compiled once per realm, lazily: importing the package compiles nothing). `shared: false`
+ * rewrites the memory import's limits flag so a plain (non-shared) memory can be used on pages that are not
+ * cross-origin isolated.
+ */
+export function kernelModule(shared: boolean): WebAssembly.Module {
+  if (shared) return (sharedModule ??= new WebAssembly.Module(kernelBytes() as BufferSource));
+  return (unsharedModule ??= new WebAssembly.Module(withUnsharedMemoryImport(kernelBytes()) as BufferSource));
+}
+
+export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  return instance.exports as unknown as Kernels;
+}
+
+function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
+  let value = 0;
+  let shift = 0;
+  for (;;) {
+    const b = bytes[at++] as number;
+    value += (b & 0x7f) * 2 ** shift;
+    shift += 7;
+    if ((b & 0x80) === 0) return [value, at];
+  }
+}
+
+/** A copy of a module whose memory import is marked non-shared (limits flag 0x03 → 0x01); nothing else changes. */
+export function withUnsharedMemoryImport(bytes: Uint8Array): Uint8Array {
+  const out = bytes.slice();
+  let at = 8;
+  while (at < out.length) {
+    const id = out[at++] as number;
+    const [size, body] = readLeb(out, at);
+    if (id === 2) {
+      let p = body;
+      let count: number;
+      [count, p] = readLeb(out, p);
+      for (let e = 0; e < count; e++) {
+        for (let name = 0; name < 2; name++) {
+          let len: number;
+          [len, p] = readLeb(out, p);
+          p += len;
+        }
+        const kind = out[p++] as number;
+        if (kind === 0) [, p] = readLeb(out, p);
+        else if (kind === 1) {
+          p++;
+          const flags = out[p++] as number;
+          [, p] = readLeb(out, p);
+          if (flags & 1) [, p] = readLeb(out, p);
+        } else if (kind === 2) {
+          if (out[p] === 3) out[p] = 1;
+          return out;
+        } else if (kind === 3) p += 2;
+      }
+    }
+    at = body + size;
+  }
+  return out;
+}
