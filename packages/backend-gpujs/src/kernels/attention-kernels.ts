@@ -55,16 +55,18 @@ export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line
   const r = i - tile * tileQ;
   const start = tilePtr[h * qTiles + tile]!;
   const end = tilePtr[h * qTiles + tile + 1]!;
+  // Loops count from an integer 0: WGSL cannot increment a float loop variable.
+  const count = end - start;
   let m = -1e30;
-  for (let p = start; p < end; p++) {
-    for (let c = 0; c < tileK; c++) m = Math.max(m, scores[p * tileQ + r]![c]!);
+  for (let n = 0; n < count; n++) {
+    for (let c = 0; c < tileK; c++) m = Math.max(m, scores[(start + n) * tileQ + r]![c]!);
   }
   if (m <= -1e29) return -1e30;
   // Distinct loop variable names: gpu.js's cpu mode declares loop variables once per kernel.
   let sum = 0;
-  for (let p2 = start; p2 < end; p2++) {
+  for (let n2 = 0; n2 < count; n2++) {
     for (let c2 = 0; c2 < tileK; c2++) {
-      const s = scores[p2 * tileQ + r]![c2]!;
+      const s = scores[(start + n2) * tileQ + r]![c2]!;
       if (s > -1e29) sum += Math.exp(s - m);
     }
   }
@@ -104,8 +106,10 @@ export function weightedValuesKernel(
   const start = tilePtr[h * qTiles + tile]!;
   const end = tilePtr[h * qTiles + tile + 1]!;
   const vBase = Math.floor(h / groupSize) * kvLength;
+  const count = end - start;
   let o = 0;
-  for (let p = start; p < end; p++) {
+  for (let n = 0; n < count; n++) {
+    const p = start + n;
     const keyBase = items[p]![2]!;
     const gatherRow = items[p]![3]!;
     for (let t = 0; t < tileK; t++) {

@@ -22,8 +22,9 @@ export function poolRowsKernel(
   let acc = 0;
   if (kind === 1) acc = -1e30;
   if (kind === 2) acc = 1e30;
-  for (let r = r0; r < r1; r++) {
-    const value = x[head * length + r]![this.thread.x]!;
+  // Loops count from an integer 0: WGSL cannot increment a float loop variable.
+  for (let n = 0; n < r1 - r0; n++) {
+    const value = x[head * length + r0 + n]![this.thread.x]!;
     if (kind === 0) acc += value;
     else if (kind === 1) acc = Math.max(acc, value);
     else acc = Math.min(acc, value);
@@ -193,8 +194,8 @@ export function blockMaxKernel(
   const j0 = this.thread.x * blockK;
   const j1 = Math.min(kvLength, j0 + blockK);
   let m = -1e30;
-  for (let i = i0; i < i1; i++) {
-    for (let j = j0; j < j1; j++) m = Math.max(m, scores[h * qLength + i]![j]!);
+  for (let i = 0; i < i1 - i0; i++) {
+    for (let j = 0; j < j1 - j0; j++) m = Math.max(m, scores[h * qLength + i0 + i]![j0 + j]!);
   }
   return m;
 }

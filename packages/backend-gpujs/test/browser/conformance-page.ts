@@ -1,0 +1,64 @@
+// Browser page for the conformance kit: runs the framework-free cases (no vitest in the page) in the gpu.js modes
+// given in the page's URL-free `MODES` list and returns pass / fail / excluded per case. The Node-side test turns
+// each entry into one vitest test.
+import { allBackendCases, exclusionReason, FP32_TOLERANCE, type Tolerance } from '@sparseland/conformance/cases';
+import { modeConformance } from '../../src/conformance.js';
+import { createGpujsBackend, type GpujsMode } from '../../src/index.js';
+
+export interface CaseOutcome {
+  readonly name: string;
+  readonly status: 'pass' | 'fail' | 'excluded';
+  readonly detail?: string;
+  readonly ms: number;
+}
+
+export interface ModeOutcome {
+  readonly mode: GpujsMode;
+  /** The mode that ran, or undefined when the backend could not be created. */
+  readonly impl?: string;
+  readonly error?: string;
+  readonly fallbacks?: readonly string[];
+  readonly cases: readonly CaseOutcome[];
+}
+
+const MODES: readonly GpujsMode[] = ['webgl2', 'webgpu'];
+
+export async function run(): Promise<ModeOutcome[]> {
+  const outcomes: ModeOutcome[] = [];
+  for (const mode of MODES) outcomes.push(await runMode(mode));
+  return outcomes;
+}
+
+async function runMode(mode: GpujsMode): Promise<ModeOutcome> {
+  let backend: Awaited<ReturnType<typeof createGpujsBackend>>;
+  try {
+    backend = await createGpujsBackend({ mode });
+  } catch (error) {
+    return { mode, error: String(error), cases: [] };
+  }
+  const { tolerance, filters } = modeConformance(mode);
+  const tol: Tolerance = { ...FP32_TOLERANCE, ...tolerance };
+  const cases: CaseOutcome[] = [];
+  for (const c of allBackendCases()) {
+    const reason = exclusionReason(c.name, filters);
+    const t0 = performance.now();
+    if (reason !== undefined) {
+      cases.push({ name: c.name, status: 'excluded', detail: reason, ms: 0 });
+      continue;
+    }
+    try {
+      await c.run(backend, tol);
+      cases.push({ name: c.name, status: 'pass', ms: performance.now() - t0 });
+    } catch (error) {
+      cases.push({
+        name: c.name,
+        status: 'fail',
+        detail: String(error instanceof Error ? error.message : error),
+        ms: performance.now() - t0,
+      });
+    }
+  }
+  const fallbacks = backend.fallbacks();
+  await backend.dispose();
+  return { mode, impl: backend.impl, fallbacks, cases };
+}
