@@ -1,4 +1,5 @@
 export { BUDGET_PARAM_NAMES, type BudgetParam, budgetParam, type MatchDensityOptions, type MatchedBudget, matchDensity } from './budget.js';
+export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEnd } from './end-to-end.js';
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { findMethod, methodNames } from './find-method.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
@@ -8,7 +9,7 @@ export { defaultRowCount, sampleRows } from './oracle/row-sample.js';
 export { densityRecallSpec, densityRecallSvg, type SpeedRecord, speedSpec, speedSvg } from './plots/charts.js';
 export { paretoFront, type TradeoffPoint } from './plots/pareto.js';
 export { renderVegaLite } from './plots/render-svg.js';
-export { formatEvalReport, formatHeads } from './results/format-report.js';
+export { formatEndToEnd, formatEvalReport, formatHeads } from './results/format-report.js';
 export { type Column, formatTable } from './results/text-table.js';
 export type { EvalReport, HeadResult, MethodResult, MethodSpec, ResultSummary, WorkloadSummary } from './results/types.js';
 export { type SpeedOptions, type SpeedResult, speedVsLength } from './speed.js';
@@ -22,6 +23,7 @@ export {
   sweep,
 } from './sweep.js';
 export { type MqarOptions, mqarWorkload } from './workloads/mqar.js';
+export { type RealTraceOptions, realTraceWorkload } from './workloads/real-trace.js';
 export {
   DEFAULT_STRUCTURE,
   lengthLabel,

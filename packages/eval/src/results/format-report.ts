@@ -1,3 +1,4 @@
+import type { EndToEndReport, EndToEndResult } from '../end-to-end.js';
 import { type Column, formatTable } from './text-table.js';
 import type { EvalReport, MethodResult } from './types.js';
 
@@ -44,4 +45,27 @@ export function formatHeads(result: MethodResult): string {
     ],
     result.heads,
   );
+}
+
+/** An end-to-end report as a table: NLL change, next-token and greedy agreement per method. */
+export function formatEndToEnd(report: EndToEndReport): string {
+  const head =
+    `# end to end: ${report.model} on ${report.text} from character ${report.offset}, ${report.scored} scored tokens + ${report.greedyTokens} greedy; ` +
+    `dense NLL ${report.dense.nll.toFixed(4)} nats/token (perplexity ${report.dense.perplexity.toFixed(2)})${report.extrapolated ? '; past the trained context' : ''}`;
+  return [
+    head,
+    formatTable<EndToEndResult>(
+      [
+        { header: 'method', cell: (r) => r.method },
+        { header: 'density', cell: (r) => r.density },
+        { header: 'NLL', cell: (r) => r.nll, digits: 4 },
+        { header: 'ΔNLL mean', cell: (r) => r.nllDelta, digits: 4 },
+        { header: 'ΔNLL max', cell: (r) => r.nllDeltaMax, digits: 3 },
+        { header: 'next-token agree', cell: (r) => r.nextTokenAgreement },
+        { header: 'greedy agree', cell: (r) => `${r.greedyAgreement}/${report.greedyTokens}` },
+        { header: 'prefill ms', cell: (r) => r.prefillMs, digits: 0 },
+      ],
+      report.results,
+    ),
+  ].join('\n');
 }
