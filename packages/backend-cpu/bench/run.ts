@@ -1,0 +1,343 @@
+// `pnpm bench`: the CPU backend against onnxruntime-node on the same inputs, in one process so every ratio is
+// measured in the same run. Suites: cpu-attention (dense, block-sparse, vertical-slash), cpu-decode, cpu-estimators.
+// BENCH_SIZE=smoke runs tiny sizes in a few seconds (CI); the full size takes about 15 minutes: run it under
+// `flock /tmp/sparseland-bench.lock` on a quiet machine.
+
+import { type CpuBackend, createCpuBackend } from '@sparseland/backend-cpu';
+import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
+import { type AttentionInput, attentionFlops, densePairs, type SparseMask } from '@sparseland/core';
+import * as ort from 'onnxruntime-node';
+import { groupQueryAttentionModel, matmulSoftmaxModel } from './onnx-models.js';
+import {
+  DIM,
+  decodeSelection,
+  inputs,
+  keptPairs,
+  randomCausalBlocks,
+  repeatHeads,
+  shapeOf,
+  tokenMajor,
+  verticalSlash,
+} from './workloads.js';
+
+const FULL = benchSize() === 'full';
+const QH = 8;
+const size = FULL
+  ? {
+      dense: [2048, 8192, 32768],
+      unfusedMax: 8192,
+      tsMax: 2048,
+      sparseN: 16384,
+      vsN: 32768,
+      decodeN: 32768,
+      decodeBudget: 2048,
+      estN: 32768,
+    }
+  : { dense: [256], unfusedMax: 256, tsMax: 256, sparseN: 512, vsN: 1024, decodeN: 2048, decodeBudget: 128, estN: 1024 };
+const runsFor = (n: number) => ({ runs: 5, warmups: n >= 16384 ? 0 : n >= 8192 ? 1 : 3 });
+
+const backends = new Map<string, CpuBackend>();
+async function cpu(impl: 'wasm' | 'ts', threads: number): Promise<CpuBackend> {
+  const key = `${impl}/${threads}`;
+  let b = backends.get(key);
+  if (!b) {
+    b = await createCpuBackend({ impl, threads });
+    backends.set(key, b);
+  }
+  return b;
+}
+const coresBackend = await createCpuBackend();
+const THREADS = coresBackend.threads;
+await coresBackend.dispose();
+
+function denseCausalFlops(n: number, heads: number): number {
+  return attentionFlops(densePairs(shapeOf(n, heads), true), DIM);
+}
+
+interface Timed {
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+  runs: number;
+}
+
+function record(base: Omit<BenchRecord, 'medianMs' | 'minMs' | 'maxMs' | 'runs'> & { case: string }, t: Timed, flops?: number): BenchRecord {
+  return { ...base, ...t, ...(flops === undefined ? {} : { gflops: gflops(flops, t.medianMs) }) };
+}
+
+async function ortSession(model: Uint8Array, threads: number): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(model, {
+    executionProviders: ['cpu'],
+    intraOpNumThreads: threads,
+    interOpNumThreads: 1,
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+  });
+}
+
+function gqaFeeds(x: AttentionInput, n: number, kvHeads: number): Record<string, ort.Tensor> {
+  return {
+    Q: new ort.Tensor('float32', tokenMajor(x.q), [1, n, QH * DIM]),
+    K: new ort.Tensor('float32', tokenMajor(x.k), [1, n, kvHeads * DIM]),
+    V: new ort.Tensor('float32', tokenMajor(x.v), [1, n, kvHeads * DIM]),
+    seqlens_k: new ort.Tensor('int32', Int32Array.of(n - 1), [1]),
+    total_seq: new ort.Tensor('int32', Int32Array.of(n), [1]),
+  };
+}
+
+/** Largest |ours − onnxruntime| over the output (ORT's output is token-major). */
+function maxDiffTokenMajor(ours: Float32Array, ortOut: Float32Array, n: number): number {
+  let worst = 0;
+  for (let h = 0; h < QH; h++) {
+    for (let i = 0; i < n; i++) {
+      for (let c = 0; c < DIM; c++) {
+        const a = ours[(h * n + i) * DIM + c] as number;
+        const b = ortOut[(i * QH + h) * DIM + c] as number;
+        worst = Math.max(worst, Math.abs(a - b));
+      }
+    }
+  }
+  return worst;
+}
+
+const attention: BenchRecord[] = [];
+const denseMs = new Map<string, number>();
+const ortDenseMs = new Map<string, number>();
+
+// ---- Dense causal: ours vs onnxruntime GroupQueryAttention (and the plain MatMul-Softmax-MatMul graph).
+for (const n of size.dense) {
+  for (const kvHeads of [8, 2]) {
+    const x = inputs(n, QH, kvHeads);
+    const flops = denseCausalFlops(n, QH);
+    const base = { case: `dense causal N=${n} GQA ${QH}:${kvHeads}`, n, qHeads: QH, kvHeads, dim: DIM, density: 1 };
+    const configs: ['wasm' | 'ts', number][] = [['wasm', THREADS]];
+    if (n <= 8192 && THREADS > 1) configs.push(['wasm', 1]);
+    if (n <= size.tsMax) configs.push(['ts', THREADS]);
+    let oursOut: Float32Array | undefined;
+    for (const [impl, threads] of configs) {
+      const b = await cpu(impl, threads);
+      const t = await measure(() => b.attend(x), runsFor(n));
+      if (impl === 'wasm' && threads === THREADS) {
+        denseMs.set(`${n}/${kvHeads}`, t.medianMs);
+        if (n <= 8192) oursOut = (await b.attend(x)).output.data;
+      }
+      attention.push(record({ ...base, backend: 'cpu', impl, threads }, t, flops));
+    }
+    let bestOrt = Number.POSITIVE_INFINITY;
+    for (const threads of n <= 8192 ? [1, THREADS] : [THREADS]) {
+      const session = await ortSession(groupQueryAttentionModel(QH, kvHeads, DIM), threads);
+      const feeds = gqaFeeds(x, n, kvHeads);
+      const t = await measure(() => session.run(feeds), runsFor(n));
+      const note = oursOut
+        ? `max |ours - ort| = ${maxDiffTokenMajor(oursOut, (await session.run(feeds))['O']?.data as Float32Array, n).toExponential(1)}`
+        : undefined;
+      attention.push(record({ ...base, backend: 'ort', impl: 'gqa', threads, ...(note ? { note } : {}) }, t, flops));
+      bestOrt = Math.min(bestOrt, t.medianMs);
+      await session.release();
+    }
+    ortDenseMs.set(`${n}/${kvHeads}`, bestOrt);
+    const ours = denseMs.get(`${n}/${kvHeads}`) as number;
+    attention.push({
+      ...base,
+      case: `ratio dense N=${n} GQA ${QH}:${kvHeads}: ours / best ORT GQA throughput`,
+      backend: 'cpu',
+      impl: 'wasm',
+      threads: THREADS,
+      medianMs: ours,
+      minMs: ours,
+      maxMs: ours,
+      runs: 0,
+      throughputVsOrtGqa: bestOrt / ours,
+      note: `ours ${ours.toFixed(1)} ms vs ORT GQA ${bestOrt.toFixed(1)} ms: ${(bestOrt / ours).toFixed(2)}x ORT's throughput (target >= 0.5 at N=8192)`,
+    });
+    if (n <= size.unfusedMax && kvHeads === 8) {
+      const session = await ortSession(matmulSoftmaxModel(QH, DIM), THREADS);
+      const mask = new Float32Array(n * n);
+      for (let i = 0; i < n; i++) mask.fill(-1e9, i * n + i + 1, (i + 1) * n);
+      const feeds = {
+        Q: new ort.Tensor('float32', x.q.data, [QH, n, DIM]),
+        K: new ort.Tensor('float32', repeatHeads(x.k, QH), [QH, n, DIM]),
+        V: new ort.Tensor('float32', repeatHeads(x.v, QH), [QH, n, DIM]),
+        mask: new ort.Tensor('float32', mask, [n, n]),
+      };
+      const t = await measure(() => session.run(feeds), runsFor(n));
+      attention.push(
+        record({ ...base, backend: 'ort', impl: 'unfused', threads: THREADS, note: 'MatMul-Softmax-MatMul, full N×N' }, t, flops),
+      );
+      await session.release();
+    }
+  }
+}
+
+// ---- Random block-sparse (fraction of causal 64×64 blocks) vs our own dense causal, same inputs.
+{
+  const n = size.sparseN;
+  const kvHeads = 2;
+  const x = inputs(n, QH, kvHeads, 7);
+  const b = await cpu('wasm', THREADS);
+  const dense = await measure(() => b.attend(x), runsFor(n));
+  const base = { n, qHeads: QH, kvHeads, dim: DIM, backend: 'cpu', impl: 'wasm', threads: THREADS };
+  attention.push(record({ ...base, case: `dense causal N=${n} (block-sparse baseline)`, density: 1 }, dense, denseCausalFlops(n, QH)));
+  for (const fraction of [0.05, 0.1, 0.25]) {
+    const blocks = randomCausalBlocks(n, QH, fraction, 11);
+    const mask: SparseMask = { blocks };
+    const pairs = keptPerHead(mask);
+    const density = pairs / densePairs(shapeOf(n, QH), true);
+    const t = await measure(() => b.attend(x, { mask }), runsFor(n));
+    const ratio = t.medianMs / dense.medianMs;
+    attention.push(
+      record(
+        {
+          ...base,
+          case: `block-sparse ${fraction * 100}% of causal blocks N=${n}`,
+          density,
+          timeVsDense: ratio,
+          fractionOfIdealSpeedup: density / ratio,
+          note: `${ratio.toFixed(3)}x our dense time; ideal ${density.toFixed(3)} (${((density / ratio) * 100).toFixed(0)}% of ideal)${fraction === 0.1 ? '; target <= 0.15' : ''}`,
+        },
+        t,
+        attentionFlops(pairs, DIM),
+      ),
+    );
+  }
+}
+
+/** Kept pairs of a per-head mask, over all heads. */
+function keptPerHead(mask: SparseMask): number {
+  let kept = 0;
+  const blocks = mask.blocks;
+  if (!blocks) return 0;
+  for (let h = 0; h < blocks.heads; h++) {
+    for (let qb = 0; qb < blocks.qBlocks; qb++) {
+      for (const kb of blocks.fullBlocks(h, qb))
+        kept += kb === qb ? (blocks.blockQ * (blocks.blockQ + 1)) / 2 : blocks.blockQ * blocks.blockK;
+    }
+  }
+  return (kept * QH) / blocks.heads;
+}
+
+// ---- Vertical-slash at about 5% density vs onnxruntime's dense causal attention on the same inputs.
+{
+  const n = size.vsN;
+  const kvHeads = 2;
+  const x = inputs(n, QH, kvHeads, 13);
+  const mask = verticalSlash(n, Math.round(n / 40), [1, 2, 3, 4, 16, 64], 17);
+  const pairs = keptPairs(mask, n, QH);
+  const density = pairs / densePairs(shapeOf(n, QH), true);
+  const b = await cpu('wasm', THREADS);
+  const t = await measure(() => b.attend(x, { mask }), runsFor(n));
+  let ortMs = ortDenseMs.get(`${n}/${kvHeads}`);
+  if (ortMs === undefined) {
+    const session = await ortSession(groupQueryAttentionModel(QH, kvHeads, DIM), THREADS);
+    const feeds = gqaFeeds(x, n, kvHeads);
+    const o = await measure(() => session.run(feeds), runsFor(n));
+    attention.push(
+      record(
+        {
+          case: `dense causal N=${n} (vertical-slash baseline)`,
+          backend: 'ort',
+          impl: 'gqa',
+          threads: THREADS,
+          n,
+          qHeads: QH,
+          kvHeads,
+          dim: DIM,
+          density: 1,
+        },
+        o,
+        denseCausalFlops(n, QH),
+      ),
+    );
+    ortMs = o.medianMs;
+  }
+  const dense = denseMs.get(`${n}/${kvHeads}`);
+  attention.push(
+    record(
+      {
+        case: `vertical-slash N=${n}`,
+        backend: 'cpu',
+        impl: 'wasm',
+        threads: THREADS,
+        n,
+        qHeads: QH,
+        kvHeads,
+        dim: DIM,
+        density,
+        speedupVsOrtDense: ortMs / t.medianMs,
+        ...(dense ? { timeVsOurDense: t.medianMs / dense } : {}),
+        note: `${(ortMs / t.medianMs).toFixed(1)}x faster than ORT GQA dense causal (${ortMs.toFixed(0)} ms); target >= 5`,
+      },
+      t,
+      attentionFlops(pairs, DIM),
+    ),
+  );
+}
+writeSuite('cpu-attention', attention);
+
+// ---- Decode: one query over the cache, with a selection vs the full cache.
+const decodeRecords: BenchRecord[] = [];
+{
+  const n = size.decodeN;
+  const kvHeads = 2;
+  const x = inputs(n, QH, kvHeads, 19);
+  const q = { ...x.q, length: 1, data: x.q.data.slice(0, QH * DIM) };
+  for (let h = 0; h < QH; h++) q.data.set(x.q.data.subarray((h * n + n - 1) * DIM, (h * n + n) * DIM), h * DIM);
+  const step: AttentionInput = { q, k: x.k, v: x.v };
+  const selection = decodeSelection(n, kvHeads, size.decodeBudget, 23);
+  for (const impl of ['wasm', 'ts'] as const) {
+    const b = await cpu(impl, THREADS);
+    const full = await measure(() => b.decode(step), { runs: 21, warmups: 3 });
+    const sel = await measure(() => b.decode(step, { selection }), { runs: 21, warmups: 3 });
+    const base = { backend: 'cpu', impl, threads: THREADS, n, qHeads: QH, kvHeads, dim: DIM };
+    decodeRecords.push(record({ ...base, case: `decode 1 query, full cache ${n}`, density: 1 }, full, attentionFlops(n * QH, DIM)));
+    decodeRecords.push(
+      record(
+        {
+          ...base,
+          case: `decode 1 query, ${size.decodeBudget} of ${n} slots`,
+          density: size.decodeBudget / n,
+          speedupVsFullCache: full.medianMs / sel.medianMs,
+          note: `${(full.medianMs / sel.medianMs).toFixed(1)}x faster than the full cache (target >= 10)`,
+        },
+        sel,
+        attentionFlops(size.decodeBudget * QH, DIM),
+      ),
+    );
+  }
+}
+writeSuite('cpu-decode', decodeRecords);
+
+// ---- Estimator ops at the estimators' length, against our dense causal attention on the same inputs.
+const estimatorRecords: BenchRecord[] = [];
+{
+  const n = size.estN;
+  const kvHeads = 2;
+  const x = inputs(n, QH, kvHeads, 29);
+  const b = await cpu('wasm', THREADS);
+  const denseKnown = denseMs.get(`${n}/${kvHeads}`);
+  const dense = denseKnown ?? (await measure(() => b.attend(x), runsFor(n))).medianMs;
+  const base = { backend: 'cpu', impl: 'wasm', threads: THREADS, n, qHeads: QH, kvHeads, dim: DIM };
+  const ops: [string, () => Promise<unknown>][] = [
+    ['pooledScores mean/mean 64×64', () => b.pooledScores(x, { blockQ: 64, blockK: 64 })],
+    ['lastQueriesAttention last 64', () => b.lastQueriesAttention(x, { count: 64 })],
+    ['quantizedScores int8, last 64 rows', () => b.quantizedScores(x, { bits: 8, rows: { start: n - 64, count: 64 } })],
+    ['quantizedScores int4, block-max 64×64 (all rows)', () => b.quantizedScores(x, { bits: 4, pool: { blockQ: 64, blockK: 64 } })],
+  ];
+  for (const [name, fn] of ops) {
+    const t = await measure(fn, { runs: 5, warmups: 1 });
+    estimatorRecords.push(
+      record(
+        {
+          ...base,
+          case: name,
+          fractionOfDense: t.medianMs / dense,
+          note: `${((t.medianMs / dense) * 100).toFixed(2)}% of dense causal attention (${dense.toFixed(0)} ms)`,
+        },
+        t,
+      ),
+    );
+  }
+}
+writeSuite('cpu-estimators', estimatorRecords);
+
+for (const b of backends.values()) await b.dispose();
