@@ -61,7 +61,11 @@ interface Timed {
   runs: number;
 }
 
-function record(base: Omit<BenchRecord, 'medianMs' | 'minMs' | 'maxMs' | 'runs'> & { case: string }, t: Timed, flops?: number): BenchRecord {
+function record(
+  base: Omit<BenchRecord, 'medianMs' | 'minMs' | 'maxMs' | 'runs'> & { case: string },
+  t: Timed,
+  flops?: number,
+): BenchRecord {
   return { ...base, ...t, ...(flops === undefined ? {} : { gflops: gflops(flops, t.medianMs) }) };
 }
 
