@@ -4,6 +4,17 @@ export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './eval
 export { findMethod, methodNames } from './find-method.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
 export { keptPairsPerHead } from './metrics/pairs-per-head.js';
+export {
+  FIXTURE_DEFAULTS,
+  FIXTURE_MODELS,
+  FIXTURE_TEXTS,
+  type FixtureModelName,
+  type FixtureTextName,
+  type LoadedModel,
+  loadFixtureModel,
+  passageTokens,
+  readFixtureText,
+} from './models/fixture-model.js';
 export { computeDenseOracle, type DenseOracle } from './oracle/dense-oracle.js';
 export { defaultRowCount, sampleRows } from './oracle/row-sample.js';
 export { densityRecallSpec, densityRecallSvg, type SpeedRecord, speedSpec, speedSvg } from './plots/charts.js';

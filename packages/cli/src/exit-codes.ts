@@ -1,0 +1,42 @@
+import { isSparselandError } from '@sparseland/core';
+
+/** What `sparseland` exits with. Stable: scripts may test for them. */
+export const EXIT = Object.freeze({
+  ok: 0,
+  /** An unexpected failure (a bug, an I/O error). */
+  failure: 1,
+  /** The command line or its inputs are wrong: unknown command, option, method or parameter. */
+  usage: 2,
+  /** Something needed is not available here: a backend that cannot run, a benchmark that is not installed. */
+  unavailable: 3,
+  /** A model or data file is malformed. */
+  data: 4,
+});
+
+/** The exit code a thrown error maps to. */
+export function exitCodeOf(error: unknown): number {
+  if (isSparselandError(error)) {
+    switch (error.code) {
+      case 'E_BACKEND_UNAVAILABLE':
+        return EXIT.unavailable;
+      case 'E_MODEL_FORMAT':
+      case 'E_NONFINITE':
+        return EXIT.data;
+      default:
+        return EXIT.usage;
+    }
+  }
+  if (error instanceof UsageError) return EXIT.usage;
+  if (error instanceof UnavailableError) return EXIT.unavailable;
+  return EXIT.failure;
+}
+
+/** A mistake on the command line the CLI itself detects. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+/** Something the command needs is not installed or cannot run here. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}

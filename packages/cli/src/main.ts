@@ -1,0 +1,98 @@
+import { Command, CommanderError, Option } from 'commander';
+import { benchCommand } from './commands/bench.js';
+import { evalCommand } from './commands/eval.js';
+import { listCommand } from './commands/list.js';
+import { maskCommand } from './commands/mask.js';
+import { EXIT, exitCodeOf } from './exit-codes.js';
+import { WORKLOAD_HELP } from './workload-spec.js';
+
+export interface MainIo {
+  readonly out?: (text: string) => void;
+  readonly err?: (text: string) => void;
+}
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** Runs the `sparseland` command line (`argv` as in process.argv) and resolves to the exit code. */
+export async function main(argv: readonly string[], io: MainIo = {}): Promise<number> {
+  const out = io.out ?? ((text: string) => process.stdout.write(`${text}\n`));
+  const err = io.err ?? ((text: string) => process.stderr.write(`${text}\n`));
+  let code: number = EXIT.ok;
+  const program = new Command('sparseland')
+    .description('Sparse attention: list methods, draw masks, evaluate methods on real models and long inputs, run benchmarks.')
+    .version('0.1.0')
+    .showSuggestionAfterError(true)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) });
+  const plugin = new Option('--plugin <module>', 'also load the plugins a module exports (repeatable)').argParser(collect);
+
+  program
+    .command('list')
+    .description('list installed plugins with their summaries and papers')
+    .option('--kind <kind>', 'only pattern, estimator, backend or kv-policy')
+    .option('--json', 'print JSON')
+    .addOption(plugin)
+    .action(async (options) => listCommand(options, out));
+
+  program
+    .command('mask')
+    .description("build a method's mask for an n × n causal call; print its density and picture, or write SVG / PNG")
+    .argument('<method>', 'a pattern or estimator name')
+    .option('--params <json>', 'method parameters, e.g. \'{"window": 128}\'')
+    .option('--n <length>', 'sequence length (e.g. 1024 or 4k)', '256')
+    .option('--heads <count>', 'query heads', '1')
+    .option('--head <index>', 'head to draw', '0')
+    .option('--svg <file>', 'write an SVG picture')
+    .option('--png <file>', 'write a PNG picture')
+    .option('--level <level>', 'auto, element or block', 'auto')
+    .option('--seed <seed>', 'seed of the synthetic input estimators look at', '0')
+    .option('--backend <name>', 'backend for estimators: auto, cpu or reference', 'auto')
+    .option('--json', 'print JSON')
+    .addOption(plugin)
+    .action(async (method, options) => maskCommand(method, options, out));
+
+  program
+    .command('eval')
+    .description('measure methods against dense attention: recall, output error, needles, FLOPs, time; NLL on real models')
+    .option('--methods <list>', 'comma-separated methods (default: dense,sliding-window,a-shape,tri-shape on real models)')
+    .option('--workload <list>', `comma-separated: ${WORKLOAD_HELP}`, 'tinybooks')
+    .option('--positions <n>', 'tokens of model text (default: the trained context, 2048 tinybooks / 512 stories)')
+    .option('--offset <chars>', 'character offset into the text')
+    .option('--density <fraction>', "set each method's budget so its mask keeps this fraction of the causal pairs", '0.25')
+    .option('--no-density', 'run methods with their own parameters (--params, else defaults)')
+    .option('--params <json>', 'parameters: {"method": {...}} (or {...} with one method)')
+    .option('--rows <n|all>', 'query rows measured per layer (default: all up to a memory budget)')
+    .option('--sweep', 'run each method across its budget parameter and plot density vs recall (with --out)')
+    .option('--lengths <list>', 'with --sweep: also time methods at these lengths and plot speed vs length')
+    .option('--out <dir>', 'write report.json, report.txt and SVG plots there')
+    .option('--json', 'print the report as JSON on stdout')
+    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .option('--no-end-to-end', 'skip the end-to-end NLL run on real models')
+    .option('--greedy <tokens>', 'greedy tokens compared end to end (default 32)')
+    .option('--seed <seed>', 'seed for synthetic inputs and row sampling', '0')
+    .option('--heads', 'also print per-head tables')
+    .addOption(plugin)
+    .action(async (options) => evalCommand(options, out));
+
+  program
+    .command('bench')
+    .description("run the CPU backend's benchmark suite (extra arguments go to it)")
+    .option('--size <size>', 'smoke or full', 'full')
+    .argument('[args...]', 'passed to the benchmark')
+    .allowUnknownOption(true)
+    .action(async (args, options) => {
+      code = await benchCommand(args, options, out);
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; unknown commands or options are usage errors (commander printed the message).
+      return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    }
+    err(`sparseland: ${(error as Error).message}`);
+    return exitCodeOf(error);
+  }
+}
