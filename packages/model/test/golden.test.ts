@@ -1,5 +1,6 @@
 // The two embedded real models must reproduce their golden files exactly (see fixtures/models/*/NOTICE.md).
 import { readFileSync } from 'node:fs';
+import { createCpuBackend } from '@sparseland/backend-cpu';
 import { modelFiles } from '@sparseland/fixtures';
 import { describe, expect, it } from 'vitest';
 import { argmax, createModel, loadCheckpoint, loadTokenizer } from '../src/index.js';
@@ -96,5 +97,30 @@ describe('tinybooks-2k (reference.json)', async () => {
     const ids = await model.generate(prompt, { maxTokens: 64 });
     expect(ids).toEqual(golden.greedy64);
     expect(tokenizer.decode(ids)).toBe(golden.greedy64_text);
+  });
+});
+
+describe('any backend: @sparseland/backend-cpu instead of the float64 reference', async () => {
+  const stories = modelFiles('stories260K');
+  const tinybooks = modelFiles('tinybooks-2k');
+  const storiesModel = createModel(await loadCheckpoint(stories.checkpoint));
+  const tinyModel = createModel(await loadCheckpoint(tinybooks.checkpoint));
+  const storiesGolden = JSON.parse(readFileSync(stories.golden, 'utf8')) as StoriesGolden;
+  const tinyGolden = JSON.parse(readFileSync(tinybooks.golden, 'utf8')) as TinybooksGolden;
+
+  it('reproduces both golden files (prefill through attend, decoding through decode)', async () => {
+    const backend = await createCpuBackend();
+    try {
+      expect(await storiesModel.generate([1], { maxTokens: 1000, stopAtBos: true, backend })).toEqual(storiesGolden.greedy_ids);
+      const prompt = Array.from(new TextEncoder().encode(tinyGolden.prompt));
+      const logits = await tinyModel.createSession({ backend }).prefill(prompt, { allLogits: true });
+      expect(prompt.map((_, t) => argmax(logits.subarray(t * 256, (t + 1) * 256)))).toEqual(tinyGolden.argmax_per_pos);
+      const last = logits.subarray((prompt.length - 1) * 256);
+      tinyGolden.logits_last_pos_first16.forEach((expected, i) => {
+        expect(Math.abs(last[i]! - expected)).toBeLessThan(1e-3);
+      });
+    } finally {
+      await backend.dispose();
+    }
   });
 });
