@@ -59,12 +59,16 @@ export function scratchFloats(paddedDim: i32): i32 {
   return (<usize>index) << 2;
 }
 
-// exp(x) for f32x4 lanes: x = n·ln2 + r, |r| <= ln2/2, 2^n from the exponent bits, degree-6 polynomial for e^r.
-// Lanes below EXP_FLOOR (and -Infinity) give exactly 0.
+// exp(x) for f32x4 lanes: x = n·ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial, 2^n from exponent bits.
+// Lanes below EXP_FLOOR (and -Infinity) give exactly 0. Only single-instruction ops on x64: pmax (maxps) instead
+// of f32x4.max (NaN-propagating, several instructions in V8), and the 1.5·2^23 trick instead of nearest and
+// trunc_sat for n (adding it rounds to an integer that lands in the low mantissa bits).
 @inline function vexp(x: v128): v128 {
   const keep = f32x4.gt(x, f32x4.splat(EXP_FLOOR));
-  const xc = f32x4.max(x, f32x4.splat(EXP_FLOOR));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504088896341)));
+  const xc = f32x4.pmax(x, f32x4.splat(EXP_FLOOR));
+  const magic = f32x4.splat(12582912.0);
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
+  const n = f32x4.sub(t, magic);
   let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -75,7 +79,7 @@ export function scratchFloats(paddedDim: i32): i32 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const r2 = f32x4.mul(r, r);
   p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
-  const e = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  const e = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   return v128.and(f32x4.mul(p, e), keep);
 }
 
@@ -84,8 +88,8 @@ export function scratchFloats(paddedDim: i32): i32 {
 }
 
 @inline function hmax(v: v128): f32 {
-  v = f32x4.max(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
-  v = f32x4.max(v, v128.shuffle<f32>(v, v, 1, 0, 3, 2));
+  v = f32x4.pmax(v, v128.shuffle<f32>(v, v, 2, 3, 0, 1));
+  v = f32x4.pmax(v, v128.shuffle<f32>(v, v, 1, 0, 3, 2));
   return f32x4.extract_lane(v, 0);
 }
 
@@ -233,7 +237,7 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
       continue;
     }
     let mx = f32x4.splat(NEG_INF);
-    for (let j = 0; j < n8; j += 4) mx = f32x4.max(mx, v128.load(s + bp(j)));
+    for (let j = 0; j < n8; j += 4) mx = f32x4.pmax(mx, v128.load(s + bp(j)));
     const mOld = load<f32>(bp(m + r));
     let mNew = hmax(mx);
     if (mOld > mNew) mNew = mOld;
@@ -395,7 +399,7 @@ export function softmaxRow(row: i32, count: i32): void {
   const p: usize = bp(row);
   const n4 = count & ~3;
   let mx = f32x4.splat(NEG_INF);
-  for (let j = 0; j < n4; j += 4) mx = f32x4.max(mx, v128.load(p + bp(j)));
+  for (let j = 0; j < n4; j += 4) mx = f32x4.pmax(mx, v128.load(p + bp(j)));
   let m = hmax(mx);
   for (let j = n4; j < count; j++) m = max(m, load<f32>(p + bp(j)));
   const vm = f32x4.splat(m);
@@ -494,7 +498,7 @@ export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void
     let m = f32x4.splat(NEG_INF);
     let p: usize = bp(src + j);
     for (let r = 0; r < rows; r++) {
-      m = f32x4.max(m, v128.load(p));
+      m = f32x4.pmax(m, v128.load(p));
       p += bp(stride);
     }
     v128.store(bp(dst + j), m);

@@ -1,0 +1,13 @@
+import { createCpuBackend } from '../src/index.js';
+import { decodeSelection, inputs } from './workloads.js';
+const n = 32768, QH = 8, KV = 2, DIM = 64;
+const x = inputs(n, QH, KV, 19);
+const q = { ...x.q, length: 1, data: x.q.data.slice(0, QH * DIM) };
+const step = { q, k: x.k, v: x.v };
+const selection = decodeSelection(n, KV, 2048, 23);
+const b = await createCpuBackend({ impl: 'wasm' });
+const time = async (f: () => Promise<unknown>) => { const ts = []; for (let i = 0; i < 15; i++) { const t0 = performance.now(); await f(); ts.push(performance.now() - t0); } return ts.sort((a, b) => a - b)[7]!; };
+const full = await time(() => b.decode(step));
+const sel = await time(() => b.decode(step, { selection }));
+console.log({ full, sel, ratio: full / sel });
+await b.dispose();
