@@ -1,4 +1,4 @@
-import { type BlockMask, buildBlockMask, type IntList, type MaskBuildOptions, type MaskMod, type MaskShape } from '@sparseland/core';
+import { BlockMask, buildBlockMask, type IntList, type MaskBuildOptions, type MaskMod, type MaskShape } from '@sparseland/core';
 import { unionCoverage } from './classify.js';
 import { Coverage, type Term } from './term.js';
 
@@ -12,111 +12,131 @@ export interface TermLayout {
 /**
  * Builds the BlockMask of a pattern from its terms without visiting pairs: each term names the key ranges its rows
  * can reach, and only those blocks are classified (full / partial / empty, exactly as createBlockMask would).
- * Cost: O(candidate blocks · terms), never O(qLength · kvLength). `maskMod` is the pattern's exact definition,
- * used by kernels inside partial blocks.
+ * Cost: O(candidate blocks · terms), never O(qLength · kvLength). Heads that behave alike are built once; a mask
+ * whose heads all behave alike is stored as one broadcast head. `maskMod` is the pattern's exact definition, used by
+ * kernels inside partial blocks.
  */
 export function buildTermMask(shape: MaskShape, sizes: MaskBuildOptions, layout: TermLayout, maskMod: MaskMod): BlockMask {
   const { classes, classOf } = layout;
-  const rowFiller = (terms: readonly Term[]) => classRowFiller(terms, shape, sizes);
-  if (classes.length === 1 || !classOf) {
-    const fill = rowFiller(classes[0] ?? []);
-    return buildBlockMask(shape, sizes, { heads: 1, maskMod, trusted: true }, (_h, qb, full, partial) => fill(qb, full, partial));
-  }
-  const owner = Array.from({ length: shape.heads }, (_, h) => classOf(h));
-  const distinct = new Set(owner);
-  if (distinct.size === 1) {
-    const fill = rowFiller(classes[owner[0] as number] as readonly Term[]);
-    return buildBlockMask(shape, sizes, { heads: 1, maskMod, trusted: true }, (_h, qb, full, partial) => fill(qb, full, partial));
-  }
-  if (distinct.size === shape.heads) {
-    // Every head differs (MoA spans, BigBird's random blocks): fill rows directly, nothing to share.
-    const fills = owner.map((c) => rowFiller(classes[c] as readonly Term[]));
-    return buildBlockMask(shape, sizes, { heads: shape.heads, maskMod, trusted: true }, (h, qb, full, partial) =>
-      (fills[h] as RowFiller)(qb, full, partial),
-    );
-  }
-  // Few behaviours over many heads: build each once as a broadcast mask, then copy its rows to its heads.
+  const owner = classOf ? Array.from({ length: shape.heads }, (_, h) => classOf(h)) : [0];
+  const distinct = [...new Set(owner)];
   const perClass = new Map<number, BlockMask>();
   for (const c of distinct) {
-    const fill = rowFiller(classes[c] as readonly Term[]);
+    const fill = classRowFiller(classes[c] ?? [], shape, sizes);
     perClass.set(
       c,
       buildBlockMask(shape, sizes, { heads: 1, maskMod, trusted: true }, (_h, qb, full, partial) => fill(qb, full, partial)),
     );
   }
-  return buildBlockMask(shape, sizes, { heads: shape.heads, maskMod, trusted: true }, (h, qb, full, partial) => {
-    const m = perClass.get(owner[h] as number) as BlockMask;
-    full.pushAll(m.fullBlocks(0, qb));
-    partial.pushAll(m.partialBlocks(0, qb));
-  });
+  if (distinct.length === 1) return perClass.get(distinct[0] as number) as BlockMask;
+  return stackHeads(
+    shape,
+    owner.map((c) => perClass.get(c) as BlockMask),
+    maskMod,
+  );
+}
+
+/** One multi-head BlockMask whose head h is the broadcast mask `heads[h]` (rows are head-major, so one copy each). */
+function stackHeads(shape: MaskShape, heads: readonly BlockMask[], maskMod: MaskMod): BlockMask {
+  const first = heads[0] as BlockMask;
+  const { qBlocks } = first;
+  const stack = (pick: (m: BlockMask) => { rowPtr: Int32Array; cols: Int32Array }) => {
+    const total = heads.reduce((n, m) => n + pick(m).cols.length, 0);
+    const rowPtr = new Int32Array(heads.length * qBlocks + 1);
+    const cols = new Int32Array(total);
+    let offset = 0;
+    heads.forEach((m, h) => {
+      const part = pick(m);
+      cols.set(part.cols, offset);
+      for (let qb = 1; qb <= qBlocks; qb++) rowPtr[h * qBlocks + qb] = offset + (part.rowPtr[qb] as number);
+      offset += part.cols.length;
+    });
+    return { rowPtr, cols };
+  };
+  return new BlockMask(
+    {
+      heads: heads.length,
+      qLength: shape.qLength,
+      kvLength: shape.kvLength,
+      qOffset: shape.qOffset,
+      blockQ: first.blockQ,
+      blockK: first.blockK,
+      full: stack((m) => m.full),
+      partial: stack((m) => m.partial),
+      maskMod,
+    },
+    { trusted: true },
+  );
 }
 
 type RowFiller = (qb: number, full: IntList, partial: IntList) => void;
 
+/**
+ * Fills one query-block row of a class: marks the key blocks each term's ranges reach (with which terms reached
+ * them), then classifies them in ascending order. A block reached by one term only needs that term's coverage.
+ */
 function classRowFiller(terms: readonly Term[], shape: MaskShape, sizes: MaskBuildOptions): RowFiller {
   const { blockQ, blockK } = sizes;
   const { kvLength, qOffset, qLength } = shape;
-  const ranges = new BlockRanges();
+  const kBlocks = Math.ceil(kvLength / blockK);
+  const stamp = new Int32Array(kBlocks).fill(-1);
+  const reachedBy = new Int32Array(kBlocks);
+  let touched = new Int32Array(64);
+  let count = 0;
+  let ascending = true;
+  let lowest = 0;
+  let highest = 0;
+  let row = 0;
+  let term = 0;
+  const sink = (a: number, b: number) => {
+    const bit = 1 << term;
+    for (let kb = Math.floor(a / blockK), last = Math.floor(b / blockK); kb <= last; kb++) {
+      if (stamp[kb] === row) {
+        reachedBy[kb] = (reachedBy[kb] as number) | bit;
+        continue;
+      }
+      stamp[kb] = row;
+      reachedBy[kb] = bit;
+      if (count === touched.length) {
+        const grown = new Int32Array(count * 2);
+        grown.set(touched);
+        touched = grown;
+      }
+      if (count > 0 && kb < (touched[count - 1] as number)) ascending = false;
+      if (kb < lowest) lowest = kb;
+      if (kb > highest) highest = kb;
+      touched[count++] = kb;
+    }
+  };
+  const single = terms.length === 1 ? (terms[0] as Term) : undefined;
   return (qb, full, partial) => {
     const q0 = qOffset + qb * blockQ;
     const q1 = qOffset + Math.min(qLength, (qb + 1) * blockQ);
-    ranges.clear();
-    const sink = (a: number, b: number) => ranges.add(Math.floor(a / blockK), Math.floor(b / blockK));
-    for (const t of terms) t.keyRanges(q0, q1, kvLength, sink);
-    ranges.forEachBlock((kb) => {
+    row = qb;
+    count = 0;
+    ascending = true;
+    lowest = kBlocks;
+    highest = -1;
+    for (term = 0; term < terms.length; term++) (terms[term] as Term).keyRanges(q0, q1, kvLength, sink);
+    if (!ascending) {
+      // Out of order (several terms, or a term with several query sub-rows): a dense stretch is cheaper to rescan
+      // through the stamps than to sort.
+      if (highest - lowest + 1 <= 4 * count) {
+        count = 0;
+        for (let kb = lowest; kb <= highest; kb++) if (stamp[kb] === row) touched[count++] = kb;
+      } else touched.subarray(0, count).sort();
+    }
+    for (let i = 0; i < count; i++) {
+      const kb = touched[i] as number;
       const k0 = kb * blockK;
-      const state = unionCoverage(terms, q0, q1, k0, Math.min(kvLength, k0 + blockK));
+      const k1 = Math.min(kvLength, k0 + blockK);
+      const bits = reachedBy[kb] as number;
+      let state: number;
+      if (single) state = single.cover(q0, q1, k0, k1);
+      else if ((bits & (bits - 1)) === 0) state = (terms[31 - Math.clz32(bits)] as Term).cover(q0, q1, k0, k1);
+      else state = unionCoverage(terms, q0, q1, k0, k1);
       if (state === Coverage.all) full.push(kb);
       else if (state === Coverage.some) partial.push(kb);
-    });
+    }
   };
-}
-
-/** Candidate key-block ranges of one row, visited once each in ascending order. */
-class BlockRanges {
-  private starts = new Int32Array(64);
-  private ends = new Int32Array(64);
-  private length = 0;
-  private sorted = true;
-
-  clear(): void {
-    this.length = 0;
-    this.sorted = true;
-  }
-
-  add(a: number, b: number): void {
-    if (this.length === this.starts.length) {
-      const starts = new Int32Array(this.length * 2);
-      const ends = new Int32Array(this.length * 2);
-      starts.set(this.starts);
-      ends.set(this.ends);
-      this.starts = starts;
-      this.ends = ends;
-    }
-    if (this.length > 0 && a < (this.starts[this.length - 1] as number)) this.sorted = false;
-    this.starts[this.length] = a;
-    this.ends[this.length] = b;
-    this.length++;
-  }
-
-  forEachBlock(fn: (kb: number) => void): void {
-    const n = this.length;
-    if (!this.sorted) {
-      // Sort the ranges by start: pack (start, end) into one double so a typed-array sort does it.
-      const packed = new Float64Array(n);
-      for (let i = 0; i < n; i++) packed[i] = (this.starts[i] as number) * 4194304 + (this.ends[i] as number);
-      packed.sort();
-      for (let i = 0; i < n; i++) {
-        const v = packed[i] as number;
-        this.starts[i] = Math.floor(v / 4194304);
-        this.ends[i] = v % 4194304;
-      }
-    }
-    let done = -1;
-    for (let i = 0; i < n; i++) {
-      const end = this.ends[i] as number;
-      for (let kb = Math.max(this.starts[i] as number, done + 1); kb <= end; kb++) fn(kb);
-      if (end > done) done = end;
-    }
-  }
 }
