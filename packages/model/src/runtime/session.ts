@@ -259,8 +259,9 @@ export class LlamaSession implements InferenceSession {
   /** A prefill chunk: the recipe over the whole cache while it is positional, else dense over what was kept. */
   private async prefillAttention(l: number, q: HeadTensor, k: HeadTensor, v: HeadTensor, start: number): Promise<HeadTensor> {
     const cache = this.cache[l] as LayerKvCache;
-    const positional = cache.isPositional() && cache.tokensWritten === start;
-    const kept = positional || cache.tokensWritten === 0 ? undefined : keptCache(cache);
+    // Positional: slot i holds position i for every head, so positions-based masks apply as they are.
+    const positional = cache.isPositional();
+    const kept = positional ? undefined : keptCache(cache);
     cache.append(k, v, start);
     if (positional) {
       const all = start === 0 ? { k, v } : cache.gather();
