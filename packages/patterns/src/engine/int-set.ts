@@ -51,33 +51,23 @@ export function forEachRunDescending(set: IntSet, lo: number, hi: number, fn: (a
   }
 }
 
-/** A finite union of closed intervals, merged into sorted, disjoint, non-adjacent runs. */
-export class IntervalSet implements IntSet {
-  private readonly starts: Float64Array;
-  private readonly ends: Float64Array;
+/**
+ * Runs already sorted, disjoint and non-adjacent: runs first … first + count − 1 of two shared arrays, so many small
+ * sets (one per query block) can live in one table without a copy each.
+ */
+export class RunTable implements IntSet {
+  constructor(
+    private readonly starts: ArrayLike<number>,
+    private readonly ends: ArrayLike<number>,
+    private readonly first: number,
+    private readonly count: number,
+  ) {}
 
-  /** `intervals` are closed [a, b] pairs in any order; empty ones (b < a) are dropped. */
-  constructor(intervals: readonly (readonly [number, number])[]) {
-    const sorted = intervals.filter(([a, b]) => b >= a).sort((x, y) => x[0] - y[0]);
-    const starts: number[] = [];
-    const ends: number[] = [];
-    for (const [a, b] of sorted) {
-      const last = ends.length - 1;
-      if (last >= 0 && a <= (ends[last] as number) + 1) ends[last] = Math.max(ends[last] as number, b);
-      else {
-        starts.push(a);
-        ends.push(b);
-      }
-    }
-    this.starts = Float64Array.from(starts);
-    this.ends = Float64Array.from(ends);
-  }
-
-  /** Index of the last run starting at or before x, or −1. */
+  /** Index of the last run starting at or before x, or first − 1. */
   private runAtOrBefore(x: number): number {
-    let lo = 0;
-    let hi = this.starts.length - 1;
-    let found = -1;
+    let lo = this.first;
+    let hi = this.first + this.count - 1;
+    let found = this.first - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
       if ((this.starts[mid] as number) <= x) {
@@ -90,18 +80,18 @@ export class IntervalSet implements IntSet {
 
   has(x: number): boolean {
     const r = this.runAtOrBefore(x);
-    return r >= 0 && x <= (this.ends[r] as number);
+    return r >= this.first && x <= (this.ends[r] as number);
   }
 
   next(x: number): number {
     const r = this.runAtOrBefore(x);
-    if (r >= 0 && x <= (this.ends[r] as number)) return x;
-    return r + 1 < this.starts.length ? (this.starts[r + 1] as number) : Infinity;
+    if (r >= this.first && x <= (this.ends[r] as number)) return x;
+    return r + 1 < this.first + this.count ? (this.starts[r + 1] as number) : Infinity;
   }
 
   prev(x: number): number {
     const r = this.runAtOrBefore(x);
-    if (r < 0) return -Infinity;
+    if (r < this.first) return -Infinity;
     return Math.min(x, this.ends[r] as number);
   }
 
@@ -111,6 +101,31 @@ export class IntervalSet implements IntSet {
 
   runStart(x: number): number {
     return this.starts[this.runAtOrBefore(x)] as number;
+  }
+}
+
+/** Merges closed [a, b] intervals (any order, empty ones dropped) into sorted, disjoint, non-adjacent runs. */
+export function mergeIntervals(intervals: readonly (readonly [number, number])[]): { starts: number[]; ends: number[] } {
+  const sorted = intervals.filter(([a, b]) => b >= a).sort((x, y) => x[0] - y[0]);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  for (const [a, b] of sorted) {
+    const last = ends.length - 1;
+    if (last >= 0 && a <= (ends[last] as number) + 1) ends[last] = Math.max(ends[last] as number, b);
+    else {
+      starts.push(a);
+      ends.push(b);
+    }
+  }
+  return { starts, ends };
+}
+
+/** A finite union of closed intervals, merged into sorted, disjoint, non-adjacent runs. */
+export class IntervalSet extends RunTable {
+  /** `intervals` are closed [a, b] pairs in any order; empty ones (b < a) are dropped. */
+  constructor(intervals: readonly (readonly [number, number])[]) {
+    const { starts, ends } = mergeIntervals(intervals);
+    super(starts, ends, 0, starts.length);
   }
 }
 
@@ -246,11 +261,11 @@ export class Interval implements IntSet {
   }
   next(x: number): number {
     if (x > this.hi || this.hi < this.lo) return Infinity;
-    return x < this.lo ? this.lo : x;
+    return Math.max(x, this.lo);
   }
   prev(x: number): number {
     if (x < this.lo || this.hi < this.lo) return -Infinity;
-    return x > this.hi ? this.hi : x;
+    return Math.min(x, this.hi);
   }
   runEnd(_x: number): number {
     return this.hi;

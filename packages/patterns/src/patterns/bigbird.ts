@@ -1,6 +1,6 @@
 import { createRng, definePattern, type MaskShape } from '@sparseland/core';
 import { z } from 'zod';
-import { IntervalSet, type IntSet } from '../engine/int-set.js';
+import { IntervalSet, type IntSet, mergeIntervals, RunTable } from '../engine/int-set.js';
 import { sequenceLength, termPattern } from '../engine/pattern-instance.js';
 import { blockGridTerm } from '../engine/terms/block-grid-term.js';
 import { PAPERS } from '../papers.js';
@@ -118,29 +118,35 @@ function mix(seed: number, head: number, block: number): number {
   return (x ^ (x >>> 13)) >>> 0;
 }
 
-/** Kept key blocks of each query block for head h, built on first use. */
+/**
+ * Kept key blocks of every query block for head h, merged into runs once and stored in one table (window, global
+ * and random blocks of a row overlap near the ends).
+ */
 function keyBlocksOf(plan: BigBirdPlan, h: number): (qb: number) => IntSet {
-  const cache = new Array<IntSet | undefined>(plan.blocks);
-  const all = new IntervalSet([[0, plan.blocks - 1]]);
+  const { blocks, global, radius, perRow } = plan;
   const table = plan.random[h] as Int32Array;
-  return (qb) => {
-    if (qb < 0 || qb >= plan.blocks) return all;
-    let set = cache[qb];
-    if (set) return set;
-    if (qb < plan.global || qb >= plan.blocks - plan.global) set = all;
-    else {
-      const parts: [number, number][] = [
-        [qb - plan.radius, qb + plan.radius],
-        [0, plan.global - 1],
-        [plan.blocks - plan.global, plan.blocks - 1],
-      ];
-      for (let i = qb * plan.perRow; i < (qb + 1) * plan.perRow; i++) {
-        const kb = table[i] as number;
-        if (kb >= 0) parts.push([kb, kb]);
-      }
-      set = new IntervalSet(parts);
+  const all = new IntervalSet([[0, blocks - 1]]);
+  const starts: number[] = [];
+  const ends: number[] = [];
+  const rows: IntSet[] = [];
+  for (let qb = 0; qb < blocks; qb++) {
+    if (qb < global || qb >= blocks - global) {
+      rows.push(all);
+      continue;
     }
-    cache[qb] = set;
-    return set;
-  };
+    const pieces: [number, number][] = [
+      [Math.max(0, qb - radius), Math.min(blocks - 1, qb + radius)],
+      [0, global - 1],
+      [blocks - global, blocks - 1],
+    ];
+    for (let i = qb * perRow; i < (qb + 1) * perRow; i++) {
+      const kb = table[i] as number;
+      if (kb >= 0) pieces.push([kb, kb]);
+    }
+    const runs = mergeIntervals(pieces);
+    rows.push(new RunTable(starts, ends, starts.length, runs.starts.length));
+    starts.push(...runs.starts);
+    ends.push(...runs.ends);
+  }
+  return (qb) => rows[qb] ?? all;
 }

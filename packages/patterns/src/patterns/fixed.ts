@@ -38,9 +38,10 @@ export const fixed = definePattern({
           return inChunk >= stride - summary * (slice + 1) && inChunk < stride - summary * slice;
         },
         layout: {
+          // Summary columns first: their key ranges come in ascending order before the own chunk's.
           classes: Array.from({ length: slices }, (_, s) => [
-            ownChunk,
             columnsTerm(new PeriodicSet(stride, summary, stride - summary * (s + 1), 0, HUGE), true),
+            ownChunk,
           ]),
           classOf: sliceOf,
         },
