@@ -1,11 +1,11 @@
 import { createRng } from '@sparseland/core';
 
 /**
- * Default number of query rows measured per item: all rows while heads·rows·kvLength stays under a 16M-value budget
- * (about 64 MB of cached probabilities), else as many as fit, but never fewer than 32.
+ * Default number of query rows measured per item: all rows while heads·rows·kvLength stays under a 24M-value budget
+ * (about 96 MB of cached probabilities), else as many as fit, but never fewer than 32.
  */
 export function defaultRowCount(heads: number, qLength: number, kvLength: number): number {
-  return Math.min(qLength, Math.max(32, Math.floor(16_000_000 / (heads * kvLength))));
+  return Math.min(qLength, Math.max(32, Math.floor(24_000_000 / (heads * kvLength))));
 }
 
 /**
