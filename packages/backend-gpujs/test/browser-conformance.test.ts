@@ -2,7 +2,7 @@ import { runInChromium } from '@sparseland/browser-runner';
 import { allBackendCases, exclusionReason } from '@sparseland/conformance';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { modeConformance } from '../src/conformance.js';
-import type { ModeOutcome } from './browser/conformance-page.js';
+import { type ModeOutcome, PACKED_GRID_CASE } from './browser/conformance-page.js';
 
 // The conformance kit in headless Chromium (Debian's chromium, WebGL2 and WebGPU on SwiftShader): one page runs
 // every case in both modes; each case is one test here. Exclusions and tolerances come from src/conformance.ts,
@@ -23,7 +23,7 @@ for (const mode of ['webgl2', 'webgpu'] as const) {
       expect(outcome?.fallbacks).toEqual([]);
     });
     const { filters } = modeConformance(mode);
-    for (const c of allBackendCases()) {
+    for (const c of [...allBackendCases(), { name: PACKED_GRID_CASE }]) {
       const reason = exclusionReason(c.name, filters);
       if (reason !== undefined) {
         it.skip(`${c.name} (excluded: ${reason})`, () => {});

@@ -1,13 +1,16 @@
 import type { Grid, KernelThis, Line } from './kernel-this.js';
 
-// The four kernels of one attention call over a WorkPlan (see plan/work-plan.ts). Scores and probabilities live in a
-// `[items · tileQ][tileK]` grid: row `item · tileQ + r` holds tile row r against the item's tileK keys. Only planned
-// items exist, so absent blocks cost nothing. Constants: tileQ, tileK, dim. -1e30 marks a pair that is not computed
-// (see MASKED in kernel-this.ts: kernel sources cannot import it).
+// The four kernels of one attention call over a WorkPlan (see plan/work-plan.ts). Constants: tileQ, tileK, dim.
+// -1e30 marks a pair that is not computed (MASKED in kernel-this.ts: kernel sources cannot import it).
+//
+// Scores and weights live in a packed grid of tiles: item p is a tileQ × tileK tile at tile row ⌊p / perRow⌋ and tile
+// column p mod perRow, so the grid is `[perRow · tileK]` wide and `⌈items / perRow⌉ · tileQ` high. Packing keeps both
+// sides within WebGL2's texture limit and WebGPU's 65,535 workgroups per dimension (see grid-layout.ts). Only planned
+// items exist, so absent blocks cost nothing.
 
 /**
  * Scaled q·k for every pair of every item, or -1e30 where the pair is outside the sequence, in the future of a
- * causal call, or cleared in the item's bitmap. Output `[tileK, items · tileQ]`.
+ * causal call, or cleared in the item's bitmap.
  */
 export function blockScoresKernel(
   this: KernelThis,
@@ -16,6 +19,8 @@ export function blockScoresKernel(
   items: Grid,
   keyRows: Grid,
   bitmaps: Grid,
+  itemCount: number,
+  perRow: number,
   qLength: number,
   kvLength: number,
   qOffset: number,
@@ -24,29 +29,34 @@ export function blockScoresKernel(
   scale: number,
 ): number {
   const tileQ = this.constants.tileQ;
-  const item = Math.floor(this.thread.y / tileQ);
-  const r = this.thread.y - item * tileQ;
+  const tileK = this.constants.tileK;
+  const tileRow = Math.floor(this.thread.y / tileQ);
+  const tileCol = Math.floor(this.thread.x / tileK);
+  const item = tileRow * perRow + tileCol;
+  if (item >= itemCount) return -1e30;
+  const r = this.thread.y - tileRow * tileQ;
+  const c = this.thread.x - tileCol * tileK;
   const h = items[item]![0]!;
   const i = items[item]![1]! * tileQ + r;
   if (i >= qLength) return -1e30;
-  let key = items[item]![2]! + this.thread.x;
+  let key = items[item]![2]! + c;
   const gatherRow = items[item]![3]!;
-  if (gatherRow >= 0) key = keyRows[gatherRow]![this.thread.x]!;
+  if (gatherRow >= 0) key = keyRows[gatherRow]![c]!;
   if (key < 0 || key >= kvLength) return -1e30;
   if (causal > 0 && key > qOffset + i) return -1e30;
   const bitmap = items[item]![4]!;
   if (bitmap >= 0) {
-    if (bitmaps[bitmap * tileQ + r]![this.thread.x]! < 0.5) return -1e30;
+    if (bitmaps[bitmap * tileQ + r]![c]! < 0.5) return -1e30;
   }
   const qRow = h * qLength + i;
   const kRow = Math.floor(h / groupSize) * kvLength + key;
   let s = 0;
-  for (let c = 0; c < this.constants.dim; c++) s += q[qRow]![c]! * k[kRow]![c]!;
+  for (let d = 0; d < this.constants.dim; d++) s += q[qRow]![d]! * k[kRow]![d]!;
   return s * scale;
 }
 
 /** log Σ exp(score) over a query row's computed pairs, or -1e30 when it has none. Output `[heads · qLength]`. */
-export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line, qLength: number, qTiles: number): number {
+export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line, perRow: number, qLength: number, qTiles: number): number {
   const tileQ = this.constants.tileQ;
   const tileK = this.constants.tileK;
   const h = Math.floor(this.thread.x / qLength);
@@ -54,19 +64,26 @@ export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line
   const tile = Math.floor(i / tileQ);
   const r = i - tile * tileQ;
   const start = tilePtr[h * qTiles + tile]!;
-  const end = tilePtr[h * qTiles + tile + 1]!;
+  const count = tilePtr[h * qTiles + tile + 1]! - start;
   // Loops count from an integer 0: WGSL cannot increment a float loop variable.
-  const count = end - start;
   let m = -1e30;
   for (let n = 0; n < count; n++) {
-    for (let c = 0; c < tileK; c++) m = Math.max(m, scores[(start + n) * tileQ + r]![c]!);
+    const p = start + n;
+    const tileRow = Math.floor(p / perRow);
+    const y = tileRow * tileQ + r;
+    const x0 = (p - tileRow * perRow) * tileK;
+    for (let c = 0; c < tileK; c++) m = Math.max(m, scores[y]![x0 + c]!);
   }
   if (m <= -1e29) return -1e30;
   // Distinct loop variable names: gpu.js's cpu mode declares loop variables once per kernel.
   let sum = 0;
   for (let n2 = 0; n2 < count; n2++) {
+    const p2 = start + n2;
+    const tileRow2 = Math.floor(p2 / perRow);
+    const y2 = tileRow2 * tileQ + r;
+    const x2 = (p2 - tileRow2 * perRow) * tileK;
     for (let c2 = 0; c2 < tileK; c2++) {
-      const s = scores[(start + n2) * tileQ + r]![c2]!;
+      const s = scores[y2]![x2 + c2]!;
       if (s > -1e29) sum += Math.exp(s - m);
     }
   }
@@ -74,17 +91,22 @@ export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line
 }
 
 /** exp(score − lse of its row): normalised attention weights, 0 for pairs not computed. Same grid as the scores. */
-export function probabilitiesKernel(this: KernelThis, scores: Grid, lse: Line, items: Grid, qLength: number): number {
+export function probabilitiesKernel(this: KernelThis, scores: Grid, lse: Line, items: Grid, perRow: number, qLength: number): number {
   const s = scores[this.thread.y]![this.thread.x]!;
   if (s <= -1e29) return 0;
   const tileQ = this.constants.tileQ;
-  const item = Math.floor(this.thread.y / tileQ);
-  const r = this.thread.y - item * tileQ;
+  const tileRow = Math.floor(this.thread.y / tileQ);
+  const item = tileRow * perRow + Math.floor(this.thread.x / this.constants.tileK);
+  const r = this.thread.y - tileRow * tileQ;
   const row = items[item]![0]! * qLength + items[item]![1]! * tileQ + r;
   return Math.exp(s - lse[row]!);
 }
 
-/** Σ weight · v over a query row's computed pairs, channel by channel. Output `[dim, heads · qLength]`. */
+/**
+ * Σ weight · v over a query row's computed pairs, channel by channel. Output rows are packed `rowsPerLine` to a
+ * line: `[rowsPerLine · dim, ⌈heads · qLength / rowsPerLine⌉]`, whose row-major order is the `[heads][qLength][dim]`
+ * order of the result.
+ */
 export function weightedValuesKernel(
   this: KernelThis,
   weights: Grid,
@@ -92,6 +114,8 @@ export function weightedValuesKernel(
   items: Grid,
   keyRows: Grid,
   tilePtr: Line,
+  perRow: number,
+  rowsPerLine: number,
   qLength: number,
   qTiles: number,
   kvLength: number,
@@ -99,25 +123,32 @@ export function weightedValuesKernel(
 ): number {
   const tileQ = this.constants.tileQ;
   const tileK = this.constants.tileK;
-  const h = Math.floor(this.thread.y / qLength);
-  const i = this.thread.y - h * qLength;
+  const dim = this.constants.dim;
+  const slot = Math.floor(this.thread.x / dim);
+  const channel = this.thread.x - slot * dim;
+  const row = this.thread.y * rowsPerLine + slot;
+  const h = Math.floor(row / qLength);
+  const i = row - h * qLength;
+  if (i >= qLength) return 0;
   const tile = Math.floor(i / tileQ);
   const r = i - tile * tileQ;
   const start = tilePtr[h * qTiles + tile]!;
-  const end = tilePtr[h * qTiles + tile + 1]!;
+  const count = tilePtr[h * qTiles + tile + 1]! - start;
   const vBase = Math.floor(h / groupSize) * kvLength;
-  const count = end - start;
   let o = 0;
   for (let n = 0; n < count; n++) {
     const p = start + n;
+    const tileRow = Math.floor(p / perRow);
+    const y = tileRow * tileQ + r;
+    const x0 = (p - tileRow * perRow) * tileK;
     const keyBase = items[p]![2]!;
     const gatherRow = items[p]![3]!;
     for (let t = 0; t < tileK; t++) {
-      const w = weights[p * tileQ + r]![t]!;
+      const w = weights[y]![x0 + t]!;
       if (w > 0) {
         let key = keyBase + t;
         if (gatherRow >= 0) key = keyRows[gatherRow]![t]!;
-        o += w * v[vBase + key]![this.thread.x]!;
+        o += w * v[vBase + key]![channel]!;
       }
     }
   }

@@ -1,6 +1,7 @@
 import type { AttendResult, AttentionShape, HeadTensor, ScoreMod } from '@sparseland/core';
 import { createHeadTensor } from '@sparseland/core';
 import { blockScoresKernel, probabilitiesKernel, rowLogSumExpKernel, weightedValuesKernel } from '../kernels/attention-kernels.js';
+import { blocksPerRow, tileGridIndex, tileGridSize } from '../kernels/grid-layout.js';
 import { MASKED, MASKED_BELOW } from '../kernels/kernel-this.js';
 import { ITEM_FIELDS, type WorkPlan } from '../plan/work-plan.js';
 import type { KernelSpec } from '../runtime/kernel-cache.js';
@@ -31,19 +32,24 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
   const { tileQ, tileK } = plan;
   const constants = { tileQ, tileK, dim: shape.dim };
   const cls = `${tileQ}x${tileK}|d${shape.dim}`;
-  const scoreRows = plan.items * tileQ;
+  const perRow = blocksPerRow(plan.items, tileQ);
+  const scoreGrid = tileGridSize(plan.items, tileQ, tileK, perRow);
+  const scoreCells = scoreGrid[0] * scoreGrid[1];
+  const rowsPerLine = blocksPerRow(rows, 1);
   const items = ctx.grid(plan.itemInfo, ITEM_FIELDS, plan.items);
   const keyRows = ctx.grid(plan.keyRows, tileK, plan.gatherRows);
   const groupSize = shape.heads / shape.kvHeads;
 
   let scores = await ctx.cache.run(
     spec('scores', cls, blockScoresKernel, constants, true),
-    [tileK, scoreRows],
+    scoreGrid,
     tensorGrid(ctx, run.q),
     tensorGrid(ctx, run.k),
     items,
     keyRows,
     ctx.grid(plan.bitmaps, tileK, plan.bitmapTiles * tileQ),
+    plan.items,
+    perRow,
     shape.qLength,
     shape.kvLength,
     shape.qOffset,
@@ -54,9 +60,9 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
   // Kernels typed for a device texture and for a host array are kept apart: gpu.js specialises on argument kinds.
   let variant = '';
   if (run.scoreMod) {
-    const host = await readFlat(scores, tileK * scoreRows);
-    applyScoreMod(host, plan, shape, run.scoreMod);
-    scores = ctx.grid(host, tileK, scoreRows);
+    const host = await readFlat(scores, scoreCells);
+    applyScoreMod(host, plan, perRow, shape, run.scoreMod);
+    scores = ctx.grid(host, scoreGrid[0], scoreGrid[1]);
     variant = '|host-scores';
   }
   const lse = await ctx.cache.run(
@@ -64,25 +70,29 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
     [rows],
     scores,
     plan.tilePtr,
+    perRow,
     shape.qLength,
     plan.qTiles,
   );
   const weights = await ctx.cache.run(
     spec(`weights${variant}`, cls, probabilitiesKernel, constants, true),
-    [tileK, scoreRows],
+    scoreGrid,
     scores,
     lse,
     items,
+    perRow,
     shape.qLength,
   );
   const values = await ctx.cache.run(
     spec('values', cls, weightedValuesKernel, constants, false),
-    [shape.dim, rows],
+    [rowsPerLine * shape.dim, Math.ceil(rows / rowsPerLine)],
     weights,
     tensorGrid(ctx, run.v),
     items,
     keyRows,
     plan.tilePtr,
+    perRow,
+    rowsPerLine,
     shape.qLength,
     plan.qTiles,
     shape.kvLength,
@@ -97,7 +107,7 @@ function spec(name: string, cls: string, source: KernelSpec['source'], constants
 }
 
 /** Applies a scoreMod to the computed scores of a plan, on the host, in place. */
-function applyScoreMod(scores: Float32Array, plan: WorkPlan, shape: AttentionShape, scoreMod: ScoreMod): void {
+function applyScoreMod(scores: Float32Array, plan: WorkPlan, perRow: number, shape: AttentionShape, scoreMod: ScoreMod): void {
   const { tileQ, tileK } = plan;
   for (let p = 0; p < plan.items; p++) {
     const h = plan.itemInfo[p * ITEM_FIELDS] as number;
@@ -107,7 +117,7 @@ function applyScoreMod(scores: Float32Array, plan: WorkPlan, shape: AttentionSha
     for (let r = 0; r < tileQ; r++) {
       const i = tile * tileQ + r;
       if (i >= shape.qLength) break;
-      const base = (p * tileQ + r) * tileK;
+      const base = tileGridIndex(p, r, 0, tileQ, tileK, perRow);
       for (let c = 0; c < tileK; c++) {
         const s = scores[base + c] as number;
         if (s <= MASKED_BELOW) continue;

@@ -14,8 +14,10 @@ export async function readFlat(result: unknown, length: number): Promise<Float32
     const out = new Float32Array(length);
     let at = 0;
     for (const row of value as ArrayLike<number>[]) {
-      out.set(row, at);
-      at += row.length;
+      if (at >= length) break;
+      const take = Math.min(row.length, length - at);
+      out.set(take === row.length ? row : Array.prototype.slice.call(row, 0, take), at);
+      at += take;
     }
     return out;
   }

@@ -1,7 +1,9 @@
 // Browser page for the conformance kit: runs the framework-free cases (no vitest in the page) in the gpu.js modes
 // given in the page's URL-free `MODES` list and returns pass / fail / excluded per case. The Node-side test turns
 // each entry into one vitest test.
-import { allBackendCases, exclusionReason, FP32_TOLERANCE, type Tolerance } from '@sparseland/conformance/cases';
+
+import { allBackendCases, exclusionReason, FP32_TOLERANCE, firstMismatch, type Tolerance } from '@sparseland/conformance/cases';
+import { randomHeadTensor, referenceAttention } from '@sparseland/core';
 import { modeConformance } from '../../src/conformance.js';
 import { createGpujsBackend, type GpujsMode } from '../../src/index.js';
 
@@ -58,7 +60,30 @@ async function runMode(mode: GpujsMode): Promise<ModeOutcome> {
       });
     }
   }
+  const t0 = performance.now();
+  try {
+    await packedGridCase(backend, tol);
+    cases.push({ name: PACKED_GRID_CASE, status: 'pass', ms: performance.now() - t0 });
+  } catch (error) {
+    cases.push({ name: PACKED_GRID_CASE, status: 'fail', detail: String(error instanceof Error ? error.message : error), ms: 0 });
+  }
   const fallbacks = backend.fallbacks();
   await backend.dispose();
   return { mode, impl: backend.impl, fallbacks, cases };
+}
+
+/** Beyond the kit: a call whose score grid and output exceed 8,192 rows (WebGL2's texture side on SwiftShader). */
+export const PACKED_GRID_CASE = 'attend: 8,200 query rows (outputs packed past the texture limit)';
+
+async function packedGridCase(backend: Awaited<ReturnType<typeof createGpujsBackend>>, tol: Tolerance): Promise<void> {
+  const q = randomHeadTensor({ heads: 1, length: 8200, dim: 4, seed: 1 });
+  const k = randomHeadTensor({ heads: 1, length: 40, dim: 4, seed: 2 });
+  const v = randomHeadTensor({ heads: 1, length: 40, dim: 4, seed: 3 });
+  const input = { q, k, v, qOffset: 0 };
+  const want = referenceAttention(input, { causal: false });
+  const got = await backend.attend(input, { causal: false });
+  const mismatch =
+    firstMismatch(got.output.data, want.output.data, tol.atol, tol.rtol, 'output') ??
+    firstMismatch(got.lse, want.lse, tol.lseAtol, 0, 'lse');
+  if (mismatch) throw new Error(mismatch);
 }
