@@ -11,10 +11,11 @@ it('loads stories260K over fetch in Chromium and generates the reference tokens'
   const result = (await runInChromium({
     entry: fileURLToPath(new URL('./browser/stories-page.ts', import.meta.url)),
     assets: { 'stories260K.bin': files.checkpoint, 'tok512.bin': files.tokenizer },
-  })) as { ids: number[]; text: string; dimFromBuffer: number; encoded: number[]; pathError: string };
+  })) as { ids: number[]; text: string; dimFromBuffer: number; encoded: number[]; relativeVocab: number; fileUrlError: string };
   expect(result.ids).toEqual(golden.greedy_ids.slice(0, 24));
   expect(result.text.startsWith('Once upon a time, there was a little girl named Lily.')).toBe(true);
   expect(result.dimFromBuffer).toBe(64);
   expect(result.encoded).toEqual([1, 403, 407, 261, 378]);
-  expect(result.pathError).toMatch(/is a file path, which needs Node's file system; in a browser pass an http\(s\) URL/);
+  expect(result.relativeVocab).toBe(512);
+  expect(result.fileUrlError).toMatch(/is a file: URL, which needs Node's file system/);
 }, 120_000);

@@ -4,21 +4,22 @@ import { describeValue, SparselandError } from '@sparseland/core';
 const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|data:|blob:)/i;
 
 /**
- * Reads a whole file: a URL through `fetch` (browsers, Deno, Node 18+), a `file:` URL or a plain path through
- * `node:fs/promises`. The Node module is imported lazily and only for paths, so browser bundles never include it.
+ * Reads a whole file. In Node: a URL through `fetch`, a `file:` URL or a plain path through `node:fs/promises`,
+ * imported lazily and only for paths, so browser bundles never include it. Without Node (browsers, workers): every
+ * string is fetched, relative ones against the page.
  */
 export async function loadBytes(source: string | URL, what: string): Promise<Uint8Array> {
   const text = source instanceof URL ? source.href : source;
   if (typeof text !== 'string' || text.length === 0) {
     throw new SparselandError('E_PARAMS', `${what}: expected a file path or a URL, got ${describeValue(source)}`);
   }
-  if (URL_LIKE.test(text) && !text.toLowerCase().startsWith('file:')) return fetchBytes(text, what);
+  const isFileUrl = text.toLowerCase().startsWith('file:');
+  if (URL_LIKE.test(text) && !isFileUrl) return fetchBytes(text, what);
   const fs = await nodeFs();
   if (!fs) {
-    throw new SparselandError(
-      'E_PARAMS',
-      `${what}: "${text}" is a file path, which needs Node's file system; in a browser pass an http(s) URL, or parse an ArrayBuffer yourself`,
-    );
+    // No file system (a browser, a worker): a relative or absolute path is a URL of the page's origin.
+    if (!isFileUrl) return fetchBytes(text, what);
+    throw new SparselandError('E_PARAMS', `${what}: "${text}" is a file: URL, which needs Node's file system; serve the file over http(s)`);
   }
   const path = text.toLowerCase().startsWith('file:') ? new URL(text) : text;
   try {

@@ -8,17 +8,20 @@ export async function run(): Promise<unknown> {
   const ids = await createModel(weights).generate([1], { maxTokens: 24, stopAtBos: true });
   // parse from an ArrayBuffer too (what a File input or a cache gives).
   const buffer = await (await fetch(checkpointUrl)).arrayBuffer();
-  let pathError = '';
+  // A relative path is a URL of the page in a browser.
+  const relative = await loadTokenizer('tok512.bin', weights.config.vocabSize);
+  let fileUrlError = '';
   try {
-    await loadCheckpoint('stories260K.bin');
+    await loadCheckpoint('file:///stories260K.bin');
   } catch (error) {
-    pathError = String((error as Error).message);
+    fileUrlError = String((error as Error).message);
   }
   return {
     ids,
     text: tokenizer.decode(ids),
     dimFromBuffer: parseCheckpoint(buffer).config.dim,
     encoded: tokenizer.encode('Once upon a time', { bos: true }),
-    pathError,
+    relativeVocab: relative.vocabSize,
+    fileUrlError,
   };
 }
