@@ -30,8 +30,8 @@ export function blockScoresKernel(
 ): number {
   const tileQ = this.constants.tileQ;
   const tileK = this.constants.tileK;
-  const tileRow = Math.floor(this.thread.y / tileQ);
-  const tileCol = Math.floor(this.thread.x / tileK);
+  const tileRow = Math.floor((this.thread.y + 0.5) / tileQ);
+  const tileCol = Math.floor((this.thread.x + 0.5) / tileK);
   const item = tileRow * perRow + tileCol;
   if (item >= itemCount) return -1e30;
   const r = this.thread.y - tileRow * tileQ;
@@ -49,7 +49,7 @@ export function blockScoresKernel(
     if (bitmaps[bitmap * tileQ + r]![c]! < 0.5) return -1e30;
   }
   const qRow = h * qLength + i;
-  const kRow = Math.floor(h / groupSize) * kvLength + key;
+  const kRow = Math.floor((h + 0.5) / groupSize) * kvLength + key;
   let s = 0;
   for (let d = 0; d < this.constants.dim; d++) s += q[qRow]![d]! * k[kRow]![d]!;
   return s * scale;
@@ -59,9 +59,9 @@ export function blockScoresKernel(
 export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line, perRow: number, qLength: number, qTiles: number): number {
   const tileQ = this.constants.tileQ;
   const tileK = this.constants.tileK;
-  const h = Math.floor(this.thread.x / qLength);
+  const h = Math.floor((this.thread.x + 0.5) / qLength);
   const i = this.thread.x - h * qLength;
-  const tile = Math.floor(i / tileQ);
+  const tile = Math.floor((i + 0.5) / tileQ);
   const r = i - tile * tileQ;
   const start = tilePtr[h * qTiles + tile]!;
   const count = tilePtr[h * qTiles + tile + 1]! - start;
@@ -69,7 +69,7 @@ export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line
   let m = -1e30;
   for (let n = 0; n < count; n++) {
     const p = start + n;
-    const tileRow = Math.floor(p / perRow);
+    const tileRow = Math.floor((p + 0.5) / perRow);
     const y = tileRow * tileQ + r;
     const x0 = (p - tileRow * perRow) * tileK;
     for (let c = 0; c < tileK; c++) m = Math.max(m, scores[y]![x0 + c]!);
@@ -79,7 +79,7 @@ export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line
   let sum = 0;
   for (let n2 = 0; n2 < count; n2++) {
     const p2 = start + n2;
-    const tileRow2 = Math.floor(p2 / perRow);
+    const tileRow2 = Math.floor((p2 + 0.5) / perRow);
     const y2 = tileRow2 * tileQ + r;
     const x2 = (p2 - tileRow2 * perRow) * tileK;
     for (let c2 = 0; c2 < tileK; c2++) {
@@ -95,8 +95,8 @@ export function probabilitiesKernel(this: KernelThis, scores: Grid, lse: Line, i
   const s = scores[this.thread.y]![this.thread.x]!;
   if (s <= -1e29) return 0;
   const tileQ = this.constants.tileQ;
-  const tileRow = Math.floor(this.thread.y / tileQ);
-  const item = tileRow * perRow + Math.floor(this.thread.x / this.constants.tileK);
+  const tileRow = Math.floor((this.thread.y + 0.5) / tileQ);
+  const item = tileRow * perRow + Math.floor((this.thread.x + 0.5) / this.constants.tileK);
   const r = this.thread.y - tileRow * tileQ;
   const row = items[item]![0]! * qLength + items[item]![1]! * tileQ + r;
   return Math.exp(s - lse[row]!);
@@ -124,21 +124,21 @@ export function weightedValuesKernel(
   const tileQ = this.constants.tileQ;
   const tileK = this.constants.tileK;
   const dim = this.constants.dim;
-  const slot = Math.floor(this.thread.x / dim);
+  const slot = Math.floor((this.thread.x + 0.5) / dim);
   const channel = this.thread.x - slot * dim;
   const row = this.thread.y * rowsPerLine + slot;
-  const h = Math.floor(row / qLength);
+  const h = Math.floor((row + 0.5) / qLength);
   const i = row - h * qLength;
   if (i >= qLength) return 0;
-  const tile = Math.floor(i / tileQ);
+  const tile = Math.floor((i + 0.5) / tileQ);
   const r = i - tile * tileQ;
   const start = tilePtr[h * qTiles + tile]!;
   const count = tilePtr[h * qTiles + tile + 1]! - start;
-  const vBase = Math.floor(h / groupSize) * kvLength;
+  const vBase = Math.floor((h + 0.5) / groupSize) * kvLength;
   let o = 0;
   for (let n = 0; n < count; n++) {
     const p = start + n;
-    const tileRow = Math.floor(p / perRow);
+    const tileRow = Math.floor((p + 0.5) / perRow);
     const y = tileRow * tileQ + r;
     const x0 = (p - tileRow * perRow) * tileK;
     const keyBase = items[p]![2]!;

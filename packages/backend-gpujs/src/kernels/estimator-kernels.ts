@@ -15,7 +15,7 @@ export function poolRowsKernel(
   blocks: number,
   kind: number,
 ): number {
-  const head = Math.floor(this.thread.y / blocks);
+  const head = Math.floor((this.thread.y + 0.5) / blocks);
   const b = this.thread.y - head * blocks;
   const r0 = b * block;
   const r1 = Math.min(length, r0 + block);
@@ -48,11 +48,11 @@ export function pooledDotKernel(
   causal: number,
   scale: number,
 ): number {
-  const h = Math.floor(this.thread.y / qBlocks);
+  const h = Math.floor((this.thread.y + 0.5) / qBlocks);
   const qb = this.thread.y - h * qBlocks;
   const lastQuery = qOffset + Math.min(qLength, (qb + 1) * blockQ) - 1;
   if (causal > 0 && this.thread.x * blockK > lastQuery) return -1e30;
-  const kRow = Math.floor(h / groupSize) * kBlocks + this.thread.x;
+  const kRow = Math.floor((h + 0.5) / groupSize) * kBlocks + this.thread.x;
   let s = 0;
   for (let c = 0; c < this.constants.dim; c++) s += pooledQ[this.thread.y]![c]! * pooledK[kRow]![c]!;
   return s * scale;
@@ -72,11 +72,11 @@ export function rowScoresKernel(
   causal: number,
   scale: number,
 ): number {
-  const h = Math.floor(this.thread.y / rows);
+  const h = Math.floor((this.thread.y + 0.5) / rows);
   const i = rowStart + this.thread.y - h * rows;
   if (causal > 0 && this.thread.x > qOffset + i) return -1e30;
   const qRow = h * qLength + i;
-  const kRow = Math.floor(h / groupSize) * kvLength + this.thread.x;
+  const kRow = Math.floor((h + 0.5) / groupSize) * kvLength + this.thread.x;
   let s = 0;
   for (let c = 0; c < this.constants.dim; c++) s += q[qRow]![c]! * k[kRow]![c]!;
   return s * scale;
@@ -125,7 +125,7 @@ export function quantizeRowsKernel(
   rows: number,
   qmax: number,
 ): number {
-  const head = Math.floor(this.thread.y / rows);
+  const head = Math.floor((this.thread.y + 0.5) / rows);
   const row = head * length + rowStart + this.thread.y - head * rows;
   let absmax = 0;
   for (let c = 0; c < this.constants.dim; c++) absmax = Math.max(absmax, Math.abs(x[row]![c]! - mean[head]![c]!));
@@ -145,7 +145,7 @@ export function quantizeScaleKernel(
   rows: number,
   qmax: number,
 ): number {
-  const head = Math.floor(this.thread.x / rows);
+  const head = Math.floor((this.thread.x + 0.5) / rows);
   const row = head * length + rowStart + this.thread.x - head * rows;
   let absmax = 0;
   for (let c = 0; c < this.constants.dim; c++) absmax = Math.max(absmax, Math.abs(x[row]![c]! - mean[head]![c]!));
@@ -168,10 +168,10 @@ export function quantizedDotKernel(
   causal: number,
   scale: number,
 ): number {
-  const h = Math.floor(this.thread.y / rows);
+  const h = Math.floor((this.thread.y + 0.5) / rows);
   const i = rowStart + this.thread.y - h * rows;
   if (causal > 0 && this.thread.x > qOffset + i) return -1e30;
-  const kRow = Math.floor(h / groupSize) * kvLength + this.thread.x;
+  const kRow = Math.floor((h + 0.5) / groupSize) * kvLength + this.thread.x;
   let dot = 0;
   for (let c = 0; c < this.constants.dim; c++) dot += qInt[this.thread.y]![c]! * kInt[kRow]![c]!;
   return dot * qScale[this.thread.y]! * kScale[kRow]! * scale;
@@ -187,7 +187,7 @@ export function blockMaxKernel(
   blockQ: number,
   blockK: number,
 ): number {
-  const h = Math.floor(this.thread.y / qBlocks);
+  const h = Math.floor((this.thread.y + 0.5) / qBlocks);
   const qb = this.thread.y - h * qBlocks;
   const i0 = qb * blockQ;
   const i1 = Math.min(qLength, i0 + blockQ);

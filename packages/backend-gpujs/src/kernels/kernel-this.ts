@@ -20,6 +20,12 @@ export interface DimConstants {
   readonly dim: number;
 }
 
+/*
+ * Integer division in kernels is written `Math.floor((a + 0.5) / b)`: GPUs divide floats approximately (WGSL allows
+ * 2.5 ULP, GL drivers are known to return 2.999… for 9 / 3), which can drop an exact quotient by one under a plain
+ * floor; the half keeps the true quotient at least 0.5 / b away from an integer (exact for a below ~1.6M).
+ */
+
 /** A 2D kernel argument: `[row][column]`. */
 export type Grid = readonly (readonly number[])[];
 
