@@ -43,7 +43,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   if (!(minParallelWork >= 0)) {
     throw new SparselandError('E_PARAMS', `cpu backend: minParallelWork must be a number >= 0, got ${String(options.minParallelWork)}`);
   }
-  const wasmProblem = requested === 'ts' ? undefined : wasmReason();
+  const wasmProblem = requested === 'ts' ? undefined : await wasmReason();
   if (requested === 'wasm' && wasmProblem)
     throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: impl 'wasm' cannot run here: ${wasmProblem}`);
   const impl: CpuImpl = requested === 'ts' || wasmProblem ? 'ts' : 'wasm';
@@ -52,7 +52,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: ${options.threads} threads need shared memory: ${sharingProblem}`);
   }
   const threads = sharingProblem ? 1 : (options.threads ?? (await availableCores()));
-  const exec = new Executor({ impl, threads, minParallelWork, shared: !sharingProblem, node: isNode() });
+  const exec = await Executor.create({ impl, threads, minParallelWork, shared: !sharingProblem, node: isNode() });
   let disposed = false;
   const live = (): void => {
     if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the cpu backend was used after dispose(); create a new one');

@@ -1,4 +1,4 @@
-import { kernelModule } from './wasm/wasm-module.js';
+import { loadKernels } from './wasm/wasm-module.js';
 
 /** True in Node (worker_threads); false in browsers and other hosts (Web Workers). */
 export function isNode(): boolean {
@@ -20,14 +20,18 @@ export function sharedMemoryReason(): string | undefined {
 }
 
 /** Undefined when the WebAssembly SIMD kernels compile and run here, else why not. */
-export function wasmReason(): string | undefined {
-  if (typeof WebAssembly !== 'object' || typeof WebAssembly.Module !== 'function') return 'WebAssembly is not available';
+export async function wasmReason(): Promise<string | undefined> {
+  if (typeof WebAssembly !== 'object' || typeof WebAssembly.compile !== 'function') return 'WebAssembly is not available';
   try {
     const shared = sharedMemoryReason() === undefined;
-    const module = kernelModule(shared);
-    const memory = new WebAssembly.Memory({ initial: 1, maximum: 1, shared });
-    const instance = new WebAssembly.Instance(module, { env: { memory } });
-    if (typeof instance.exports['tile'] !== 'function') return 'the kernel module has no tile export';
+    const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
+    const { kernels } = await loadKernels(shared, memory);
+    // A real call: softmax of two values.
+    const f32 = new Float32Array(memory.buffer);
+    f32[16] = 0;
+    f32[17] = 0;
+    kernels.softmaxRow(16, 2);
+    if (f32[16] !== 0.5) return `the kernels computed ${f32[16]} instead of 0.5`;
     return undefined;
   } catch (error) {
     return `WebAssembly SIMD128 kernels do not load: ${error instanceof Error ? error.message : String(error)}`;

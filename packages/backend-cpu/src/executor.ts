@@ -5,7 +5,7 @@ import { createBufferMemory, createWasmMemory, type Layout, type WorkMemory } fr
 import { paddedDim, scratchFloats } from './scratch-layout.js';
 import { WorkerPool } from './threads/worker-pool.js';
 import { createTsKernels } from './ts-kernels.js';
-import { instantiateKernels, kernelModule } from './wasm/wasm-module.js';
+import { kernelModule, loadKernels } from './wasm/wasm-module.js';
 
 export type CpuImpl = 'wasm' | 'ts';
 
@@ -33,17 +33,22 @@ export class Executor {
   private queue: Promise<unknown> = Promise.resolve();
   private disposed = false;
 
-  constructor(options: ExecutorOptions) {
+  private constructor(options: ExecutorOptions, memory: WorkMemory, kernels: Kernels) {
     this.options = options;
     this.impl = options.impl;
     this.threads = options.threads;
+    this.memory = memory;
+    this.kernels = kernels;
+  }
+
+  static async create(options: ExecutorOptions): Promise<Executor> {
     if (options.impl === 'wasm') {
-      this.memory = createWasmMemory(options.shared);
-      this.kernels = instantiateKernels(kernelModule(options.shared), this.memory.wasm as WebAssembly.Memory);
-    } else {
-      this.memory = createBufferMemory(options.shared);
-      this.kernels = createTsKernels(this.memory.views);
+      const memory = createWasmMemory(options.shared);
+      const { kernels } = await loadKernels(options.shared, memory.wasm as WebAssembly.Memory);
+      return new Executor(options, memory, kernels);
     }
+    const memory = createBufferMemory(options.shared);
+    return new Executor(options, memory, createTsKernels(memory.views));
   }
 
   /** Runs `fn` after every earlier call has finished. */

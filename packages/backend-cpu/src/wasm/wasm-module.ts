@@ -31,6 +31,22 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
   return instance.exports as unknown as Kernels;
 }
 
+/**
+ * Asynchronous compile and instantiate: browsers refuse synchronous compilation of larger modules on the main
+ * thread, so the backend always takes this path (the module is cached for later synchronous use).
+ */
+export async function loadKernels(shared: boolean, memory: WebAssembly.Memory): Promise<{ module: WebAssembly.Module; kernels: Kernels }> {
+  let module = shared ? sharedModule : unsharedModule;
+  if (!module) {
+    const bytes = shared ? kernelBytes() : withUnsharedMemoryImport(kernelBytes());
+    module = await WebAssembly.compile(bytes as BufferSource);
+    if (shared) sharedModule = module;
+    else unsharedModule = module;
+  }
+  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  return { module, kernels: instance.exports as unknown as Kernels };
+}
+
 function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
   let value = 0;
   let shift = 0;
