@@ -45,3 +45,14 @@ describe('patterns that declare themselves causal never look ahead', () => {
     });
   }
 });
+
+describe('default parameters on a mid-size chunked call agree with createBlockMask too', () => {
+  // Big windows and blocks only show their borders on longer sequences: 1100 queries after 900 cached keys.
+  const shape = { heads: 2, qLength: 1100, kvLength: 2000, qOffset: 900, layer: 1 };
+  for (const [plugin] of MASK_PATTERNS) {
+    it(plugin.name, () => {
+      const params = plugin.name === 'radial' ? { tokensPerFrame: 160 } : {};
+      expect(checkAgainstOracle(plugin, params, shape, { blockQ: 128, blockK: 96 })).toBeUndefined();
+    });
+  }
+});
