@@ -7,13 +7,21 @@ import { pooledScores } from './ops/pooled-scores.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { gpu } from './runtime/gpujs.js';
 import { DEFAULT_KERNEL_CACHE_LIMIT, KernelCache } from './runtime/kernel-cache.js';
-import { GPUJS_MODES, type GpujsMode, type ModeProbe, probeMode } from './runtime/modes.js';
+import { GPU_MODES, GPUJS_MODES, type GpujsMode, type ModeProbe, probeMode } from './runtime/modes.js';
+
+/** P·V threads GPU modes aim for (about one wave on a large GPU). */
+export const DEFAULT_VALUE_THREADS = 1 << 18;
 
 export interface GpujsBackendOptions {
   /** gpu.js mode, or `auto` (default): the first of webgpu, webgl2, headlessgl, webasm, cpu that answers. */
   readonly mode?: 'auto' | GpujsMode | undefined;
   /** Compiled kernels kept per backend before the least recently used is destroyed (default 64). */
   readonly kernelCacheLimit?: number | undefined;
+  /**
+   * Threads the P·V kernel aims for: rows with many key blocks are split into chunks summed afterwards (as
+   * flash-decoding does). Default 262,144 in GPU modes, 0 (no split) in webasm and cpu, which run on one thread.
+   */
+  readonly valueThreads?: number | undefined;
 }
 
 /** A Backend running on gpu.js, with what it chose and what it holds. */
@@ -70,7 +78,7 @@ export async function createGpujsBackend(options: GpujsBackendOptions = {}): Pro
   const mode = probe.mode;
   const instance = new gpu.GPU({ mode });
   const cache = new KernelCache(instance, mode, options.kernelCacheLimit ?? DEFAULT_KERNEL_CACHE_LIMIT);
-  const ctx = createContext(cache, mode);
+  const ctx = createContext(cache, mode, options.valueThreads ?? (GPU_MODES.includes(mode) ? DEFAULT_VALUE_THREADS : 0));
   let disposed = false;
   // Kernels own their output buffers, so calls must not interleave: every op waits for the previous one.
   let queue: Promise<unknown> = Promise.resolve();

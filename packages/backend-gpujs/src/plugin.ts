@@ -9,6 +9,8 @@ export const gpujsParams = z
   .object({
     mode: z.enum(['auto', 'webgpu', 'webgl2', 'headlessgl', 'webasm', 'cpu']).default('auto'),
     kernelCacheLimit: z.number().int().min(8).default(DEFAULT_KERNEL_CACHE_LIMIT),
+    /** P·V threads to aim for by splitting long rows; default: 262,144 in GPU modes, 0 in webasm and cpu. */
+    valueThreads: z.number().int().min(0).optional(),
   })
   .strict();
 
@@ -34,6 +36,6 @@ export const gpujsBackend: BackendPlugin<typeof gpujsParams> = defineBackend({
   },
   create: async (options) => {
     const params = gpujsBackend.parseParams(options);
-    return createGpujsBackend({ mode: params.mode, kernelCacheLimit: params.kernelCacheLimit });
+    return createGpujsBackend({ mode: params.mode, kernelCacheLimit: params.kernelCacheLimit, valueThreads: params.valueThreads });
   },
 });

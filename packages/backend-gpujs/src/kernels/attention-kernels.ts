@@ -55,10 +55,42 @@ export function blockScoresKernel(
   return s * scale;
 }
 
-/** log Σ exp(score) over a query row's computed pairs, or -1e30 when it has none. Output `[heads · qLength]`. */
-export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line, perRow: number, qLength: number, qTiles: number): number {
+/**
+ * log Σ exp(score) over one item's tileK pairs of one tile row, or -1e30 when none is computed: the first half of the
+ * row log-sum-exp, split by item so that long rows do not serialise on one GPU thread. Output: one value per
+ * (item, tile row), packed like the scores with tiles one value wide: `[perRow, ⌈items / perRow⌉ · tileQ]`.
+ */
+export function itemLogSumExpKernel(this: KernelThis, scores: Grid, itemCount: number, perRow: number): number {
   const tileQ = this.constants.tileQ;
   const tileK = this.constants.tileK;
+  const tileRow = Math.floor((this.thread.y + 0.5) / tileQ);
+  if (tileRow * perRow + this.thread.x >= itemCount) return -1e30;
+  const x0 = this.thread.x * tileK;
+  let m = -1e30;
+  for (let c = 0; c < tileK; c++) m = Math.max(m, scores[this.thread.y]![x0 + c]!);
+  if (m <= -1e29) return -1e30;
+  // Distinct loop variable names: gpu.js's cpu mode declares loop variables once per kernel.
+  let sum = 0;
+  for (let c2 = 0; c2 < tileK; c2++) {
+    const s = scores[this.thread.y]![x0 + c2]!;
+    if (s > -1e29) sum += Math.exp(s - m);
+  }
+  return m + Math.log(sum);
+}
+
+/**
+ * log Σ exp(score) over a query row's computed pairs, combined from the per-item values, or -1e30 when the row keeps
+ * nothing. Output `[heads · qLength]`.
+ */
+export function rowLogSumExpKernel(
+  this: KernelThis,
+  itemLse: Grid,
+  tilePtr: Line,
+  perRow: number,
+  qLength: number,
+  qTiles: number,
+): number {
+  const tileQ = this.constants.tileQ;
   const h = Math.floor((this.thread.x + 0.5) / qLength);
   const i = this.thread.x - h * qLength;
   const tile = Math.floor((i + 0.5) / tileQ);
@@ -70,22 +102,15 @@ export function rowLogSumExpKernel(this: KernelThis, scores: Grid, tilePtr: Line
   for (let n = 0; n < count; n++) {
     const p = start + n;
     const tileRow = Math.floor((p + 0.5) / perRow);
-    const y = tileRow * tileQ + r;
-    const x0 = (p - tileRow * perRow) * tileK;
-    for (let c = 0; c < tileK; c++) m = Math.max(m, scores[y]![x0 + c]!);
+    m = Math.max(m, itemLse[tileRow * tileQ + r]![p - tileRow * perRow]!);
   }
   if (m <= -1e29) return -1e30;
-  // Distinct loop variable names: gpu.js's cpu mode declares loop variables once per kernel.
   let sum = 0;
   for (let n2 = 0; n2 < count; n2++) {
     const p2 = start + n2;
     const tileRow2 = Math.floor((p2 + 0.5) / perRow);
-    const y2 = tileRow2 * tileQ + r;
-    const x2 = (p2 - tileRow2 * perRow) * tileK;
-    for (let c2 = 0; c2 < tileK; c2++) {
-      const s = scores[y2]![x2 + c2]!;
-      if (s > -1e29) sum += Math.exp(s - m);
-    }
+    const part = itemLse[tileRow2 * tileQ + r]![p2 - tileRow2 * perRow]!;
+    if (part > -1e29) sum += Math.exp(part - m);
   }
   return m + Math.log(sum);
 }
@@ -103,9 +128,10 @@ export function probabilitiesKernel(this: KernelThis, scores: Grid, lse: Line, i
 }
 
 /**
- * Σ weight · v over a query row's computed pairs, channel by channel. Output rows are packed `rowsPerLine` to a
- * line: `[rowsPerLine · dim, ⌈heads · qLength / rowsPerLine⌉]`, whose row-major order is the `[heads][qLength][dim]`
- * order of the result.
+ * Σ weight · v over a query row's computed pairs, channel by channel, split into chunks of `chunkItems` items so a
+ * long row (decode over a long cache, late rows of causal prefill) spreads over many GPU threads. Output: `chunks`
+ * partial results per row, row-major `[chunk][heads · qLength][dim]`, packed `rowsPerLine` rows to a line:
+ * `[rowsPerLine · dim, ⌈chunks · heads · qLength / rowsPerLine⌉]`. With one chunk this is the result itself.
  */
 export function weightedValuesKernel(
   this: KernelThis,
@@ -116,6 +142,9 @@ export function weightedValuesKernel(
   tilePtr: Line,
   perRow: number,
   rowsPerLine: number,
+  chunkItems: number,
+  chunks: number,
+  rows: number,
   qLength: number,
   qTiles: number,
   kvLength: number,
@@ -126,18 +155,20 @@ export function weightedValuesKernel(
   const dim = this.constants.dim;
   const slot = Math.floor((this.thread.x + 0.5) / dim);
   const channel = this.thread.x - slot * dim;
-  const row = this.thread.y * rowsPerLine + slot;
+  const line = this.thread.y * rowsPerLine + slot;
+  if (line >= chunks * rows) return 0;
+  const chunk = Math.floor((line + 0.5) / rows);
+  const row = line - chunk * rows;
   const h = Math.floor((row + 0.5) / qLength);
   const i = row - h * qLength;
-  if (i >= qLength) return 0;
   const tile = Math.floor((i + 0.5) / tileQ);
   const r = i - tile * tileQ;
-  const start = tilePtr[h * qTiles + tile]!;
-  const count = tilePtr[h * qTiles + tile + 1]! - start;
+  const first = tilePtr[h * qTiles + tile]! + chunk * chunkItems;
+  const count = Math.min(chunkItems, tilePtr[h * qTiles + tile + 1]! - first);
   const vBase = Math.floor((h + 0.5) / groupSize) * kvLength;
   let o = 0;
   for (let n = 0; n < count; n++) {
-    const p = start + n;
+    const p = first + n;
     const tileRow = Math.floor((p + 0.5) / perRow);
     const y = tileRow * tileQ + r;
     const x0 = (p - tileRow * perRow) * tileK;
@@ -151,6 +182,32 @@ export function weightedValuesKernel(
         o += w * v[vBase + key]![channel]!;
       }
     }
+  }
+  return o;
+}
+
+/**
+ * Sums the chunk partials of weightedValuesKernel: the output `[heads · qLength][dim]`, packed `rowsPerLine` rows to
+ * a line like its input.
+ */
+export function sumChunksKernel(
+  this: KernelThis,
+  partials: Grid,
+  chunks: number,
+  rows: number,
+  rowsPerLine: number,
+  partialRowsPerLine: number,
+): number {
+  const dim = this.constants.dim;
+  const slot = Math.floor((this.thread.x + 0.5) / dim);
+  const channel = this.thread.x - slot * dim;
+  const row = this.thread.y * rowsPerLine + slot;
+  if (row >= rows) return 0;
+  let o = 0;
+  for (let j = 0; j < chunks; j++) {
+    const line = j * rows + row;
+    const y = Math.floor((line + 0.5) / partialRowsPerLine);
+    o += partials[y]![(line - y * partialRowsPerLine) * dim + channel]!;
   }
   return o;
 }

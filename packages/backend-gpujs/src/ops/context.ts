@@ -6,14 +6,17 @@ import type { KernelCache } from '../runtime/kernel-cache.js';
 export interface GpuContext {
   readonly cache: KernelCache;
   readonly mode: string;
+  /** Threads the P·V kernel should reach by splitting long rows (0: never split). */
+  readonly valueThreads: number;
   /** A flat array as a kernel argument `[height][width]`. */
   grid(data: Float32Array, width: number, height: number): unknown;
 }
 
-export function createContext(cache: KernelCache, mode: string): GpuContext {
+export function createContext(cache: KernelCache, mode: string, valueThreads: number): GpuContext {
   return {
     cache,
     mode,
+    valueThreads,
     grid:
       mode === 'cpu'
         ? // gpu.js 2.24.1's cpu mode indexes flattened `input()` arguments with the kernel's *output* width when

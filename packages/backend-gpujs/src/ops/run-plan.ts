@@ -1,6 +1,13 @@
 import type { AttendResult, AttentionShape, HeadTensor, ScoreMod } from '@sparseland/core';
 import { createHeadTensor } from '@sparseland/core';
-import { blockScoresKernel, probabilitiesKernel, rowLogSumExpKernel, weightedValuesKernel } from '../kernels/attention-kernels.js';
+import {
+  blockScoresKernel,
+  itemLogSumExpKernel,
+  probabilitiesKernel,
+  rowLogSumExpKernel,
+  sumChunksKernel,
+  weightedValuesKernel,
+} from '../kernels/attention-kernels.js';
 import { blocksPerRow, tileGridIndex, tileGridSize } from '../kernels/grid-layout.js';
 import { MASKED, MASKED_BELOW } from '../kernels/kernel-this.js';
 import { ITEM_FIELDS, type WorkPlan } from '../plan/work-plan.js';
@@ -19,9 +26,10 @@ export interface PlanRun {
 }
 
 /**
- * Attention over a work plan in four kernels, intermediates kept on the device (gpu.js pipelining): scores of the
- * planned pairs → row log-sum-exp → normalised weights → weighted values. Only the output and the lse are read
- * back. With a scoreMod (a JS function no kernel can call) the scores make one round trip to the host.
+ * Attention over a work plan, intermediates kept on the device (gpu.js pipelining): scores of the planned pairs →
+ * log-sum-exp per (item, row) → per row → normalised weights → weighted values (split into chunks of items on GPUs,
+ * then summed). Only the output and the lse are read back. With a scoreMod (a JS function no kernel can call) the
+ * scores make one round trip to the host.
  */
 export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Promise<AttendResult> {
   const { shape } = run;
@@ -65,10 +73,17 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
     scores = ctx.grid(host, scoreGrid[0], scoreGrid[1]);
     variant = '|host-scores';
   }
-  const lse = await ctx.cache.run(
-    spec(`lse${variant}`, cls, rowLogSumExpKernel, constants, true),
-    [rows],
+  const itemLse = await ctx.cache.run(
+    spec(`item-lse${variant}`, cls, itemLogSumExpKernel, constants, true),
+    [perRow, scoreGrid[1]],
     scores,
+    plan.items,
+    perRow,
+  );
+  const lse = await ctx.cache.run(
+    spec('lse', cls, rowLogSumExpKernel, constants, true),
+    [rows],
+    itemLse,
     plan.tilePtr,
     perRow,
     shape.qLength,
@@ -83,23 +98,54 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
     perRow,
     shape.qLength,
   );
-  const values = await ctx.cache.run(
-    spec('values', cls, weightedValuesKernel, constants, false),
-    [rowsPerLine * shape.dim, Math.ceil(rows / rowsPerLine)],
+  const { chunks, chunkItems } = valueChunks(plan, rows * shape.dim, ctx.valueThreads);
+  const partialRowsPerLine = blocksPerRow(chunks * rows, 1);
+  let values = await ctx.cache.run(
+    spec(chunks > 1 ? 'values-partial' : 'values', cls, weightedValuesKernel, constants, chunks > 1),
+    [partialRowsPerLine * shape.dim, Math.ceil((chunks * rows) / partialRowsPerLine)],
     weights,
     tensorGrid(ctx, run.v),
     items,
     keyRows,
     plan.tilePtr,
     perRow,
-    rowsPerLine,
+    partialRowsPerLine,
+    chunkItems,
+    chunks,
+    rows,
     shape.qLength,
     plan.qTiles,
     shape.kvLength,
     groupSize,
   );
+  if (chunks > 1) {
+    values = await ctx.cache.run(
+      spec('sum-chunks', cls, sumChunksKernel, constants, false),
+      [rowsPerLine * shape.dim, Math.ceil(rows / rowsPerLine)],
+      values,
+      chunks,
+      rows,
+      rowsPerLine,
+      partialRowsPerLine,
+    );
+  }
   const output = createHeadTensor(shape.heads, shape.qLength, shape.dim, await readFlat(values, rows * shape.dim));
   return { output, lse: maskedToInfinity(await readFlat(lse, rows)) };
+}
+
+/**
+ * How to split the P·V work: rows with many items are cut into chunks (as flash-decoding does) until about
+ * `targetThreads` threads run, so that a one-token decode over a long cache does not serialise on `dim` threads.
+ * Partials cost chunks · rows · dim floats, capped at 16 M.
+ */
+export function valueChunks(plan: WorkPlan, rowCells: number, targetThreads: number): { chunks: number; chunkItems: number } {
+  let maxItems = 0;
+  for (let t = 0; t + 1 < plan.tilePtr.length; t++)
+    maxItems = Math.max(maxItems, (plan.tilePtr[t + 1] as number) - (plan.tilePtr[t] as number));
+  const wanted = Math.min(maxItems, Math.ceil(targetThreads / rowCells), Math.floor((1 << 24) / rowCells));
+  if (wanted <= 1) return { chunks: 1, chunkItems: Math.max(1, maxItems) };
+  const chunkItems = Math.ceil(maxItems / wanted);
+  return { chunks: Math.ceil(maxItems / chunkItems), chunkItems };
 }
 
 function spec(name: string, cls: string, source: KernelSpec['source'], constants: Record<string, number>, pipeline: boolean): KernelSpec {
