@@ -1,4 +1,12 @@
-import { randomHeadTensor, referenceAttention, TokenSelection } from '@sparseland/core';
+import {
+  type BlockScores,
+  randomHeadTensor,
+  referenceAttention,
+  referenceLastQueriesAttention,
+  referenceQuantizedScores,
+  type ScoreRows,
+  TokenSelection,
+} from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
 import { createGpujsBackend } from '../src/index.js';
 import { blocksPerRow, MAX_GRID_ROWS, tileGridIndex, tileGridSize } from '../src/kernels/grid-layout.js';
@@ -40,4 +48,38 @@ describe('packed output grids (WebGL2 texture and WebGPU dispatch limits)', () =
       }
     });
   }
+
+  it('webasm: estimator ops over 8,300 keys (K quantised into a packed grid) match the reference', async () => {
+    const backend = await createGpujsBackend({ mode: 'webasm' });
+    try {
+      const q = randomHeadTensor({ heads: 2, length: 40, dim: 4, seed: 4, scale: 1.5 });
+      const k = randomHeadTensor({ heads: 1, length: 8300, dim: 4, seed: 5 });
+      const input = { q, k };
+      for (const options of [
+        { bits: 8 as const, rows: { start: 30, count: 10 } },
+        { bits: 4 as const, pool: { blockQ: 16, blockK: 64 } },
+      ]) {
+        const want = referenceQuantizedScores(input, options) as ScoreRows | BlockScores;
+        const got = (await backend.quantizedScores(input, options)) as ScoreRows | BlockScores;
+        expect(got.data.length).toBe(want.data.length);
+        let top = 0;
+        for (const x of want.data) if (Number.isFinite(x)) top = Math.max(top, Math.abs(x));
+        let outliers = 0;
+        for (let i = 0; i < want.data.length; i++) {
+          const a = got.data[i]!;
+          const e = want.data[i]!;
+          if (!Number.isFinite(e)) expect(a).toBe(e);
+          else if (Math.abs(a - e) > 1e-4 * top + 1e-6) outliers++;
+        }
+        expect(outliers).toBeLessThanOrEqual(0.002 * want.data.length);
+      }
+      const want = referenceLastQueriesAttention(input, { count: 3 });
+      const got = await backend.lastQueriesAttention(input, { count: 3 });
+      let worst = 0;
+      for (let i = 0; i < want.data.length; i++) worst = Math.max(worst, Math.abs(got.data[i]! - want.data[i]!));
+      expect(worst).toBeLessThan(2e-6);
+    } finally {
+      await backend.dispose();
+    }
+  });
 });

@@ -58,51 +58,6 @@ export function pooledDotKernel(
   return s * scale;
 }
 
-/** Scaled q·k of query rows [rowStart, rowStart + rows) against every key; future keys -1e30. Output `[kvLength, heads · rows]`. */
-export function rowScoresKernel(
-  this: KernelThis<DimConstants>,
-  q: Grid,
-  k: Grid,
-  qLength: number,
-  kvLength: number,
-  rowStart: number,
-  rows: number,
-  qOffset: number,
-  groupSize: number,
-  causal: number,
-  scale: number,
-): number {
-  const h = Math.floor((this.thread.y + 0.5) / rows);
-  const i = rowStart + this.thread.y - h * rows;
-  if (causal > 0 && this.thread.x > qOffset + i) return -1e30;
-  const qRow = h * qLength + i;
-  const kRow = Math.floor((h + 0.5) / groupSize) * kvLength + this.thread.x;
-  let s = 0;
-  for (let c = 0; c < this.constants.dim; c++) s += q[qRow]![c]! * k[kRow]![c]!;
-  return s * scale;
-}
-
-/** log Σ exp over each row of a `[width][rows]` score grid, skipping masked entries. Output `[rows]`. */
-export function gridRowLogSumExpKernel(this: KernelThis<DimConstants>, scores: Grid, width: number): number {
-  let m = -1e30;
-  for (let j = 0; j < width; j++) m = Math.max(m, scores[this.thread.x]![j]!);
-  if (m <= -1e29) return -1e30;
-  // Distinct loop variable names: gpu.js's cpu mode declares loop variables once per kernel.
-  let sum = 0;
-  for (let j2 = 0; j2 < width; j2++) {
-    const s = scores[this.thread.x]![j2]!;
-    if (s > -1e29) sum += Math.exp(s - m);
-  }
-  return m + Math.log(sum);
-}
-
-/** exp(score − lse of its row), 0 where masked. Output: the score grid's shape. */
-export function gridProbabilitiesKernel(this: KernelThis<DimConstants>, scores: Grid, lse: Line): number {
-  const s = scores[this.thread.y]![this.thread.x]!;
-  if (s <= -1e29) return 0;
-  return Math.exp(s - lse[this.thread.y]!);
-}
-
 /** Per-channel mean of K over the sequence when `smooth` is 1, else 0 (SALE's smoothing). Output `[dim, kvHeads]`. */
 export function channelMeanKernel(this: KernelThis<DimConstants>, k: Grid, kvLength: number, smooth: number): number {
   if (smooth < 0.5) return 0;
@@ -114,7 +69,8 @@ export function channelMeanKernel(this: KernelThis<DimConstants>, k: Grid, kvLen
 /**
  * Symmetric per-row quantisation of rows [rowStart, rowStart + rows) of each head, after subtracting `mean` (one row
  * per head): round((x − mean) / s) clamped to ±qmax, with s = absmax / qmax (1 for an all-zero row). Round half up,
- * as JS's Math.round. Output `[dim, heads · rows]` of integers.
+ * as JS's Math.round. Output: integers `[heads · rows][dim]`, packed `perLine` rows to a line
+ * (`[perLine · dim, ⌈heads · rows / perLine⌉]`) to stay within texture and dispatch limits.
  */
 export function quantizeRowsKernel(
   this: KernelThis<DimConstants>,
@@ -123,15 +79,20 @@ export function quantizeRowsKernel(
   length: number,
   rowStart: number,
   rows: number,
+  perLine: number,
   qmax: number,
 ): number {
-  const head = Math.floor((this.thread.y + 0.5) / rows);
-  const row = head * length + rowStart + this.thread.y - head * rows;
+  const dim = this.constants.dim;
+  const slot = Math.floor((this.thread.x + 0.5) / dim);
+  const channel = this.thread.x - slot * dim;
+  const out = this.thread.y * perLine + slot;
+  const head = Math.floor((out + 0.5) / rows);
+  const row = head * length + rowStart + out - head * rows;
   let absmax = 0;
-  for (let c = 0; c < this.constants.dim; c++) absmax = Math.max(absmax, Math.abs(x[row]![c]! - mean[head]![c]!));
+  for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(x[row]![c]! - mean[head]![c]!));
   let scale = 1;
   if (absmax > 0) scale = absmax / qmax;
-  const level = Math.floor((x[row]![this.thread.x]! - mean[head]![this.thread.x]!) / scale + 0.5);
+  const level = Math.floor((x[row]![channel]! - mean[head]![channel]!) / scale + 0.5);
   return Math.max(-qmax, Math.min(qmax, level));
 }
 
@@ -153,13 +114,18 @@ export function quantizeScaleKernel(
   return 1;
 }
 
-/** scale · s_q · s_k · (q_int · k_int) for each requested query row and key; future keys -1e30. Output `[kvLength, heads · rows]`. */
+/**
+ * scale · s_q · s_k · (q_int · k_int) for each requested query row and key; future keys -1e30. The int rows come
+ * packed `qPerLine` / `kPerLine` to a line (quantizeRowsKernel). Output `[kvLength, heads · rows]`.
+ */
 export function quantizedDotKernel(
   this: KernelThis<DimConstants>,
   qInt: Grid,
   qScale: Line,
   kInt: Grid,
   kScale: Line,
+  qPerLine: number,
+  kPerLine: number,
   kvLength: number,
   rowStart: number,
   rows: number,
@@ -168,34 +134,64 @@ export function quantizedDotKernel(
   causal: number,
   scale: number,
 ): number {
+  const dim = this.constants.dim;
   const h = Math.floor((this.thread.y + 0.5) / rows);
   const i = rowStart + this.thread.y - h * rows;
   if (causal > 0 && this.thread.x > qOffset + i) return -1e30;
   const kRow = Math.floor((h + 0.5) / groupSize) * kvLength + this.thread.x;
+  const qLine = Math.floor((this.thread.y + 0.5) / qPerLine);
+  const qx = (this.thread.y - qLine * qPerLine) * dim;
+  const kLine = Math.floor((kRow + 0.5) / kPerLine);
+  const kx = (kRow - kLine * kPerLine) * dim;
   let dot = 0;
-  for (let c = 0; c < this.constants.dim; c++) dot += qInt[this.thread.y]![c]! * kInt[kRow]![c]!;
+  for (let c = 0; c < dim; c++) dot += qInt[qLine]![qx + c]! * kInt[kLine]![kx + c]!;
   return dot * qScale[this.thread.y]! * kScale[kRow]! * scale;
 }
 
-/** Max of each (blockQ × blockK) tile of a `[kvLength][heads · qLength]` score grid. Output `[kBlocks, heads · qBlocks]`. */
-export function blockMaxKernel(
+/**
+ * The max estimated logit of each (blockQ × blockK) tile, computed in place (no `[qLength][kvLength]` intermediate):
+ * scale · s_q · s_k · (q_int · k_int) over the tile's pairs, -1e30 when causality removes them all. Query ints
+ * cover every row. Output `[kBlocks, heads · qBlocks]`.
+ */
+export function quantizedBlockMaxKernel(
   this: KernelThis<DimConstants>,
-  scores: Grid,
+  qInt: Grid,
+  qScale: Line,
+  kInt: Grid,
+  kScale: Line,
+  qPerLine: number,
+  kPerLine: number,
   qLength: number,
   kvLength: number,
   qBlocks: number,
   blockQ: number,
   blockK: number,
+  qOffset: number,
+  groupSize: number,
+  causal: number,
+  scale: number,
 ): number {
+  const dim = this.constants.dim;
   const h = Math.floor((this.thread.y + 0.5) / qBlocks);
   const qb = this.thread.y - h * qBlocks;
   const i0 = qb * blockQ;
-  const i1 = Math.min(qLength, i0 + blockQ);
   const j0 = this.thread.x * blockK;
-  const j1 = Math.min(kvLength, j0 + blockK);
+  const kBase = Math.floor((h + 0.5) / groupSize) * kvLength;
   let m = -1e30;
-  for (let i = 0; i < i1 - i0; i++) {
-    for (let j = 0; j < j1 - j0; j++) m = Math.max(m, scores[h * qLength + i0 + i]![j0 + j]!);
+  for (let a = 0; a < Math.min(blockQ, qLength - i0); a++) {
+    const qRow = h * qLength + i0 + a;
+    const qLine = Math.floor((qRow + 0.5) / qPerLine);
+    const qx = (qRow - qLine * qPerLine) * dim;
+    for (let b = 0; b < Math.min(blockK, kvLength - j0); b++) {
+      if (causal < 0.5 || j0 + b <= qOffset + i0 + a) {
+        const kRow = kBase + j0 + b;
+        const kLine = Math.floor((kRow + 0.5) / kPerLine);
+        const kx = (kRow - kLine * kPerLine) * dim;
+        let dot = 0;
+        for (let c = 0; c < dim; c++) dot += qInt[qLine]![qx + c]! * kInt[kLine]![kx + c]!;
+        m = Math.max(m, dot * qScale[qRow]! * kScale[kRow]! * scale);
+      }
+    }
   }
   return m;
 }

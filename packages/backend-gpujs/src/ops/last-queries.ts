@@ -1,43 +1,53 @@
-import { expectInteger, type LastQueriesOptions, resolveScale, resolveScoreShape, type ScoreInput, type ScoreRows } from '@sparseland/core';
-import { gridProbabilitiesKernel, gridRowLogSumExpKernel, rowScoresKernel } from '../kernels/estimator-kernels.js';
+import {
+  type AttentionShape,
+  expectInteger,
+  type LastQueriesOptions,
+  resolveScale,
+  resolveScoreShape,
+  type ScoreInput,
+  type ScoreRows,
+  slicePositions,
+} from '@sparseland/core';
+import { tileGridIndex } from '../kernels/grid-layout.js';
+import { densePlan } from '../plan/dense-plan.js';
+import { ITEM_FIELDS } from '../plan/work-plan.js';
 import { readFlat } from '../runtime/readback.js';
-import { type GpuContext, tensorGrid } from './context.js';
+import type { GpuContext } from './context.js';
+import { computeWeights } from './run-plan.js';
 
-/** Backend.lastQueriesAttention: scores of the last rows → row log-sum-exp → probabilities, on the device. */
+/**
+ * Backend.lastQueriesAttention: the attention weights of the last `count` rows against every key, through the same
+ * kernels as attend (scores → split log-sum-exp → weights, all on the device), read back and laid out per row.
+ */
 export async function lastQueriesAttention(ctx: GpuContext, input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows> {
-  const shape = resolveScoreShape(input);
-  const count = Math.min(expectInteger(options.count, 'count', 1), shape.qLength);
-  const scale = resolveScale(options.scale, shape.dim);
-  const rowStart = shape.qLength - count;
-  const rows = shape.heads * count;
-  const { kvLength, dim } = shape;
-  const constants = { dim };
-  const scores = await ctx.cache.run(
-    { key: `row-scores|d${dim}`, source: rowScoresKernel, constants, pipeline: true },
-    [kvLength, rows],
-    tensorGrid(ctx, input.q),
-    tensorGrid(ctx, input.k),
-    shape.qLength,
-    kvLength,
-    rowStart,
-    count,
-    shape.qOffset,
-    shape.heads / shape.kvHeads,
-    (options.causal ?? true) ? 1 : 0,
-    scale,
-  );
-  const lse = await ctx.cache.run(
-    { key: `row-lse|d${dim}`, source: gridRowLogSumExpKernel, constants, pipeline: true },
-    [rows],
-    scores,
-    kvLength,
-  );
-  const probabilities = await ctx.cache.run(
-    { key: `row-probabilities|d${dim}`, source: gridProbabilitiesKernel, constants, pipeline: false },
-    [kvLength, rows],
-    scores,
-    lse,
-  );
-  const data = await readFlat(probabilities, rows * kvLength);
-  return { kind: 'rows', data, heads: shape.heads, rowStart, rows: count, kvLength };
+  const full = resolveScoreShape(input);
+  const count = Math.min(expectInteger(options.count, 'count', 1), full.qLength);
+  const rowStart = full.qLength - count;
+  const { heads, kvLength } = full;
+  const shape: AttentionShape = { ...full, qLength: count, qOffset: full.qOffset + rowStart };
+  const causal = options.causal ?? true;
+  const plan = densePlan(shape, causal);
+  const data = new Float32Array(heads * count * kvLength);
+  if (plan.items === 0) return { kind: 'rows', data, heads, rowStart, rows: count, kvLength };
+  const q = rowStart === 0 ? input.q : slicePositions(input.q, rowStart, full.qLength);
+  const { weights, perRow, grid } = await computeWeights(ctx, plan, {
+    q,
+    k: input.k,
+    shape,
+    causal,
+    scale: resolveScale(options.scale, full.dim),
+  });
+  const packed = await readFlat(weights, grid[0] * grid[1]);
+  const { tileQ, tileK } = plan;
+  for (let p = 0; p < plan.items; p++) {
+    const h = plan.itemInfo[p * ITEM_FIELDS] as number;
+    const tile = plan.itemInfo[p * ITEM_FIELDS + 1] as number;
+    const keyBase = plan.itemInfo[p * ITEM_FIELDS + 2] as number;
+    const width = Math.min(tileK, kvLength - keyBase);
+    for (let r = 0; r < tileQ && tile * tileQ + r < count; r++) {
+      const from = tileGridIndex(p, r, 0, tileQ, tileK, perRow);
+      data.set(packed.subarray(from, from + width), (h * count + tile * tileQ + r) * kvLength + keyBase);
+    }
+  }
+  return { kind: 'rows', data, heads, rowStart, rows: count, kvLength };
 }

@@ -10,18 +10,20 @@ import {
   SparselandError,
 } from '@sparseland/core';
 import {
-  blockMaxKernel,
   channelMeanKernel,
+  quantizedBlockMaxKernel,
   quantizedDotKernel,
   quantizeRowsKernel,
   quantizeScaleKernel,
 } from '../kernels/estimator-kernels.js';
+import { blocksPerRow } from '../kernels/grid-layout.js';
 import { maskedToInfinity, readFlat } from '../runtime/readback.js';
 import { type GpuContext, tensorGrid } from './context.js';
 
 /**
  * Backend.quantizedScores on the device: K's channel means (SALE smoothing), per-row symmetric quantisation of K and
- * of the requested Q rows with their scales, the integer dot products, and optionally the block max.
+ * of the requested Q rows with their scales, then the integer dot products, or with `pool` their block max computed
+ * tile by tile (the `[qLength][kvLength]` scores never exist).
  */
 export async function quantizedScores(
   ctx: GpuContext,
@@ -53,14 +55,16 @@ export async function quantizedScores(
     kvLength,
     (options.smoothK ?? true) ? 1 : 0,
   );
+  const kPerLine = blocksPerRow(kvHeads * kvLength, 1);
   const kInt = await ctx.cache.run(
     { key: `quantize-k|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
-    [dim, kvHeads * kvLength],
+    [kPerLine * dim, Math.ceil((kvHeads * kvLength) / kPerLine)],
     k,
     kMean,
     kvLength,
     0,
     kvLength,
+    kPerLine,
     qmax,
   );
   const kScale = await ctx.cache.run(
@@ -74,14 +78,16 @@ export async function quantizedScores(
     qmax,
   );
   const noMean = ctx.grid(new Float32Array(heads * dim), dim, heads);
+  const qPerLine = blocksPerRow(heads * rows, 1);
   const qInt = await ctx.cache.run(
     { key: `quantize-q|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
-    [dim, heads * rows],
+    [qPerLine * dim, Math.ceil((heads * rows) / qPerLine)],
     q,
     noMean,
     qLength,
     rowStart,
     rows,
+    qPerLine,
     qmax,
   );
   const qScale = await ctx.cache.run(
@@ -94,36 +100,48 @@ export async function quantizedScores(
     rows,
     qmax,
   );
-  const scores = await ctx.cache.run(
-    { key: `quantized-dot|d${dim}${pool ? '|pooled' : ''}`, source: quantizedDotKernel, constants, pipeline: pool !== undefined },
-    [kvLength, heads * rows],
-    qInt,
-    qScale,
-    kInt,
-    kScale,
-    kvLength,
-    rowStart,
-    rows,
-    shape.qOffset,
-    heads / kvHeads,
-    (options.causal ?? true) ? 1 : 0,
-    scale,
-  );
+  const causal = (options.causal ?? true) ? 1 : 0;
   if (!pool) {
+    const scores = await ctx.cache.run(
+      { key: `quantized-dot|d${dim}`, source: quantizedDotKernel, constants, pipeline: false },
+      [kvLength, heads * rows],
+      qInt,
+      qScale,
+      kInt,
+      kScale,
+      qPerLine,
+      kPerLine,
+      kvLength,
+      rowStart,
+      rows,
+      shape.qOffset,
+      heads / kvHeads,
+      causal,
+      scale,
+    );
     const data = maskedToInfinity(await readFlat(scores, heads * rows * kvLength));
     return { kind: 'rows', data, heads, rowStart, rows, kvLength };
   }
   const qBlocks = Math.ceil(qLength / blockQ);
   const kBlocks = Math.ceil(kvLength / blockK);
   const pooled = await ctx.cache.run(
-    { key: `block-max|d${dim}`, source: blockMaxKernel, constants, pipeline: false },
+    { key: `quantized-block-max|d${dim}`, source: quantizedBlockMaxKernel, constants, pipeline: false },
     [kBlocks, heads * qBlocks],
-    scores,
+    qInt,
+    qScale,
+    kInt,
+    kScale,
+    qPerLine,
+    kPerLine,
     qLength,
     kvLength,
     qBlocks,
     blockQ,
     blockK,
+    shape.qOffset,
+    heads / kvHeads,
+    causal,
+    scale,
   );
   const data = maskedToInfinity(await readFlat(pooled, heads * qBlocks * kBlocks));
   return { kind: 'blocks', data, heads, qBlocks, kBlocks, blockQ, blockK };

@@ -15,38 +15,48 @@ import type { KernelSpec } from '../runtime/kernel-cache.js';
 import { maskedToInfinity, readFlat } from '../runtime/readback.js';
 import { type GpuContext, tensorGrid } from './context.js';
 
-export interface PlanRun {
+export interface WeightsRun {
   readonly q: HeadTensor;
   readonly k: HeadTensor;
-  readonly v: HeadTensor;
   readonly shape: AttentionShape;
   readonly causal: boolean;
   readonly scale: number;
   readonly scoreMod?: ScoreMod | undefined;
 }
 
+export interface PlanRun extends WeightsRun {
+  readonly v: HeadTensor;
+}
+
+/** The normalised attention weights of a plan's pairs, on the device, with where they sit. */
+export interface PlanWeights {
+  /** Packed tile grid (see attention-kernels.ts) of weights: a device texture / buffer, or host arrays. */
+  readonly weights: unknown;
+  /** lse per query row `[heads · qLength]`, on the device. */
+  readonly lse: unknown;
+  readonly perRow: number;
+  readonly grid: [number, number];
+}
+
+/** Compile-time constants and cache-key suffix of a plan's kernels. */
+function planClass(plan: WorkPlan, dim: number): { constants: Record<string, number>; cls: string } {
+  return { constants: { tileQ: plan.tileQ, tileK: plan.tileK, dim }, cls: `${plan.tileQ}x${plan.tileK}|d${dim}` };
+}
+
 /**
- * Attention over a work plan, intermediates kept on the device (gpu.js pipelining): scores of the planned pairs →
- * log-sum-exp per (item, row) → per row → normalised weights → weighted values (split into chunks of items on GPUs,
- * then summed). Only the output and the lse are read back. With a scoreMod (a JS function no kernel can call) the
- * scores make one round trip to the host.
+ * Scores of the planned pairs → log-sum-exp per (item, row) → per row → normalised weights, all on the device. With
+ * a scoreMod (a JS function no kernel can call) the scores make one round trip to the host. `plan.items` must be > 0.
  */
-export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Promise<AttendResult> {
+export async function computeWeights(ctx: GpuContext, plan: WorkPlan, run: WeightsRun): Promise<PlanWeights> {
   const { shape } = run;
   const rows = shape.heads * shape.qLength;
-  if (plan.items === 0) {
-    return { output: createHeadTensor(shape.heads, shape.qLength, shape.dim), lse: new Float32Array(rows).fill(Number.NEGATIVE_INFINITY) };
-  }
   const { tileQ, tileK } = plan;
-  const constants = { tileQ, tileK, dim: shape.dim };
-  const cls = `${tileQ}x${tileK}|d${shape.dim}`;
+  const { constants, cls } = planClass(plan, shape.dim);
   const perRow = blocksPerRow(plan.items, tileQ);
   const scoreGrid = tileGridSize(plan.items, tileQ, tileK, perRow);
   const scoreCells = scoreGrid[0] * scoreGrid[1];
-  const rowsPerLine = blocksPerRow(rows, 1);
   const items = ctx.grid(plan.itemInfo, ITEM_FIELDS, plan.items);
   const keyRows = ctx.grid(plan.keyRows, tileK, plan.gatherRows);
-  const groupSize = shape.heads / shape.kvHeads;
 
   let scores = await ctx.cache.run(
     spec('scores', cls, blockScoresKernel, constants, true),
@@ -61,7 +71,7 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
     shape.qLength,
     shape.kvLength,
     shape.qOffset,
-    groupSize,
+    shape.heads / shape.kvHeads,
     run.causal ? 1 : 0,
     run.scale,
   );
@@ -98,6 +108,25 @@ export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Pr
     perRow,
     shape.qLength,
   );
+  return { weights, lse, perRow, grid: scoreGrid };
+}
+
+/**
+ * Attention over a work plan: computeWeights, then Σ weight·V (split into chunks of items on GPUs, then summed).
+ * Only the output and the lse are read back.
+ */
+export async function runPlan(ctx: GpuContext, plan: WorkPlan, run: PlanRun): Promise<AttendResult> {
+  const { shape } = run;
+  const rows = shape.heads * shape.qLength;
+  if (plan.items === 0) {
+    return { output: createHeadTensor(shape.heads, shape.qLength, shape.dim), lse: new Float32Array(rows).fill(Number.NEGATIVE_INFINITY) };
+  }
+  const { weights, lse, perRow } = await computeWeights(ctx, plan, run);
+  const { constants, cls } = planClass(plan, shape.dim);
+  const rowsPerLine = blocksPerRow(rows, 1);
+  const items = ctx.grid(plan.itemInfo, ITEM_FIELDS, plan.items);
+  const keyRows = ctx.grid(plan.keyRows, plan.tileK, plan.gatherRows);
+  const groupSize = shape.heads / shape.kvHeads;
   const { chunks, chunkItems } = valueChunks(plan, rows * shape.dim, ctx.valueThreads);
   const partialRowsPerLine = blocksPerRow(chunks * rows, 1);
   let values = await ctx.cache.run(
