@@ -3,6 +3,16 @@
 
 export type { BackendCase, BackendOp } from './backend-cases.js';
 export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
+export type { EstimatorCase, EstimatorCaseOptions, EstimatorRun, EstimatorShape } from './estimator-cases.js';
+export {
+  checkEstimatorMask,
+  DEFAULT_ESTIMATOR_SHAPES,
+  estimatorCases,
+  PLANTED_SHAPE,
+  plantedInputs,
+  randomMaskLike,
+  runEstimator,
+} from './estimator-cases.js';
 export type { CaseExclusion, CaseFilters } from './filters.js';
 export { exclusionReason } from './filters.js';
 export type { CaseShape } from './inputs.js';
