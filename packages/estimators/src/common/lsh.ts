@@ -1,0 +1,73 @@
+import { createRng, type HeadTensor } from '@sparseland/core';
+
+/** `count` random Gaussian directions of length `dim`, seeded: a HeadTensor of one head (the LSH projections). */
+export function randomDirections(count: number, dim: number, seed: number): HeadTensor {
+  const rng = createRng(seed);
+  const data = new Float32Array(count * dim);
+  for (let i = 0; i < data.length; i++) data[i] = rng.normal();
+  return { data, heads: 1, length: count, dim };
+}
+
+/** Mixes integers into a 32-bit seed (so each head, layer and quadrant gets its own random stream). */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x811c9dc5;
+  for (const p of parts) {
+    h ^= p >>> 0;
+    h = Math.imul(h, 0x01000193) >>> 0;
+    h ^= h >>> 13;
+  }
+  return h >>> 0;
+}
+
+/** The rank of a Gray-code word: adjacent ranks differ in one bit, so nearby hash codes sort next to each other. */
+export function grayRank(code: number): number {
+  let b = code;
+  for (let shift = 1; shift < 32; shift <<= 1) b ^= b >>> shift;
+  return b >>> 0;
+}
+
+/**
+ * HyperAttention's sortLSH bucket of every row: the sign bits of its `bits` projections (rows of `projections`,
+ * `[heads][length][bits]`), read as a Gray code and mapped to its rank.
+ */
+export function signBuckets(projections: Float32Array, heads: number, length: number, bits: number): Int32Array {
+  const out = new Int32Array(heads * length);
+  for (let r = 0; r < heads * length; r++) {
+    let code = 0;
+    for (let b = 0; b < bits; b++) if ((projections[r * bits + b] as number) > 0) code |= 1 << b;
+    out[r] = grayRank(code);
+  }
+  return out;
+}
+
+/**
+ * Angular LSH of Reformer: h(x) = argmax([xR; −xR]) over `half` random rotations, i.e. the index of the largest
+ * |projection| with its sign choosing the half. `projections` is `[heads][length][half]`.
+ */
+export function angularBuckets(projections: Float32Array, heads: number, length: number, half: number): Int32Array {
+  const out = new Int32Array(heads * length);
+  for (let r = 0; r < heads * length; r++) {
+    let best = -Infinity;
+    let bucket = 0;
+    for (let b = 0; b < half; b++) {
+      const x = projections[r * half + b] as number;
+      if (x > best) {
+        best = x;
+        bucket = b;
+      }
+      if (-x > best) {
+        best = -x;
+        bucket = b + half;
+      }
+    }
+    out[r] = bucket;
+  }
+  return out;
+}
+
+/** Indices `from`..`to`-1 sorted by (bucket, index): a stable sort by bucket. */
+export function sortByBucket(buckets: Int32Array, offset: number, from: number, to: number): Int32Array {
+  const idx = new Int32Array(to - from);
+  for (let i = 0; i < idx.length; i++) idx[i] = from + i;
+  return idx.sort((a, b) => (buckets[offset + a] as number) - (buckets[offset + b] as number) || a - b);
+}

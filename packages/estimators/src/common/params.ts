@@ -1,0 +1,16 @@
+import { z } from 'zod';
+
+/** An integer parameter >= `min` with a default and a one-line description (the playground builds forms from it). */
+export function intParam(min: number, fallback: number, description: string) {
+  return z.number().int().min(min).default(fallback).describe(description);
+}
+
+/** A number in [min, max] with a default and a description. */
+export function numberParam(min: number, max: number, fallback: number, description: string) {
+  return z.number().min(min).max(max).default(fallback).describe(description);
+}
+
+/** A boolean parameter with a default and a description. */
+export function flagParam(fallback: boolean, description: string) {
+  return z.boolean().default(fallback).describe(description);
+}

@@ -1,0 +1,139 @@
+import { createRng, defineEstimator, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { z } from 'zod';
+import { scoreMatrix } from '../common/backend-ops.js';
+import { addFlops } from '../common/flops.js';
+import { mixSeed } from '../common/lsh.js';
+import { buildSparseMask } from '../common/mask-builder.js';
+import { intParam } from '../common/params.js';
+import { topIndices } from '../common/select.js';
+import { PAPERS } from '../papers.js';
+
+/**
+ * Routing Transformer's content-based clusters, training-free. Per head, queries and keys are L2-normalised and
+ * clustered together by spherical k-means (centroids start at random tokens and take `iterations` Lloyd steps on a
+ * seeded sample of `fitSamples` tokens); routing is balanced: each centroid takes its `windowSize` most similar
+ * queries and keys. A query attends to the earlier keys of every cluster it belongs to, plus a local window of
+ * `localWindow` keys (the paper pairs routing heads with local heads). Query blocks keep their rows' union.
+ * Defaults follow lucidrains/routing-transformer: window (tokens per cluster) 64, clusters = N / window, local
+ * window 256, 10 k-means iterations at initialisation. The reference updates centroids by EMA (0.999) during
+ * training; here they are fitted on the call's own tokens.
+ */
+export const routing = defineEstimator({
+  name: 'routing',
+  summary: 'Routing Transformer: spherical k-means clusters of Q and K, attend within cluster plus a local window.',
+  paper: PAPERS.routing,
+  params: z
+    .object({
+      windowSize: intParam(1, 64, 'tokens routed to each cluster (routing-transformer window_size 64)'),
+      clusters: intParam(0, 0, 'clusters per head; 0 = ⌈N / windowSize⌉ (the reference: max_seq_len // window_size)'),
+      localWindow: intParam(0, 256, 'recent keys every query also sees (local_attn_window_size 256)'),
+      iterations: intParam(0, 10, 'k-means iterations (the reference initialises with 10)'),
+      fitSamples: intParam(1, 4096, 'tokens the centroids are fitted on (seeded sample of queries and keys)'),
+    })
+    .strict(),
+  build: (params) => async (input, ctx) => {
+    const { shape, causal } = input;
+    const { heads, kvHeads, kvLength, qLength, qOffset, dim } = shape;
+    const clusters = Math.max(1, params.clusters || Math.ceil(kvLength / params.windowSize));
+    const qUnit = normalizeRows(input.q);
+    const kUnit = normalizeRows(input.k);
+    ctx.cost.add(addFlops(2 * (heads * qLength + kvHeads * kvLength) * dim), 'estimate');
+    // Per query head: the clusters each query block belongs to, and each cluster's keys.
+    const blockClusters: Uint8Array[] = [];
+    const clusterKeys: Int32Array[][] = [];
+    const qBlocks = Math.ceil(qLength / ctx.blockQ);
+    for (let h = 0; h < heads; h++) {
+      const g = kvHeadOf(h, heads, kvHeads);
+      const q = sliceHeads(qUnit, h);
+      const k = sliceHeads(kUnit, g);
+      const centroids = await fitCentroids(ctx, q, k, clusters, params, mixSeed(ctx.seed, ctx.layer, h, 3));
+      const qSim = await scoreMatrix(ctx, q, centroids);
+      const kSim = await scoreMatrix(ctx, k, centroids);
+      const member = new Uint8Array(qBlocks * clusters);
+      const keysOf: Int32Array[] = [];
+      const column = new Float64Array(Math.max(qLength, kvLength));
+      for (let c = 0; c < clusters; c++) {
+        for (let i = 0; i < qLength; i++) column[i] = qSim[i * clusters + c] as number;
+        for (const i of topIndices(column, 0, qLength, params.windowSize)) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
+        for (let j = 0; j < kvLength; j++) column[j] = kSim[j * clusters + c] as number;
+        keysOf.push(topIndices(column, 0, kvLength, params.windowSize));
+      }
+      blockClusters.push(member);
+      clusterKeys.push(keysOf);
+    }
+    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
+      const first = qOffset + qb * ctx.blockQ;
+      const last = qOffset + Math.min(qLength, (qb + 1) * ctx.blockQ) - 1;
+      row.addKeys(first - params.localWindow + 1, last + 1);
+      const member = blockClusters[h] as Uint8Array;
+      const keysOf = clusterKeys[h] as Int32Array[];
+      for (let c = 0; c < clusters; c++) {
+        if (!member[qb * clusters + c]) continue;
+        for (const j of keysOf[c] as Int32Array) row.addKey(j);
+      }
+    });
+  },
+});
+
+/** Rows scaled to unit L2 norm (zero rows stay zero). */
+function normalizeRows(t: HeadTensor): HeadTensor {
+  const data = new Float32Array(t.data.length);
+  for (let r = 0; r < t.heads * t.length; r++) {
+    let norm = 0;
+    for (let c = 0; c < t.dim; c++) norm += (t.data[r * t.dim + c] as number) ** 2;
+    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+    for (let c = 0; c < t.dim; c++) data[r * t.dim + c] = (t.data[r * t.dim + c] as number) * inv;
+  }
+  return { data, heads: t.heads, length: t.length, dim: t.dim };
+}
+
+/** Spherical k-means on a seeded sample of the head's queries and keys; distances on the backend. */
+async function fitCentroids(
+  ctx: Parameters<typeof scoreMatrix>[0],
+  q: HeadTensor,
+  k: HeadTensor,
+  clusters: number,
+  params: { iterations: number; fitSamples: number },
+  seed: number,
+): Promise<HeadTensor> {
+  const { dim } = q;
+  const rng = createRng(seed);
+  const pool = q.length + k.length;
+  const count = Math.min(pool, Math.max(params.fitSamples, clusters));
+  const sample = new Float32Array(count * dim);
+  for (let s = 0; s < count; s++) {
+    const pick = count === pool ? s : rng.int(pool);
+    const src =
+      pick < q.length
+        ? q.data.subarray(pick * dim, (pick + 1) * dim)
+        : k.data.subarray((pick - q.length) * dim, (pick - q.length + 1) * dim);
+    sample.set(src, s * dim);
+  }
+  const centroids = new Float32Array(clusters * dim);
+  for (let c = 0; c < clusters; c++) {
+    const s = rng.int(count);
+    centroids.set(sample.subarray(s * dim, (s + 1) * dim), c * dim);
+  }
+  const samples: HeadTensor = { data: sample, heads: 1, length: count, dim };
+  const sums = new Float64Array(clusters * dim);
+  for (let it = 0; it < params.iterations; it++) {
+    const sim = await scoreMatrix(ctx, samples, { data: centroids, heads: 1, length: clusters, dim });
+    sums.fill(0);
+    const counts = new Int32Array(clusters);
+    for (let s = 0; s < count; s++) {
+      let best = 0;
+      for (let c = 1; c < clusters; c++) if ((sim[s * clusters + c] as number) > (sim[s * clusters + best] as number)) best = c;
+      counts[best] = (counts[best] as number) + 1;
+      for (let d = 0; d < dim; d++) sums[best * dim + d] = (sums[best * dim + d] as number) + (sample[s * dim + d] as number);
+    }
+    for (let c = 0; c < clusters; c++) {
+      if (counts[c] === 0) continue;
+      let norm = 0;
+      for (let d = 0; d < dim; d++) norm += (sums[c * dim + d] as number) ** 2;
+      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+      for (let d = 0; d < dim; d++) centroids[c * dim + d] = (sums[c * dim + d] as number) * inv;
+    }
+    ctx.cost.add(addFlops(count * dim), 'estimate');
+  }
+  return { data: centroids, heads: 1, length: clusters, dim };
+}

@@ -1,0 +1,107 @@
+import { defineEstimator } from '@sparseland/core';
+import { z } from 'zod';
+import { scoreMatrix } from '../common/backend-ops.js';
+import { addFlops } from '../common/flops.js';
+import { QueryBlocks } from '../common/geometry.js';
+import { mixSeed, randomDirections } from '../common/lsh.js';
+import { buildSparseMask } from '../common/mask-builder.js';
+import { intParam } from '../common/params.js';
+import { topIndices } from '../common/select.js';
+import { PAPERS } from '../papers.js';
+
+/**
+ * SEA-style estimated attention, training-free. A Performer (FAVOR+ positive random features, φ(q)·φ(k) ≈
+ * exp(q·k/√d)) estimates each query's attention over `width` key bins (SEA's compressed map of width 128); each query
+ * keeps its `topK` bins (SEA's k = 7 in compressed space) and its own bin, and a query block keeps its rows' bins.
+ * SEA trains a CNN decoder on top of the Performer estimate by distillation; without training, the kernel estimate
+ * itself is the compressed map. Features: `features` random features (0 = the head dim, Performer nb_factor 1).
+ */
+export const sea = defineEstimator({
+  name: 'sea',
+  summary: 'SEA-style: a Performer kernel estimate of each query’s attention over compressed key bins, top-k bins per row.',
+  paper: PAPERS.sea,
+  params: z
+    .object({
+      width: intParam(1, 128, 'key bins of the compressed attention map (SEA attention_predictor_length 128)'),
+      topK: intParam(1, 7, 'bins each query keeps (SEA top-k 7 in compressed space)'),
+      features: intParam(0, 0, 'random features of the kernel estimate (0 = head dim: Performer nb_factor 1)'),
+    })
+    .strict(),
+  build: (params) => async (input, ctx) => {
+    const { shape, causal } = input;
+    const { heads, kvHeads, kvLength, qLength, qOffset, dim } = shape;
+    const m = params.features || dim;
+    const bins = Math.min(params.width, kvLength);
+    const binSize = Math.ceil(kvLength / bins);
+    const omega = randomDirections(m, dim, mixSeed(ctx.seed, ctx.layer, 5));
+    const rescale = dim ** -0.25;
+    const qProj = await scoreMatrix(ctx, input.q, omega, rescale);
+    const kProj = await scoreMatrix(ctx, input.k, omega, rescale);
+    // Positive features exp(ω·x − |x|²/2); a per-row constant for queries and one per kv head for keys cancel out.
+    const qFeat = positiveFeatures(qProj, input.q.data, heads * qLength, m, dim, rescale, true);
+    const kFeat = positiveFeatures(kProj, input.k.data, kvHeads * kvLength, m, dim, rescale, false, kvLength);
+    const binFeat = new Float32Array(kvHeads * bins * m);
+    for (let g = 0; g < kvHeads; g++) {
+      for (let j = 0; j < kvLength; j++) {
+        const b = Math.floor(j / binSize);
+        for (let f = 0; f < m; f++)
+          binFeat[(g * bins + b) * m + f] = (binFeat[(g * bins + b) * m + f] as number) + (kFeat[(g * kvLength + j) * m + f] as number);
+      }
+    }
+    ctx.cost.add(addFlops(kvHeads * kvLength * m), 'estimate');
+    const estimate = await scoreMatrix(
+      ctx,
+      { data: qFeat, heads, length: qLength, dim: m },
+      { data: binFeat, heads: kvHeads, length: bins, dim: m },
+    );
+    const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    const chosen = new Uint8Array(heads * blocks.count * bins);
+    const row = new Float64Array(bins);
+    for (let h = 0; h < heads; h++) {
+      for (let i = 0; i < qLength; i++) {
+        const own = Math.floor(Math.min(qOffset + i, kvLength - 1) / binSize);
+        const last = blocks.lastKeyOfRow(i);
+        for (let b = 0; b < bins; b++) row[b] = b * binSize > last ? -Infinity : (estimate[(h * qLength + i) * bins + b] as number);
+        const base = (h * blocks.count + Math.floor(i / ctx.blockQ)) * bins;
+        chosen[base + own] = 1;
+        for (const b of topIndices(row, 0, bins, params.topK)) chosen[base + b] = 1;
+      }
+    }
+    return buildSparseMask(shape, ctx, { causal }, (h, qb, sink) => {
+      const base = (h * blocks.count + qb) * bins;
+      for (let b = 0; b < bins; b++) if (chosen[base + b]) sink.addKeys(b * binSize, (b + 1) * binSize);
+    });
+  },
+});
+
+/**
+ * FAVOR+ features exp(ω·x' − |x'|²/2) / √m of rows x' = x·rescale, from their projections ω·x'. Queries subtract
+ * their row max (softmax-invariant per row); keys subtract one max per kv head (`perHead` rows), invariant too.
+ */
+function positiveFeatures(
+  proj: Float32Array,
+  rows: Float32Array,
+  count: number,
+  m: number,
+  dim: number,
+  rescale: number,
+  perRow: boolean,
+  perHead = count,
+): Float32Array {
+  const out = new Float32Array(count * m);
+  const half = new Float64Array(count);
+  for (let r = 0; r < count; r++) {
+    let norm = 0;
+    for (let c = 0; c < dim; c++) norm += ((rows[r * dim + c] as number) * rescale) ** 2;
+    half[r] = norm / 2;
+  }
+  for (let r0 = 0; r0 < count; r0 += perRow ? 1 : perHead) {
+    const r1 = perRow ? r0 + 1 : Math.min(count, r0 + perHead);
+    let max = -Infinity;
+    for (let r = r0; r < r1; r++) for (let f = 0; f < m; f++) max = Math.max(max, (proj[r * m + f] as number) - (half[r] as number));
+    for (let r = r0; r < r1; r++) {
+      for (let f = 0; f < m; f++) out[r * m + f] = Math.exp((proj[r * m + f] as number) - (half[r] as number) - max) / Math.sqrt(m);
+    }
+  }
+  return out;
+}

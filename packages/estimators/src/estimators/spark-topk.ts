@@ -1,0 +1,69 @@
+import { defineEstimator, type HeadTensor } from '@sparseland/core';
+import { z } from 'zod';
+import { pooledQueryVsKeys } from '../common/backend-ops.js';
+import { QueryBlocks } from '../common/geometry.js';
+import { buildSparseMask } from '../common/mask-builder.js';
+import { normalQuantile } from '../common/normal.js';
+import { intParam } from '../common/params.js';
+import { PAPERS } from '../papers.js';
+
+/**
+ * Spark Transformer's statistical top-k, training-free. Each query block's mean query is scored against every
+ * visible key (on the first `predictorDims` channels: Spark's low-cost predictor reuses a slice of the key; 0 = all
+ * channels); instead of sorting, the scores are treated as Gaussian and keys above μ + σ·Φ⁻¹(1 − k/n) are kept, which
+ * keeps about `k` of the n visible keys in linear time. The block's own positions are always kept. Default k = 256
+ * (Spark: each token attends to at most 256 keys). Spark selects per token; here per query block of the recipe.
+ */
+export const sparkTopk = defineEstimator({
+  name: 'spark-topk',
+  summary: 'Spark statistical top-k: a threshold from the mean and std of the scores keeps about k keys, no sorting.',
+  paper: PAPERS.spark,
+  params: z
+    .object({
+      k: intParam(1, 256, 'keys kept per query (Spark: at most 256)'),
+      predictorDims: intParam(0, 0, 'leading channels the predictor scores with (0 = all)'),
+    })
+    .strict(),
+  build: (params) => async (input, ctx) => {
+    const { shape, causal } = input;
+    const { heads, kvLength, dim } = shape;
+    const r = params.predictorDims > 0 ? Math.min(dim, params.predictorDims) : dim;
+    const q = r === dim ? input.q : leadingChannels(input.q, r);
+    const k = r === dim ? input.k : leadingChannels(input.k, r);
+    const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    const kept: Int32Array[][] = [];
+    for (let h = 0; h < heads; h++) {
+      const scores = await pooledQueryVsKeys({ q, k, qOffset: shape.qOffset, causal }, ctx, h, ctx.blockQ, 1 / Math.sqrt(r));
+      const perBlock: Int32Array[] = [];
+      for (let qb = 0; qb < blocks.count; qb++) {
+        const base = qb * kvLength;
+        const n = blocks.lastKey(qb) + 1;
+        let sum = 0;
+        let sq = 0;
+        for (let j = 0; j < n; j++) {
+          const s = scores[base + j] as number;
+          sum += s;
+          sq += s * s;
+        }
+        const mean = sum / n;
+        const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+        const threshold = params.k >= n ? -Infinity : mean + std * normalQuantile(1 - params.k / n);
+        const keep: number[] = [];
+        for (let j = 0; j < n; j++) if ((scores[base + j] as number) >= threshold) keep.push(j);
+        perBlock.push(Int32Array.from(keep));
+      }
+      kept.push(perBlock);
+    }
+    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
+      row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
+      for (const j of (kept[h] as Int32Array[])[qb] as Int32Array) row.addKey(j);
+    });
+  },
+});
+
+/** The first r channels of every row. */
+function leadingChannels(t: HeadTensor, r: number): HeadTensor {
+  const data = new Float32Array(t.heads * t.length * r);
+  for (let row = 0; row < t.heads * t.length; row++) data.set(t.data.subarray(row * t.dim, row * t.dim + r), row * r);
+  return { data, heads: t.heads, length: t.length, dim: r };
+}

@@ -1,0 +1,76 @@
+import { defineEstimator } from '@sparseland/core';
+import { z } from 'zod';
+import { probeLastQueries } from '../common/backend-ops.js';
+import { QueryBlocks } from '../common/geometry.js';
+import { buildSparseMask } from '../common/mask-builder.js';
+import { intParam } from '../common/params.js';
+import { probeSums } from '../common/probe-sums.js';
+import { topIndices } from '../common/select.js';
+import { PAPERS } from '../papers.js';
+
+/**
+ * MInference's vertical-slash estimate. The last `lastQ` queries attend to every key (the probe); summing the probe
+ * by column and by diagonal ranks "vertical" key columns and "slash" diagonals. The first `sinkColumns` columns and
+ * the `localDiagonals` nearest diagonals are always kept. In each query block a chosen diagonal keeps the key range it
+ * crosses (blockQ keys, as MInference's 64-wide slash ranges): whole key blocks go to the BlockMask, range edges and
+ * chosen columns outside kept blocks to the ColumnMask.
+ * Defaults are MInference's fallback head config (1000, 6096), its probe of 64 queries, 30 forced columns and 100
+ * forced diagonals; sizes are clamped to [30, N] and [50, N] as MInference does.
+ */
+export const verticalSlash = defineEstimator({
+  name: 'vertical-slash',
+  summary: 'MInference vertical-slash: a last-queries probe picks key columns and diagonals per head.',
+  paper: PAPERS.minference,
+  params: z
+    .object({
+      vertical: intParam(1, 1000, 'key columns kept per head (MInference vertical_size; fallback config 1000)'),
+      slash: intParam(1, 6096, 'diagonals kept per head (MInference slash_size; fallback config 6096)'),
+      lastQ: intParam(1, 64, 'query rows of the probe (MInference last_q 64)'),
+      sinkColumns: intParam(0, 30, 'first key columns always kept (MInference forces 30)'),
+      localDiagonals: intParam(0, 100, 'nearest diagonals always kept (MInference forces 100)'),
+    })
+    .strict(),
+  build: (params) => async (input, ctx) => {
+    const { shape, causal } = input;
+    const { kvLength } = shape;
+    // MInference clamps the sizes this way before taking the top-k.
+    const vertical = Math.min(kvLength, Math.max(params.vertical, 30));
+    const slash = Math.min(kvLength, Math.max(params.slash, 50));
+    const probe = await probeLastQueries(input, ctx, params.lastQ);
+    const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    const chosen: { columns: Int32Array; diagonals: Int32Array }[] = [];
+    for (let h = 0; h < shape.heads; h++) {
+      const { sums, flops } = probeSums(probe, shape, h);
+      ctx.cost.add(flops, 'estimate');
+      const v = sums.vertical;
+      for (let j = 0; j < Math.min(params.sinkColumns, kvLength); j++) v[j] = Infinity;
+      const s = sums.slash;
+      for (let d = 0; d < params.localDiagonals && sums.slashOrigin + d < s.length; d++) s[sums.slashOrigin + d] = Infinity;
+      const diagonals = topIndices(s, 0, s.length, slash).map((i) => i - sums.slashOrigin);
+      chosen.push({ columns: topIndices(v, 0, kvLength, vertical), diagonals });
+    }
+    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
+      const { columns, diagonals } = chosen[h] as (typeof chosen)[number];
+      const first = blocks.firstPos(qb);
+      const last = blocks.lastPos(qb);
+      // Diagonal δ crosses this query block at keys [first − δ, last − δ]; like MInference's index builder, keep that
+      // whole key range for the block (adjacent ranges merge: covered blocks become full blocks, edges columns).
+      // Diagonals come sorted by δ, so their ranges move left: merge overlapping ones before adding.
+      let a = 0;
+      let b = -1;
+      for (let p = 0; p < diagonals.length; p++) {
+        const d = diagonals[p] as number;
+        const start = first - d;
+        const end = last - d + 1;
+        if (end >= a && b >= a) a = Math.min(a, start);
+        else {
+          if (b > a) row.addKeys(a, b);
+          a = start;
+          b = end;
+        }
+      }
+      if (b > a) row.addKeys(a, b);
+      for (let p = 0; p < columns.length; p++) row.addKey(columns[p] as number);
+    });
+  },
+});

@@ -1,0 +1,52 @@
+import { defineEstimator } from '@sparseland/core';
+import { z } from 'zod';
+import { probeLastQueries } from '../common/backend-ops.js';
+import { addFlops } from '../common/flops.js';
+import { QueryBlocks } from '../common/geometry.js';
+import { buildSparseMask } from '../common/mask-builder.js';
+import { intParam, numberParam } from '../common/params.js';
+import { coverCount, topIndices } from '../common/select.js';
+import { PAPERS } from '../papers.js';
+
+/**
+ * ZipVL's adaptive ratio of important tokens. The last `lastQ` queries attend to every key (the probe); each head's
+ * normalised column scores are averaged over the layer's heads and the layer keeps the fewest tokens whose score
+ * covers `threshold` (τ) of the mass, so the ratio adapts per layer (and per input) instead of being fixed. Each head
+ * then keeps its own top tokens of that count as key columns; query blocks also keep their own positions.
+ * τ = 0.975 and the 64-query probe are this library's reading of the paper (no reference code is public).
+ */
+export const zipvl = defineEstimator({
+  name: 'zipvl',
+  summary: 'ZipVL adaptive ratio: per layer, the fewest tokens covering τ of the probe’s attention become key columns.',
+  paper: PAPERS.zipvl,
+  params: z
+    .object({
+      threshold: numberParam(0, 1, 0.975, 'τ: attention mass the layer’s important tokens must cover'),
+      lastQ: intParam(1, 64, 'query rows of the probe'),
+    })
+    .strict(),
+  build: (params) => async (input, ctx) => {
+    const { shape, causal } = input;
+    const { heads, kvLength } = shape;
+    const probe = await probeLastQueries(input, ctx, params.lastQ);
+    const perHead: Float64Array[] = [];
+    const layer = new Float64Array(kvLength);
+    for (let h = 0; h < heads; h++) {
+      const scores = new Float64Array(kvLength);
+      for (let r = 0; r < probe.rows; r++) {
+        const base = (h * probe.rows + r) * kvLength;
+        for (let j = 0; j < kvLength; j++) scores[j] = (scores[j] as number) + (probe.data[base + j] as number) / probe.rows;
+      }
+      for (let j = 0; j < kvLength; j++) layer[j] = (layer[j] as number) + (scores[j] as number) / heads;
+      perHead.push(scores);
+    }
+    ctx.cost.add(addFlops(2 * heads * probe.rows * kvLength), 'estimate');
+    const count = coverCount(layer, 0, kvLength, params.threshold);
+    const columns = perHead.map((scores) => topIndices(scores, 0, kvLength, count));
+    const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
+      row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
+      for (const j of columns[h] as Int32Array) row.addKey(j);
+    });
+  },
+});
