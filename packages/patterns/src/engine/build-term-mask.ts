@@ -89,7 +89,7 @@ function classRowFiller(terms: readonly Term[], shape: MaskShape, sizes: MaskBui
   let row = 0;
   let term = 0;
   const sink = (a: number, b: number) => {
-    const bit = 1 << term;
+    const bit = 1 << (term & 31);
     for (let kb = Math.floor(a / blockK), last = Math.floor(b / blockK); kb <= last; kb++) {
       if (stamp[kb] === row) {
         reachedBy[kb] = (reachedBy[kb] as number) | bit;
@@ -109,6 +109,8 @@ function classRowFiller(terms: readonly Term[], shape: MaskShape, sizes: MaskBui
     }
   };
   const single = terms.length === 1 ? (terms[0] as Term) : undefined;
+  // Which terms reached a block is kept as bits; past 31 terms every block takes the general path.
+  const bitsUsable = terms.length <= 31;
   return (qb, full, partial) => {
     const q0 = qOffset + qb * blockQ;
     const q1 = qOffset + Math.min(qLength, (qb + 1) * blockQ);
@@ -133,7 +135,7 @@ function classRowFiller(terms: readonly Term[], shape: MaskShape, sizes: MaskBui
       const bits = reachedBy[kb] as number;
       let state: number;
       if (single) state = single.cover(q0, q1, k0, k1);
-      else if ((bits & (bits - 1)) === 0) state = (terms[31 - Math.clz32(bits)] as Term).cover(q0, q1, k0, k1);
+      else if (bitsUsable && (bits & (bits - 1)) === 0) state = (terms[31 - Math.clz32(bits)] as Term).cover(q0, q1, k0, k1);
       else state = unionCoverage(terms, q0, q1, k0, k1);
       if (state === Coverage.all) full.push(kb);
       else if (state === Coverage.some) partial.push(kb);
