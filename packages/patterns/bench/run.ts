@@ -1,6 +1,8 @@
 // Suite `patterns-build`: how long each pattern's fast builder takes to make the BlockMask of a long call.
 // Full size: N = 131072 queries and keys, 32 query heads, 128 × 128 blocks (FlexAttention's default tile).
-// Smoke size (BENCH_SIZE=smoke, what CI runs): N = 4096, 4 heads. Runs against the built package.
+// Smoke size (BENCH_SIZE=smoke, what CI runs): N = 4096, 4 heads. Runs against the built package. `density` is the
+// block-level density of the BlockMask part (FlexAttention's count); narrow columns gathered in a ColumnMask are
+// reported as `columns` (entries over all query blocks and stored heads).
 import { type BenchRecord, benchSize, measure, writeSuite } from '@sparseland/bench-harness';
 import type { MaskShape, PatternPlugin } from '@sparseland/core';
 import { patterns } from '@sparseland/patterns';
@@ -30,7 +32,9 @@ for (const plugin of patterns as readonly PatternPlugin[]) {
   for (const params of [{}, ...(VARIANTS[plugin.name] ?? [])]) {
     const instance = plugin.build(plugin.parseParams(params));
     const build = () => instance.mask?.(shape, { blockQ: block, blockK: block });
-    const blocks = build()?.blocks;
+    const built = build();
+    const blocks = built?.blocks;
+    const columns = built?.columns?.cols.length ?? 0;
     const timing = await measure(build, { runs: smoke ? 5 : 7, warmups: 1 });
     const label = Object.keys(params).length ? `${plugin.name} ${JSON.stringify(params)}` : plugin.name;
     records.push({
@@ -41,7 +45,8 @@ for (const plugin of patterns as readonly PatternPlugin[]) {
       ...timing,
       storedHeads: blocks?.heads,
       blocks: blocks?.blockCount,
-      note: `block ${block}x${block}, stored heads ${blocks?.heads}, ${blocks?.blockCount} blocks`,
+      columns,
+      note: `block ${block}x${block}, stored heads ${blocks?.heads}, ${blocks?.blockCount} blocks${columns ? `, ${columns} gathered columns` : ''}`,
     });
   }
 }

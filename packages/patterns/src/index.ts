@@ -2,7 +2,7 @@
 export { patterns } from './all.js';
 // Building blocks for pattern authors: integer sets and terms, and the exact fast builder over them.
 export type { TermLayout } from './engine/build-term-mask.js';
-export { buildTermMask } from './engine/build-term-mask.js';
+export { buildTermMask, buildTermSparseMask } from './engine/build-term-mask.js';
 export type { IntSet } from './engine/int-set.js';
 export { IntervalSet, PeriodicSet, ReflectedSet, UnionSet } from './engine/int-set.js';
 export type { CompiledPattern } from './engine/pattern-instance.js';

@@ -16,6 +16,7 @@ it('exposes exactly the public API', () => {
     'bigbird',
     'blockGridTerm',
     'buildTermMask',
+    'buildTermSparseMask',
     'causal',
     'columnsTerm',
     'combiner',

@@ -59,15 +59,42 @@ export function checkAgainstOracle(
   const exact = denseOf(mod, shape);
   const pairs = firstMismatch(sparseMaskToDense(fast, shape), exact, shape.qLength, shape.kvLength, 'pairs');
   if (pairs) return pairs;
-  if (fast.blocks && !fast.columns) {
-    const reference = createBlockMask(mod, shape, sizes);
-    return firstMismatch(
-      blockStates(fast.blocks, shape.heads),
-      blockStates(reference, shape.heads),
-      fast.blocks.qBlocks,
-      fast.blocks.kBlocks,
-      'block states',
-    );
+  if (!fast.blocks) return fast.columns ? undefined : 'the builder returned no blocks';
+  const expected = fast.columns
+    ? statesBesideColumns(exact, fast.columns.toDense({ heads: shape.heads }), shape, sizes)
+    : blockStates(createBlockMask(mod, shape, sizes), shape.heads);
+  return firstMismatch(blockStates(fast.blocks, shape.heads), expected, fast.blocks.qBlocks, fast.blocks.kBlocks, 'block states');
+}
+
+/**
+ * The block states a builder that gathers columns must produce: empty where the columns hold every kept pair (nothing
+ * left to compute), otherwise full where the pattern keeps every pair and partial where it does not.
+ */
+function statesBesideColumns(
+  exact: Uint8Array,
+  columns: Uint8Array,
+  shape: MaskShape,
+  sizes: { blockQ: number; blockK: number },
+): Uint8Array {
+  const { heads, qLength, kvLength } = shape;
+  const qBlocks = Math.ceil(qLength / sizes.blockQ);
+  const kBlocks = Math.ceil(kvLength / sizes.blockK);
+  const out = new Uint8Array(heads * qBlocks * kBlocks);
+  for (let h = 0; h < heads; h++) {
+    for (let qb = 0; qb < qBlocks; qb++) {
+      for (let kb = 0; kb < kBlocks; kb++) {
+        let all = true;
+        let outside = false;
+        for (let i = qb * sizes.blockQ; i < Math.min(qLength, (qb + 1) * sizes.blockQ); i++) {
+          for (let k = kb * sizes.blockK; k < Math.min(kvLength, (kb + 1) * sizes.blockK); k++) {
+            const at = (h * qLength + i) * kvLength + k;
+            if (!exact[at]) all = false;
+            else if (!columns[at]) outside = true;
+          }
+        }
+        out[(h * qBlocks + qb) * kBlocks + kb] = !outside ? 0 : all ? 2 : 1;
+      }
+    }
   }
-  return undefined;
+  return out;
 }

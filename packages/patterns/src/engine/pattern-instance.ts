@@ -8,7 +8,7 @@ import {
   type ScoreMod,
   SparselandError,
 } from '@sparseland/core';
-import { buildTermMask, type TermLayout } from './build-term-mask.js';
+import { buildTermSparseMask, type TermLayout } from './build-term-mask.js';
 
 /** What a pattern knows about one geometry: its exact MaskMod and its terms for the fast builder. */
 export interface CompiledPattern {
@@ -71,7 +71,7 @@ export function termPattern(
       const s = expectMaskShape(shape, `${name}.mask`);
       const sizes = expectBlockSizes(options, `${name}.mask`);
       const compiled = compile(s);
-      return { blocks: buildTermMask(s, sizes, compiled.layout, nameMask(compiled.maskMod, name)) };
+      return buildTermSparseMask(s, sizes, compiled.layout, nameMask(compiled.maskMod, name));
     },
   };
   if (scoreMod) return { ...instance, scoreMod: (shape) => nameMask(scoreMod(expectMaskShape(shape, `${name}.scoreMod`)), name) };

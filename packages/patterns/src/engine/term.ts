@@ -2,6 +2,8 @@
 export const Coverage = { none: 0, some: 1, all: 2 } as const;
 export type Coverage = (typeof Coverage)[keyof typeof Coverage];
 
+import type { IntSet } from './int-set.js';
+
 /** Receives candidate key ranges [a, b] (inclusive positions). */
 export type RangeSink = (a: number, b: number) => void;
 
@@ -19,6 +21,11 @@ export interface Term {
    * in any order; tight ranges make the builder faster, loose ones are still correct.
    */
   keyRanges(q0: number, q1: number, kvLength: number, sink: RangeSink): void;
+  /**
+   * Set by column terms (keys every query sees, k ≤ q when causal): the builder may gather narrow columns one by one
+   * in a ColumnMask instead of computing the partial blocks they cross.
+   */
+  readonly columns?: { readonly keys: IntSet; readonly causal: boolean } | undefined;
 }
 
 /** Coverage of the box [q0, q1) × [k0, k1) by the causal half k ≤ q alone. */

@@ -6,6 +6,7 @@ import { Coverage, type RangeSink, type Term } from '../term.js';
  */
 export function columnsTerm(keys: IntSet, causal: boolean): Term {
   return {
+    columns: { keys, causal },
     has: (q, k) => keys.has(k) && (!causal || k <= q),
     cover(q0, q1, k0, k1) {
       const last = causal ? Math.min(k1 - 1, q1 - 1) : k1 - 1;
