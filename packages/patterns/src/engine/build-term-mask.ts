@@ -93,7 +93,7 @@ function gatherColumns(shape: MaskShape, sizes: MaskBuildOptions, layout: TermLa
     if (terms.length === 1) for (const [a, b] of runs) out.pushRange(a, b + 1);
     else {
       const merged = mergeIntervals(runs);
-      merged.starts.forEach((a, i) => out.pushRange(a, (merged.ends[i] as number) + 1));
+      for (let i = 0; i < merged.starts.length; i++) out.pushRange(merged.starts[i] as number, (merged.ends[i] as number) + 1);
     }
   });
 }
