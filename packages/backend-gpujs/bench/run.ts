@@ -37,7 +37,7 @@ for (const [mode, n] of [
       density: c.density,
       ...t,
       gflops: gflops(c.flops, t.medianMs),
-      note: 'Node, upload + 4 kernels + readback',
+      note: 'Node, whole call: upload, kernels, readback',
     });
   }
   await backend.dispose();
