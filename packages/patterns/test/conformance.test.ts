@@ -65,7 +65,14 @@ const PARAM_SETS: Record<string, Record<string, unknown>[]> = {
   alibi: [{ maxBias: 4 }],
   'relative-bias': [
     { buckets: 8, maxDistance: 20 },
-    { bidirectional: false, bias: [[0, -1, -2], [-0.5]] },
+    {
+      buckets: 4,
+      bidirectional: false,
+      bias: [
+        [0, -1, -2, -3],
+        [-0.5, -0.5, -1, -1],
+      ],
+    },
   ],
   'selective-temperature': [{ alpha: [0.1, 0.3], base: 16 }],
 };

@@ -1,6 +1,6 @@
 import { isSparselandError, type PatternPlugin } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
-import { bigbird, fixed, moa, neighborhood, slidingWindow } from '../src/index.js';
+import { bigbird, fixed, moa, neighborhood, relativeBias, slidingWindow } from '../src/index.js';
 
 function expectError(f: () => unknown, code: string, message: RegExp): void {
   try {
@@ -26,6 +26,7 @@ describe('bad input gets a SparselandError saying what was expected', () => {
     expectError(() => neighborhood.parseParams({ kernelSize: 3, stride: 4 }), 'E_PARAMS', /stride 4 exceeds kernelSize 3/);
     expectError(() => neighborhood.parseParams({ grid: [0, 8], kernelSize: [3, 3, 3] }), 'E_PARAMS', /expected 2 values/);
     expectError(() => moa.parseParams({ alpha: 'wide' }), 'E_PARAMS', /alpha/);
+    expectError(() => relativeBias.parseParams({ buckets: 4, bias: [0, -1] }), 'E_PARAMS', /one bias per bucket \(4\), got 2/);
   });
 
   it('shapes and block sizes are checked at the builder boundary', () => {

@@ -41,7 +41,15 @@ export const relativeBias = definePattern({
         .optional()
         .describe('bias per bucket, or [head][bucket] (heads cycle); default −ln(1 + bucket within its direction)'),
     })
-    .strict(),
+    .strict()
+    .superRefine((p, ctx) => {
+      const tables = p.bias === undefined ? [] : Array.isArray(p.bias[0]) ? (p.bias as number[][]) : [p.bias as number[]];
+      tables.forEach((t, i) => {
+        if (t.length !== p.buckets) {
+          ctx.addIssue({ code: 'custom', path: ['bias', i], message: `expected one bias per bucket (${p.buckets}), got ${t.length}` });
+        }
+      });
+    }),
   build: ({ buckets, maxDistance, bidirectional, bias }): PatternInstance => ({
     causal: false,
     scoreMod(shape) {
@@ -53,7 +61,7 @@ export const relativeBias = definePattern({
         return Array.isArray(first) ? ((bias as number[][])[h % bias.length] as number[]) : (bias as number[]);
       };
       const tables = Array.from({ length: shape.heads }, (_, h) => table(h));
-      return (score, h, q, k) => score + ((tables[h] as readonly number[])[t5Bucket(q, k, buckets, maxDistance, bidirectional)] ?? 0);
+      return (score, h, q, k) => score + ((tables[h] as readonly number[])[t5Bucket(q, k, buckets, maxDistance, bidirectional)] as number);
     },
   }),
 });
