@@ -15,6 +15,8 @@ const TILE: i32 = 64;
 const NEG_INF: f32 = -Infinity;
 // exp() below this is flushed to 0: keeps denormals (slow on x86) out of the accumulators.
 const EXP_FLOOR: f32 = -87.0;
+// Row stride in bytes of query rows when the padded head dim is 64.
+const QSTRIDE_BYTES: usize = 256;
 
 let dp: i32 = 0;
 
@@ -103,7 +105,55 @@ export function scratchFloats(paddedDim: i32): i32 {
  * out[r][j] = q[r] · k[j] for r < rows (rounded up to 4: q must have readable rows up to that), j < n (rounded up
  * to 8), with out row stride 64. `kt` is a key tile stored transposed with row stride 64: kt[c·64 + j].
  */
-function qkTile(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
+function qkTile64(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
+  const d = dp;
+  const qStride: usize = bp(d); // == QSTRIDE_BYTES
+  for (let r = 0; r < rows; r += 4) {
+    const q0: usize = bp(q + r * d);
+    const o: usize = bp(out + r * TILE);
+    for (let j = 0; j < n; j += 8) {
+      let a00 = f32x4.splat(0);
+      let a01 = a00;
+      let a10 = a00;
+      let a11 = a00;
+      let a20 = a00;
+      let a21 = a00;
+      let a30 = a00;
+      let a31 = a00;
+      let kp: usize = bp(kt + j);
+      let qp: usize = q0;
+      const qEnd: usize = q0 + qStride;
+      for (; qp < qEnd; qp += 4) {
+        const k0 = v128.load(kp);
+        const k1 = v128.load(kp, 16);
+        const b0 = v128.load32_splat(qp);
+        const b1 = v128.load32_splat(qp, QSTRIDE_BYTES);
+        const b2 = v128.load32_splat(qp, 2 * QSTRIDE_BYTES);
+        const b3 = v128.load32_splat(qp, 3 * QSTRIDE_BYTES);
+        a00 = f32x4.add(a00, f32x4.mul(b0, k0));
+        a01 = f32x4.add(a01, f32x4.mul(b0, k1));
+        a10 = f32x4.add(a10, f32x4.mul(b1, k0));
+        a11 = f32x4.add(a11, f32x4.mul(b1, k1));
+        a20 = f32x4.add(a20, f32x4.mul(b2, k0));
+        a21 = f32x4.add(a21, f32x4.mul(b2, k1));
+        a30 = f32x4.add(a30, f32x4.mul(b3, k0));
+        a31 = f32x4.add(a31, f32x4.mul(b3, k1));
+        kp += 256;
+      }
+      const s: usize = o + bp(j);
+      v128.store(s, a00);
+      v128.store(s, a01, 16);
+      v128.store(s, a10, 256);
+      v128.store(s, a11, 272);
+      v128.store(s, a20, 512);
+      v128.store(s, a21, 528);
+      v128.store(s, a30, 768);
+      v128.store(s, a31, 784);
+    }
+  }
+}
+
+function qkTileAny(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
   const d = dp;
   const qStride: usize = bp(d);
   for (let r = 0; r < rows; r += 4) {
@@ -149,6 +199,12 @@ function qkTile(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
       v128.store(s, a31, 784);
     }
   }
+}
+
+/** qkTile for any padded dim; head dim 64 (the common case) gets a version whose loads all use constant offsets. */
+@inline function qkTile(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
+  if (dp == 64) qkTile64(q, rows, kt, n, out);
+  else qkTileAny(q, rows, kt, n, out);
 }
 
 /**
@@ -279,7 +335,8 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
       let a31 = v128.load(a + 3 * vStride, 16);
       let vp: usize = bp(v + c);
       let pp: usize = p0;
-      for (let j = 0; j < n; j++) {
+      const pEnd: usize = p0 + bp(n);
+      for (; pp < pEnd; pp += 4) {
         const v0 = v128.load(vp);
         const v1 = v128.load(vp, 16);
         const b0 = v128.load32_splat(pp);
@@ -295,7 +352,6 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
         a30 = f32x4.add(a30, f32x4.mul(b3, v0));
         a31 = f32x4.add(a31, f32x4.mul(b3, v1));
         vp += vStride;
-        pp += 4;
       }
       v128.store(a, a00);
       v128.store(a, a01, 16);

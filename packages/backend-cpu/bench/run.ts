@@ -66,7 +66,12 @@ function record(
   t: Timed,
   flops?: number,
 ): BenchRecord {
-  return { ...base, ...t, ...(flops === undefined ? {} : { gflops: gflops(flops, t.medianMs) }) };
+  const r = { ...base, ...t, ...(flops === undefined ? {} : { gflops: gflops(flops, t.medianMs) }) };
+  // Progress on stderr: the full size runs for many minutes before a suite's table is printed.
+  console.error(
+    `  ${base.case} | ${String(base['backend'] ?? '')} ${String(base['impl'] ?? '')} ×${String(base['threads'] ?? '')}: ${t.medianMs.toFixed(1)} ms`,
+  );
+  return r;
 }
 
 async function ortSession(model: Uint8Array, threads: number): Promise<ort.InferenceSession> {

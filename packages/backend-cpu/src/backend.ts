@@ -53,6 +53,8 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   }
   const threads = sharingProblem ? 1 : (options.threads ?? (await availableCores()));
   const exec = await Executor.create({ impl, threads, minParallelWork, shared: !sharingProblem, node: isNode() });
+  // Start the workers now: a host that cannot run them fails here, with the reason, rather than mid-call.
+  await exec.warmUp();
   let disposed = false;
   const live = (): void => {
     if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the cpu backend was used after dispose(); create a new one');
