@@ -113,63 +113,94 @@ const attention: BenchRecord[] = [];
 const denseMs = new Map<string, number>();
 const ortDenseMs = new Map<string, number>();
 
+/**
+ * Times several contenders in alternating rounds (each round: tinybench, 5 runs each) and keeps the median of the
+ * round medians: on a shared, noisy machine every contender then sees the same background load.
+ */
+async function interleaved(contenders: { key: string; fn: () => unknown }[], rounds: number, warmups: number): Promise<Map<string, Timed>> {
+  const seen = new Map<string, { medians: number[]; min: number; max: number; runs: number }>();
+  for (let round = 0; round < rounds; round++) {
+    for (const c of contenders) {
+      const t = await measure(c.fn, { runs: 5, warmups: round === 0 ? warmups : 0 });
+      const s = seen.get(c.key) ?? { medians: [], min: Number.POSITIVE_INFINITY, max: 0, runs: 0 };
+      s.medians.push(t.medianMs);
+      s.min = Math.min(s.min, t.minMs);
+      s.max = Math.max(s.max, t.maxMs);
+      s.runs += t.runs;
+      seen.set(c.key, s);
+    }
+  }
+  const out = new Map<string, Timed>();
+  for (const [key, s] of seen) {
+    const sorted = s.medians.slice().sort((a, b) => a - b);
+    out.set(key, { medianMs: sorted[Math.floor(sorted.length / 2)] as number, minMs: s.min, maxMs: s.max, runs: s.runs });
+  }
+  return out;
+}
+
 // ---- Dense causal: ours vs onnxruntime GroupQueryAttention (and the plain MatMul-Softmax-MatMul graph).
 for (const n of size.dense) {
   for (const kvHeads of [8, 2]) {
     const x = inputs(n, QH, kvHeads);
     const flops = denseCausalFlops(n, QH);
     const base = { case: `dense causal N=${n} GQA ${QH}:${kvHeads}`, n, qHeads: QH, kvHeads, dim: DIM, density: 1 };
-    const configs: ['wasm' | 'ts', number][] = [['wasm', THREADS]];
-    if (n <= 8192 && THREADS > 1) configs.push(['wasm', 1]);
-    if (n <= size.tsMax) configs.push(['ts', THREADS]);
-    let oursOut: Float32Array | undefined;
-    for (const [impl, threads] of configs) {
+    const ours: [string, 'wasm' | 'ts', number][] = [['ours', 'wasm', THREADS]];
+    if (n <= 8192 && THREADS > 1) ours.push(['ours-1', 'wasm', 1]);
+    if (n <= size.tsMax) ours.push(['ours-ts', 'ts', THREADS]);
+    const contenders: { key: string; fn: () => unknown }[] = [];
+    for (const [key, impl, threads] of ours) {
       const b = await cpu(impl, threads);
-      const t = await measure(() => b.attend(x), runsFor(n));
-      if (impl === 'wasm' && threads === THREADS) {
-        denseMs.set(`${n}/${kvHeads}`, t.medianMs);
-        if (n <= 8192) oursOut = (await b.attend(x)).output.data;
-      }
-      attention.push(record({ ...base, backend: 'cpu', impl, threads }, t, flops));
+      contenders.push({ key, fn: () => b.attend(x) });
     }
-    let bestOrt = Number.POSITIVE_INFINITY;
-    for (const threads of n <= 8192 ? [1, THREADS] : [THREADS]) {
+    const ortThreads = n <= 8192 && THREADS > 1 ? [1, THREADS] : [THREADS];
+    const sessions = new Map<number, ort.InferenceSession>();
+    const feeds = gqaFeeds(x, n, kvHeads);
+    for (const threads of ortThreads) {
       const session = await ortSession(groupQueryAttentionModel(QH, kvHeads, DIM), threads);
-      const feeds = gqaFeeds(x, n, kvHeads);
-      const t = await measure(() => session.run(feeds), runsFor(n));
+      sessions.set(threads, session);
+      contenders.push({ key: `ort-${threads}`, fn: () => session.run(feeds) });
+    }
+    const times = await interleaved(contenders, n <= 8192 ? 3 : 1, runsFor(n).warmups);
+    const oursOut = n <= 8192 ? (await (await cpu('wasm', THREADS)).attend(x)).output.data : undefined;
+    for (const [key, impl, threads] of ours)
+      attention.push(record({ ...base, backend: 'cpu', impl, threads }, times.get(key) as Timed, flops));
+    let bestOrt = Number.POSITIVE_INFINITY;
+    for (const [threads, session] of sessions) {
       const note = oursOut
         ? `max |ours - ort| = ${maxDiffTokenMajor(oursOut, (await session.run(feeds))['O']?.data as Float32Array, n).toExponential(1)}`
         : undefined;
+      const t = times.get(`ort-${threads}`) as Timed;
       attention.push(record({ ...base, backend: 'ort', impl: 'gqa', threads, ...(note ? { note } : {}) }, t, flops));
       bestOrt = Math.min(bestOrt, t.medianMs);
       await session.release();
     }
+    const oursMs = (times.get('ours') as Timed).medianMs;
+    denseMs.set(`${n}/${kvHeads}`, oursMs);
     ortDenseMs.set(`${n}/${kvHeads}`, bestOrt);
-    const ours = denseMs.get(`${n}/${kvHeads}`) as number;
     attention.push({
       ...base,
       case: `ratio dense N=${n} GQA ${QH}:${kvHeads}: ours / best ORT GQA throughput`,
       backend: 'cpu',
       impl: 'wasm',
       threads: THREADS,
-      medianMs: ours,
-      minMs: ours,
-      maxMs: ours,
+      medianMs: oursMs,
+      minMs: oursMs,
+      maxMs: oursMs,
       runs: 0,
-      throughputVsOrtGqa: bestOrt / ours,
-      note: `ours ${ours.toFixed(1)} ms vs ORT GQA ${bestOrt.toFixed(1)} ms: ${(bestOrt / ours).toFixed(2)}x ORT's throughput (target >= 0.5 at N=8192)`,
+      throughputVsOrtGqa: bestOrt / oursMs,
+      note: `ours ${oursMs.toFixed(1)} ms vs best ORT GQA ${bestOrt.toFixed(1)} ms: ${(bestOrt / oursMs).toFixed(2)}x ORT's throughput (target >= 0.5 at N=8192)`,
     });
     if (n <= size.unfusedMax && kvHeads === 8) {
       const session = await ortSession(matmulSoftmaxModel(QH, DIM), THREADS);
       const mask = new Float32Array(n * n);
       for (let i = 0; i < n; i++) mask.fill(-1e9, i * n + i + 1, (i + 1) * n);
-      const feeds = {
+      const unfusedFeeds = {
         Q: new ort.Tensor('float32', x.q.data, [QH, n, DIM]),
         K: new ort.Tensor('float32', repeatHeads(x.k, QH), [QH, n, DIM]),
         V: new ort.Tensor('float32', repeatHeads(x.v, QH), [QH, n, DIM]),
         mask: new ort.Tensor('float32', mask, [n, n]),
       };
-      const t = await measure(() => session.run(feeds), runsFor(n));
+      const t = await measure(() => session.run(unfusedFeeds), runsFor(n));
       attention.push(
         record({ ...base, backend: 'ort', impl: 'unfused', threads: THREADS, note: 'MatMul-Softmax-MatMul, full N×N' }, t, flops),
       );
@@ -178,21 +209,27 @@ for (const n of size.dense) {
   }
 }
 
-// ---- Random block-sparse (fraction of causal 64×64 blocks) vs our own dense causal, same inputs.
+// ---- Random block-sparse (fraction of causal 64×64 blocks) vs our own dense causal, same inputs, interleaved.
 {
   const n = size.sparseN;
   const kvHeads = 2;
   const x = inputs(n, QH, kvHeads, 7);
   const b = await cpu('wasm', THREADS);
-  const dense = await measure(() => b.attend(x), runsFor(n));
   const base = { n, qHeads: QH, kvHeads, dim: DIM, backend: 'cpu', impl: 'wasm', threads: THREADS };
+  const fractions = [0.05, 0.1, 0.25];
+  const masks = fractions.map((f) => ({ blocks: randomCausalBlocks(n, QH, f, 11) }) as SparseMask);
+  const times = await interleaved(
+    [{ key: 'dense', fn: () => b.attend(x) }, ...masks.map((mask, i) => ({ key: `sparse-${i}`, fn: () => b.attend(x, { mask }) }))],
+    FULL ? 2 : 1,
+    runsFor(n).warmups,
+  );
+  const dense = times.get('dense') as Timed;
   attention.push(record({ ...base, case: `dense causal N=${n} (block-sparse baseline)`, density: 1 }, dense, denseCausalFlops(n, QH)));
-  for (const fraction of [0.05, 0.1, 0.25]) {
-    const blocks = randomCausalBlocks(n, QH, fraction, 11);
-    const mask: SparseMask = { blocks };
+  fractions.forEach((fraction, i) => {
+    const mask = masks[i] as SparseMask;
     const pairs = keptPerHead(mask);
     const density = pairs / densePairs(shapeOf(n, QH), true);
-    const t = await measure(() => b.attend(x, { mask }), runsFor(n));
+    const t = times.get(`sparse-${i}`) as Timed;
     const ratio = t.medianMs / dense.medianMs;
     attention.push(
       record(
@@ -208,7 +245,7 @@ for (const n of size.dense) {
         attentionFlops(pairs, DIM),
       ),
     );
-  }
+  });
 }
 
 /** Kept pairs of a per-head mask, over all heads. */
