@@ -19,3 +19,14 @@ export { sparkTopk } from './estimators/spark-topk.js';
 export { verticalSlash } from './estimators/vertical-slash.js';
 export { zipvl } from './estimators/zipvl.js';
 export { PAPERS } from './papers.js';
+// Re-ttention's correction for any recipe or mask.
+export type { RettentionOptions, RettentionResult } from './rettention/rettention-attention.js';
+export { rettentionAttention } from './rettention/rettention-attention.js';
+// The offline per-head search.
+export type { Option } from './search/allocate.js';
+export { allocate } from './search/allocate.js';
+export type { CalibrationItem, TraceSource } from './search/calibration.js';
+export { defaultCandidates } from './search/candidates.js';
+export { keptPairsPerHead } from './search/pairs-per-head.js';
+export type { CandidatePoint, HeadChoice, SearchOptions, SearchResult } from './search/search-recipe.js';
+export { searchRecipe } from './search/search-recipe.js';

@@ -70,15 +70,21 @@ export async function pooledQueryVsKeys(
  * calls of bounded size. Used for random projections, k-means distances, tree-search candidates and kernel features;
  * with a.heads = b.heads it is a batch of independent products in one call.
  */
-export async function scoreMatrix(ctx: EstimatorContext, a: HeadTensor, b: HeadTensor, scale = 1): Promise<Float32Array> {
+export async function scoreMatrix(
+  ctx: EstimatorContext,
+  a: HeadTensor,
+  b: HeadTensor,
+  scale = 1,
+  limit = MAX_SCORES_PER_CALL,
+): Promise<Float32Array> {
   const { dim } = a;
   const group = a.heads / b.heads;
   const out = new Float32Array(a.heads * a.length * b.length);
   if (a.length === 0 || b.length === 0) return out;
   const perGroup = group * a.length * b.length;
   // Whole kv-head groups per call while they fit, else row chunks of one group.
-  const groupsPerCall = Math.max(1, Math.floor(MAX_SCORES_PER_CALL / perGroup));
-  const rowsPerCall = groupsPerCall > 1 ? a.length : Math.max(1, Math.floor(MAX_SCORES_PER_CALL / (group * b.length)));
+  const groupsPerCall = Math.max(1, Math.floor(limit / perGroup));
+  const rowsPerCall = groupsPerCall > 1 ? a.length : Math.max(1, Math.floor(limit / (group * b.length)));
   for (let g0 = 0; g0 < b.heads; g0 += groupsPerCall) {
     const gs = Math.min(groupsPerCall, b.heads - g0);
     const keys = gs === b.heads ? b : headRange(b, g0, gs, 0, b.length);

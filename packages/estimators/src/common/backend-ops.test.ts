@@ -1,0 +1,61 @@
+import { createCpuBackend } from '@sparseland/backend-cpu';
+import { type Backend, createCostMeter, createReferenceBackend, randomHeadTensor, resolveAttentionShape } from '@sparseland/core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pooledQueryVsKeys, probeLastQueries, scoreMatrix } from './backend-ops.js';
+
+function naiveProduct(a: ReturnType<typeof randomHeadTensor>, b: ReturnType<typeof randomHeadTensor>, scale: number): Float64Array {
+  const out = new Float64Array(a.heads * a.length * b.length);
+  for (let h = 0; h < a.heads; h++) {
+    const g = Math.floor(h / (a.heads / b.heads));
+    for (let i = 0; i < a.length; i++) {
+      for (let j = 0; j < b.length; j++) {
+        let s = 0;
+        for (let c = 0; c < a.dim; c++)
+          s += (a.data[(h * a.length + i) * a.dim + c] as number) * (b.data[(g * b.length + j) * a.dim + c] as number);
+        out[(h * a.length + i) * b.length + j] = s * scale;
+      }
+    }
+  }
+  return out;
+}
+
+describe.each([
+  ['reference', () => createReferenceBackend(), 1e-6],
+  ['cpu', () => createCpuBackend({ threads: 2 }), 2e-4],
+] as const)('backend ops on the %s backend', (_name, make, tol) => {
+  let backend: Backend;
+  beforeAll(async () => {
+    backend = await make();
+  });
+  afterAll(async () => backend.dispose());
+
+  it('scoreMatrix is the scaled product with GQA head mapping, whole or cut into small calls, and counts 2·d per product', async () => {
+    const a = randomHeadTensor({ heads: 6, length: 13, dim: 7, seed: 1 });
+    const b = randomHeadTensor({ heads: 3, length: 11, dim: 7, seed: 2 });
+    const want = naiveProduct(a, b, 0.5);
+    for (const limit of [1 << 23, 40, 1]) {
+      const cost = createCostMeter();
+      const got = await scoreMatrix({ backend, cost, seed: 0, layer: 0, blockQ: 8, blockK: 8 }, a, b, 0.5, limit);
+      expect(got.length).toBe(want.length);
+      for (let i = 0; i < want.length; i++)
+        expect(Math.abs((got[i] as number) - (want[i] as number))).toBeLessThan(tol * (1 + Math.abs(want[i] as number)));
+      expect(cost.total).toBe(2 * 7 * 6 * 13 * 11);
+    }
+  });
+
+  it('the probe and pooled query scores report the dot products they make', async () => {
+    const q = randomHeadTensor({ heads: 4, length: 9, dim: 8, seed: 3 });
+    const k = randomHeadTensor({ heads: 2, length: 20, dim: 8, seed: 4 });
+    const shape = resolveAttentionShape({ q, k, v: k });
+    const cost = createCostMeter();
+    const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 4, blockK: 4 };
+    const probe = await probeLastQueries({ q, k, shape, causal: true }, ctx, 3);
+    expect(probe.rows).toBe(3);
+    // Rows at positions 17, 18, 19 see 18 + 19 + 20 keys, for 4 heads, 2·8 FLOPs each.
+    expect(cost.total).toBe(4 * (18 + 19 + 20) * 16);
+    const pooled = await pooledQueryVsKeys({ q, k, qOffset: shape.qOffset, causal: true }, ctx, 1, 4, 1);
+    // Query blocks end at positions 14, 18, 19: the first block sees 15 keys, later keys are -Infinity.
+    expect(pooled[14]).toBeGreaterThan(-Infinity);
+    expect(pooled[15]).toBe(-Infinity);
+  });
+});

@@ -1,0 +1,74 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { jensenShannon, softmaxInto } from './divergence.js';
+import { angularBuckets, grayRank, signBuckets, sortByBucket } from './lsh.js';
+import { normalQuantile } from './normal.js';
+
+describe('normalQuantile', () => {
+  it('inverts the standard normal CDF at known points', () => {
+    expect(normalQuantile(0.5)).toBeCloseTo(0, 9);
+    expect(normalQuantile(0.975)).toBeCloseTo(1.959963985, 7);
+    expect(normalQuantile(0.001)).toBeCloseTo(-3.090232306, 7);
+    expect(normalQuantile(1 - 256 / 32768)).toBeCloseTo(2.417559, 5);
+    expect(normalQuantile(0)).toBe(-Infinity);
+    expect(normalQuantile(1)).toBe(Infinity);
+  });
+
+  it('is antisymmetric and increasing', () => {
+    fc.assert(
+      fc.property(fc.double({ min: 1e-6, max: 0.5, noNaN: true }), fc.double({ min: 1e-6, max: 1e-3, noNaN: true }), (p, d) => {
+        expect(normalQuantile(p) + normalQuantile(1 - p)).toBeCloseTo(0, 6);
+        expect(normalQuantile(p + d)).toBeGreaterThan(normalQuantile(p));
+      }),
+    );
+  });
+});
+
+describe('jensenShannon and softmaxInto', () => {
+  it('is 0 for equal distributions, symmetric, and ln 2 for disjoint ones', () => {
+    expect(jensenShannon([1, 2, 3], [2, 4, 6])).toBeCloseTo(0, 12);
+    expect(jensenShannon([1, 0], [0, 1])).toBeCloseTo(Math.LN2, 12);
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { minLength: 3, maxLength: 3 }),
+        (p, q) => {
+          const d = jensenShannon(p, q);
+          expect(d).toBeCloseTo(jensenShannon(q, p), 12);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(Math.LN2 + 1e-12);
+        },
+      ),
+    );
+  });
+
+  it('softmax sums to one and gives future (-Infinity) entries zero', () => {
+    const out = new Float64Array(4);
+    softmaxInto([1, 2, -Infinity, 3], 0, 4, out);
+    expect(out[2]).toBe(0);
+    expect(out.reduce((a, b) => a + b, 0)).toBeCloseTo(1, 12);
+    expect(out[3]).toBeCloseTo(Math.exp(3) / (Math.exp(1) + Math.exp(2) + Math.exp(3)), 12);
+  });
+});
+
+describe('LSH helpers', () => {
+  it('Gray ranks: codes of consecutive ranks differ in exactly one bit', () => {
+    const codeOf = new Map<number, number>();
+    for (let code = 0; code < 256; code++) codeOf.set(grayRank(code), code);
+    for (let r = 0; r < 255; r++) {
+      const x = (codeOf.get(r) as number) ^ (codeOf.get(r + 1) as number);
+      expect(x & (x - 1)).toBe(0);
+      expect(x).not.toBe(0);
+    }
+  });
+
+  it('sign buckets read the projection signs; angular buckets pick the largest ±projection', () => {
+    const proj = Float32Array.from([0.5, -1, 2, /* row 2 */ -0.1, -0.2, -3]);
+    const signs = signBuckets(proj, 1, 2, 3);
+    expect(signs[0]).toBe(grayRank(0b101));
+    expect(signs[1]).toBe(grayRank(0));
+    const angular = angularBuckets(proj, 1, 2, 3);
+    expect(Array.from(angular)).toEqual([2, 5]);
+    expect(Array.from(sortByBucket(Int32Array.from([3, 1, 3, 0]), 0, 0, 4))).toEqual([3, 1, 0, 2]);
+  });
+});

@@ -1,0 +1,71 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { coverCount, topIndices } from './select.js';
+
+/** Sorting oracle: larger first, ties to the lower index, -Infinity and NaN never chosen. */
+function naiveTop(values: number[], k: number): number[] {
+  return values
+    .map((v, i) => ({ v, i }))
+    .filter(({ v }) => v > -Infinity)
+    .sort((a, b) => b.v - a.v || a.i - b.i)
+    .slice(0, Math.max(0, k))
+    .map(({ i }) => i)
+    .sort((a, b) => a - b);
+}
+
+const values = fc.array(
+  fc.oneof(fc.integer({ min: -5, max: 5 }), fc.constant(-Infinity), fc.constant(Number.NaN), fc.double({ min: -3, max: 3, noNaN: true })),
+  {
+    maxLength: 300,
+  },
+);
+
+describe('topIndices', () => {
+  it('equals sorting (ties to the lower index, -Infinity and NaN skipped) for every k, both the sort and the heap path', () => {
+    fc.assert(
+      fc.property(values, fc.integer({ min: 0, max: 320 }), (v, k) => {
+        expect(Array.from(topIndices(v, 0, v.length, k))).toEqual(naiveTop(v, k));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('works on a sub-range and returns absolute indices', () => {
+    expect(Array.from(topIndices([9, 1, 5, 5, 7, 9], 1, 5, 2))).toEqual([2, 4]);
+  });
+
+  it('is nested: the top k are among the top k+1', () => {
+    fc.assert(
+      fc.property(values, fc.integer({ min: 0, max: 50 }), (v, k) => {
+        const small = new Set(topIndices(v, 0, v.length, k));
+        const large = new Set(topIndices(v, 0, v.length, k + 1));
+        for (const i of small) expect(large.has(i)).toBe(true);
+      }),
+    );
+  });
+});
+
+describe('coverCount', () => {
+  it('is the fewest largest values reaching the fraction of the total', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.double({ min: 0, max: 10, noNaN: true }), { minLength: 1, maxLength: 100 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        (v, f) => {
+          const sorted = [...v].sort((a, b) => b - a);
+          const total = sorted.reduce((a, b) => a + b, 0);
+          let acc = 0;
+          let want = 0;
+          while (total > 0 && want < sorted.length && acc < f * total * (1 - 1e-12)) acc += sorted[want++] as number;
+          expect(coverCount(v, 0, v.length, f)).toBe(want);
+        },
+      ),
+    );
+  });
+
+  it('covers a known distribution', () => {
+    expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.8)).toBe(2);
+    expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.81)).toBe(3);
+    expect(coverCount([0, 0], 0, 2, 0.9)).toBe(0);
+  });
+});
