@@ -40,6 +40,21 @@ describe('syntheticWorkload', () => {
     expect(syntheticWorkload({ n: 32768, seed: 0 }).name).toBe('synthetic:32k');
   });
 
+  it('puts needle queries in the last rows when asked (a question at the end of the prompt), other tensors unchanged', async () => {
+    const options = { n: 1000, seed: 2, heads: 4, kvHeads: 2, dim: 64 };
+    const [tail] = await collectItems(syntheticWorkload({ ...options, needleWindow: 64 }));
+    const [spread] = await collectItems(syntheticWorkload(options));
+    expect(tail!.needles).toHaveLength(16);
+    for (const needle of tail!.needles!) {
+      expect(needle.qRow).toBeGreaterThanOrEqual(1000 - 64);
+      expect(rowProbabilities(tail!, needle.head, needle.qRow)[needle.key]).toBeGreaterThan(0.5);
+    }
+    expect(spread!.needles!.some((n) => n.qRow < 1000 - 64)).toBe(true);
+    expect(tail!.v.data).toEqual(spread!.v.data);
+    expect(syntheticWorkload({ ...options, needleWindow: 64 }).description).toMatch(/last 64 rows/);
+    expect(() => syntheticWorkload({ ...options, needleWindow: 2 })).toThrow(/needleWindow/);
+  });
+
   it('plants needles that carry most of their row’s mass', async () => {
     for (const n of [1000, 4096]) {
       const [item] = await collectItems(syntheticWorkload({ n, seed: 11, heads: 4, kvHeads: 2, dim: 64 }));

@@ -31,6 +31,11 @@ export interface SyntheticOptions {
   readonly samples?: number;
   /** Workload name (default `synthetic:<n>`, e.g. `synthetic:32k`). */
   readonly name?: string;
+  /**
+   * Draw the needles' query rows from the last `needleWindow` rows, like a needle-in-a-haystack question at the end
+   * of the prompt (what last-queries probes such as MInference's see), instead of anywhere in the second half.
+   */
+  readonly needleWindow?: number;
 }
 
 export const DEFAULT_STRUCTURE: SyntheticStructure = Object.freeze({ sinks: 4, band: 64, verticals: 8, slashes: 4, needles: 4 });
@@ -55,7 +60,8 @@ export function syntheticWorkload(options: SyntheticOptions): Workload {
     name: options.name ?? `synthetic:${lengthLabel(plan.n)}`,
     description:
       `synthetic n=${plan.n}, ${plan.heads} query / ${plan.kvHeads} kv heads, dim ${plan.dim}, seed ${options.seed}: ` +
-      `${s.sinks} sinks, band ${s.band}, ${s.verticals} verticals/kv head, ${s.slashes} slashes and ${s.needles} needles/head`,
+      `${s.sinks} sinks, band ${s.band}, ${s.verticals} verticals/kv head, ${s.slashes} slashes and ${s.needles} needles/head` +
+      (plan.needleWindow === undefined ? '' : ` (needle queries in the last ${plan.needleWindow} rows)`),
     size: samples,
     items: lazyItems(samples, (i) => generateSynthetic(plan, options.seed + i * 7919, i)),
   };
@@ -67,6 +73,7 @@ interface Plan {
   readonly kvHeads: number;
   readonly dim: number;
   readonly structure: SyntheticStructure;
+  readonly needleWindow: number | undefined;
 }
 
 function resolvePlan(options: SyntheticOptions): Plan {
@@ -103,7 +110,9 @@ function resolvePlan(options: SyntheticOptions): Plan {
       `needles need room: n must be at least 2·(band + sinks) + 8 = ${2 * (structure.band + structure.sinks) + 8}, got ${n}`,
     );
   }
-  return { n, heads, kvHeads, dim, structure };
+  const needleWindow =
+    options.needleWindow === undefined ? undefined : expectInteger(options.needleWindow, 'needleWindow', structure.needles, n);
+  return { n, heads, kvHeads, dim, structure, needleWindow };
 }
 
 /**
@@ -199,7 +208,8 @@ function generateSynthetic(plan: Plan, seed: number, index: number): WorkloadIte
       }
     }
     // Needles: query rows in the second half, keys deep in the past (beyond sinks and the band).
-    const rows = distinctInRange(rng, s.needles, Math.max(Math.floor(n / 2), 2 * s.band + s.sinks + 2), n);
+    const first = plan.needleWindow === undefined ? Math.floor(n / 2) : n - plan.needleWindow;
+    const rows = distinctInRange(rng, s.needles, Math.max(first, 2 * s.band + s.sinks + 2), n);
     for (const qRow of rows) {
       const key = s.sinks + rng.int(Math.max(1, qRow - s.band - s.sinks));
       const channel = layout.needle.start + (needleChannelUsed[g] as number);
