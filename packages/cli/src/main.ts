@@ -3,6 +3,7 @@ import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { listCommand } from './commands/list.js';
 import { maskCommand } from './commands/mask.js';
+import { searchCommand } from './commands/search.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { WORKLOAD_HELP } from './workload-spec.js';
 
@@ -73,6 +74,26 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .option('--heads', 'also print per-head tables')
     .addOption(plugin)
     .action(async (options) => evalCommand(options, out));
+
+  program
+    .command('search')
+    .description('offline per-head search: calibrate candidate methods on traces, write the best per-layer/per-head recipe under a budget')
+    .option('--workload <spec>', `calibration traces: ${WORKLOAD_HELP}`, 'tinybooks')
+    .option('--positions <n>', 'tokens of model text (default: the trained context)')
+    .option('--offset <chars>', 'character offset of the calibration passage')
+    .option('--budget <fraction>', 'mean density over all heads the recipe may keep', '0.2')
+    .option('--methods <list>', 'only these methods of the default candidate grid (e.g. vertical-slash,block-topk)')
+    .option('--candidates <json>', 'candidate list instead of the default grid: [{"method": ..., "params": {...}}, ...]')
+    .option('--blocks <QxK>', 'block sizes of the recipe', '64x64')
+    .option('--objective <name>', 'recall or output-error', 'recall')
+    .option('--cost <name>', 'what the budget counts: density or flops (density + estimation)', 'density')
+    .option('--rows <n>', 'query rows measured per layer (default: all up to a memory budget)')
+    .option('--out <file>', 'write the recipe JSON there')
+    .option('--json', 'print the recipe, summary and per-head choices as JSON')
+    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .option('--seed <seed>', 'seed for synthetic traces and row sampling', '0')
+    .addOption(plugin)
+    .action(async (options) => searchCommand(options, out));
 
   program
     .command('bench')

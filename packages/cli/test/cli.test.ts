@@ -140,3 +140,60 @@ describe('sparseland bench', () => {
     expect(run.stderr).toMatch(/--size must be smoke or full/);
   });
 });
+
+describe('sparseland search', () => {
+  it('calibrates candidates per head under the budget, prints the choices and writes a recipe eval-able by attention()', async () => {
+    const dir = tmp();
+    const file = join(dir, 'recipe.json');
+    const run = runCli([
+      'search',
+      '--workload',
+      'synthetic:512',
+      '--budget',
+      '0.3',
+      '--methods',
+      'block-topk,vertical-slash',
+      '--blocks',
+      '16x16',
+      '--rows',
+      '64',
+      '--out',
+      file,
+    ]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/layer\s+head\s+method\s+density\s+recall/);
+    expect(run.stdout).toMatch(/mean over heads on the calibration traces: density 0\.\d+, recall 0\.\d+/);
+    const recipe = JSON.parse(readFileSync(file, 'utf8'));
+    expect(recipe.blockQ).toBe(16);
+    const { compileRecipe, createRegistry } = await import('@sparseland/core');
+    const { estimators } = await import('@sparseland/estimators');
+    expect(compileRecipe(recipe, createRegistry({ plugins: [estimators] })).kind).toBe('compiled-recipe');
+    const json = runCli([
+      'search',
+      '--workload',
+      'synthetic:512',
+      '--budget',
+      '0.5',
+      '--candidates',
+      '[{"method":"block-topk","params":{"topK":2}},{"method":"dense"}]',
+      '--blocks',
+      '32x32',
+      '--rows',
+      '32',
+      '--json',
+    ]);
+    expect(json.code).toBe(0);
+    const report = JSON.parse(json.stdout);
+    expect(report.heads).toHaveLength(8);
+    expect(report.summary.density).toBeLessThanOrEqual(0.5);
+  });
+
+  it('exits 2 on a bad budget, block spec, objective or method', () => {
+    expect(runCli(['search', '--budget', '2']).stderr).toMatch(/--budget must be a fraction/);
+    expect(runCli(['search', '--blocks', '64']).stderr).toMatch(/--blocks must look like 64x64/);
+    expect(runCli(['search', '--objective', 'speed']).stderr).toMatch(/--objective must be recall or output-error/);
+    const method = runCli(['search', '--workload', 'synthetic:512', '--methods', 'block-topkk']);
+    expect(method.code).toBe(2);
+    expect(method.stderr).toMatch(/Did you mean "block-topk"/);
+  });
+});

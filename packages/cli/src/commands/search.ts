@@ -1,0 +1,143 @@
+import { writeFileSync } from 'node:fs';
+import type { MethodRecipe } from '@sparseland/core';
+import { eachItem, findMethod, formatTable } from '@sparseland/eval';
+import { chooseBackend } from '../backend.js';
+import { UnavailableError, UsageError } from '../exit-codes.js';
+import { loadPlugins } from '../plugins.js';
+import { createWorkload, parseLength } from '../workload-spec.js';
+
+export interface SearchCommandOptions {
+  readonly workload: string;
+  readonly positions?: string;
+  readonly offset?: string;
+  readonly budget: string;
+  readonly methods?: string;
+  readonly candidates?: string;
+  readonly blocks: string;
+  readonly objective: string;
+  readonly cost: string;
+  readonly rows?: string;
+  readonly out?: string;
+  readonly json?: boolean;
+  readonly backend: string;
+  readonly seed: string;
+  readonly plugin?: string[];
+}
+
+type Estimators = typeof import('@sparseland/estimators');
+
+/**
+ * `sparseland search`: the offline per-head search. Calibrates every candidate on the workload's traces, picks one per
+ * (layer, head) under the mean-density budget, prints the choice per head and writes the recipe JSON that
+ * `attention()`, model sessions and `sparseland eval` load.
+ */
+export async function searchCommand(options: SearchCommandOptions, out: (text: string) => void): Promise<void> {
+  let estimators: Estimators;
+  try {
+    estimators = await import('@sparseland/estimators');
+  } catch {
+    throw new UnavailableError('sparseland search needs @sparseland/estimators; add it with your package manager');
+  }
+  const budget = Number(options.budget);
+  if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got "${options.budget}"`);
+  const blocks = /^(\d+)x(\d+)$/.exec(options.blocks);
+  if (!blocks) throw new UsageError(`--blocks must look like 64x64 (query × key block), got "${options.blocks}"`);
+  const [blockQ, blockK] = [Number(blocks[1]), Number(blocks[2])];
+  if (options.objective !== 'recall' && options.objective !== 'output-error') {
+    throw new UsageError(`--objective must be recall or output-error, got "${options.objective}"`);
+  }
+  if (options.cost !== 'density' && options.cost !== 'flops')
+    throw new UsageError(`--cost must be density or flops, got "${options.cost}"`);
+  const rows = options.rows === undefined ? undefined : Number(options.rows);
+  if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
+    throw new UsageError(`--rows must be a positive integer, got "${options.rows}"`);
+  const { registry } = await loadPlugins(options.plugin);
+  const backend = await chooseBackend(registry, options.backend);
+  const quiet = options.json === true;
+  const log = (text: string) => {
+    if (!quiet) process.stderr.write(`${text}\n`);
+  };
+  try {
+    log(`backend: ${backend.name} (${backend.impl}); tracing ${options.workload}...`);
+    const workload = await createWorkload({
+      spec: options.workload,
+      positions: options.positions === undefined ? undefined : parseLength(options.positions, '--positions'),
+      offset: options.offset === undefined ? undefined : Number(options.offset),
+      seed: Number(options.seed),
+      backend,
+    });
+    let length = 0;
+    for await (const item of eachItem(workload)) {
+      length = item.k.length;
+      break;
+    }
+    const candidates = readCandidates(options, estimators, length, registry);
+    log(`searching ${candidates.length} candidates per head under a mean density of ${budget}...`);
+    const result = await estimators.searchRecipe({
+      traces: workload,
+      candidates,
+      budget,
+      registry,
+      backend,
+      blockQ,
+      blockK,
+      objective: options.objective,
+      cost: options.cost,
+      rows,
+      seed: Number(options.seed),
+      onProgress: log,
+    });
+    if (options.out) writeFileSync(options.out, `${JSON.stringify(result.recipe, null, 2)}\n`);
+    if (options.json) {
+      out(JSON.stringify({ recipe: result.recipe, summary: result.summary, heads: result.heads }, null, 2));
+      return;
+    }
+    out(
+      formatTable(
+        [
+          { header: 'layer', cell: (h) => String(h.layer) },
+          { header: 'head', cell: (h) => String(h.head) },
+          { header: 'method', cell: (h) => `${h.recipe.method} ${JSON.stringify(h.recipe.params ?? {})}` },
+          { header: 'density', cell: (h) => h.point.density.toFixed(3) },
+          { header: 'recall', cell: (h) => h.point.recall.toFixed(4) },
+        ],
+        result.heads,
+      ),
+    );
+    out(
+      `\nmean over heads on the calibration traces: density ${result.summary.density.toFixed(4)}, recall ${result.summary.recall.toFixed(4)}`,
+    );
+    if (options.out) out(`wrote ${options.out}`);
+  } finally {
+    await backend.dispose();
+  }
+}
+
+/** Candidates from `--candidates <json>` (a list of {method, params}), else the default grid, optionally filtered by `--methods`. */
+function readCandidates(
+  options: SearchCommandOptions,
+  estimators: Estimators,
+  length: number,
+  registry: Parameters<typeof findMethod>[0],
+): MethodRecipe[] {
+  let candidates: MethodRecipe[];
+  if (options.candidates !== undefined) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(options.candidates);
+    } catch (error) {
+      throw new UsageError(`--candidates must be a JSON list of {"method", "params"}: ${(error as Error).message}`);
+    }
+    if (!Array.isArray(parsed) || parsed.some((c) => typeof c !== 'object' || c === null || typeof c.method !== 'string')) {
+      throw new UsageError('--candidates must be a JSON list of {"method", "params"}');
+    }
+    candidates = parsed as MethodRecipe[];
+  } else candidates = estimators.defaultCandidates(length);
+  if (options.methods !== undefined) {
+    const names = options.methods.split(',').map((s) => s.trim());
+    for (const name of names) if (name !== 'dense') findMethod(registry, name);
+    candidates = candidates.filter((c) => names.includes(c.method));
+    if (candidates.length === 0) throw new UsageError(`--methods ${options.methods} leaves no candidate`);
+  }
+  return candidates;
+}
