@@ -19,8 +19,8 @@ import { calibrationItems, type TraceSource } from './calibration.js';
 import { computeHeadOracle, gatherRows, measuredRows, scoreHeads } from './head-oracle.js';
 
 export interface SearchOptions {
-  /** Calibration traces: items, an eval workload, or a model trace (see TraceSource). */
-  readonly traces: TraceSource;
+  /** Calibration traces: items, an eval workload, a model trace (see TraceSource), or a list of those. */
+  readonly traces: TraceSource | readonly TraceSource[];
   /** Candidate methods with parameters (e.g. `defaultCandidates(2048)`); `{ method: 'dense' }` is allowed. */
   readonly candidates: readonly MethodRecipe[];
   /** Mean cost over all heads the recipe may spend: density of the causal mask (default cost) in (0, 1]. */
