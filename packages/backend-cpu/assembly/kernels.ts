@@ -263,12 +263,17 @@ export function tileScores(scr: i32, rows: i32, kt: i32, n: i32, mode: i32, pos0
       for (let j = first; j < n; j++) store<f32>(s + bp(j), NEG_INF);
     }
     if (mode & 2) {
+      // 4 keys at a time: lane k keeps its score iff bit j + k is set (bits past n are clear).
       const w: usize = bp(bitmap + r * 2);
       const lo = load<u32>(w);
       const hi = load<u32>(w, 4);
-      for (let j = 0; j < n; j++) {
+      const laneBits = i32x4(1, 2, 4, 8);
+      const zero = i32x4.splat(0);
+      const negInf = f32x4.splat(NEG_INF);
+      for (let j = 0; j < n8; j += 4) {
         const word = j < 32 ? lo : hi;
-        if (((word >>> (<u32>(j & 31))) & 1) == 0) store<f32>(s + bp(j), NEG_INF);
+        const dropped = i32x4.eq(v128.and(i32x4.splat(<i32>(word >>> (<u32>(j & 31)))), laneBits), zero);
+        v128.store(s + bp(j), v128.bitselect(negInf, v128.load(s + bp(j)), dropped));
       }
     }
   }

@@ -14,7 +14,7 @@ for (const suite of ['cpu-attention', 'cpu-decode', 'cpu-estimators']) {
     if (r.runs === 0) continue;
     const heads = r.qHeads ? `${r.qHeads}:${r.kvHeads}` : '';
     console.log(
-      `| ${suite} | ${r.case} | ${r.backend ?? ''} | ${r.impl ?? ''} | ${r.threads ?? ''} | ${r.n ?? ''} | ${heads} | ${fmt(r.density, 3)} | ${fmt(r.medianMs, r.medianMs < 10 ? 2 : 1)} | ${fmt(r.minMs, r.minMs < 10 ? 2 : 1)} | ${fmt(r.gflops)} | ${r.note ?? ''} |`,
+      `| ${suite} | ${r.case} | ${r.backend ?? ''} | ${r.impl ?? ''} | ${r.threads ?? ''} | ${r.n ?? ''} | ${heads} | ${fmt(r.density, 3)} | ${fmt(r.medianMs, r.medianMs < 10 ? 2 : 1)} | ${fmt(r.minMs, r.minMs < 10 ? 2 : 1)} | ${fmt(r.gflops)} | ${String(r.note ?? '').replaceAll('|', '\\|')} |`,
     );
   }
 }

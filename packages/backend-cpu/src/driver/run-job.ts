@@ -203,8 +203,9 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
       const kc4 = (kc + 3) & ~3;
       kern.quantScores(qi + r0 * stride, rc, ki + k0 * stride, kc, stride, rowScale + r0, keyScale + k0, s, TILE);
       for (let r = 0; r < rc; r++) {
+        // Only tiles on the causal edge (and the padding columns) need -Infinity written.
         const first = Math.max(0, Math.min(kc, (i32[last + r0 + r] as number) - k0 + 1));
-        f32.fill(NEG_INF, s + r * TILE + first, s + r * TILE + kc4);
+        if (first < kc4) f32.fill(NEG_INF, s + r * TILE + first, s + r * TILE + kc4);
       }
       kern.colMax(s, rc, kc4, TILE, colMax);
       for (let j = 0; j < kc; j++) {
