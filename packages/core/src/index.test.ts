@@ -28,6 +28,7 @@ it('exposes the public api', () => {
       "composeScoreMods",
       "concatPositions",
       "countKeptPairs",
+      "countKeptPairsPerHead",
       "createBlockMask",
       "createCostMeter",
       "createHeadTensor",

@@ -50,9 +50,17 @@ export {
 } from './masks/sparse-mask.js';
 export type { SlotPrecision, TokenSelectionInit } from './masks/token-selection.js';
 export { TokenSelection } from './masks/token-selection.js';
-export type { PairCount } from './metrics/count-pairs.js';
+export type { PairCount, PairCountPerHead } from './metrics/count-pairs.js';
 // Metrics
-export { attentionFlops, countKeptPairs, denseAttentionFlops, densePairs, density, maskedAttentionFlops } from './metrics/count-pairs.js';
+export {
+  attentionFlops,
+  countKeptPairs,
+  countKeptPairsPerHead,
+  denseAttentionFlops,
+  densePairs,
+  density,
+  maskedAttentionFlops,
+} from './metrics/count-pairs.js';
 export type { RecallOptions, RecallResult } from './metrics/recall.js';
 export { attentionRecall, outputError } from './metrics/recall.js';
 export { closestName, editDistance } from './plugins/closest-name.js';

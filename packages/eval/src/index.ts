@@ -3,7 +3,6 @@ export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEn
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { findMethod, methodNames } from './find-method.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
-export { keptPairsPerHead } from './metrics/pairs-per-head.js';
 export {
   FIXTURE_DEFAULTS,
   FIXTURE_MODELS,

@@ -19,18 +19,31 @@ export function densePairs(shape: MaskShape, causal: boolean): number {
   return perHead * shape.heads;
 }
 
+/** Kept pairs per query head and the pairs a dense call computes per head. */
+export interface PairCountPerHead {
+  /** Kept pairs of each query head (each key once). */
+  readonly kept: Float64Array;
+  /** Pairs one head of a dense call of the same causality computes. */
+  readonly densePerHead: number;
+}
+
 /**
- * Counts kept pairs exactly without building the dense matrix: full blocks in closed form, partial blocks by
- * evaluating their MaskMod, columns one by one (skipping keys the blocks already keep).
+ * Counts kept pairs exactly, per query head, without building the dense matrix: full blocks in closed form, partial
+ * blocks by evaluating their MaskMod, columns one by one (skipping keys the blocks already keep).
  */
-export function countKeptPairs(mask: AttentionMask | undefined, shape: MaskShape, options: { causal?: boolean } = {}): PairCount {
+export function countKeptPairsPerHead(
+  mask: AttentionMask | undefined,
+  shape: MaskShape,
+  options: { causal?: boolean } = {},
+): PairCountPerHead {
   const causal = options.causal ?? true;
-  const total = densePairs(shape, causal);
-  if (mask === undefined) return { kept: total, total };
+  const densePerHead = densePairs({ ...shape, heads: 1 }, causal);
+  const kept = new Float64Array(shape.heads);
+  if (mask === undefined) return { kept: kept.fill(densePerHead), densePerHead };
   const { blocks, columns } = toSparseMask(mask, shape);
   const { heads, qLength, kvLength, qOffset } = shape;
-  let kept = 0;
   for (let h = 0; h < heads; h++) {
+    let count = 0;
     if (blocks) {
       const { blockQ, blockK } = blocks;
       const mod = blocks.maskMod as MaskMod;
@@ -40,14 +53,14 @@ export function countKeptPairs(mask: AttentionMask | undefined, shape: MaskShape
         for (const kb of blocks.fullBlocks(h, qb)) {
           const k0 = kb * blockK;
           const k1 = Math.min(kvLength, k0 + blockK);
-          kept += causal ? causalPairsInBox(q0, q1, k0, k1) : (q1 - q0) * (k1 - k0);
+          count += causal ? causalPairsInBox(q0, q1, k0, k1) : (q1 - q0) * (k1 - k0);
         }
         for (const kb of blocks.partialBlocks(h, qb)) {
           const k0 = kb * blockK;
           const k1 = Math.min(kvLength, k0 + blockK);
           for (let q = q0; q < q1; q++) {
             const last = causal ? Math.min(k1, q + 1) : k1;
-            for (let k = k0; k < last; k++) if (mod(h, q, k)) kept++;
+            for (let k = k0; k < last; k++) if (mod(h, q, k)) count++;
           }
         }
       }
@@ -60,12 +73,21 @@ export function countKeptPairs(mask: AttentionMask | undefined, shape: MaskShape
           const k = cols[p] as number;
           if (causal && k > q) break;
           if (blocks && blockKeeps(blocks, h, i, q, k)) continue;
-          kept++;
+          count++;
         }
       }
     }
+    kept[h] = count;
   }
-  return { kept, total };
+  return { kept, densePerHead };
+}
+
+/** Kept pairs summed over query heads, and the pairs a dense call of the same causality computes. */
+export function countKeptPairs(mask: AttentionMask | undefined, shape: MaskShape, options: { causal?: boolean } = {}): PairCount {
+  const { kept, densePerHead } = countKeptPairsPerHead(mask, shape, options);
+  let total = 0;
+  for (const k of kept) total += k;
+  return { kept: total, total: densePerHead * shape.heads };
 }
 
 function blockKeeps(blocks: NonNullable<ReturnType<typeof toSparseMask>['blocks']>, h: number, i: number, q: number, k: number): boolean {

@@ -6,7 +6,7 @@ import { ColumnMask } from '../masks/column-mask.js';
 import { causal, emptyMask, fullMask } from '../masks/mask-mod.js';
 import { referenceAttention } from '../reference/reference-attention.js';
 import { randomHeadTensor } from '../tensor/head-tensor.js';
-import { attentionFlops, countKeptPairs, denseAttentionFlops, density } from './count-pairs.js';
+import { attentionFlops, countKeptPairs, countKeptPairsPerHead, denseAttentionFlops, density } from './count-pairs.js';
 import { attentionRecall, outputError } from './recall.js';
 
 function inputs(n: number, seed = 1) {
@@ -93,5 +93,20 @@ describe('outputError', () => {
     const local = referenceAttention(input, { mask: (_h, q, k) => q - k < 24 });
     const tiny = referenceAttention(input, { mask: (_h, q, k) => q === k });
     expect(outputError(local.output, dense.output)).toBeLessThan(outputError(tiny.output, dense.output));
+  });
+});
+
+describe('countKeptPairsPerHead', () => {
+  it('splits the total by query head and sums to countKeptPairs', () => {
+    const shape = { heads: 3, qLength: 20, kvLength: 20, qOffset: 0 };
+    const mask = createBlockMask((h, q, k) => q - k <= h * 3, shape, { blockQ: 4, blockK: 4 });
+    const per = countKeptPairsPerHead(mask, shape);
+    const dense = denseOf((h, q, k) => k <= q && q - k <= h * 3, shape);
+    for (let h = 0; h < 3; h++) {
+      expect(per.kept[h]).toBe(dense.subarray(h * 400, (h + 1) * 400).reduce((a, b) => a + b, 0));
+    }
+    expect(per.densePerHead).toBe(210);
+    expect(countKeptPairs(mask, shape).kept).toBe(per.kept.reduce((a, b) => a + b, 0));
+    expect(Array.from(countKeptPairsPerHead(undefined, shape, { causal: false }).kept)).toEqual([400, 400, 400]);
   });
 });

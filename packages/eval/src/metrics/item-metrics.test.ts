@@ -1,7 +1,6 @@
 import {
   attentionRecall,
   ColumnMask,
-  countKeptPairs,
   createBlockMask,
   outputError,
   randomHeadTensor,
@@ -15,7 +14,6 @@ import { describe, expect, it } from 'vitest';
 import { computeDenseOracle } from '../oracle/dense-oracle.js';
 import { sampleRows } from '../oracle/row-sample.js';
 import { measureItem } from './item-metrics.js';
-import { keptPairsPerHead } from './pairs-per-head.js';
 
 /** A random SparseMask (blocks with a partial MaskMod, plus columns) on an odd, GQA, possibly chunked shape. */
 const arbCase = fc.record({
@@ -53,21 +51,6 @@ function build(c: Case) {
   const mask: SparseMask = columns ? { blocks, columns } : { blocks };
   return { input, shape, mask };
 }
-
-describe('keptPairsPerHead', () => {
-  it('adds up to core’s countKeptPairs, per head, for any mask', () => {
-    fc.assert(
-      fc.property(arbCase, (c) => {
-        const { shape, mask } = build(c);
-        const perHead = keptPairsPerHead(mask, shape, c.causal);
-        const all = countKeptPairs(mask, shape, { causal: c.causal });
-        expect(perHead.kept.reduce((a, b) => a + b, 0)).toBe(all.kept);
-        expect(perHead.dense * shape.heads).toBe(all.total);
-      }),
-      { numRuns: 60 },
-    );
-  });
-});
 
 describe('measureItem', () => {
   it('recall equals core’s attentionRecall, and output error core’s outputError, on the measured rows', () => {

@@ -1,7 +1,13 @@
-import { type AttentionShape, fillRowMembership, type HeadTensor, type SparseMask, sparseMaskContains } from '@sparseland/core';
+import {
+  type AttentionShape,
+  countKeptPairsPerHead,
+  fillRowMembership,
+  type HeadTensor,
+  type SparseMask,
+  sparseMaskContains,
+} from '@sparseland/core';
 import type { DenseOracle } from '../oracle/dense-oracle.js';
 import type { Needle } from '../workloads/workload.js';
-import { keptPairsPerHead } from './pairs-per-head.js';
 
 /** What one method did to one head of one item. */
 export interface HeadMeasurement {
@@ -33,7 +39,7 @@ export function measureItem(
   const shape: AttentionShape = oracle.shape;
   const { heads, kvLength, qLength, dim, qOffset } = shape;
   const { rows, probs, causal } = oracle;
-  const pairs = keptPairsPerHead(mask, shape, causal);
+  const pairs = countKeptPairsPerHead(mask, shape, { causal });
   const keep = new Uint8Array(kvLength);
   const out: HeadMeasurement[] = [];
   for (let h = 0; h < heads; h++) {
@@ -74,7 +80,7 @@ export function measureItem(
     out.push({
       head: h,
       keptPairs: pairs.kept[h] as number,
-      densePairs: pairs.dense,
+      densePairs: pairs.densePerHead,
       recallSum,
       recallMin: rows.length ? recallMin : 1,
       rows: rows.length,
