@@ -90,6 +90,13 @@ export type { LayerRecipe, MaskRecipe, MethodRecipe, Recipe, RecipeDocument } fr
 // Recipes and the entry point
 export { DENSE_METHOD, parseRecipe } from './recipes/schema.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';
+export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall } from './reference/op-options.js';
+export {
+  resolveLastQueriesCall,
+  resolvePooledScoresCall,
+  resolveQuantizedScoresCall,
+  resolveScoreShape,
+} from './reference/op-options.js';
 export type { ReferenceDecodeOptions, ReferenceOptions } from './reference/reference-attention.js';
 export { referenceAttention, referenceDecode, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
 export { createReferenceBackend, referenceBackend } from './reference/reference-backend.js';
@@ -100,7 +107,6 @@ export {
   referenceLastQueriesAttention,
   referencePooledScores,
   referenceQuantizedScores,
-  resolveScoreShape,
 } from './reference/reference-ops.js';
 export type { Rng } from './rng.js';
 export { createRng } from './rng.js';

@@ -1,9 +1,7 @@
 import {
   type AttentionShape,
-  expectInteger,
   type LastQueriesOptions,
-  resolveScale,
-  resolveScoreShape,
+  resolveLastQueriesCall,
   type ScoreInput,
   type ScoreRows,
   slicePositions,
@@ -20,12 +18,9 @@ import { computeWeights } from './run-plan.js';
  * kernels as attend (scores → split log-sum-exp → weights, all on the device), read back and laid out per row.
  */
 export async function lastQueriesAttention(ctx: GpuContext, input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows> {
-  const full = resolveScoreShape(input);
-  const count = Math.min(expectInteger(options.count, 'count', 1), full.qLength);
-  const rowStart = full.qLength - count;
+  const { shape: full, count, rowStart, causal, scale } = resolveLastQueriesCall(input, options);
   const { heads, kvLength } = full;
   const shape: AttentionShape = { ...full, qLength: count, qOffset: full.qOffset + rowStart };
-  const causal = options.causal ?? true;
   const plan = densePlan(shape, causal);
   const data = new Float32Array(heads * count * kvLength);
   if (plan.items === 0) return { kind: 'rows', data, heads, rowStart, rows: count, kvLength };
@@ -35,7 +30,7 @@ export async function lastQueriesAttention(ctx: GpuContext, input: ScoreInput, o
     k: input.k,
     shape,
     causal,
-    scale: resolveScale(options.scale, full.dim),
+    scale,
   });
   const packed = await readFlat(weights, grid[0] * grid[1]);
   const { tileQ, tileK } = plan;

@@ -1,13 +1,4 @@
-import {
-  type BlockScores,
-  describeValue,
-  expectInteger,
-  type PooledScoresOptions,
-  type PoolKind,
-  resolveScoreShape,
-  type ScoreInput,
-  SparselandError,
-} from '@sparseland/core';
+import { type BlockScores, type PooledScoresOptions, type PoolKind, resolvePooledScoresCall, type ScoreInput } from '@sparseland/core';
 import { pooledDotKernel, poolRowsKernel } from '../kernels/estimator-kernels.js';
 import { maskedToInfinity, readFlat } from '../runtime/readback.js';
 import { type GpuContext, tensorGrid } from './context.js';
@@ -16,13 +7,10 @@ const POOL_CODES: Record<PoolKind, number> = { mean: 0, max: 1, min: 2 };
 
 /** Backend.pooledScores: pool Q and K per block on the device, then one dot product per (query block, key block). */
 export async function pooledScores(ctx: GpuContext, input: ScoreInput, options: PooledScoresOptions): Promise<BlockScores> {
-  const shape = resolveScoreShape(input);
-  const blockQ = expectInteger(options.blockQ, 'blockQ', 1);
-  const blockK = expectInteger(options.blockK, 'blockK', 1);
-  const qPool = poolCode(options.qPool ?? 'mean', 'qPool');
-  const kPool = poolCode(options.kPool ?? 'mean', 'kPool');
-  const qBlocks = Math.ceil(shape.qLength / blockQ);
-  const kBlocks = Math.ceil(shape.kvLength / blockK);
+  const call = resolvePooledScoresCall(input, options);
+  const { shape, blockQ, blockK, qBlocks, kBlocks } = call;
+  const qPool = POOL_CODES[call.qPool];
+  const kPool = POOL_CODES[call.kPool];
   const dim = shape.dim;
   const constants = { dim };
   // Two instances of the pooling kernel: each owns its output buffer, and both outputs feed the dot product.
@@ -56,15 +44,9 @@ export async function pooledScores(ctx: GpuContext, input: ScoreInput, options: 
     blockK,
     shape.qOffset,
     shape.heads / shape.kvHeads,
-    (options.causal ?? true) ? 1 : 0,
-    options.scale ?? 1,
+    call.causal ? 1 : 0,
+    call.scale,
   );
   const data = maskedToInfinity(await readFlat(scores, shape.heads * qBlocks * kBlocks));
   return { kind: 'blocks', data, heads: shape.heads, qBlocks, kBlocks, blockQ, blockK };
-}
-
-function poolCode(kind: PoolKind, what: string): number {
-  const code = Object.hasOwn(POOL_CODES, kind) ? POOL_CODES[kind] : undefined;
-  if (code === undefined) throw new SparselandError('E_PARAMS', `${what} must be 'mean', 'max' or 'min', got ${describeValue(kind)}`);
-  return code;
 }

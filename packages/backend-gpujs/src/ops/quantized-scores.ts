@@ -1,13 +1,9 @@
 import {
   type BlockScores,
-  describeValue,
-  expectInteger,
   type QuantizedScoresOptions,
-  resolveScale,
-  resolveScoreShape,
+  resolveQuantizedScoresCall,
   type ScoreInput,
   type ScoreRows,
-  SparselandError,
 } from '@sparseland/core';
 import {
   channelMeanKernel,
@@ -30,20 +26,9 @@ export async function quantizedScores(
   input: ScoreInput,
   options: QuantizedScoresOptions,
 ): Promise<ScoreRows | BlockScores> {
-  const shape = resolveScoreShape(input);
-  if (options.bits !== 8 && options.bits !== 4) {
-    throw new SparselandError('E_PARAMS', `quantizedScores bits must be 8 or 4, got ${describeValue(options.bits)}`);
-  }
+  const call = resolveQuantizedScoresCall(input, options);
+  const { shape, qmax, scale, rowStart, rows, pool } = call;
   const { heads, kvHeads, qLength, kvLength, dim } = shape;
-  const qmax = 2 ** (options.bits - 1) - 1;
-  const scale = resolveScale(options.scale, dim);
-  const pool = options.pool;
-  const rowStart = pool ? 0 : (options.rows?.start ?? 0);
-  const rows = pool ? qLength : (options.rows?.count ?? qLength - rowStart);
-  expectInteger(rowStart, 'rows.start', 0, qLength - 1);
-  expectInteger(rows, 'rows.count', 1, qLength - rowStart);
-  const blockQ = pool ? expectInteger(pool.blockQ, 'pool.blockQ', 1) : 0;
-  const blockK = pool ? expectInteger(pool.blockK, 'pool.blockK', 1) : 0;
   const constants = { dim };
   const k = tensorGrid(ctx, input.k);
   const q = tensorGrid(ctx, input.q);
@@ -53,7 +38,7 @@ export async function quantizedScores(
     [dim, kvHeads],
     k,
     kvLength,
-    (options.smoothK ?? true) ? 1 : 0,
+    call.smoothK ? 1 : 0,
   );
   const kPerLine = blocksPerRow(kvHeads * kvLength, 1);
   const kInt = await ctx.cache.run(
@@ -100,7 +85,7 @@ export async function quantizedScores(
     rows,
     qmax,
   );
-  const causal = (options.causal ?? true) ? 1 : 0;
+  const causal = call.causal ? 1 : 0;
   if (!pool) {
     const scores = await ctx.cache.run(
       { key: `quantized-dot|d${dim}`, source: quantizedDotKernel, constants, pipeline: false },
@@ -122,8 +107,7 @@ export async function quantizedScores(
     const data = maskedToInfinity(await readFlat(scores, heads * rows * kvLength));
     return { kind: 'rows', data, heads, rowStart, rows, kvLength };
   }
-  const qBlocks = Math.ceil(qLength / blockQ);
-  const kBlocks = Math.ceil(kvLength / blockK);
+  const { blockQ, blockK, qBlocks, kBlocks } = pool;
   const pooled = await ctx.cache.run(
     { key: `quantized-block-max|d${dim}`, source: quantizedBlockMaxKernel, constants, pipeline: false },
     [kBlocks, heads * qBlocks],

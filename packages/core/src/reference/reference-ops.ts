@@ -7,24 +7,8 @@ import type {
   ScoreInput,
   ScoreRows,
 } from '../backend.js';
-import { expectInteger, SparselandError } from '../errors.js';
 import { type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
-import { type AttentionShape, expectHeadTensor } from '../tensor/shape.js';
-import { resolveScale } from './reference-attention.js';
-
-/** Shape of a Q/K-only call (V is not needed by the estimator ops). */
-export function resolveScoreShape(input: ScoreInput): AttentionShape {
-  const q = expectHeadTensor(input.q, 'q');
-  const k = expectHeadTensor(input.k, 'k');
-  if (q.dim !== k.dim) throw new SparselandError('E_SHAPE', `q and k must share the head dim, got ${q.dim} and ${k.dim}`);
-  if (q.heads % k.heads !== 0) {
-    throw new SparselandError('E_SHAPE', `query heads must be a multiple of kv heads, got Hq = ${q.heads} and Hkv = ${k.heads}`);
-  }
-  if (q.length < 1 || k.length < 1) throw new SparselandError('E_SHAPE', 'q and k need at least one position');
-  const qOffset = input.qOffset ?? Math.max(0, k.length - q.length);
-  expectInteger(qOffset, 'qOffset', 0);
-  return { heads: q.heads, kvHeads: k.heads, qLength: q.length, kvLength: k.length, dim: q.dim, qOffset };
-}
+import { resolveLastQueriesCall, resolvePooledScoresCall, resolveQuantizedScoresCall } from './op-options.js';
 
 /** Pools rows [r0, r1) of one head of `t` into `out` (length dim) with mean, max or min, in float64. */
 export function poolRows(t: HeadTensor, head: number, r0: number, r1: number, kind: PoolKind, out: Float64Array): void {
@@ -47,13 +31,7 @@ export function poolRows(t: HeadTensor, head: number, r0: number, r1: number, ki
  * query get -Infinity.
  */
 export function referencePooledScores(input: ScoreInput, options: PooledScoresOptions): BlockScores {
-  const shape = resolveScoreShape(input);
-  const blockQ = expectInteger(options.blockQ, 'blockQ', 1);
-  const blockK = expectInteger(options.blockK, 'blockK', 1);
-  const qBlocks = Math.ceil(shape.qLength / blockQ);
-  const kBlocks = Math.ceil(shape.kvLength / blockK);
-  const scale = options.scale ?? 1;
-  const causal = options.causal ?? true;
+  const { shape, blockQ, blockK, qBlocks, kBlocks, scale, causal, qPool, kPool } = resolvePooledScoresCall(input, options);
   const data = new Float32Array(shape.heads * qBlocks * kBlocks);
   const pk = new Float64Array(kBlocks * shape.dim);
   const tmp = new Float64Array(shape.dim);
@@ -63,14 +41,14 @@ export function referencePooledScores(input: ScoreInput, options: PooledScoresOp
     const g = kvHeadOf(h, shape.heads, shape.kvHeads);
     if (g !== pooledFor) {
       for (let kb = 0; kb < kBlocks; kb++) {
-        poolRows(input.k, g, kb * blockK, Math.min(shape.kvLength, (kb + 1) * blockK), options.kPool ?? 'mean', tmp);
+        poolRows(input.k, g, kb * blockK, Math.min(shape.kvLength, (kb + 1) * blockK), kPool, tmp);
         pk.set(tmp, kb * shape.dim);
       }
       pooledFor = g;
     }
     for (let qb = 0; qb < qBlocks; qb++) {
       const r1 = Math.min(shape.qLength, (qb + 1) * blockQ);
-      poolRows(input.q, h, qb * blockQ, r1, options.qPool ?? 'mean', pq);
+      poolRows(input.q, h, qb * blockQ, r1, qPool, pq);
       const lastQ = shape.qOffset + r1 - 1;
       for (let kb = 0; kb < kBlocks; kb++) {
         const at = (h * qBlocks + qb) * kBlocks + kb;
@@ -92,11 +70,7 @@ export function referencePooledScores(input: ScoreInput, options: PooledScoresOp
  * with causality; row r of the result is query row qLength - count + r.
  */
 export function referenceLastQueriesAttention(input: ScoreInput, options: LastQueriesOptions): ScoreRows {
-  const shape = resolveScoreShape(input);
-  const count = Math.min(expectInteger(options.count, 'count', 1), shape.qLength);
-  const scale = resolveScale(options.scale, shape.dim);
-  const causal = options.causal ?? true;
-  const rowStart = shape.qLength - count;
+  const { shape, count, rowStart, scale, causal } = resolveLastQueriesCall(input, options);
   const { kvLength, dim } = shape;
   const data = new Float32Array(shape.heads * count * kvLength);
   const row = new Float64Array(kvLength);
@@ -152,40 +126,30 @@ export function quantizeRowTo(
  * scale · s_q · s_k · (q_int · k_int) for the requested rows, or its max per (query block, key block) when `pool` is set.
  */
 export function referenceQuantizedScores(input: ScoreInput, options: QuantizedScoresOptions): ScoreRows | BlockScores {
-  const shape = resolveScoreShape(input);
-  if (options.bits !== 8 && options.bits !== 4) {
-    throw new SparselandError('E_PARAMS', `quantizedScores bits must be 8 or 4, got ${String(options.bits)}`);
-  }
+  const { shape, bits, scale, causal, smoothK, rowStart, rows, pool } = resolveQuantizedScoresCall(input, options);
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const scale = resolveScale(options.scale, dim);
-  const causal = options.causal ?? true;
   const kq = new Float64Array(kvHeads * kvLength * dim);
   const kScale = new Float64Array(kvHeads * kvLength);
   const smoothed = new Float64Array(dim);
   for (let g = 0; g < kvHeads; g++) {
     const mean = new Float64Array(dim);
-    if (options.smoothK ?? true) {
+    if (smoothK) {
       for (let j = 0; j < kvLength; j++)
         for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) + (input.k.data[(g * kvLength + j) * dim + c] as number);
       for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) / kvLength;
     }
     for (let j = 0; j < kvLength; j++) {
       for (let c = 0; c < dim; c++) smoothed[c] = (input.k.data[(g * kvLength + j) * dim + c] as number) - (mean[c] as number);
-      kScale[g * kvLength + j] = quantizeRowTo(smoothed, 0, dim, options.bits, kq, (g * kvLength + j) * dim);
+      kScale[g * kvLength + j] = quantizeRowTo(smoothed, 0, dim, bits, kq, (g * kvLength + j) * dim);
     }
   }
-  const pool = options.pool;
-  const rowStart = pool ? 0 : (options.rows?.start ?? 0);
-  const rows = pool ? qLength : (options.rows?.count ?? qLength - rowStart);
-  expectInteger(rowStart, 'rows.start', 0, qLength - 1);
-  expectInteger(rows, 'rows.count', 1, qLength - rowStart);
   const qi = new Float64Array(dim);
   const out = new Float32Array(heads * rows * kvLength);
   for (let h = 0; h < heads; h++) {
     const g = kvHeadOf(h, heads, kvHeads);
     for (let r = 0; r < rows; r++) {
       const i = rowStart + r;
-      const sq = quantizeRowTo(input.q.data, (h * qLength + i) * dim, dim, options.bits, qi, 0);
+      const sq = quantizeRowTo(input.q.data, (h * qLength + i) * dim, dim, bits, qi, 0);
       const base = (h * rows + r) * kvLength;
       for (let j = 0; j < kvLength; j++) {
         if (causal && j > qOffset + i) {
@@ -200,14 +164,7 @@ export function referenceQuantizedScores(input: ScoreInput, options: QuantizedSc
     }
   }
   if (!pool) return { kind: 'rows', data: out, heads, rowStart, rows, kvLength };
-  return maxPoolRows(
-    out,
-    heads,
-    qLength,
-    kvLength,
-    expectInteger(pool.blockQ, 'pool.blockQ', 1),
-    expectInteger(pool.blockK, 'pool.blockK', 1),
-  );
+  return maxPoolRows(out, heads, qLength, kvLength, pool.blockQ, pool.blockK);
 }
 
 /** Max over each (blockQ × blockK) tile of full score rows [heads][qLength][kvLength]. */
