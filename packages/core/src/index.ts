@@ -49,7 +49,7 @@ export {
   unionMasks,
 } from './masks/sparse-mask.js';
 export type { SlotPrecision, TokenSelectionInit } from './masks/token-selection.js';
-export { TokenSelection } from './masks/token-selection.js';
+export { expectSelectionFits, TokenSelection } from './masks/token-selection.js';
 export type { PairCount, PairCountPerHead } from './metrics/count-pairs.js';
 // Metrics
 export {
@@ -98,7 +98,13 @@ export {
   resolveScoreShape,
 } from './reference/op-options.js';
 export type { ReferenceDecodeOptions, ReferenceOptions } from './reference/reference-attention.js';
-export { referenceAttention, referenceDecode, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
+export {
+  applySlotPrecision,
+  referenceAttention,
+  referenceDecode,
+  referenceRowProbabilities,
+  resolveScale,
+} from './reference/reference-attention.js';
 export { createReferenceBackend, referenceBackend } from './reference/reference-backend.js';
 export {
   maxPoolRows,

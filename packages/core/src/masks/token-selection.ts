@@ -101,3 +101,13 @@ export class TokenSelection {
     }
   }
 }
+
+/** Throws E_SHAPE unless a selection was made for this cache (kv heads and length). */
+export function expectSelectionFits(selection: TokenSelection, shape: { readonly kvHeads: number; readonly kvLength: number }): void {
+  if (selection.kvHeads !== shape.kvHeads || selection.kvLength !== shape.kvLength) {
+    throw new SparselandError(
+      'E_SHAPE',
+      `selection was made for ${selection.kvHeads} kv heads over ${selection.kvLength} slots, but the cache has ${shape.kvHeads} kv heads and ${shape.kvLength} slots`,
+    );
+  }
+}

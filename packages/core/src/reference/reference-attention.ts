@@ -2,8 +2,8 @@ import type { AttendResult } from '../backend.js';
 import { expectNumber, SparselandError } from '../errors.js';
 import type { ScoreMod } from '../masks/mask-mod.js';
 import { type AttentionMask, fillRowMembership, toSparseMask } from '../masks/sparse-mask.js';
-import type { TokenSelection } from '../masks/token-selection.js';
-import { createHeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
+import { expectSelectionFits, type TokenSelection } from '../masks/token-selection.js';
+import { createHeadTensor, type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
 import { type AttentionInput, type AttentionShape, resolveAttentionShape, type ValidateOptions } from '../tensor/shape.js';
 import { fakeQuantizeRow } from './fake-quantize.js';
 
@@ -59,13 +59,8 @@ export interface ReferenceDecodeOptions extends ValidateOptions {
 export function referenceDecode(input: AttentionInput, options: ReferenceDecodeOptions = {}): AttendResult {
   const shape = resolveAttentionShape(input, options);
   const selection = options.selection;
-  if (selection && (selection.kvHeads !== shape.kvHeads || selection.kvLength !== shape.kvLength)) {
-    throw new SparselandError(
-      'E_SHAPE',
-      `selection was made for ${selection.kvHeads} kv heads over ${selection.kvLength} slots, but the cache has ${shape.kvHeads} kv heads and ${shape.kvLength} slots`,
-    );
-  }
-  const quantized = selection?.precision ? quantizedCache(input, selection) : undefined;
+  if (selection) expectSelectionFits(selection, shape);
+  const quantized = selection?.precision ? applySlotPrecision(input.k, input.v, selection) : undefined;
   const source = quantized ? { ...input, k: quantized.k, v: quantized.v } : input;
   return attendRows(source, shape, {
     causal: options.causal ?? true,
@@ -82,22 +77,28 @@ export function referenceDecode(input: AttentionInput, options: ReferenceDecodeO
   });
 }
 
-function quantizedCache(input: AttentionInput, selection: TokenSelection): { k: AttentionInput['k']; v: AttentionInput['v'] } {
-  const k = createHeadTensor(input.k.heads, input.k.length, input.k.dim, input.k.data.slice());
-  const v = createHeadTensor(input.v.heads, input.v.length, input.v.dim, input.v.data.slice());
+/**
+ * K and V as a decode step reads them: each selected slot whose precision is below 32 bits is rounded as stored
+ * (symmetric per-token fake quantisation, or float16). Copies; the caller's cache is untouched. Backends that do not
+ * store low-precision caches natively use this to match the reference.
+ */
+export function applySlotPrecision(k: HeadTensor, v: HeadTensor, selection: TokenSelection): { k: HeadTensor; v: HeadTensor } {
+  const kq = createHeadTensor(k.heads, k.length, k.dim, k.data.slice());
+  const vq = createHeadTensor(v.heads, v.length, v.dim, v.data.slice());
   const d = k.dim;
   for (let g = 0; g < selection.kvHeads; g++) {
     const slots = selection.slotsOf(g);
-    const bits = selection.precisionOf(g) as Uint8Array;
+    const bits = selection.precisionOf(g);
+    if (!bits) continue;
     for (let p = 0; p < slots.length; p++) {
       const b = bits[p] as number;
       if (b >= 32) continue;
       const at = (g * k.length + (slots[p] as number)) * d;
-      fakeQuantizeRow(k.data.subarray(at, at + d), b);
-      fakeQuantizeRow(v.data.subarray(at, at + d), b);
+      fakeQuantizeRow(kq.data.subarray(at, at + d), b);
+      fakeQuantizeRow(vq.data.subarray(at, at + d), b);
     }
   }
-  return { k, v };
+  return { k: kq, v: vq };
 }
 
 interface RowPlan {
