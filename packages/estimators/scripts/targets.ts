@@ -199,13 +199,18 @@ for (const budget of [0.1, 0.15]) {
 results['searched'] = searched;
 
 // ---------------------------------------------------------------------------------------------------------------
-log('\n# 3. Synthetic 32K (8 query / 2 kv heads, dim 64) with planted needles, 64×64 blocks');
+log('\n# 3. Synthetic 32K (8 query / 2 kv heads, dim 64) with planted needles');
 const needleMethods = [
   {
-    label: 'vertical-slash vertical=1000 slash=200',
-    recipe: doc({ method: 'vertical-slash', params: { vertical: 1000, slash: 200 } }, { blockQ: 64, blockK: 64 }),
+    label: 'vertical-slash vertical=1000 slash=128 64x64',
+    recipe: doc({ method: 'vertical-slash', params: { vertical: 1000, slash: 128 } }, { blockQ: 64, blockK: 64 }),
   },
-  { label: 'flexprefill gamma=0.9 (defaults)', recipe: doc({ method: 'flexprefill' }, { blockQ: 64, blockK: 64 }) },
+  { label: 'vertical-slash defaults (1000, 6096) 64x64', recipe: doc({ method: 'vertical-slash' }, { blockQ: 64, blockK: 64 }) },
+  {
+    label: 'flexprefill gamma=0.9 minBudget=512 maxBudget=768 64x16',
+    recipe: doc({ method: 'flexprefill', params: { minBudget: 512, maxBudget: 768 } }, { blockQ: 64, blockK: 16 }),
+  },
+  { label: 'flexprefill defaults 64x64', recipe: doc({ method: 'flexprefill' }, { blockQ: 64, blockK: 64 }) },
 ];
 const needles: Record<string, unknown>[] = [];
 for (const [name, window] of [
