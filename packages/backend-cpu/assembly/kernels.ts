@@ -1,9 +1,14 @@
-// WebAssembly SIMD128 kernels of @sparseland/backend-cpu (AssemblyScript, built by `pnpm generate`).
+// WebAssembly SIMD kernels of @sparseland/backend-cpu (AssemblyScript, built by `pnpm generate`).
+//
+// One source, two modules: `asc --enable simd` builds the SIMD128 kernels; `asc --enable simd,relaxed-simd` builds
+// the relaxed variant, where madd() below is f32x4.relaxed_madd (an FMA on x64 with FMA3 and on arm64). The
+// compile-time constant ASC_FEATURE_RELAXED_SIMD picks the branch, so the two modules cannot drift apart.
 //
 // Every pointer argument is an index into the shared linear memory: f32/i32 arguments count 4-byte elements,
 // int8 arguments count bytes. The JS driver (src/driver) owns all planning; these functions only do arithmetic on
-// tiles. They never allocate and keep no static data, so every worker can instantiate the module on one shared
-// memory. The TypeScript twin of each function is in src/ts-kernels.ts: keep the two in step.
+// tiles. They never allocate and keep nothing in linear memory outside the arguments (only per-instance globals: the
+// head dim and a prefetch hint), so every worker can instantiate the module on one shared memory. The TypeScript
+// twin of each function is in src/ts-kernels.ts: keep the two in step.
 //
 // Per-thread scratch (f32 elements, dp = head dim padded to a multiple of 4), the same formula as
 // src/scratch-layout.ts:
@@ -13,15 +18,38 @@
 
 const TILE: i32 = 64;
 const NEG_INF: f32 = -Infinity;
-// exp() below this is flushed to 0: keeps denormals (slow on x86) out of the accumulators.
-const EXP_FLOOR: f32 = -87.0;
+// exp() clamps its argument here: 2^n is then 2^-127, whose exponent bits are all 0, so the result is exactly 0.
+const EXP_FLOOR: f32 = -88.0;
+// 1.5·2^23 + 127: adding it rounds x·log2(e) to an integer n in the low mantissa bits, already biased by 127, so
+// the bits shifted left by 23 are the float 2^n.
+const EXP_BIAS: f32 = 12583039.0;
 // Row stride in bytes of query rows when the padded head dim is 64.
 const QSTRIDE_BYTES: usize = 256;
 
 let dp: i32 = 0;
 
+// Prefetch hint for the next tile (byte ranges; empty = none): set by prefetch(), used by the next tileUpdate.
+let pfK: usize = 0;
+let pfKEnd: usize = 0;
+let pfV: usize = 0;
+let pfVEnd: usize = 0;
+// Where the touched values go, so no compiler drops the loads.
+let pfSink: i32 = 0;
+
 export function configure(paddedDim: i32): void {
   dp = paddedDim;
+}
+
+/**
+ * A hint that the next tile reads `kFloats` elements at `k` and `vFloats` at `v`. The next tileUpdate touches one
+ * 4-byte word per 64-byte line of both ranges between its P·V blocks, so the lines arrive from L3 or memory while it
+ * computes (WebAssembly has no prefetch instruction). The ranges must be readable; results never depend on this.
+ */
+export function prefetch(k: i32, kFloats: i32, v: i32, vFloats: i32): void {
+  pfK = bp(k);
+  pfKEnd = bp(k + kFloats);
+  pfV = bp(v);
+  pfVEnd = bp(v + vFloats);
 }
 
 @inline function offQS(scr: i32): i32 {
@@ -57,32 +85,37 @@ export function scratchFloats(paddedDim: i32): i32 {
   return 4 * TILE * paddedDim + TILE * TILE + 4 * TILE;
 }
 
+/** a·b + c: one relaxed_madd (fused or not, as the engine chooses) in the relaxed build, mul then add otherwise. */
+@inline function madd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(f32x4.mul(a, b), c);
+}
+
 @inline function bp(index: i32): usize {
   return (<usize>index) << 2;
 }
 
-// exp(x) for f32x4 lanes: x = n·ln2 + r, |r| <= ln2/2, e^r by a degree-6 polynomial, 2^n from exponent bits.
-// Lanes below EXP_FLOOR (and -Infinity) give exactly 0. Only single-instruction ops on x64: pmax (maxps) instead
-// of f32x4.max (NaN-propagating, several instructions in V8), and the 1.5·2^23 trick instead of nearest and
-// trunc_sat for n (adding it rounds to an integer that lands in the low mantissa bits).
+// exp(x) for f32x4 lanes with x <= 0 (every caller subtracts a maximum): x = n·ln2 + r, |r| <= ln2/2, e^r by a
+// degree-7 polynomial (Cephes expf's coefficients, Horner form), 2^n from exponent bits. Lanes at or below about
+// -87.7 (and -Infinity) give exactly 0; the band just above gives subnormals, as the true exp does. Only
+// single-instruction ops on x64: pmax (maxps) instead of f32x4.max (NaN-propagating, several instructions in V8),
+// and the EXP_BIAS trick instead of nearest and trunc_sat for n. 13 vector constants: few enough for V8's 15
+// allocatable registers in the softmax loop.
 @inline function vexp(x: v128): v128 {
-  const keep = f32x4.gt(x, f32x4.splat(EXP_FLOOR));
   const xc = f32x4.pmax(x, f32x4.splat(EXP_FLOOR));
-  const magic = f32x4.splat(12582912.0);
-  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504088896341)), magic);
-  const n = f32x4.sub(t, magic);
-  let r = f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375)));
-  r = f32x4.sub(r, f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
-  const r2 = f32x4.mul(r, r);
-  p = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
-  const e = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
-  return v128.and(f32x4.mul(p, e), keep);
+  const bias = f32x4.splat(EXP_BIAS);
+  const t = madd(xc, f32x4.splat(1.44269504088896341), bias);
+  const n = f32x4.sub(t, bias);
+  let r = madd(n, f32x4.splat(-0.693359375), xc);
+  r = madd(n, f32x4.splat(2.12194440e-4), r);
+  let p = madd(f32x4.splat(1.9875691500e-4), r, f32x4.splat(1.3981999507e-3));
+  p = madd(p, r, f32x4.splat(8.3334519073e-3));
+  p = madd(p, r, f32x4.splat(4.1665795894e-2));
+  p = madd(p, r, f32x4.splat(1.6666665459e-1));
+  p = madd(p, r, f32x4.splat(5.0000001201e-1));
+  p = madd(p, r, f32x4.splat(1.0));
+  p = madd(p, r, f32x4.splat(1.0));
+  return f32x4.mul(p, i32x4.shl(t, 23));
 }
 
 @inline function scalarExp(x: f32): f32 {
@@ -130,14 +163,14 @@ function qkTile64(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
         const b1 = v128.load32_splat(qp, QSTRIDE_BYTES);
         const b2 = v128.load32_splat(qp, 2 * QSTRIDE_BYTES);
         const b3 = v128.load32_splat(qp, 3 * QSTRIDE_BYTES);
-        a00 = f32x4.add(a00, f32x4.mul(b0, k0));
-        a01 = f32x4.add(a01, f32x4.mul(b0, k1));
-        a10 = f32x4.add(a10, f32x4.mul(b1, k0));
-        a11 = f32x4.add(a11, f32x4.mul(b1, k1));
-        a20 = f32x4.add(a20, f32x4.mul(b2, k0));
-        a21 = f32x4.add(a21, f32x4.mul(b2, k1));
-        a30 = f32x4.add(a30, f32x4.mul(b3, k0));
-        a31 = f32x4.add(a31, f32x4.mul(b3, k1));
+        a00 = madd(b0, k0, a00);
+        a01 = madd(b0, k1, a01);
+        a10 = madd(b1, k0, a10);
+        a11 = madd(b1, k1, a11);
+        a20 = madd(b2, k0, a20);
+        a21 = madd(b2, k1, a21);
+        a30 = madd(b3, k0, a30);
+        a31 = madd(b3, k1, a31);
         kp += 256;
       }
       const s: usize = o + bp(j);
@@ -177,14 +210,14 @@ function qkTileAny(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
         const b1 = v128.load32_splat(qp + qStride);
         const b2 = v128.load32_splat(qp + 2 * qStride);
         const b3 = v128.load32_splat(qp + 3 * qStride);
-        a00 = f32x4.add(a00, f32x4.mul(b0, k0));
-        a01 = f32x4.add(a01, f32x4.mul(b0, k1));
-        a10 = f32x4.add(a10, f32x4.mul(b1, k0));
-        a11 = f32x4.add(a11, f32x4.mul(b1, k1));
-        a20 = f32x4.add(a20, f32x4.mul(b2, k0));
-        a21 = f32x4.add(a21, f32x4.mul(b2, k1));
-        a30 = f32x4.add(a30, f32x4.mul(b3, k0));
-        a31 = f32x4.add(a31, f32x4.mul(b3, k1));
+        a00 = madd(b0, k0, a00);
+        a01 = madd(b0, k1, a01);
+        a10 = madd(b1, k0, a10);
+        a11 = madd(b1, k1, a11);
+        a20 = madd(b2, k0, a20);
+        a21 = madd(b2, k1, a21);
+        a30 = madd(b3, k0, a30);
+        a31 = madd(b3, k1, a31);
         kp += 256;
         qp += 4;
       }
@@ -284,6 +317,42 @@ export function tileScores(scr: i32, rows: i32, kt: i32, n: i32, mode: i32, pos0
  * ACC += P · V for the tile's value rows v[j·dp + c].
  */
 export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
+  softmaxTile(scr, rows, n);
+  pvTile(scr, rows, v, n);
+}
+
+// (max a, max b, max c, max d): each vector reduced over its lanes, the four results in one vector.
+@inline function max4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.pmax(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  const cd = f32x4.pmax(v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  return f32x4.pmax(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
+// (Σa, Σb, Σc, Σd) over lanes, as max4.
+@inline function sum4f(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 1, 4, 5), v128.shuffle<f32>(a, b, 2, 3, 6, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 1, 4, 5), v128.shuffle<f32>(c, d, 2, 3, 6, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
+}
+
+// One row of probabilities in place: p = exp(s − ref) for n8 scores at s.
+@inline function expRow(s: usize, n8: i32, ref: v128): void {
+  const end: usize = s + bp(n8);
+  for (let p = s; p < end; p += 16) v128.store(p, vexp(f32x4.sub(v128.load(p), ref)));
+}
+
+@inline function scaleRow(a: usize, d: i32, alpha: v128): void {
+  const end: usize = a + bp(d);
+  for (let p = a; p < end; p += 16) v128.store(p, f32x4.mul(v128.load(p), alpha));
+}
+
+/**
+ * Online softmax of the scores in S, four rows at a time with the rows in the lanes of M, L and alpha: row maxima
+ * (two chains per row), the new running max, alpha = exp(old max − new max) (one vexp for four rows), the
+ * probabilities in place, their sums, L = L·alpha + sum, and ACC rows scaled by alpha unless all four alphas are 1.
+ * A row whose running max is still -Infinity uses 0 as its reference, so its probabilities and alpha are 0.
+ */
+@inline function softmaxTile(scr: i32, rows: i32, n: i32): void {
   const d = dp;
   const s0 = offS(scr);
   const acc = offACC(scr);
@@ -291,44 +360,106 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
   const l = offL(scr);
   const n8 = (n + 7) & ~7;
   const rows4 = (rows + 3) & ~3;
-  for (let r = 0; r < rows4; r++) {
+  const negInf = f32x4.splat(NEG_INF);
+  // Padding rows of the last group keep nothing: probabilities 0, and their M, L and ACC stay as begin() set them.
+  for (let r = rows; r < rows4; r++) {
     const s: usize = bp(s0 + r * TILE);
-    if (r >= rows) {
-      for (let j = 0; j < n8; j += 4) v128.store(s + bp(j), f32x4.splat(0));
-      continue;
+    for (let j = 0; j < n8; j += 4) v128.store(s + bp(j), negInf);
+  }
+  const nBytes: usize = bp(n8);
+  for (let r = 0; r < rows4; r += 4) {
+    const s: usize = bp(s0 + r * TILE);
+    let a0 = v128.load(s);
+    let b0 = v128.load(s, 16);
+    let a1 = v128.load(s, 256);
+    let b1 = v128.load(s, 272);
+    let a2 = v128.load(s, 512);
+    let b2 = v128.load(s, 528);
+    let a3 = v128.load(s, 768);
+    let b3 = v128.load(s, 784);
+    for (let j: usize = 32; j < nBytes; j += 32) {
+      const p = s + j;
+      a0 = f32x4.pmax(a0, v128.load(p));
+      b0 = f32x4.pmax(b0, v128.load(p, 16));
+      a1 = f32x4.pmax(a1, v128.load(p, 256));
+      b1 = f32x4.pmax(b1, v128.load(p, 272));
+      a2 = f32x4.pmax(a2, v128.load(p, 512));
+      b2 = f32x4.pmax(b2, v128.load(p, 528));
+      a3 = f32x4.pmax(a3, v128.load(p, 768));
+      b3 = f32x4.pmax(b3, v128.load(p, 784));
     }
-    let mx = f32x4.splat(NEG_INF);
-    for (let j = 0; j < n8; j += 4) mx = f32x4.pmax(mx, v128.load(s + bp(j)));
-    const mOld = load<f32>(bp(m + r));
-    let mNew = hmax(mx);
-    if (mOld > mNew) mNew = mOld;
-    if (mNew == NEG_INF) {
-      // Nothing kept in this row so far: its probabilities are zero.
-      for (let j = 0; j < n8; j += 4) v128.store(s + bp(j), f32x4.splat(0));
-      continue;
+    const mOld = v128.load(bp(m + r));
+    const mNew = f32x4.pmax(max4(f32x4.pmax(a0, b0), f32x4.pmax(a1, b1), f32x4.pmax(a2, b2), f32x4.pmax(a3, b3)), mOld);
+    const ref = v128.andnot(mNew, f32x4.eq(mNew, negInf));
+    const alpha = vexp(f32x4.sub(mOld, ref));
+    v128.store(bp(m + r), mNew);
+    expRow(s, n8, f32x4.splat(f32x4.extract_lane(ref, 0)));
+    expRow(s + 256, n8, f32x4.splat(f32x4.extract_lane(ref, 1)));
+    expRow(s + 512, n8, f32x4.splat(f32x4.extract_lane(ref, 2)));
+    expRow(s + 768, n8, f32x4.splat(f32x4.extract_lane(ref, 3)));
+    a0 = v128.load(s);
+    b0 = v128.load(s, 16);
+    a1 = v128.load(s, 256);
+    b1 = v128.load(s, 272);
+    a2 = v128.load(s, 512);
+    b2 = v128.load(s, 528);
+    a3 = v128.load(s, 768);
+    b3 = v128.load(s, 784);
+    for (let j: usize = 32; j < nBytes; j += 32) {
+      const p = s + j;
+      a0 = f32x4.add(a0, v128.load(p));
+      b0 = f32x4.add(b0, v128.load(p, 16));
+      a1 = f32x4.add(a1, v128.load(p, 256));
+      b1 = f32x4.add(b1, v128.load(p, 272));
+      a2 = f32x4.add(a2, v128.load(p, 512));
+      b2 = f32x4.add(b2, v128.load(p, 528));
+      a3 = f32x4.add(a3, v128.load(p, 768));
+      b3 = f32x4.add(b3, v128.load(p, 784));
     }
-    const vm = f32x4.splat(mNew);
-    let sum = f32x4.splat(0);
-    for (let j = 0; j < n8; j += 4) {
-      const p = vexp(f32x4.sub(v128.load(s + bp(j)), vm));
-      v128.store(s + bp(j), p);
-      sum = f32x4.add(sum, p);
-    }
-    const alpha: f32 = mOld == NEG_INF ? 0 : scalarExp(mOld - mNew);
-    store<f32>(bp(l + r), load<f32>(bp(l + r)) * alpha + hsum(sum));
-    store<f32>(bp(m + r), mNew);
-    if (alpha != 1) {
-      const va = f32x4.splat(alpha);
+    const sums = sum4f(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
+    v128.store(bp(l + r), madd(v128.load(bp(l + r)), alpha, sums));
+    if (!i32x4.all_true(f32x4.eq(alpha, f32x4.splat(1)))) {
       const a: usize = bp(acc + r * d);
-      for (let c = 0; c < d; c += 4) v128.store(a + bp(c), f32x4.mul(v128.load(a + bp(c)), va));
+      const stride: usize = bp(d);
+      scaleRow(a, d, f32x4.splat(f32x4.extract_lane(alpha, 0)));
+      scaleRow(a + stride, d, f32x4.splat(f32x4.extract_lane(alpha, 1)));
+      scaleRow(a + 2 * stride, d, f32x4.splat(f32x4.extract_lane(alpha, 2)));
+      scaleRow(a + 3 * stride, d, f32x4.splat(f32x4.extract_lane(alpha, 3)));
     }
   }
-  // ACC[r][c..c+8) += sum_j P[r][j] · V[j][c..c+8): 4 rows × 8 columns in registers.
+}
+
+/**
+ * ACC += P · V for the tile's value rows v[j·dp + c] (P in S, padding rows and columns 0).
+ */
+@inline function pvTile(scr: i32, rows: i32, v: i32, n: i32): void {
+  const d = dp;
+  const s0 = offS(scr);
+  const acc = offACC(scr);
+  // ACC[r][c..c+8) += sum_j P[r][j] · V[j][c..c+8): 4 rows × 8 columns in registers. Between blocks, touch two
+  // lines of each prefetch range (a full 64-row tile covers both ranges of a full next tile).
   const vStride: usize = bp(d);
   const d8 = d & ~7;
+  let pk = pfK;
+  const pkEnd = pfKEnd;
+  let pv = pfV;
+  const pvEnd = pfVEnd;
+  pfKEnd = 0;
+  pfVEnd = 0;
+  let sink = 0;
   for (let r = 0; r < rows; r += 4) {
     const p0: usize = bp(s0 + r * TILE);
     for (let c = 0; c < d8; c += 8) {
+      if (pk < pkEnd) {
+        sink += load<i32>(pk);
+        if (pk + 64 < pkEnd) sink += load<i32>(pk, 64);
+        pk += 128;
+      }
+      if (pv < pvEnd) {
+        sink += load<i32>(pv);
+        if (pv + 64 < pvEnd) sink += load<i32>(pv, 64);
+        pv += 128;
+      }
       const a: usize = bp(acc + r * d + c);
       let a00 = v128.load(a);
       let a01 = v128.load(a, 16);
@@ -348,14 +479,14 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
         const b1 = v128.load32_splat(pp, 256);
         const b2 = v128.load32_splat(pp, 512);
         const b3 = v128.load32_splat(pp, 768);
-        a00 = f32x4.add(a00, f32x4.mul(b0, v0));
-        a01 = f32x4.add(a01, f32x4.mul(b0, v1));
-        a10 = f32x4.add(a10, f32x4.mul(b1, v0));
-        a11 = f32x4.add(a11, f32x4.mul(b1, v1));
-        a20 = f32x4.add(a20, f32x4.mul(b2, v0));
-        a21 = f32x4.add(a21, f32x4.mul(b2, v1));
-        a30 = f32x4.add(a30, f32x4.mul(b3, v0));
-        a31 = f32x4.add(a31, f32x4.mul(b3, v1));
+        a00 = madd(b0, v0, a00);
+        a01 = madd(b0, v1, a01);
+        a10 = madd(b1, v0, a10);
+        a11 = madd(b1, v1, a11);
+        a20 = madd(b2, v0, a20);
+        a21 = madd(b2, v1, a21);
+        a30 = madd(b3, v0, a30);
+        a31 = madd(b3, v1, a31);
         vp += vStride;
       }
       v128.store(a, a00);
@@ -378,10 +509,10 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
       let pp: usize = p0;
       for (let j = 0; j < n; j++) {
         const v0 = v128.load(vp);
-        a0 = f32x4.add(a0, f32x4.mul(v128.load32_splat(pp), v0));
-        a1 = f32x4.add(a1, f32x4.mul(v128.load32_splat(pp, 256), v0));
-        a2 = f32x4.add(a2, f32x4.mul(v128.load32_splat(pp, 512), v0));
-        a3 = f32x4.add(a3, f32x4.mul(v128.load32_splat(pp, 768), v0));
+        a0 = madd(v128.load32_splat(pp), v0, a0);
+        a1 = madd(v128.load32_splat(pp, 256), v0, a1);
+        a2 = madd(v128.load32_splat(pp, 512), v0, a2);
+        a3 = madd(v128.load32_splat(pp, 768), v0, a3);
         vp += vStride;
         pp += 4;
       }
@@ -391,6 +522,7 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
       v128.store(a + 3 * vStride, a3);
     }
   }
+  pfSink += sink;
 }
 
 /** One key tile: scores, mask, online softmax and P·V (tileScores then tileUpdate). */

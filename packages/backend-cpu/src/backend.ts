@@ -1,6 +1,6 @@
 import { type Backend, SparselandError } from '@sparseland/core';
-import { availableCores, isNode, sharedMemoryReason, wasmReason } from './environment.js';
-import { type CpuImpl, Executor } from './executor.js';
+import { availableCores, isNode, relaxedSimdReason, sharedMemoryReason, wasmReason } from './environment.js';
+import { type CpuImpl, type CpuSimd, Executor } from './executor.js';
 import { attend } from './ops/attend.js';
 import { decode } from './ops/decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
@@ -9,6 +9,13 @@ import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
 export interface CpuBackendOptions {
   /** 'wasm' (WebAssembly SIMD128), 'ts' (plain TypeScript) or 'auto' (wasm when it runs here, else ts). Default 'auto'. */
   readonly impl?: 'auto' | CpuImpl | undefined;
+  /**
+   * WebAssembly relaxed SIMD (FMA in the multiply-add loops). Default (undefined): used when the engine validates
+   * it and it passes a start-up self-test against the SIMD128 kernels; in Node 20 this sets V8's process-wide
+   * `--experimental-wasm-relaxed-simd` flag first. `false`: the SIMD128 kernels, and no flag is set. `true`: relaxed
+   * SIMD is required (E_BACKEND_UNAVAILABLE with the reason when it cannot run).
+   */
+  readonly relaxedSimd?: boolean | undefined;
   /** Worker threads (default: the available cores; 1 runs everything on the calling thread). */
   readonly threads?: number | undefined;
   /**
@@ -18,10 +25,12 @@ export interface CpuBackendOptions {
   readonly minParallelWork?: number | undefined;
 }
 
-/** The CPU backend: a core Backend, plus which implementation and how many threads it runs. */
+/** The CPU backend: a core Backend, plus which implementation, kernel build and how many threads it runs. */
 export interface CpuBackend extends Backend {
   readonly name: 'cpu';
   readonly impl: CpuImpl;
+  /** The WebAssembly kernel build: 'relaxed' (relaxed SIMD, FMA) or 'simd128'; 'none' for impl 'ts'. */
+  readonly simd: CpuSimd;
   readonly threads: number;
 }
 
@@ -39,6 +48,13 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
     throw new SparselandError('E_PARAMS', `cpu backend: threads must be an integer >= 1, got ${String(options.threads)}`);
   }
+  const relaxed = options.relaxedSimd;
+  if (relaxed !== undefined && typeof relaxed !== 'boolean') {
+    throw new SparselandError('E_PARAMS', `cpu backend: relaxedSimd must be a boolean, got ${JSON.stringify(relaxed)}`);
+  }
+  if (relaxed === true && requested === 'ts') {
+    throw new SparselandError('E_PARAMS', "cpu backend: relaxedSimd: true needs the WebAssembly kernels, but impl is 'ts'");
+  }
   const minParallelWork = options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK;
   if (!(minParallelWork >= 0)) {
     throw new SparselandError('E_PARAMS', `cpu backend: minParallelWork must be a number >= 0, got ${String(options.minParallelWork)}`);
@@ -47,12 +63,25 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   if (requested === 'wasm' && wasmProblem)
     throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: impl 'wasm' cannot run here: ${wasmProblem}`);
   const impl: CpuImpl = requested === 'ts' || wasmProblem ? 'ts' : 'wasm';
+  if (relaxed === true && impl === 'ts')
+    throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: relaxedSimd: true cannot run here: ${wasmProblem}`);
+  const relaxedProblem = impl === 'wasm' && relaxed !== false ? await relaxedSimdReason() : 'off';
+  if (relaxed === true && relaxedProblem)
+    throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: relaxedSimd: true cannot run here: ${relaxedProblem}`);
+  const simd: CpuSimd = impl === 'ts' ? 'none' : relaxedProblem ? 'simd128' : 'relaxed';
   const sharingProblem = sharedMemoryReason();
   if (options.threads !== undefined && options.threads > 1 && sharingProblem) {
     throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: ${options.threads} threads need shared memory: ${sharingProblem}`);
   }
   const threads = sharingProblem ? 1 : (options.threads ?? (await availableCores()));
-  const exec = await Executor.create({ impl, threads, minParallelWork, shared: !sharingProblem, node: isNode() });
+  const exec = await Executor.create({
+    impl,
+    simd: simd === 'relaxed' ? 'relaxed' : 'simd128',
+    threads,
+    minParallelWork,
+    shared: !sharingProblem,
+    node: isNode(),
+  });
   // Start the workers now: a host that cannot run them fails here, with the reason, rather than mid-call.
   await exec.warmUp();
   let disposed = false;
@@ -62,6 +91,7 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   return Object.freeze({
     name: 'cpu' as const,
     impl,
+    simd,
     threads,
     attend(input, opts) {
       live();

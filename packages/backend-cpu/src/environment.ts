@@ -1,4 +1,5 @@
-import { loadKernels } from './wasm/wasm-module.js';
+import { relaxedSelfTest } from './wasm/self-test.js';
+import { kernelBytes, loadKernels } from './wasm/wasm-module.js';
 
 /** True in Node (worker_threads); false in browsers and other hosts (Web Workers). */
 export function isNode(): boolean {
@@ -25,7 +26,7 @@ export async function wasmReason(): Promise<string | undefined> {
   try {
     const shared = sharedMemoryReason() === undefined;
     const memory = new WebAssembly.Memory({ initial: 1, maximum: 65536, shared });
-    const { kernels } = await loadKernels(shared, memory);
+    const { kernels } = await loadKernels('simd128', shared, memory);
     // A real call: softmax of two values.
     const f32 = new Float32Array(memory.buffer);
     f32[16] = 0;
@@ -35,6 +36,34 @@ export async function wasmReason(): Promise<string | undefined> {
     return undefined;
   } catch (error) {
     return `WebAssembly SIMD128 kernels do not load: ${error instanceof Error ? error.message : String(error)}`;
+  }
+}
+
+/** The V8 flag that turns WebAssembly relaxed SIMD on in engines that still keep it behind one (Node 20). */
+export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
+
+/**
+ * Undefined when the relaxed-SIMD kernels run here and agree with the SIMD128 ones on a start-up self-test, else
+ * why not. The bytes must validate; in Node, when they do not, this sets V8's `--experimental-wasm-relaxed-simd`
+ * (process-wide, before anything relaxed is compiled; workers started later inherit it) and validates again.
+ * Browsers only validate. Call only after wasmReason() found the SIMD128 kernels working.
+ */
+export async function relaxedSimdReason(): Promise<string | undefined> {
+  try {
+    const bytes = kernelBytes('relaxed') as BufferSource;
+    if (!WebAssembly.validate(bytes)) {
+      if (!isNode()) return 'this engine does not support WebAssembly relaxed SIMD';
+      try {
+        const v8 = (await import(/* @vite-ignore */ nodeBuiltin('v8'))) as typeof import('node:v8');
+        v8.setFlagsFromString(RELAXED_SIMD_FLAG);
+      } catch (error) {
+        return `WebAssembly relaxed SIMD is off and ${RELAXED_SIMD_FLAG} could not be set: ${error instanceof Error ? error.message : String(error)}`;
+      }
+      if (!WebAssembly.validate(bytes)) return `this engine does not support WebAssembly relaxed SIMD, even with ${RELAXED_SIMD_FLAG}`;
+    }
+    return await relaxedSelfTest(sharedMemoryReason() === undefined);
+  } catch (error) {
+    return `the relaxed-SIMD kernels do not load: ${error instanceof Error ? error.message : String(error)}`;
   }
 }
 

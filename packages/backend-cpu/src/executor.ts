@@ -5,12 +5,16 @@ import { createBufferMemory, createWasmMemory, type Layout, type WorkMemory } fr
 import { paddedDim, scratchFloats } from './scratch-layout.js';
 import { WorkerPool } from './threads/worker-pool.js';
 import { createTsKernels } from './ts-kernels.js';
-import { kernelModule, loadKernels } from './wasm/wasm-module.js';
+import { kernelModule, loadKernels, type SimdVariant } from './wasm/wasm-module.js';
 
 export type CpuImpl = 'wasm' | 'ts';
+/** Which kernel build runs: 'relaxed' or 'simd128' (WebAssembly), 'none' (TypeScript). */
+export type CpuSimd = SimdVariant | 'none';
 
 export interface ExecutorOptions {
   readonly impl: CpuImpl;
+  /** The WebAssembly build (ignored for impl 'ts'). */
+  readonly simd: SimdVariant;
   readonly threads: number;
   /** Jobs with fewer multiply-adds run on the calling thread (a worker round trip costs about 0.1 ms). */
   readonly minParallelWork: number;
@@ -44,7 +48,7 @@ export class Executor {
   static async create(options: ExecutorOptions): Promise<Executor> {
     if (options.impl === 'wasm') {
       const memory = createWasmMemory(options.shared);
-      const { kernels } = await loadKernels(options.shared, memory.wasm as WebAssembly.Memory);
+      const { kernels } = await loadKernels(options.simd, options.shared, memory.wasm as WebAssembly.Memory);
       return new Executor(options, memory, kernels);
     }
     const memory = createBufferMemory(options.shared);
@@ -73,7 +77,12 @@ export class Executor {
     if (!this.pool) {
       const init =
         this.impl === 'wasm'
-          ? { type: 'init' as const, impl: 'wasm' as const, module: kernelModule(true), memory: this.memory.wasm as WebAssembly.Memory }
+          ? {
+              type: 'init' as const,
+              impl: 'wasm' as const,
+              module: kernelModule(this.options.simd, true),
+              memory: this.memory.wasm as WebAssembly.Memory,
+            }
           : { type: 'init' as const, impl: 'ts' as const, buffer: this.memory.views.f32.buffer };
       this.pool = WorkerPool.start(this.threads, init, this.options.node);
       this.pool.catch(() => {

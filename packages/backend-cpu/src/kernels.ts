@@ -9,6 +9,8 @@ export interface Kernels {
   tileScores(scr: number, rows: number, kt: number, n: number, mode: number, pos0: number, posList: number, bitmap: number): void;
   tileUpdate(scr: number, rows: number, v: number, n: number): void;
   tile(scr: number, rows: number, kt: number, v: number, n: number, mode: number, pos0: number, posList: number, bitmap: number): void;
+  /** Performance hint only: the next tile reads kFloats elements at k and vFloats at v (the TS kernels ignore it). */
+  prefetch(k: number, kFloats: number, v: number, vFloats: number): void;
   finish(scr: number, rowTable: number, rows: number): void;
   gather(scr: number, kp: number, v: number, cols: number, count: number): void;
   scoreBlock(scr: number, q: number, rows: number, kt: number, n: number, out: number, outStride: number, scale: number): void;

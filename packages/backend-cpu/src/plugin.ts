@@ -7,6 +7,10 @@ import { createTsKernels, createViews } from './ts-kernels.js';
 export const cpuBackendParams = z
   .object({
     impl: z.enum(['auto', 'wasm', 'ts']).default('auto').describe("'auto' = wasm when WebAssembly SIMD runs here, else ts"),
+    relaxedSimd: z
+      .boolean()
+      .optional()
+      .describe('WebAssembly relaxed SIMD (FMA): default when it runs here, false = SIMD128 only, true = required'),
     threads: z.number().int().min(1).optional().describe('worker threads (default: available cores)'),
     minParallelWork: z
       .number()
@@ -35,12 +39,13 @@ function probe(): boolean {
 }
 
 /**
- * The CPU backend as a plugin: WebAssembly SIMD128 or TypeScript kernels over worker threads sharing memory, in
+ * The CPU backend as a plugin: WebAssembly (relaxed SIMD or SIMD128) or TypeScript kernels over worker threads sharing memory, in
  * Node and browsers. Higher priority than the reference backend, lower than GPU backends.
  */
 export const cpuBackend: BackendPlugin<typeof cpuBackendParams> = defineBackend({
   name: 'cpu',
-  summary: 'Fast CPU attention kernels (WebAssembly SIMD128 or TypeScript) split across worker threads over shared memory.',
+  summary:
+    'Fast CPU attention kernels (WebAssembly relaxed SIMD or SIMD128, or TypeScript) split across worker threads over shared memory.',
   paper: {
     title: 'FlashAttention: Fast and Memory-Efficient Exact Attention with IO-Awareness',
     year: 2022,

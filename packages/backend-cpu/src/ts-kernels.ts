@@ -196,6 +196,9 @@ export function createTsKernels(views: MemoryViews): Kernels {
       tileScores(scr, rows, kt, n, mode, pos0, posList, bitmap);
       tileUpdate(scr, rows, v, n);
     },
+    prefetch() {
+      // A cache hint for the WebAssembly kernels; typed-array code has nothing to gain from it.
+    },
     finish(scr, rowTable, rows) {
       const L = scratchLayout(scr, dp);
       const f = views.f32;

@@ -16,7 +16,7 @@ import { type CpuBackend, createCpuBackend } from '../src/index.js';
 
 // Property: on any geometry (odd lengths and head dims, GQA, chunked queries, explicit qOffset) and any mask form
 // (blocks of any size with full and partial blocks, columns with their own blockQ, their union), both
-// implementations on 1 and 2 threads agree with the float64 reference.
+// implementations (and both WebAssembly builds) on 1 and 2 threads agree with the float64 reference.
 
 const backends: CpuBackend[] = [];
 afterAll(async () => {
@@ -83,11 +83,15 @@ function makeMask(
   return out;
 }
 
-for (const impl of ['ts', 'wasm'] as const) {
-  describe(`attend (${impl}) matches the reference on random geometry and masks`, () => {
+for (const [label, impl, relaxedSimd] of [
+  ['ts', 'ts', false],
+  ['wasm simd128', 'wasm', false],
+  ['wasm relaxed', 'wasm', true],
+] as const) {
+  describe(`attend (${label}) matches the reference on random geometry and masks`, () => {
     for (const threads of [1, 2]) {
       it(`${threads} thread${threads > 1 ? 's' : ''}`, async () => {
-        const backend = await createCpuBackend({ impl, threads, minParallelWork: 0 });
+        const backend = await createCpuBackend({ impl, relaxedSimd, threads, minParallelWork: 0 });
         backends.push(backend);
         await fc.assert(
           fc.asyncProperty(geometry, maskSpec, async (g, spec) => {
@@ -109,9 +113,13 @@ for (const impl of ['ts', 'wasm'] as const) {
 }
 
 describe('decode with a ScoreMod over stacked GQA heads (rows of several heads share one task)', () => {
-  for (const impl of ['ts', 'wasm'] as const) {
-    it(impl, async () => {
-      const backend = await createCpuBackend({ impl, threads: 2, minParallelWork: 0 });
+  for (const [label, impl, relaxedSimd] of [
+    ['ts', 'ts', false],
+    ['wasm simd128', 'wasm', false],
+    ['wasm relaxed', 'wasm', true],
+  ] as const) {
+    it(label, async () => {
+      const backend = await createCpuBackend({ impl, relaxedSimd, threads: 2, minParallelWork: 0 });
       backends.push(backend);
       const q = randomHeadTensor({ heads: 8, length: 3, dim: 16, seed: 5 });
       const k = randomHeadTensor({ heads: 2, length: 90, dim: 16, seed: 6 });

@@ -1,6 +1,8 @@
+import { FP32_TOLERANCE } from '@sparseland/conformance/cases';
 import { attention, createRegistry, isSparselandError, randomHeadTensor, referenceAttention } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
-import { cpuBackend, createCpuBackend } from '../src/index.js';
+import { type CpuBackend, cpuBackend, createCpuBackend } from '../src/index.js';
+import { relaxedSelfTest, SELF_TEST_TOLERANCE } from '../src/wasm/self-test.js';
 
 const input = (n: number, seed = 1) => ({
   q: randomHeadTensor({ heads: 4, length: n, dim: 8, seed }),
@@ -33,16 +35,39 @@ describe('options and errors', () => {
     await rejectsWith(cpuBackend.create({ impl: 'fast' } as never), 'E_PARAMS', /impl/);
   });
 
-  it('auto picks wasm here and reports the thread count; the plugin probes for real', async () => {
+  it('auto picks wasm with relaxed SIMD here and reports the thread count; the plugin probes for real', async () => {
     const b = await createCpuBackend({ threads: 1 });
     expect(b.name).toBe('cpu');
     expect(b.impl).toBe('wasm');
+    expect(b.simd).toBe('relaxed');
     expect(b.threads).toBe(1);
     await b.dispose();
     expect(await cpuBackend.isSupported()).toBe(true);
     const fromPlugin = await cpuBackend.create({ impl: 'ts', threads: 2 });
     expect(fromPlugin.impl).toBe('ts');
+    expect((fromPlugin as CpuBackend).simd).toBe('none');
     await fromPlugin.dispose();
+    const plain = await cpuBackend.create({ relaxedSimd: false, threads: 1 });
+    expect((plain as CpuBackend).simd).toBe('simd128');
+    await plain.dispose();
+  });
+
+  it('relaxedSimd: false runs the SIMD128 build, true requires relaxed SIMD, and bad values are refused', async () => {
+    const plain = await createCpuBackend({ impl: 'wasm', relaxedSimd: false, threads: 2 });
+    expect([plain.impl, plain.simd]).toEqual(['wasm', 'simd128']);
+    await plain.dispose();
+    const relaxed = await createCpuBackend({ relaxedSimd: true, threads: 2 });
+    expect([relaxed.impl, relaxed.simd]).toEqual(['wasm', 'relaxed']);
+    await relaxed.dispose();
+    await rejectsWith(createCpuBackend({ impl: 'ts', relaxedSimd: true }), 'E_PARAMS', /relaxedSimd: true needs the WebAssembly kernels/);
+    await rejectsWith(createCpuBackend({ relaxedSimd: 'yes' as never }), 'E_PARAMS', /relaxedSimd must be a boolean, got "yes"/);
+    await rejectsWith(cpuBackend.create({ relaxedSimd: 1 } as never), 'E_PARAMS', /relaxedSimd/);
+  });
+
+  it('the relaxed start-up self-test passes here, with the conformance kit fp32 output tolerance', async () => {
+    expect(SELF_TEST_TOLERANCE).toEqual({ atol: FP32_TOLERANCE.atol, rtol: FP32_TOLERANCE.rtol });
+    expect(await relaxedSelfTest(true)).toBeUndefined();
+    expect(await relaxedSelfTest(false)).toBeUndefined();
   });
 
   it('a disposed backend refuses work', async () => {

@@ -4,8 +4,8 @@ import { allBackendCases } from '@sparseland/conformance/cases';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_CONFIGS, type BrowserCaseResult, configName } from './browser/conformance-page.js';
 
-// The conformance cases run in headless Chromium (Web Workers, SharedArrayBuffer, WebAssembly SIMD) on both
-// implementations with 1 and 2 threads; one vitest test per (configuration, case) so the counts are honest.
+// The conformance cases run in headless Chromium (Web Workers, SharedArrayBuffer, WebAssembly SIMD and relaxed
+// SIMD) on the TypeScript kernels and both WebAssembly builds with 1 and 2 threads; one vitest test per (configuration, case) so the counts are honest.
 let page: { crossOriginIsolated: boolean; results: BrowserCaseResult[] } | undefined;
 let failure: unknown;
 

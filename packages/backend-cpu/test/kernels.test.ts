@@ -1,19 +1,26 @@
 import { createRng } from '@sparseland/core';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { relaxedSimdReason } from '../src/environment.js';
 import type { Kernels } from '../src/kernels.js';
 import { MODE_BITMAP, MODE_CAUSAL, MODE_POSITIONS } from '../src/kernels.js';
 import { scratchFloats, scratchLayout, TILE } from '../src/scratch-layout.js';
 import { createTsKernels, createViews, type MemoryViews } from '../src/ts-kernels.js';
-import { instantiateKernels, kernelBytes, kernelModule, withUnsharedMemoryImport } from '../src/wasm/wasm-module.js';
+import { instantiateKernels, kernelBytes, kernelModule, type SimdVariant, withUnsharedMemoryImport } from '../src/wasm/wasm-module.js';
 
-// The WebAssembly kernels and their TypeScript twins side by side on the same memory contents: every tile
-// operation, odd row and key counts, every mask mode. Both are also checked against float64 arithmetic here.
+// The WebAssembly kernels (both builds: SIMD128 and relaxed SIMD) and their TypeScript twins side by side on the
+// same memory contents: every tile operation, odd row and key counts, every mask mode. Both are also checked
+// against float64 arithmetic here.
 
-function pair(): { wasm: Kernels; ts: Kernels; wv: MemoryViews; tv: MemoryViews } {
+// Node 20 keeps relaxed SIMD behind a V8 flag: the backend's detection sets it (and self-tests the build) first.
+beforeAll(async () => {
+  expect(await relaxedSimdReason()).toBeUndefined();
+});
+
+function pair(variant: SimdVariant): { wasm: Kernels; ts: Kernels; wv: MemoryViews; tv: MemoryViews } {
   const memory = new WebAssembly.Memory({ initial: 64, maximum: 64, shared: true });
   const wv = createViews(memory.buffer);
   const tv = createViews(new SharedArrayBuffer(64 * 65536));
-  return { wasm: instantiateKernels(kernelModule(true), memory), ts: createTsKernels(tv), wv, tv };
+  return { wasm: instantiateKernels(kernelModule(variant, true), memory), ts: createTsKernels(tv), wv, tv };
 }
 
 function fillRandom(views: MemoryViews[], from: number, count: number, seed: number): void {
@@ -32,7 +39,7 @@ const V = 60_000;
 const POS = 90_000;
 const BITS = 95_000;
 
-describe('tile kernels: wasm and ts agree', () => {
+describe.each(['simd128', 'relaxed'] as const)('tile kernels: wasm (%s) and ts agree', (variant) => {
   for (const dp of [4, 8, 12, 64]) {
     for (const [rows, n] of [
       [1, 1],
@@ -43,7 +50,7 @@ describe('tile kernels: wasm and ts agree', () => {
     ] as const) {
       for (const mode of [0, MODE_CAUSAL, MODE_BITMAP, MODE_CAUSAL | MODE_POSITIONS, MODE_CAUSAL | MODE_BITMAP]) {
         it(`dp ${dp}, ${rows} rows × ${n} keys, mode ${mode}`, () => {
-          const { wasm, ts, wv, tv } = pair();
+          const { wasm, ts, wv, tv } = pair(variant);
           const both = [wv, tv];
           fillRandom(both, Q, 70 * dp, dp + rows);
           fillRandom(both, KT, TILE * dp, n + 1);
@@ -78,7 +85,7 @@ describe('tile kernels: wasm and ts agree', () => {
   }
 
   it('scores of one tile match float64 dot products', () => {
-    const { wasm, ts, wv, tv } = pair();
+    const { wasm, ts, wv, tv } = pair(variant);
     const dp = 12;
     fillRandom([wv, tv], Q, 8 * dp, 1);
     fillRandom([wv, tv], KT, TILE * dp, 2);
@@ -99,7 +106,7 @@ describe('tile kernels: wasm and ts agree', () => {
   });
 
   it('quantised scores are exact integer dot products times the scales', () => {
-    const { wasm, ts, wv, tv } = pair();
+    const { wasm, ts, wv, tv } = pair(variant);
     const stride = 16;
     const rng = createRng(3);
     for (let i = 0; i < 7 * stride; i++) {
@@ -132,7 +139,7 @@ describe('tile kernels: wasm and ts agree', () => {
   });
 
   it('softmaxRow and colMax agree', () => {
-    const { wasm, ts, wv, tv } = pair();
+    const { wasm, ts, wv, tv } = pair(variant);
     fillRandom([wv, tv], Q, 200, 9);
     for (const k of [wasm, ts]) k.softmaxRow(Q, 37);
     for (const k of [wasm, ts]) k.colMax(Q + 50, 3, 8, 20, 80_000);
@@ -146,9 +153,9 @@ describe('tile kernels: wasm and ts agree', () => {
   });
 });
 
-describe('layout and module', () => {
+describe.each(['simd128', 'relaxed'] as const)('layout and module (%s)', (variant) => {
   it('the wasm scratch size and the TS layout agree', () => {
-    const { wasm } = pair();
+    const { wasm } = pair(variant);
     for (const dp of [4, 8, 64, 132]) {
       expect((wasm as unknown as { scratchFloats(dp: number): number }).scratchFloats(dp)).toBe(scratchFloats(dp));
       const l = scratchLayout(0, dp);
@@ -157,19 +164,19 @@ describe('layout and module', () => {
   });
 
   it('the kernels can run on a non-shared memory (pages that are not cross-origin isolated)', () => {
-    const patched = withUnsharedMemoryImport(kernelBytes());
-    expect(patched.length).toBe(kernelBytes().length);
+    const patched = withUnsharedMemoryImport(kernelBytes(variant));
+    expect(patched.length).toBe(kernelBytes(variant).length);
     const memory = new WebAssembly.Memory({ initial: 8, maximum: 16384 });
     const k = instantiateKernels(new WebAssembly.Module(patched as BufferSource), memory);
     const v = createViews(memory.buffer);
     v.f32.set([2, 3, 4, 5], 100);
     k.softmaxRow(100, 4);
     expect(v.f32[103]).toBeCloseTo(Math.exp(5) / (Math.exp(2) + Math.exp(3) + Math.exp(4) + Math.exp(5)), 6);
-    expect(() => new WebAssembly.Instance(kernelModule(true), { env: { memory } })).toThrow();
+    expect(() => new WebAssembly.Instance(kernelModule(variant, true), { env: { memory } })).toThrow();
   });
 
   it('the shipped module keeps no data segments (every worker instantiates it on one shared memory)', () => {
-    const bytes = kernelBytes();
+    const bytes = kernelBytes(variant);
     let at = 8;
     const sections: number[] = [];
     while (at < bytes.length) {
@@ -186,5 +193,28 @@ describe('layout and module', () => {
       at += size;
     }
     expect(sections).not.toContain(11);
+  });
+
+  it('only the relaxed build uses f32x4.relaxed_madd, and it computes a·b + c fused or unfused', () => {
+    // f32x4.relaxed_madd is opcode 0xfd 0x105 (LEB128: fd 85 02).
+    const bytes = kernelBytes(variant);
+    let madds = 0;
+    for (let i = 0; i + 2 < bytes.length; i++) if (bytes[i] === 0xfd && bytes[i + 1] === 0x85 && bytes[i + 2] === 0x02) madds++;
+    if (variant === 'relaxed') expect(madds).toBeGreaterThan(10);
+    else expect(madds).toBe(0);
+    // One score of head dim 4: acc = 1·(−(1 + 2⁻²²)), then acc + (1 + 2⁻²³)². Rounding the product first (mul, add)
+    // gives exactly 0; a fused multiply-add keeps the 2⁻⁴⁶ the product's rounding would drop. Either is allowed
+    // for the relaxed build; the SIMD128 build must give 0.
+    const { wasm, wv } = pair(variant);
+    const e = 2 ** -23;
+    wv.f32.set([1, 1 + e, 0, 0], Q);
+    wv.f32.fill(0, KT, KT + 4 * TILE);
+    wv.f32[KT] = -(1 + 2 * e);
+    wv.f32[KT + TILE] = 1 + e;
+    wasm.configure(4);
+    wasm.scoreBlock(SCR, Q, 1, KT, 1, 70_000, 1, 1);
+    const got = wv.f32[70_000];
+    if (variant === 'relaxed') expect([0, 2 ** -46]).toContain(got);
+    else expect(got).toBe(0);
   });
 });

@@ -103,6 +103,9 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
       const kt = kp + (k >> 6) * chunkFloats + off;
       const vk = v + k * dp;
       const positions = posList >= 0 ? posList + k : -1;
+      const next = k + count;
+      // The next tile of this range: its key chunk and value rows start arriving in cache during this tile.
+      if (next < end) kern.prefetch(kp + (next >> 6) * chunkFloats, chunkFloats, v + next * dp, Math.min(TILE, end - next) * dp);
       if (hook) {
         kern.tileScores(scr, rows, kt, count, mode, k, positions, bitmap);
         hook(count, k, positions);

@@ -1,8 +1,14 @@
-import { WASM_KERNELS_BASE64 } from '../generated/wasm-kernels.js';
+import { WASM_KERNELS_BASE64, WASM_KERNELS_RELAXED_BASE64 } from '../generated/wasm-kernels.js';
 import type { Kernels } from '../kernels.js';
 
-let sharedModule: WebAssembly.Module | undefined;
-let unsharedModule: WebAssembly.Module | undefined;
+/**
+ * The two builds of assembly/kernels.ts: 'simd128' (WebAssembly SIMD128, separate multiply and add) and
+ * 'relaxed' (the same source with relaxed SIMD: every multiply-add is an f32x4.relaxed_madd, an FMA where the CPU
+ * has one).
+ */
+export type SimdVariant = 'relaxed' | 'simd128';
+
+const modules = new Map<string, WebAssembly.Module>();
 
 function decodeBase64(text: string): Uint8Array {
   const raw = atob(text);
@@ -12,18 +18,27 @@ function decodeBase64(text: string): Uint8Array {
 }
 
 /** The kernel bytes as shipped: they import a shared memory. */
-export function kernelBytes(): Uint8Array {
-  return decodeBase64(WASM_KERNELS_BASE64);
+export function kernelBytes(variant: SimdVariant = 'simd128'): Uint8Array {
+  return decodeBase64(variant === 'relaxed' ? WASM_KERNELS_RELAXED_BASE64 : WASM_KERNELS_BASE64);
+}
+
+function moduleBytes(variant: SimdVariant, shared: boolean): Uint8Array {
+  return shared ? kernelBytes(variant) : withUnsharedMemoryImport(kernelBytes(variant));
 }
 
 /**
- * The compiled kernels (compiled once per realm, lazily: importing the package compiles nothing). `shared: false`
- * rewrites the memory import's limits flag so a plain (non-shared) memory can be used on pages that are not
- * cross-origin isolated.
+ * The compiled kernels (compiled once per realm and variant, lazily: importing the package compiles nothing).
+ * `shared: false` rewrites the memory import's limits flag so a plain (non-shared) memory can be used on pages that
+ * are not cross-origin isolated.
  */
-export function kernelModule(shared: boolean): WebAssembly.Module {
-  if (shared) return (sharedModule ??= new WebAssembly.Module(kernelBytes() as BufferSource));
-  return (unsharedModule ??= new WebAssembly.Module(withUnsharedMemoryImport(kernelBytes()) as BufferSource));
+export function kernelModule(variant: SimdVariant, shared: boolean): WebAssembly.Module {
+  const key = `${variant}/${shared}`;
+  let module = modules.get(key);
+  if (!module) {
+    module = new WebAssembly.Module(moduleBytes(variant, shared) as BufferSource);
+    modules.set(key, module);
+  }
+  return module;
 }
 
 export function instantiateKernels(module: WebAssembly.Module, memory: WebAssembly.Memory): Kernels {
@@ -35,18 +50,20 @@ export function instantiateKernels(module: WebAssembly.Module, memory: WebAssemb
  * Asynchronous compile and instantiate: browsers refuse synchronous compilation of larger modules on the main
  * thread, so the backend always takes this path (the module is cached for later synchronous use).
  */
-export async function loadKernels(shared: boolean, memory: WebAssembly.Memory): Promise<{ module: WebAssembly.Module; kernels: Kernels }> {
-  let module = shared ? sharedModule : unsharedModule;
+export async function loadKernels(
+  variant: SimdVariant,
+  shared: boolean,
+  memory: WebAssembly.Memory,
+): Promise<{ module: WebAssembly.Module; kernels: Kernels }> {
+  const key = `${variant}/${shared}`;
+  let module = modules.get(key);
   if (!module) {
-    const bytes = shared ? kernelBytes() : withUnsharedMemoryImport(kernelBytes());
-    module = await WebAssembly.compile(bytes as BufferSource);
-    if (shared) sharedModule = module;
-    else unsharedModule = module;
+    module = await WebAssembly.compile(moduleBytes(variant, shared) as BufferSource);
+    modules.set(key, module);
   }
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   return { module, kernels: instance.exports as unknown as Kernels };
 }
-
 function readLeb(bytes: Uint8Array, at: number): [value: number, next: number] {
   let value = 0;
   let shift = 0;

@@ -1,13 +1,17 @@
 // Browser test page (bundled by @sparseland/browser-runner, run in headless Chromium): the framework-free
-// conformance cases on both implementations, on the page's thread and on two Web Workers over shared memory.
+// conformance cases on both implementations and both WebAssembly builds (SIMD128, relaxed SIMD: Chromium ships
+// relaxed SIMD, so the relaxed build is required here), on the page's thread and on two Web Workers over shared
+// memory.
 import { allBackendCases, FP32_TOLERANCE } from '@sparseland/conformance/cases';
 import { createCpuBackend } from '../../src/index.js';
 
 export const BROWSER_CONFIGS = [
-  { impl: 'ts', threads: 1 },
-  { impl: 'ts', threads: 2 },
-  { impl: 'wasm', threads: 1 },
-  { impl: 'wasm', threads: 2 },
+  { impl: 'ts', simd: 'none', threads: 1 },
+  { impl: 'ts', simd: 'none', threads: 2 },
+  { impl: 'wasm', simd: 'simd128', threads: 1 },
+  { impl: 'wasm', simd: 'simd128', threads: 2 },
+  { impl: 'wasm', simd: 'relaxed', threads: 1 },
+  { impl: 'wasm', simd: 'relaxed', threads: 2 },
 ] as const;
 
 export interface BrowserCaseResult {
@@ -18,7 +22,7 @@ export interface BrowserCaseResult {
 }
 
 export function configName(c: (typeof BROWSER_CONFIGS)[number]): string {
-  return `${c.impl}, ${c.threads} thread${c.threads > 1 ? 's' : ''}`;
+  return `${c.impl === 'ts' ? 'ts' : `wasm ${c.simd}`}, ${c.threads} thread${c.threads > 1 ? 's' : ''}`;
 }
 
 export async function run(): Promise<{ crossOriginIsolated: boolean; results: BrowserCaseResult[] }> {
@@ -27,9 +31,9 @@ export async function run(): Promise<{ crossOriginIsolated: boolean; results: Br
     const config = configName(c);
     let backend: Awaited<ReturnType<typeof createCpuBackend>> | undefined;
     try {
-      backend = await createCpuBackend({ impl: c.impl, threads: c.threads, minParallelWork: 0 });
-      if (backend.impl !== c.impl || backend.threads !== c.threads)
-        throw new Error(`got impl ${backend.impl} with ${backend.threads} threads`);
+      backend = await createCpuBackend({ impl: c.impl, relaxedSimd: c.simd === 'relaxed', threads: c.threads, minParallelWork: 0 });
+      if (backend.impl !== c.impl || backend.simd !== c.simd || backend.threads !== c.threads)
+        throw new Error(`got impl ${backend.impl} (${backend.simd}) with ${backend.threads} threads`);
     } catch (error) {
       for (const k of allBackendCases())
         results.push({ config, name: k.name, ok: false, error: `backend did not start: ${String(error)}` });
