@@ -36,16 +36,21 @@ const size = FULL
   : { dense: [256], unfusedMax: 256, tsMax: 256, sparseN: 512, vsN: 1024, decodeN: 2048, decodeBudget: 128, estN: 1024 };
 const runsFor = (n: number) => ({ runs: 5, warmups: n >= 16384 ? 0 : n >= 8192 ? 1 : 3 });
 
+/** Our kernels: 'relaxed' (WebAssembly relaxed SIMD, required), 'simd128' (WebAssembly SIMD128), 'ts'. */
+type Kind = 'relaxed' | 'simd128' | 'ts';
 const backends = new Map<string, CpuBackend>();
-async function cpu(impl: 'wasm' | 'ts', threads: number): Promise<CpuBackend> {
-  const key = `${impl}/${threads}`;
+async function cpu(kind: Kind, threads: number): Promise<CpuBackend> {
+  const key = `${kind}/${threads}`;
   let b = backends.get(key);
   if (!b) {
-    b = await createCpuBackend({ impl, threads });
+    b = await createCpuBackend({ impl: kind === 'ts' ? 'ts' : 'wasm', relaxedSimd: kind === 'relaxed', threads });
     backends.set(key, b);
   }
   return b;
 }
+/** The impl column: 'wasm relaxed', 'wasm simd128' or 'ts'. */
+const implOf = (kind: Kind): string => (kind === 'ts' ? 'ts' : `wasm ${kind}`);
+const BEST = implOf('relaxed');
 const coresBackend = await createCpuBackend();
 const THREADS = coresBackend.threads;
 await coresBackend.dispose();
@@ -144,12 +149,13 @@ for (const n of size.dense) {
     const x = inputs(n, QH, kvHeads);
     const flops = denseCausalFlops(n, QH);
     const base = { case: `dense causal N=${n} GQA ${QH}:${kvHeads}`, n, qHeads: QH, kvHeads, dim: DIM, density: 1 };
-    const ours: [string, 'wasm' | 'ts', number][] = [['ours', 'wasm', THREADS]];
-    if (n <= 8192 && THREADS > 1) ours.push(['ours-1', 'wasm', 1]);
+    const ours: [string, Kind, number][] = [['ours', 'relaxed', THREADS]];
+    if (n <= 8192) ours.push(['ours-simd128', 'simd128', THREADS]);
+    if (n <= 8192 && THREADS > 1) ours.push(['ours-1', 'relaxed', 1]);
     if (n <= size.tsMax) ours.push(['ours-ts', 'ts', THREADS]);
     const contenders: { key: string; fn: () => unknown }[] = [];
-    for (const [key, impl, threads] of ours) {
-      const b = await cpu(impl, threads);
+    for (const [key, kind, threads] of ours) {
+      const b = await cpu(kind, threads);
       contenders.push({ key, fn: () => b.attend(x) });
     }
     const ortThreads = n <= 8192 && THREADS > 1 ? [1, THREADS] : [THREADS];
@@ -161,9 +167,9 @@ for (const n of size.dense) {
       contenders.push({ key: `ort-${threads}`, fn: () => session.run(feeds) });
     }
     const times = await interleaved(contenders, n <= 8192 ? 3 : 1, runsFor(n).warmups);
-    const oursOut = n <= 8192 ? (await (await cpu('wasm', THREADS)).attend(x)).output.data : undefined;
-    for (const [key, impl, threads] of ours)
-      attention.push(record({ ...base, backend: 'cpu', impl, threads }, times.get(key) as Timed, flops));
+    const oursOut = n <= 8192 ? (await (await cpu('relaxed', THREADS)).attend(x)).output.data : undefined;
+    for (const [key, kind, threads] of ours)
+      attention.push(record({ ...base, backend: 'cpu', impl: implOf(kind), threads }, times.get(key) as Timed, flops));
     let bestOrt = Number.POSITIVE_INFINITY;
     for (const [threads, session] of sessions) {
       const note = oursOut
@@ -181,7 +187,7 @@ for (const n of size.dense) {
       ...base,
       case: `ratio dense N=${n} GQA ${QH}:${kvHeads}: ours / best ORT GQA throughput`,
       backend: 'cpu',
-      impl: 'wasm',
+      impl: BEST,
       threads: THREADS,
       medianMs: oursMs,
       minMs: oursMs,
@@ -214,8 +220,8 @@ for (const n of size.dense) {
   const n = size.sparseN;
   const kvHeads = 2;
   const x = inputs(n, QH, kvHeads, 7);
-  const b = await cpu('wasm', THREADS);
-  const base = { n, qHeads: QH, kvHeads, dim: DIM, backend: 'cpu', impl: 'wasm', threads: THREADS };
+  const b = await cpu('relaxed', THREADS);
+  const base = { n, qHeads: QH, kvHeads, dim: DIM, backend: 'cpu', impl: BEST, threads: THREADS };
   const fractions = [0.05, 0.1, 0.25];
   const masks = fractions.map((f) => ({ blocks: randomCausalBlocks(n, QH, f, 11) }) as SparseMask);
   const times = await interleaved(
@@ -270,7 +276,7 @@ function keptPerHead(mask: SparseMask): number {
   const mask = verticalSlash(n, Math.round(n / 40), [1, 2, 3, 4, 16, 64], 17);
   const pairs = keptPairs(mask, n, QH);
   const density = pairs / densePairs(shapeOf(n, QH), true);
-  const b = await cpu('wasm', THREADS);
+  const b = await cpu('relaxed', THREADS);
   const t = await measure(() => b.attend(x, { mask }), runsFor(n));
   let ortMs = ortDenseMs.get(`${n}/${kvHeads}`);
   if (ortMs === undefined) {
@@ -302,7 +308,7 @@ function keptPerHead(mask: SparseMask): number {
       {
         case: `vertical-slash N=${n}`,
         backend: 'cpu',
-        impl: 'wasm',
+        impl: BEST,
         threads: THREADS,
         n,
         qHeads: QH,
@@ -330,11 +336,11 @@ const decodeRecords: BenchRecord[] = [];
   for (let h = 0; h < QH; h++) q.data.set(x.q.data.subarray((h * n + n - 1) * DIM, (h * n + n) * DIM), h * DIM);
   const step: AttentionInput = { q, k: x.k, v: x.v };
   const selection = decodeSelection(n, kvHeads, size.decodeBudget, 23);
-  for (const impl of ['wasm', 'ts'] as const) {
-    const b = await cpu(impl, THREADS);
+  for (const kind of ['relaxed', 'ts'] as const) {
+    const b = await cpu(kind, THREADS);
     const full = await measure(() => b.decode(step), { runs: 21, warmups: 3 });
     const sel = await measure(() => b.decode(step, { selection }), { runs: 21, warmups: 3 });
-    const base = { backend: 'cpu', impl, threads: THREADS, n, qHeads: QH, kvHeads, dim: DIM };
+    const base = { backend: 'cpu', impl: implOf(kind), threads: THREADS, n, qHeads: QH, kvHeads, dim: DIM };
     decodeRecords.push(record({ ...base, case: `decode 1 query, full cache ${n}`, density: 1 }, full, attentionFlops(n * QH, DIM)));
     decodeRecords.push(
       record(
@@ -359,10 +365,10 @@ const estimatorRecords: BenchRecord[] = [];
   const n = size.estN;
   const kvHeads = 2;
   const x = inputs(n, QH, kvHeads, 29);
-  const b = await cpu('wasm', THREADS);
+  const b = await cpu('relaxed', THREADS);
   const denseKnown = denseMs.get(`${n}/${kvHeads}`);
   const dense = denseKnown ?? (await measure(() => b.attend(x), runsFor(n))).medianMs;
-  const base = { backend: 'cpu', impl: 'wasm', threads: THREADS, n, qHeads: QH, kvHeads, dim: DIM };
+  const base = { backend: 'cpu', impl: BEST, threads: THREADS, n, qHeads: QH, kvHeads, dim: DIM };
   const ops: [string, () => Promise<unknown>][] = [
     ['pooledScores mean/mean 64×64', () => b.pooledScores(x, { blockQ: 64, blockK: 64 })],
     ['lastQueriesAttention last 64', () => b.lastQueriesAttention(x, { count: 64 })],
