@@ -2,8 +2,9 @@ import type { MethodRecipe } from '@sparseland/core';
 
 /**
  * A candidate grid for `searchRecipe` in the spirit of MInference's kernel-aware search: vertical-slash sizes at a
- * few fractions of the sequence, FlexPrefill coverages, block top-k budgets, and dense. Sizes scale with `length`
- * (the calibration sequence length) so the grid spans densities from a few percent to dense at any length.
+ * few fractions of the sequence, FlexPrefill coverages (default tau, and tau = 1: every head query-aware), block
+ * top-k budgets, and dense. Sizes scale with `length` (the calibration sequence length) so the grid spans densities
+ * from a few percent to dense at any length.
  */
 export function defaultCandidates(length: number): MethodRecipe[] {
   const out: MethodRecipe[] = [];
@@ -12,8 +13,8 @@ export function defaultCandidates(length: number): MethodRecipe[] {
     for (const vertical of [30, frac(1 / 16)]) out.push({ method: 'vertical-slash', params: { vertical, slash: frac(slash) } });
   }
   for (const gamma of [0.8, 0.9, 0.95, 0.98]) out.push({ method: 'flexprefill', params: { gamma } });
-  for (const gamma of [0.9, 0.95, 0.98]) out.push({ method: 'flexprefill', params: { gamma, tau: 1 } });
-  for (const topK of [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48]) out.push({ method: 'block-topk', params: { topK } });
+  for (const gamma of [0.9, 0.95, 0.97, 0.98, 0.99, 0.995, 0.999]) out.push({ method: 'flexprefill', params: { gamma, tau: 1 } });
+  for (const topK of [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96]) out.push({ method: 'block-topk', params: { topK } });
   out.push({ method: 'dense' });
   return out;
 }
