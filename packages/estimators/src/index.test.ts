@@ -20,7 +20,6 @@ it('exposes the public api', () => {
       "flexprefill",
       "hip",
       "hyperattention",
-      "keptPairsPerHead",
       "moba",
       "reformerLsh",
       "rettentionAttention",

@@ -27,6 +27,5 @@ export type { Option } from './search/allocate.js';
 export { allocate } from './search/allocate.js';
 export type { CalibrationItem, TraceSource } from './search/calibration.js';
 export { defaultCandidates } from './search/candidates.js';
-export { keptPairsPerHead } from './search/pairs-per-head.js';
 export type { CandidatePoint, HeadChoice, SearchOptions, SearchResult } from './search/search-recipe.js';
 export { searchRecipe } from './search/search-recipe.js';

@@ -1,5 +1,6 @@
 import {
   type AttentionShape,
+  countKeptPairsPerHead,
   createRng,
   fillRowMembership,
   type HeadTensor,
@@ -8,7 +9,6 @@ import {
   type SparseMask,
 } from '@sparseland/core';
 import type { CalibrationItem } from './calibration.js';
-import { keptPairsPerHead } from './pairs-per-head.js';
 
 /** Exact (float64) softmax rows of the measured query rows of every head, and optionally the dense outputs. */
 export interface HeadOracle {
@@ -81,13 +81,13 @@ export function gatherRows(t: HeadTensor, rows: readonly number[]): Float32Array
 export function scoreHeads(oracle: HeadOracle, mask: SparseMask | undefined, sparseOutput?: Float32Array): HeadScores {
   const { shape, rows, probs, causal } = oracle;
   const { heads, kvLength, dim } = shape;
-  const pairs = keptPairsPerHead(mask, shape, causal);
+  const pairs = countKeptPairsPerHead(mask, shape, { causal });
   const density = new Float64Array(heads);
   const recall = new Float64Array(heads);
   const outputError = new Float64Array(heads).fill(Number.NaN);
   const keep = new Uint8Array(kvLength);
   for (let h = 0; h < heads; h++) {
-    density[h] = pairs.dense === 0 ? 0 : (pairs.kept[h] as number) / pairs.dense;
+    density[h] = pairs.densePerHead === 0 ? 0 : (pairs.kept[h] as number) / pairs.densePerHead;
     let sum = 0;
     rows.forEach((i, r) => {
       const base = (h * rows.length + r) * kvLength;
