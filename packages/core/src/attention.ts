@@ -5,6 +5,7 @@ import { composeScoreMods, type ScoreMod } from './masks/mask-mod.js';
 import { type AttentionMask, type SparseMask, toSparseMask } from './masks/sparse-mask.js';
 import { attentionFlops, countKeptPairs } from './metrics/count-pairs.js';
 import type { Registry } from './plugins/registry.js';
+import type { OutputCorrection } from './plugins/types.js';
 import { type CompiledRecipe, compileRecipe } from './recipes/compile.js';
 import type { Recipe } from './recipes/schema.js';
 import { resolveScale } from './reference/reference-attention.js';
@@ -72,6 +73,7 @@ export async function attention(input: AttentionInput, options: AttentionOptions
     const t0 = now();
     let mask: SparseMask | undefined;
     let scoreMod = options.scoreMod;
+    let correction: OutputCorrection | undefined;
     if (options.recipe !== undefined) {
       const compiled = isCompiled(options.recipe) ? options.recipe : compileRecipe(options.recipe, requireRegistry(options.registry));
       const built = await compiled.build({
@@ -82,12 +84,15 @@ export async function attention(input: AttentionInput, options: AttentionOptions
         layer,
       });
       mask = built.mask === 'dense' ? undefined : built.mask;
+      correction = mask ? built.correction : undefined;
       if (built.scoreMod) scoreMod = scoreMod ? composeScoreMods(built.scoreMod, scoreMod) : built.scoreMod;
     } else if (options.mask !== undefined) {
       mask = toSparseMask(options.mask, shape);
     }
     const t1 = now();
-    const result = await backend.attend({ ...input, qOffset: shape.qOffset }, { mask, causal, scale, scoreMod });
+    const call = { ...input, qOffset: shape.qOffset };
+    let result = await backend.attend(call, { mask, causal, scale, scoreMod });
+    if (correction && mask) result = await correction(result, { input: call, shape, causal, scale, mask }, { backend, cost });
     const t2 = now();
     const counted = options.returnStats === false ? undefined : countKeptPairs(mask, shape, { causal });
     const attendFlops = counted ? attentionFlops(counted.kept, shape.dim) : Number.NaN;

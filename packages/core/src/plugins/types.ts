@@ -1,11 +1,11 @@
 import type { z } from 'zod';
-import type { Backend } from '../backend.js';
+import type { AttendResult, Backend } from '../backend.js';
 import type { CostMeter } from '../cost.js';
 import type { KvPolicy } from '../kv-policy.js';
 import type { MaskMod, ScoreMod } from '../masks/mask-mod.js';
 import type { SparseMask } from '../masks/sparse-mask.js';
 import type { HeadTensor } from '../tensor/head-tensor.js';
-import type { AttentionShape, MaskShape } from '../tensor/shape.js';
+import type { AttentionInput, AttentionShape, MaskShape } from '../tensor/shape.js';
 
 export type PluginKind = 'pattern' | 'estimator' | 'backend' | 'kv-policy';
 
@@ -73,7 +73,34 @@ export interface EstimatorContext extends MaskBuildOptions {
   readonly layer: number;
 }
 
-export type Estimator = (input: EstimatorInput, ctx: EstimatorContext) => Promise<SparseMask>;
+/** What a correction sees of the call it corrects. */
+export interface CorrectionCall {
+  readonly input: AttentionInput;
+  readonly shape: AttentionShape;
+  readonly causal: boolean;
+  readonly scale: number;
+  /** The mask that ran (all heads). */
+  readonly mask: SparseMask;
+}
+
+/**
+ * Rewrites the result of the sparse call, e.g. Re-ttention's rescaling of each row by an estimate of the softmax
+ * mass the mask dropped. Corrections report their own FLOPs to `ctx.cost` (counted as estimation work). When a
+ * per-head recipe mixes methods, a correction only changes the rows of the heads its method owns.
+ */
+export type OutputCorrection = (
+  result: AttendResult,
+  call: CorrectionCall,
+  ctx: { backend: Backend; cost: CostMeter },
+) => Promise<AttendResult>;
+
+/** An estimator's mask together with a correction of the attention output computed with it. */
+export interface EstimateResult {
+  readonly mask: SparseMask;
+  readonly correction?: OutputCorrection | undefined;
+}
+
+export type Estimator = (input: EstimatorInput, ctx: EstimatorContext) => Promise<SparseMask | EstimateResult>;
 
 export interface EstimatorPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'estimator', S> {
   build(params: z.output<S>): Estimator;

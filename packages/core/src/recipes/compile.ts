@@ -6,7 +6,7 @@ import { composeScoreMods, type ScoreMod } from '../masks/mask-mod.js';
 import { mergeHeadMasks } from '../masks/merge-heads.js';
 import { intersectMasks, type SparseMask, toSparseMask, unionMasks } from '../masks/sparse-mask.js';
 import type { Registry } from '../plugins/registry.js';
-import type { Estimator, EstimatorInput, PatternInstance } from '../plugins/types.js';
+import type { EstimateResult, Estimator, EstimatorInput, OutputCorrection, PatternInstance } from '../plugins/types.js';
 import { joinPath } from '../plugins/zod-errors.js';
 import {
   DENSE_METHOD,
@@ -34,10 +34,14 @@ export interface MaskContext {
   readonly layer: number;
 }
 
-/** A built mask for one call: `dense` or a SparseMask, plus any static score mod the patterns contribute. */
+/**
+ * A built mask for one call: `dense` or a SparseMask, plus any static score mod the patterns contribute and any
+ * output correction the estimators ask for.
+ */
 export interface BuiltMask {
   readonly mask: SparseMask | 'dense';
   readonly scoreMod?: ScoreMod | undefined;
+  readonly correction?: OutputCorrection | undefined;
 }
 
 /** A recipe resolved against a registry once, then evaluated per call (the model runtime compiles once). */
@@ -144,9 +148,51 @@ export function compileRecipe(recipe: Recipe | string, registry: Registry): Comp
             return f ? f(s, h, q, k) : s;
           }
         : undefined;
-      return { mask, scoreMod };
+      return { mask, scoreMod, correction: perHeadCorrection(groups, built, shape) };
     },
   });
+}
+
+function isEstimateResult(value: SparseMask | EstimateResult): value is EstimateResult {
+  return typeof value === 'object' && value !== null && 'mask' in value;
+}
+
+/** Applies several corrections one after the other (a union of two corrected estimators). */
+function composeCorrections(list: readonly (OutputCorrection | undefined)[]): OutputCorrection | undefined {
+  const present = list.filter((c): c is OutputCorrection => c !== undefined);
+  if (present.length <= 1) return present[0];
+  return async (result, call, ctx) => {
+    let out = result;
+    for (const c of present) out = await c(out, call, ctx);
+    return out;
+  };
+}
+
+/** Each group's correction runs on the whole result; only the rows of that group's heads are kept from it. */
+function perHeadCorrection(
+  groups: ReadonlyMap<CompiledMask, number[]>,
+  built: ReadonlyMap<CompiledMask, BuiltMask>,
+  shape: { readonly qLength: number; readonly dim: number },
+): OutputCorrection | undefined {
+  const corrected: [OutputCorrection, readonly number[]][] = [];
+  for (const [node, heads] of groups) {
+    const c = built.get(node)?.correction;
+    if (c) corrected.push([c, heads]);
+  }
+  if (corrected.length === 0) return undefined;
+  return async (result, call, ctx) => {
+    const output = new Float32Array(result.output.data);
+    const lse = new Float32Array(result.lse);
+    const rowValues = shape.qLength * shape.dim;
+    for (const [correct, heads] of corrected) {
+      const one = await correct(result, call, ctx);
+      for (const h of heads) {
+        output.set(one.output.data.subarray(h * rowValues, (h + 1) * rowValues), h * rowValues);
+        lse.set(one.lse.subarray(h * shape.qLength, (h + 1) * shape.qLength), h * shape.qLength);
+      }
+    }
+    return { output: { ...result.output, data: output }, lse };
+  };
 }
 
 async function evaluate(node: CompiledMask, ctx: MaskContext, sizes: { blockQ: number; blockK: number }): Promise<BuiltMask> {
@@ -162,8 +208,9 @@ async function evaluate(node: CompiledMask, ctx: MaskContext, sizes: { blockQ: n
       return { mask: 'dense', scoreMod };
     }
     case 'estimator': {
-      const mask = await node.run(ctx.input, { backend: ctx.backend, cost: ctx.cost, seed: ctx.seed, layer: ctx.layer, ...sizes });
-      return { mask: toSparseMask(mask, shape) };
+      const estimate = await node.run(ctx.input, { backend: ctx.backend, cost: ctx.cost, seed: ctx.seed, layer: ctx.layer, ...sizes });
+      if (isEstimateResult(estimate)) return { mask: toSparseMask(estimate.mask, shape), correction: estimate.correction };
+      return { mask: toSparseMask(estimate, shape) };
     }
     case 'union':
     case 'intersect': {
@@ -171,14 +218,15 @@ async function evaluate(node: CompiledMask, ctx: MaskContext, sizes: { blockQ: n
       for (const child of node.children) parts.push(await evaluate(child, ctx, sizes));
       const mods = parts.map((p) => p.scoreMod).filter((m): m is ScoreMod => m !== undefined);
       const scoreMod = mods.length ? composeScoreMods(...mods) : undefined;
+      const correction = composeCorrections(parts.map((p) => p.correction));
       const masks = parts.map((p) => p.mask);
       if (node.kind === 'union') {
         if (masks.includes('dense')) return { mask: 'dense', scoreMod };
-        return { mask: (masks as SparseMask[]).reduce((a, b) => unionMasks(a, b)), scoreMod };
+        return { mask: (masks as SparseMask[]).reduce((a, b) => unionMasks(a, b)), scoreMod, correction };
       }
       const sparse = masks.filter((m): m is SparseMask => m !== 'dense');
       if (sparse.length === 0) return { mask: 'dense', scoreMod };
-      return { mask: sparse.reduce((a, b) => intersectMasks(a, b, sizes)), scoreMod };
+      return { mask: sparse.reduce((a, b) => intersectMasks(a, b, sizes)), scoreMod, correction };
     }
   }
 }

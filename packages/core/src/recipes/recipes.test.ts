@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { attention } from '../attention.js';
+import { buildBlockMask } from '../masks/build-block-mask.js';
 import { ColumnMask } from '../masks/column-mask.js';
 import { sparseMaskToDense } from '../masks/sparse-mask.js';
 import { defineEstimator, definePattern } from '../plugins/define.js';
@@ -151,5 +152,65 @@ describe('attention()', () => {
     await expect(attention(input, { recipe: compiled })).resolves.toBeDefined();
     await expect(attention(input, { recipe: { method: 'band' } })).rejects.toThrow(/E_PARAMS.*registry/);
     await expect(attention(input, { recipe: { method: 'band' }, mask: () => true, registry })).rejects.toThrow(/either recipe or mask/);
+  });
+});
+
+describe('output corrections', () => {
+  const halving = defineEstimator({
+    name: 'halving',
+    summary: 'Keeps a band and halves the attention output afterwards (a toy correction).',
+    params: z.object({}).strict(),
+    build: () => async (input, ctx) => ({
+      mask: { blocks: buildBlockMask(input.shape, ctx, { heads: 1 }, (_h, qb, full) => full.push(qb)) },
+      correction: async (result, call, c) => {
+        c.cost.add(7, 'estimate');
+        expect(call.mask.blocks).toBeDefined();
+        return { output: { ...result.output, data: result.output.data.map((x) => x / 2) }, lse: result.lse };
+      },
+    }),
+  });
+  const reg = createRegistry({ plugins: [band, halving] });
+
+  it('attention() applies an estimator correction and counts its FLOPs as estimation', async () => {
+    const plain = await attention(input, {
+      recipe: { blockQ: 4, blockK: 4, default: { method: 'band', params: { width: 100 } } },
+      registry: reg,
+    });
+    const corrected = await attention(input, { recipe: { blockQ: 4, blockK: 4, default: { method: 'halving' } }, registry: reg });
+    const diag = await attention(input, {
+      mask: {
+        blocks: buildBlockMask(
+          { heads: 4, qLength: 12, kvLength: 12, qOffset: 0 },
+          { blockQ: 4, blockK: 4 },
+          { heads: 1 },
+          (_h, qb, full) => full.push(qb),
+        ),
+      },
+    });
+    expect(Array.from(corrected.output.data)).toEqual(Array.from(diag.output.data, (x) => Math.fround(x / 2)));
+    expect(corrected.stats.flops.estimate).toBe(7);
+    expect(plain.stats.flops.estimate).toBe(0);
+  });
+
+  it('in a per-head recipe the correction changes only the rows of its heads', async () => {
+    const recipe = {
+      blockQ: 4,
+      blockK: 4,
+      default: { method: 'band', params: { width: 100 } },
+      layers: { 0: { heads: { 2: { method: 'halving' } } } },
+    };
+    const mixed = await attention(input, { recipe, registry: reg });
+    const plain = await attention(input, {
+      recipe: { blockQ: 4, blockK: 4, default: { method: 'band', params: { width: 100 } } },
+      registry: reg,
+    });
+    const rows = 12 * 8;
+    for (const h of [0, 1, 3]) {
+      expect(Array.from(mixed.output.data.subarray(h * rows, (h + 1) * rows))).toEqual(
+        Array.from(plain.output.data.subarray(h * rows, (h + 1) * rows)),
+      );
+    }
+    const head2 = mixed.output.data.subarray(2 * rows, 3 * rows);
+    expect(head2.some((x, i) => x !== plain.output.data[2 * rows + i])).toBe(true);
   });
 });

@@ -1,5 +1,5 @@
 import type { AttendResult } from '../backend.js';
-import { expectNumber, SparselandError } from '../errors.js';
+import { expectNumber } from '../errors.js';
 import type { ScoreMod } from '../masks/mask-mod.js';
 import { type AttentionMask, fillRowMembership, toSparseMask } from '../masks/sparse-mask.js';
 import { expectSelectionFits, type TokenSelection } from '../masks/token-selection.js';
