@@ -11,6 +11,7 @@ import {
   type EstimatorPlugin,
   fillRowMembership,
   type HeadTensor,
+  isEstimateResult,
   kvHeadOf,
   paramsJsonSchema,
   referenceAttention,
@@ -81,11 +82,11 @@ export async function runEstimator(
   const shape = resolveAttentionShape(input);
   const cost = createCostMeter();
   const estimate = plugin.build(plugin.parseParams(params));
-  const mask = await estimate(
+  const result = await estimate(
     { q: input.q, k: input.k, shape, causal: options.causal },
     { backend: options.backend, cost, seed: options.seed, layer: options.layer ?? 0, blockQ: options.blockQ, blockK: options.blockK },
   );
-  return { mask, cost };
+  return { mask: isEstimateResult(result) ? result.mask : result, cost };
 }
 
 /**

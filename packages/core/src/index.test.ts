@@ -59,6 +59,7 @@ it('exposes the public api', () => {
       "intersectBlockMasks",
       "intersectColumnMasks",
       "intersectMasks",
+      "isEstimateResult",
       "isSparselandError",
       "kvHeadOf",
       "maskedAttentionFlops",

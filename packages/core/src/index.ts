@@ -88,7 +88,7 @@ export type {
   PluginOfKind,
 } from './plugins/types.js';
 export type { BuiltMask, CompiledMask, CompiledRecipe, MaskContext } from './recipes/compile.js';
-export { compileRecipe } from './recipes/compile.js';
+export { compileRecipe, isEstimateResult } from './recipes/compile.js';
 export type { LayerRecipe, MaskRecipe, MethodRecipe, Recipe, RecipeDocument } from './recipes/schema.js';
 // Recipes and the entry point
 export { DENSE_METHOD, parseRecipe } from './recipes/schema.js';

@@ -153,7 +153,8 @@ export function compileRecipe(recipe: Recipe | string, registry: Registry): Comp
   });
 }
 
-function isEstimateResult(value: SparseMask | EstimateResult): value is EstimateResult {
+/** Whether an estimator returned `{mask, correction?}` rather than a bare SparseMask. */
+export function isEstimateResult(value: SparseMask | EstimateResult): value is EstimateResult {
   return typeof value === 'object' && value !== null && 'mask' in value;
 }
 
