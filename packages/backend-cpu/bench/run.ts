@@ -3,6 +3,7 @@
 // BENCH_SIZE=smoke runs tiny sizes in a few seconds (CI); the full size takes about 15 minutes: run it under
 // `flock /tmp/sparseland-bench.lock` on a quiet machine.
 
+import { loadavg } from 'node:os';
 import { type CpuBackend, createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
 import { type AttentionInput, attentionFlops, densePairs, type SparseMask } from '@sparseland/core';
@@ -72,9 +73,10 @@ function record(
   flops?: number,
 ): BenchRecord {
   const r = { ...base, ...t, ...(flops === undefined ? {} : { gflops: gflops(flops, t.medianMs) }) };
-  // Progress on stderr: the full size runs for many minutes before a suite's table is printed.
+  // Progress on stderr: the full size runs for many minutes before a suite's table is printed. The load average
+  // shows whether something else was running on the machine meanwhile.
   console.error(
-    `  ${base.case} | ${String(base['backend'] ?? '')} ${String(base['impl'] ?? '')} ×${String(base['threads'] ?? '')}: ${t.medianMs.toFixed(1)} ms`,
+    `  ${base.case} | ${String(base['backend'] ?? '')} ${String(base['impl'] ?? '')} ×${String(base['threads'] ?? '')}: ${t.medianMs.toFixed(1)} ms (load ${loadavg()[0]?.toFixed(2)})`,
   );
   return r;
 }
@@ -166,7 +168,7 @@ for (const n of size.dense) {
       sessions.set(threads, session);
       contenders.push({ key: `ort-${threads}`, fn: () => session.run(feeds) });
     }
-    const times = await interleaved(contenders, n <= 8192 ? 3 : 1, runsFor(n).warmups);
+    const times = await interleaved(contenders, n <= 8192 ? 5 : 1, runsFor(n).warmups);
     const oursOut = n <= 8192 ? (await (await cpu('relaxed', THREADS)).attend(x)).output.data : undefined;
     for (const [key, kind, threads] of ours)
       attention.push(record({ ...base, backend: 'cpu', impl: implOf(kind), threads }, times.get(key) as Timed, flops));

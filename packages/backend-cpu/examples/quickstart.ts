@@ -2,7 +2,7 @@
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { attention, createBlockMask, randomHeadTensor, referenceAttention } from '@sparseland/core';
 
-const backend = await createCpuBackend(); // impl 'auto': WebAssembly SIMD when it runs here; threads: all cores
+const backend = await createCpuBackend(); // impl 'auto': WebAssembly (relaxed SIMD when it runs here); threads: all cores
 const n = 4096;
 const q = randomHeadTensor({ heads: 8, length: n, dim: 64, seed: 1 });
 const k = randomHeadTensor({ heads: 2, length: n, dim: 64, seed: 2 }); // GQA 8:2
@@ -14,7 +14,7 @@ const mask = createBlockMask(window, { heads: 8, qLength: n, kvLength: n, qOffse
 
 const sparse = await attention({ q, k, v }, { backend, mask });
 const dense = await attention({ q, k, v }, { backend });
-console.log(`impl ${backend.impl}, ${backend.threads} threads`);
+console.log(`impl ${backend.impl} (${backend.simd}), ${backend.threads} threads`);
 console.log(`sparse: density ${sparse.stats.density.toFixed(3)}, ${sparse.stats.attendMs.toFixed(0)} ms`);
 console.log(`dense:  density ${dense.stats.density.toFixed(3)}, ${dense.stats.attendMs.toFixed(0)} ms`);
 
