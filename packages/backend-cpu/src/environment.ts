@@ -48,7 +48,15 @@ export const RELAXED_SIMD_FLAG = '--experimental-wasm-relaxed-simd';
  * (process-wide, before anything relaxed is compiled; workers started later inherit it) and validates again.
  * Browsers only validate. Call only after wasmReason() found the SIMD128 kernels working.
  */
-export async function relaxedSimdReason(): Promise<string | undefined> {
+export function relaxedSimdReason(): Promise<string | undefined> {
+  // Once per realm: the answer cannot change, and the self-test compiles both builds.
+  relaxedVerdict ??= checkRelaxedSimd();
+  return relaxedVerdict;
+}
+
+let relaxedVerdict: Promise<string | undefined> | undefined;
+
+async function checkRelaxedSimd(): Promise<string | undefined> {
   try {
     const bytes = kernelBytes('relaxed') as BufferSource;
     if (!WebAssembly.validate(bytes)) {
