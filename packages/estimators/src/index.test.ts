@@ -23,6 +23,7 @@ it('exposes the public api', () => {
       "moba",
       "reformerLsh",
       "rettentionAttention",
+      "rettentionCorrection",
       "routing",
       "sea",
       "searchRecipe",

@@ -19,7 +19,9 @@ export { sparkTopk } from './estimators/spark-topk.js';
 export { verticalSlash } from './estimators/vertical-slash.js';
 export { zipvl } from './estimators/zipvl.js';
 export { PAPERS } from './papers.js';
-// Re-ttention's correction for any recipe or mask.
+// Re-ttention: the correction every estimator's `rettention` option returns, and the wrapper for any recipe or mask.
+export type { RettentionParam } from './rettention/correction.js';
+export { rettentionCorrection } from './rettention/correction.js';
 export type { RettentionOptions, RettentionResult } from './rettention/rettention-attention.js';
 export { rettentionAttention } from './rettention/rettention-attention.js';
 // The offline per-head search.

@@ -1,6 +1,7 @@
-import { defineEstimator, type EstimatorContext, type EstimatorInput, kvHeadOf } from '@sparseland/core';
+import { type EstimatorContext, type EstimatorInput, kvHeadOf } from '@sparseland/core';
 import { z } from 'zod';
 import { pooledQueryVsKeys, scoreMatrix } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { intParam, numberParam } from '../common/params.js';

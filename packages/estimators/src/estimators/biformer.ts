@@ -1,6 +1,7 @@
-import { defineEstimator, type HeadTensor } from '@sparseland/core';
+import type { HeadTensor } from '@sparseland/core';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { intParam } from '../common/params.js';

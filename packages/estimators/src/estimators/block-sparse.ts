@@ -1,6 +1,7 @@
-import { blockMaskFromScores, defineEstimator } from '@sparseland/core';
+import { blockMaskFromScores } from '@sparseland/core';
 import { z } from 'zod';
 import { pooledBlockScores } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 

@@ -1,6 +1,7 @@
-import { defineEstimator, type HeadTensor, kvHeadOf, quantizeRowTo, SparselandError } from '@sparseland/core';
+import { type HeadTensor, kvHeadOf, quantizeRowTo, SparselandError } from '@sparseland/core';
 import { z } from 'zod';
 import { pooledQueryVsKeys } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';

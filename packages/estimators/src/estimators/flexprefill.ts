@@ -1,6 +1,6 @@
-import { defineEstimator } from '@sparseland/core';
 import { z } from 'zod';
 import { pooledBlockScores, probeLastQueries } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { jensenShannon, softmaxInto } from '../common/divergence.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';

@@ -1,6 +1,7 @@
-import { createRng, defineEstimator, kvHeadOf } from '@sparseland/core';
+import { createRng, kvHeadOf } from '@sparseland/core';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections, signBuckets, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';

@@ -1,5 +1,6 @@
-import { defineEstimator, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { kvHeadOf, sliceHeads } from '@sparseland/core';
 import { z } from 'zod';
+import { defineEstimator } from '../common/define.js';
 import { addFlops, dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';

@@ -1,6 +1,7 @@
-import { defineEstimator, kvHeadOf } from '@sparseland/core';
+import { kvHeadOf } from '@sparseland/core';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { angularBuckets, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';

@@ -1,6 +1,7 @@
-import { createRng, defineEstimator, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { createRng, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';

@@ -1,6 +1,6 @@
-import { defineEstimator } from '@sparseland/core';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections } from '../common/lsh.js';

@@ -1,6 +1,7 @@
-import { defineEstimator, type HeadTensor } from '@sparseland/core';
+import type { HeadTensor } from '@sparseland/core';
 import { z } from 'zod';
 import { pooledQueryVsKeys } from '../common/backend-ops.js';
+import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { normalQuantile } from '../common/normal.js';

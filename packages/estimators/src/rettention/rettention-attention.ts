@@ -3,14 +3,16 @@ import {
   type AttentionOptions,
   type AttentionResult,
   attention,
-  attentionFlops,
-  buildBlockMask,
+  type CompiledRecipe,
+  compileRecipe,
   createReferenceBackend,
-  type HeadTensor,
+  type Registry,
   resolveAttentionShape,
   resolveScale,
+  SparselandError,
   type SparseMask,
 } from '@sparseland/core';
+import { rettentionReshape } from './reshape.js';
 
 export interface RettentionOptions extends AttentionOptions {
   /**
@@ -29,70 +31,40 @@ export interface RettentionResult extends AttentionResult {
 }
 
 /**
- * Sparse attention with Re-ttention's statistical reshape, for any recipe or mask (so any estimator can turn it on).
- * The probe computes dense attention for the last query row of every query block; its log-sum-exp minus the sparse
- * one measures the softmax mass the mask drops there. Taking that dropped mass as the block's statistic, each row's
- * kept fraction is r = S / (S + D) (S its own kept mass, D the probe's dropped mass, both as exp(lse)), and the row
- * becomes r·O_sparse: the sparse softmax's denominator divided by r, so the kept probabilities sum to r as in dense
- * attention instead of being inflated to 1; its lse becomes log(S + D). With `residual`, the dropped keys' output
- * measured on the probe row is added with weight 1 − r (which makes the probe rows exact). The probe's FLOPs are
- * reported as estimation work. Score mods of recipe patterns are not applied to the probe; pass them as `scoreMod`.
+ * Sparse attention with Re-ttention's statistical reshape, for any recipe or mask (patterns and hand-made masks
+ * included; estimators can also turn it on themselves with their `rettention` parameter, which `attention()` applies).
+ * The math is `rettentionReshape`'s: a probe of the last query row of every query block over the keys the mask drops
+ * measures the softmax mass dropped there, and each row of the block is rescaled by its estimated kept fraction r = S / (S + D)
+ * (plus, with `residual`, the probe's dropped-key output weighted 1 − r). The probe's FLOPs are reported as
+ * estimation work. Score mods (`scoreMod`) apply to the probe too; score mods of recipe patterns do not, pass them as
+ * `scoreMod`. A recipe whose estimators already apply a correction is rejected (it would be corrected twice).
  */
 export async function rettentionAttention(input: AttentionInput, options: RettentionOptions = {}): Promise<RettentionResult> {
   const shape = resolveAttentionShape(input, { checkFinite: options.checkFinite ?? true });
+  const residual = options.residual ?? false;
+  if (typeof residual !== 'boolean') {
+    throw new SparselandError('E_PARAMS', `rettentionAttention: residual must be a boolean, got ${JSON.stringify(residual)}`);
+  }
   const ownBackend = options.backend === undefined;
   const backend = options.backend ?? createReferenceBackend();
   try {
-    const result = await attention(input, { ...options, backend });
-    const blockQ = blockQOf(result.mask, options);
-    const qBlocks = Math.ceil(shape.qLength / blockQ);
-    const keptMass = new Float32Array(shape.heads * shape.qLength).fill(1);
-    const probeRows = Array.from({ length: qBlocks }, (_, b) => Math.min(shape.qLength, (b + 1) * blockQ) - 1);
-    if (result.mask === undefined) return { ...result, keptMass, probeRows };
-    const causal = options.causal ?? true;
-    const positions = probeRows.map((i) => shape.qOffset + i);
-    const probe = await denseRows(input, shape, probeRows, positions, causal, options, backend);
-    const { dim, heads, qLength } = shape;
-    const output = new Float32Array(result.output.data);
-    const lse = new Float32Array(result.lse);
-    const residual = options.residual ?? false;
-    const dropped = new Float64Array(dim);
-    for (let h = 0; h < heads; h++) {
-      for (let b = 0; b < qBlocks; b++) {
-        const p = probeRows[b] as number;
-        const probeSparse = result.lse[h * qLength + p] as number;
-        const denseLse = probe.lse[h * qBlocks + b] as number;
-        const rp = probeSparse === -Infinity ? 0 : Math.min(1, Math.exp(probeSparse - denseLse));
-        // The probe's dropped mass (as a log-sum-exp) is the statistic every row of the block shares.
-        const dropLse = rp >= 1 ? -Infinity : denseLse + Math.log1p(-rp);
-        for (let c = 0; c < dim; c++) {
-          const full = probe.output.data[(h * qBlocks + b) * dim + c] as number;
-          const sparse = result.output.data[(h * qLength + p) * dim + c] as number;
-          // The dropped keys' own attention output on the probe row.
-          dropped[c] = rp >= 1 ? 0 : (full - rp * sparse) / (1 - rp);
-        }
-        const r0 = b * blockQ;
-        const r1 = Math.min(qLength, r0 + blockQ);
-        for (let row = r0; row < r1; row++) {
-          const sparseLse = result.lse[h * qLength + row] as number;
-          const r = sparseLse === -Infinity ? 0 : dropLse === -Infinity ? 1 : 1 / (1 + Math.exp(dropLse - sparseLse));
-          keptMass[h * qLength + row] = r;
-          const at = (h * qLength + row) * dim;
-          for (let c = 0; c < dim; c++) {
-            output[at + c] = r * (result.output.data[at + c] as number) + (residual ? (1 - r) * (dropped[c] as number) : 0);
-          }
-          lse[h * qLength + row] = logAddExp(sparseLse, dropLse);
-        }
-      }
+    const recipe = options.recipe === undefined ? undefined : withoutCorrection(options.recipe, options.registry);
+    const result = await attention(input, { ...options, recipe, backend });
+    const blockQ = blockQOf(result.mask, recipe);
+    if (result.mask === undefined) {
+      const probeRows = Array.from({ length: Math.ceil(shape.qLength / blockQ) }, (_, b) => Math.min(shape.qLength, (b + 1) * blockQ) - 1);
+      return { ...result, keptMass: new Float32Array(shape.heads * shape.qLength).fill(1), probeRows };
     }
-    const probePairs = positions.reduce((acc, p) => acc + (causal ? Math.min(shape.kvLength, p + 1) : shape.kvLength), 0) * heads;
-    const estimate = result.stats.flops.estimate + attentionFlops(probePairs, dim);
+    const causal = options.causal ?? true;
+    const call = { input, shape, causal, scale: resolveScale(options.scale, shape.dim), scoreMod: options.scoreMod, mask: result.mask };
+    const reshaped = await rettentionReshape(result, call, { blockQ, residual }, backend);
+    const estimate = result.stats.flops.estimate + reshaped.probeFlops;
     return {
       ...result,
-      output: { ...result.output, data: output },
-      lse,
-      keptMass,
-      probeRows,
+      output: reshaped.output,
+      lse: reshaped.lse,
+      keptMass: reshaped.keptMass,
+      probeRows: reshaped.probeRows,
       stats: { ...result.stats, flops: { ...result.stats.flops, estimate, total: estimate + result.stats.flops.attend } },
     };
   } finally {
@@ -100,57 +72,36 @@ export async function rettentionAttention(input: AttentionInput, options: Retten
   }
 }
 
-/** The query block size the correction works on: the mask's (its ColumnMask or BlockMask), else the recipe's. */
-function blockQOf(mask: SparseMask | undefined, options: AttentionOptions): number {
-  const fromRecipe =
-    typeof options.recipe === 'object' && options.recipe !== null && 'blockQ' in options.recipe ? options.recipe.blockQ : undefined;
-  return mask?.blocks?.blockQ ?? mask?.columns?.blockQ ?? (typeof fromRecipe === 'number' ? fromRecipe : 64);
-}
-
-/**
- * Dense attention of a few query rows at the given absolute positions, on the backend: the rows form a
- * non-causal call whose one-row blocks keep every key up to the row's position.
- */
-async function denseRows(
-  input: AttentionInput,
-  shape: ReturnType<typeof resolveAttentionShape>,
-  rows: readonly number[],
-  positions: readonly number[],
-  causal: boolean,
-  options: AttentionOptions,
-  backend: NonNullable<AttentionOptions['backend']>,
-) {
-  const { heads, dim, kvLength, qLength } = shape;
-  const q: HeadTensor = { data: new Float32Array(heads * rows.length * dim), heads, length: rows.length, dim };
-  for (let h = 0; h < heads; h++) {
-    rows.forEach((i, r) => {
-      q.data.set(input.q.data.subarray((h * qLength + i) * dim, (h * qLength + i + 1) * dim), (h * rows.length + r) * dim);
-    });
-  }
-  const blockK = 64;
-  const lastKey = (r: number) => (causal ? Math.min(kvLength - 1, positions[r] as number) : kvLength - 1);
-  const mask = buildBlockMask(
-    { heads: 1, qLength: rows.length, kvLength, qOffset: 0 },
-    { blockQ: 1, blockK },
-    { heads: 1, maskMod: (_h, r, k) => k <= lastKey(r), trusted: true },
-    (_h, r, full, partial) => {
-      const last = lastKey(r);
-      const complete = Math.floor((last + 1) / blockK);
-      full.pushRange(0, complete);
-      if (complete * blockK <= last) partial.push(complete);
+/** The recipe, compiled, refusing to run estimators that return their own output correction. */
+function withoutCorrection(recipe: NonNullable<AttentionOptions['recipe']>, registry: Registry | undefined): CompiledRecipe {
+  const compiled = isCompiled(recipe) ? recipe : compileRecipe(recipe, requireRegistry(registry));
+  return {
+    ...compiled,
+    async build(ctx) {
+      const built = await compiled.build(ctx);
+      if (built.correction !== undefined) {
+        throw new SparselandError(
+          'E_PARAMS',
+          'rettentionAttention: the recipe already corrects its output (an estimator with `rettention` on); run it with attention(), or turn the option off here',
+        );
+      }
+      return built;
     },
-  );
-  const userMod = options.scoreMod;
-  const scoreMod = userMod ? (s: number, h: number, r: number, k: number) => userMod(s, h, positions[r] as number, k) : undefined;
-  return backend.attend(
-    { q, k: input.k, v: input.v, qOffset: 0 },
-    { mask: { blocks: mask }, causal: false, scale: resolveScale(options.scale, dim), scoreMod },
-  );
+  };
 }
 
-function logAddExp(a: number, b: number): number {
-  if (a === -Infinity) return b;
-  if (b === -Infinity) return a;
-  const m = Math.max(a, b);
-  return m + Math.log(Math.exp(a - m) + Math.exp(b - m));
+function isCompiled(recipe: unknown): recipe is CompiledRecipe {
+  return typeof recipe === 'object' && recipe !== null && (recipe as CompiledRecipe).kind === 'compiled-recipe';
+}
+
+function requireRegistry(registry: Registry | undefined): Registry {
+  if (!registry) {
+    throw new SparselandError('E_PARAMS', 'rettentionAttention: a recipe names plugins, so pass `registry` or a compiled recipe');
+  }
+  return registry;
+}
+
+/** The query block size the correction works on: the mask's (its ColumnMask or BlockMask), else the recipe's, else 64. */
+function blockQOf(mask: SparseMask | undefined, recipe: CompiledRecipe | undefined): number {
+  return mask?.blocks?.blockQ ?? mask?.columns?.blockQ ?? recipe?.blockQ ?? 64;
 }
