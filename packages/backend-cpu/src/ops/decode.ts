@@ -2,6 +2,7 @@ import {
   type AttendResult,
   type AttentionInput,
   type DecodeOptions,
+  expectSelectionFits,
   fakeQuantizeRow,
   resolveAttentionShape,
   resolveScale,
@@ -29,12 +30,7 @@ export async function decode(exec: Executor, input: AttentionInput, options: Dec
     if (!(selection instanceof TokenSelection)) {
       throw new SparselandError('E_SHAPE', 'decode: selection must be a TokenSelection (TokenSelection.fromLists / TokenSelection.all)');
     }
-    if (selection.kvHeads !== kvHeads || selection.kvLength !== kvLength) {
-      throw new SparselandError(
-        'E_SHAPE',
-        `selection was made for ${selection.kvHeads} kv heads over ${selection.kvLength} slots, but the cache has ${kvHeads} kv heads and ${kvLength} slots`,
-      );
-    }
+    expectSelectionFits(selection, shape);
   }
   const causal = options.causal ?? true;
   const scale = resolveScale(options.scale, dim);

@@ -1,13 +1,10 @@
 import {
   type BlockScores,
-  expectInteger,
   type QuantizedScoresOptions,
   quantizeRowTo,
-  resolveScale,
-  resolveScoreShape,
+  resolveQuantizedScoresCall,
   type ScoreInput,
   type ScoreRows,
-  SparselandError,
 } from '@sparseland/core';
 import { H, HEADER_INTS, OP_QUANT_POOL, OP_QUANT_ROWS, QUANT_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
@@ -24,24 +21,14 @@ export async function quantizedScores(
   input: ScoreInput,
   options: QuantizedScoresOptions,
 ): Promise<ScoreRows | BlockScores> {
-  const shape = resolveScoreShape(input);
-  if (options?.bits !== 8 && options?.bits !== 4) {
-    throw new SparselandError('E_PARAMS', `quantizedScores bits must be 8 or 4, got ${String(options?.bits)}`);
-  }
+  const call = resolveQuantizedScoresCall(input, options);
+  const { shape, bits, scale, causal, pool, rowStart, rows } = call;
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const bits = options.bits;
-  const scale = resolveScale(options.scale, dim);
-  const causal = options.causal ?? true;
-  const pool = options.pool;
-  const blockQ = pool ? expectInteger(pool.blockQ, 'pool.blockQ', 1) : 0;
-  const blockK = pool ? expectInteger(pool.blockK, 'pool.blockK', 1) : 0;
-  const rowStart = pool ? 0 : (options.rows?.start ?? 0);
-  expectInteger(rowStart, 'rows.start', 0, qLength - 1);
-  const rows = pool ? qLength : (options.rows?.count ?? qLength - rowStart);
-  expectInteger(rows, 'rows.count', 1, qLength - rowStart);
+  const blockQ = pool?.blockQ ?? 0;
+  const blockK = pool?.blockK ?? 0;
+  const qBlocks = pool?.qBlocks ?? 0;
+  const kBlocks = pool?.kBlocks ?? 0;
   const stride = (dim + 7) & ~7;
-  const qBlocks = pool ? Math.ceil(qLength / blockQ) : 0;
-  const kBlocks = pool ? Math.ceil(kvLength / blockK) : 0;
 
   const data = await exec.exclusive(async () => {
     const layout = new Layout();
@@ -70,7 +57,7 @@ export async function quantizedScores(
     const mean = new Float64Array(dim);
     for (let g = 0; g < kvHeads; g++) {
       mean.fill(0);
-      if (options.smoothK ?? true) {
+      if (call.smoothK) {
         const kd = input.k.data;
         for (let j = 0; j < kvLength; j++) {
           const at = (g * kvLength + j) * dim;

@@ -1,31 +1,18 @@
 import {
   type BlockScores,
-  expectInteger,
   type LastQueriesOptions,
   type PooledScoresOptions,
-  type PoolKind,
   poolRows,
-  resolveScale,
-  resolveScoreShape,
+  resolveLastQueriesCall,
+  resolvePooledScoresCall,
   type ScoreInput,
   type ScoreRows,
-  SparselandError,
 } from '@sparseland/core';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
 import { Layout } from '../memory.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
-
-const POOLS: readonly PoolKind[] = ['mean', 'max', 'min'];
-
-function expectPool(kind: unknown, what: string): PoolKind {
-  if (kind === undefined) return 'mean';
-  if (!POOLS.includes(kind as PoolKind)) {
-    throw new SparselandError('E_PARAMS', `${what} must be one of ${POOLS.join(', ')}, got ${JSON.stringify(kind)}`);
-  }
-  return kind as PoolKind;
-}
 
 /** A SCORES job: per query head, rows of Q (already in memory) against packed keys, optional softmax. */
 interface ScoresJob {
@@ -84,17 +71,9 @@ async function runScores(exec: Executor, job: ScoresJob): Promise<Float32Array> 
 
 /** Backend.pooledScores: pooled rows in float64 (core's poolRows, as the reference), dot products on the kernels. */
 export async function pooledScores(exec: Executor, input: ScoreInput, options: PooledScoresOptions): Promise<BlockScores> {
-  const shape = resolveScoreShape(input);
-  const blockQ = expectInteger(options?.blockQ, 'blockQ', 1);
-  const blockK = expectInteger(options.blockK, 'blockK', 1);
-  const qPool = expectPool(options.qPool, 'qPool');
-  const kPool = expectPool(options.kPool, 'kPool');
-  const scale = options.scale ?? 1;
-  const causal = options.causal ?? true;
+  const { shape, blockQ, blockK, qBlocks, kBlocks, qPool, kPool, scale, causal } = resolvePooledScoresCall(input, options);
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
   const dp = paddedDim(dim);
-  const qBlocks = Math.ceil(qLength / blockQ);
-  const kBlocks = Math.ceil(kvLength / blockK);
   const pooled = new Float64Array(dim);
   const data = await exec.exclusive(() =>
     runScores(exec, {
@@ -131,12 +110,8 @@ export async function pooledScores(exec: Executor, input: ScoreInput, options: P
 
 /** Backend.lastQueriesAttention: scores of the last `count` rows against every key, softmax per row. */
 export async function lastQueriesAttention(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows> {
-  const shape = resolveScoreShape(input);
+  const { shape, count, rowStart, scale, causal } = resolveLastQueriesCall(input, options);
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const count = Math.min(expectInteger(options?.count, 'count', 1), qLength);
-  const scale = resolveScale(options.scale, dim);
-  const causal = options.causal ?? true;
-  const rowStart = qLength - count;
   const dp = paddedDim(dim);
   const data = await exec.exclusive(() =>
     runScores(exec, {
