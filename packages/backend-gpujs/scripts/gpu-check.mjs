@@ -6,7 +6,7 @@
 //
 // `-- --pack` prepares the lent GPU machine instead (it has no Node, no Vulkan loader and no network): it puts in
 // .gpu/ (git-ignored) this Node binary (xz), the runtime node_modules (gpu.js and its deps, webgpu/Dawn for linux-x64
-// only), Debian's libvulkan1 .deb and run.sh, and prints the device command. See ../../../shared/tools/gpu-machine.
+// only), Debian's libvulkan1 .deb and run.sh, and prints the device command. See the README's "GPU check" section.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
