@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coverCount, topIndices } from './select.js';
+import { ColumnTopK, coverCount, kthLargest, topIndices } from './select.js';
 
 /** Sorting oracle: larger first, ties to the lower index, -Infinity and NaN never chosen. */
 function naiveTop(values: number[], k: number): number[] {
@@ -45,6 +45,25 @@ describe('topIndices', () => {
   });
 });
 
+describe('kthLargest (quickselect)', () => {
+  it('equals the k-th value of a descending sort, skipping -Infinity and NaN', () => {
+    fc.assert(
+      fc.property(values, fc.integer({ min: 1, max: 300 }), (v, k) => {
+        const valid = v.filter((x) => x > -Infinity).sort((a, b) => b - a);
+        fc.pre(k <= valid.length);
+        expect(kthLargest(v, 0, v.length, k)).toBe(valid[k - 1]);
+      }),
+      { numRuns: 500 },
+    );
+  });
+  it('handles sorted, reversed and constant inputs of 100,000 values', () => {
+    const up = Float64Array.from({ length: 100_000 }, (_, i) => i);
+    expect(kthLargest(up, 0, up.length, 1)).toBe(99_999);
+    expect(kthLargest(up.slice().reverse(), 0, up.length, 40_000)).toBe(60_000);
+    expect(kthLargest(new Float64Array(100_000).fill(3), 0, 100_000, 777)).toBe(3);
+  });
+});
+
 describe('coverCount', () => {
   it('is the fewest largest values reaching the fraction of the total', () => {
     fc.assert(
@@ -67,5 +86,36 @@ describe('coverCount', () => {
     expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.8)).toBe(2);
     expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.81)).toBe(3);
     expect(coverCount([0, 0], 0, 2, 0.9)).toBe(0);
+  });
+});
+
+describe('ColumnTopK', () => {
+  it('equals topIndices of every column, whatever the row blocks it arrives in', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(-Infinity), fc.constant(Number.NaN)), {
+          minLength: 6,
+          maxLength: 240,
+        }),
+        fc.integer({ min: 0, max: 12 }),
+        fc.integer({ min: 1, max: 9 }),
+        (columns, flat, k, block) => {
+          const rows = Math.floor(flat.length / columns);
+          const top = new ColumnTopK(columns, k);
+          for (let r0 = 0; r0 < rows; r0 += block) {
+            const n = Math.min(block, rows - r0);
+            // A chunk at an offset inside a larger buffer, as scoreChunks hands them over.
+            const buffer = Float32Array.from([7, 7, ...flat.slice(r0 * columns, (r0 + n) * columns)]);
+            top.offer(buffer, 2, r0, n);
+          }
+          for (let c = 0; c < columns; c++) {
+            const column = Array.from({ length: rows }, (_, r) => flat[r * columns + c] as number);
+            expect(Array.from(top.indices(c))).toEqual(Array.from(topIndices(column, 0, rows, k)));
+          }
+        },
+      ),
+      { numRuns: 400 },
+    );
   });
 });

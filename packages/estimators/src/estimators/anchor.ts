@@ -1,9 +1,9 @@
-import { type EstimatorContext, type EstimatorInput, kvHeadOf } from '@sparseland/core';
+import type { EstimatorContext, EstimatorInput } from '@sparseland/core';
 import { z } from 'zod';
-import { pooledQueryVsKeys, scoreMatrix } from '../common/backend-ops.js';
+import { pooledQueryChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { buildSparseMask } from '../common/mask-builder.js';
+import { SparseMaskBuilder } from '../common/mask-builder.js';
 import { intParam, numberParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
@@ -27,34 +27,50 @@ export const anchor = defineEstimator({
     .strict(),
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
-    const { heads, kvLength, dim } = shape;
+    const { dim } = shape;
     const scale = 1 / Math.sqrt(dim);
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
     const anchors = await blockAnchors(input, ctx, blocks, params.initTokens, params.localTokens, scale);
-    const stripes: Int32Array[][] = [];
-    for (let h = 0; h < heads; h++) {
-      const scores = await pooledQueryVsKeys({ ...input, qOffset: shape.qOffset }, ctx, h, ctx.blockQ, scale);
-      const perBlock: Int32Array[] = [];
-      for (let qb = 0; qb < blocks.count; qb++) {
+    // Rows are built as the scores arrive (per kv head, chunks of query blocks): stripes go in as runs of consecutive
+    // kept keys (whole key blocks become full blocks at once), nothing per block is stored.
+    const builder = new SparseMaskBuilder(shape, ctx, { causal });
+    await pooledQueryChunks({ ...input, qOffset: shape.qOffset }, ctx, ctx.blockQ, scale, (h, qb0, count, scores, at, keys) => {
+      for (let qb = qb0; qb < qb0 + count; qb++) {
         const cutoff = (anchors[h * blocks.count + qb] as number) - params.threshold;
-        const base = qb * kvLength;
-        const keep: number[] = [];
-        for (let j = 0; j < kvLength; j++) if ((scores[base + j] as number) >= cutoff) keep.push(j);
-        perBlock.push(Int32Array.from(keep));
+        const base = at + (qb - qb0) * keys;
+        const end = Math.min(keys, blocks.lastKey(qb) + 1);
+        // The initial keys, the stripes between them and the local keys, then the local keys: runs in increasing order.
+        const init = Math.min(params.initTokens, end);
+        const localFrom = Math.max(init, blocks.firstPos(qb) - params.localTokens + 1);
+        const stripesEnd = Math.min(end, localFrom);
+        builder.row(h, qb, (row) => {
+          row.addKeys(0, init);
+          let j = init;
+          while (j < stripesEnd) {
+            while (j < stripesEnd && !((scores[base + j] as number) >= cutoff)) j++;
+            const start = j;
+            while (j < stripesEnd && (scores[base + j] as number) >= cutoff) j++;
+            if (j > start) row.addKeys(start, j);
+          }
+          // Stripes after the local window exist only in non-causal calls.
+          row.addKeys(localFrom, blocks.lastPos(qb) + 1);
+          for (j = blocks.lastPos(qb) + 1; j < end; ) {
+            while (j < end && !((scores[base + j] as number) >= cutoff)) j++;
+            const start = j;
+            while (j < end && (scores[base + j] as number) >= cutoff) j++;
+            if (j > start) row.addKeys(start, j);
+          }
+        });
       }
-      stripes.push(perBlock);
-    }
-    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
-      row.addKeys(0, params.initTokens);
-      row.addKeys(blocks.firstPos(qb) - params.localTokens + 1, blocks.lastPos(qb) + 1);
-      for (const j of (stripes[h] as Int32Array[])[qb] as Int32Array) row.addKey(j);
     });
+    return builder.finish();
   },
 });
 
 /**
  * The block-averaged anchor of every (head, query block): per row, the max scaled logit over the initial keys and
- * the row's local window, averaged over the block's rows. The products run on the backend, many blocks per call.
+ * the row's local window, averaged over the block's rows. The products run on the backend, many blocks per call;
+ * the query heads of a kv head share one product per block (their rows against the block's initial and window keys).
  */
 async function blockAnchors(
   input: EstimatorInput,
@@ -65,57 +81,68 @@ async function blockAnchors(
   scale: number,
 ): Promise<Float64Array> {
   const { heads, kvHeads, kvLength, qLength, qOffset, dim } = input.shape;
+  const group = heads / kvHeads;
   const init = Math.min(initTokens, kvLength);
   const span = ctx.blockQ + localTokens - 1;
   const keysPer = init + span;
+  const rowsPer = group * ctx.blockQ;
   const out = new Float64Array(heads * blocks.count);
-  const perCall = Math.max(1, Math.floor((1 << 22) / (ctx.blockQ * keysPer)));
-  const total = heads * blocks.count;
+  const perCall = Math.max(1, Math.floor((1 << 22) / (rowsPer * keysPer)));
+  const total = kvHeads * blocks.count;
+  const qd = input.q.data;
+  const kd = input.k.data;
+  // One pair of buffers for every call (the last call uses part of them). Slots a call does not fill (rows past a
+  // short block, window keys before key 0) hold stale values whose scores the reduction below never reads.
+  const qBuffer = new Float32Array(Math.min(perCall, total) * rowsPer * dim);
+  const kBuffer = new Float32Array(Math.min(perCall, total) * keysPer * dim);
   for (let b0 = 0; b0 < total; b0 += perCall) {
     const count = Math.min(perCall, total - b0);
-    const qData = new Float32Array(count * ctx.blockQ * dim);
-    const kData = new Float32Array(count * keysPer * dim);
+    const qData = count * rowsPer * dim === qBuffer.length ? qBuffer : qBuffer.subarray(0, count * rowsPer * dim);
+    const kData = count * keysPer * dim === kBuffer.length ? kBuffer : kBuffer.subarray(0, count * keysPer * dim);
     for (let n = 0; n < count; n++) {
-      const h = Math.floor((b0 + n) / blocks.count);
+      const g = Math.floor((b0 + n) / blocks.count);
       const qb = (b0 + n) % blocks.count;
-      const g = kvHeadOf(h, heads, kvHeads);
       const r0 = blocks.firstRow(qb);
       const r1 = blocks.endRow(qb);
-      qData.set(input.q.data.subarray((h * qLength + r0) * dim, (h * qLength + r1) * dim), n * ctx.blockQ * dim);
-      kData.set(input.k.data.subarray(g * kvLength * dim, (g * kvLength + init) * dim), n * keysPer * dim);
-      const w0 = blocks.firstPos(qb) - localTokens + 1;
-      for (let t = 0; t < span; t++) {
-        const j = w0 + t;
-        if (j < 0 || j >= kvLength) continue;
-        kData.set(input.k.data.subarray((g * kvLength + j) * dim, (g * kvLength + j + 1) * dim), (n * keysPer + init + t) * dim);
+      for (let j = 0; j < group; j++) {
+        const h = g * group + j;
+        qData.set(qd.subarray((h * qLength + r0) * dim, (h * qLength + r1) * dim), (n * rowsPer + j * ctx.blockQ) * dim);
       }
+      kData.set(kd.subarray(g * kvLength * dim, (g * kvLength + init) * dim), n * keysPer * dim);
+      // The window keys [w0, w0 + span) that exist, in one copy.
+      const w0 = blocks.firstPos(qb) - localTokens + 1;
+      const a = Math.max(0, w0);
+      const b = Math.min(kvLength, w0 + span);
+      if (b > a) kData.set(kd.subarray((g * kvLength + a) * dim, (g * kvLength + b) * dim), (n * keysPer + init + (a - w0)) * dim);
     }
     const scores = await scoreMatrix(
       ctx,
-      { data: qData, heads: count, length: ctx.blockQ, dim },
+      { data: qData, heads: count, length: rowsPer, dim },
       { data: kData, heads: count, length: keysPer, dim },
       scale,
     );
     for (let n = 0; n < count; n++) {
+      const g = Math.floor((b0 + n) / blocks.count);
       const qb = (b0 + n) % blocks.count;
       const r0 = blocks.firstRow(qb);
       const r1 = blocks.endRow(qb);
       const w0 = blocks.firstPos(qb) - localTokens + 1;
-      let sum = 0;
-      for (let i = r0; i < r1; i++) {
-        const pos = qOffset + i;
-        const last = blocks.lastKeyOfRow(i);
-        const base = (n * ctx.blockQ + (i - r0)) * keysPer;
-        let best = -Infinity;
-        for (let j = 0; j < init && j <= last; j++) best = Math.max(best, scores[base + j] as number);
-        for (let t = 0; t < span; t++) {
-          const j = w0 + t;
-          if (j < 0 || j > last || j > pos || pos - j >= localTokens) continue;
-          best = Math.max(best, scores[base + init + t] as number);
+      for (let j = 0; j < group; j++) {
+        let sum = 0;
+        for (let i = r0; i < r1; i++) {
+          const pos = qOffset + i;
+          const last = blocks.lastKeyOfRow(i);
+          const base = (n * rowsPer + j * ctx.blockQ + (i - r0)) * keysPer;
+          let best = -Infinity;
+          for (let t = 0; t < init && t <= last; t++) best = Math.max(best, scores[base + t] as number);
+          // Window keys w0 + t with pos − localTokens < key ≤ min(pos, last).
+          const t0 = Math.max(0, -w0, pos - localTokens + 1 - w0);
+          const t1 = Math.min(span - 1, Math.min(last, pos) - w0);
+          for (let t = t0; t <= t1; t++) best = Math.max(best, scores[base + init + t] as number);
+          sum += best === -Infinity ? 0 : best;
         }
-        sum += best === -Infinity ? 0 : best;
+        out[(g * group + j) * blocks.count + qb] = sum / (r1 - r0);
       }
-      out[b0 + n] = sum / (r1 - r0);
     }
   }
   return out;

@@ -1,13 +1,16 @@
 import { createRng, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { z } from 'zod';
-import { scoreMatrix } from '../common/backend-ops.js';
+import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { intParam } from '../common/params.js';
-import { topIndices } from '../common/select.js';
+import { ColumnTopK } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+
+/** Scores per backend call when streaming similarities: small enough for the allocator to reuse the buffers. */
+const CHUNK = 1 << 23;
 
 /**
  * Routing Transformer's content-based clusters, training-free. Per head, queries and keys are L2-normalised and
@@ -48,16 +51,17 @@ export const routing = defineEstimator({
       const q = sliceHeads(qUnit, h);
       const k = sliceHeads(kUnit, g);
       const centroids = await fitCentroids(ctx, q, k, clusters, params, mixSeed(ctx.seed, ctx.layer, h, 3));
-      const qSim = await scoreMatrix(ctx, q, centroids);
-      const kSim = await scoreMatrix(ctx, k, centroids);
+      // Balanced routing: each centroid's windowSize most similar queries and keys, reduced as the similarities
+      // arrive (token-major rows of `clusters` values), never held whole.
+      const qTop = new ColumnTopK(clusters, params.windowSize);
+      await scoreChunks(ctx, q, centroids, 1, (_h, r0, rows, data, at) => qTop.offer(data, at, r0, rows), CHUNK);
+      const kTop = new ColumnTopK(clusters, params.windowSize);
+      await scoreChunks(ctx, k, centroids, 1, (_h, r0, rows, data, at) => kTop.offer(data, at, r0, rows), CHUNK);
       const member = new Uint8Array(qBlocks * clusters);
       const keysOf: Int32Array[] = [];
-      const column = new Float64Array(Math.max(qLength, kvLength));
       for (let c = 0; c < clusters; c++) {
-        for (let i = 0; i < qLength; i++) column[i] = qSim[i * clusters + c] as number;
-        for (const i of topIndices(column, 0, qLength, params.windowSize)) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
-        for (let j = 0; j < kvLength; j++) column[j] = kSim[j * clusters + c] as number;
-        keysOf.push(topIndices(column, 0, kvLength, params.windowSize));
+        for (const i of qTop.indices(c)) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
+        keysOf.push(kTop.indices(c));
       }
       blockClusters.push(member);
       clusterKeys.push(keysOf);
@@ -117,15 +121,27 @@ async function fitCentroids(
   }
   const samples: HeadTensor = { data: sample, heads: 1, length: count, dim };
   const sums = new Float64Array(clusters * dim);
+  const counts = new Int32Array(clusters);
   for (let it = 0; it < params.iterations; it++) {
     const sim = await scoreMatrix(ctx, samples, { data: centroids, heads: 1, length: clusters, dim });
     sums.fill(0);
-    const counts = new Int32Array(clusters);
+    counts.fill(0);
     for (let s = 0; s < count; s++) {
+      // Nearest centroid (the first on ties).
+      const row = s * clusters;
       let best = 0;
-      for (let c = 1; c < clusters; c++) if ((sim[s * clusters + c] as number) > (sim[s * clusters + best] as number)) best = c;
+      let bestSim = sim[row] as number;
+      for (let c = 1; c < clusters; c++) {
+        const v = sim[row + c] as number;
+        if (v > bestSim) {
+          bestSim = v;
+          best = c;
+        }
+      }
       counts[best] = (counts[best] as number) + 1;
-      for (let d = 0; d < dim; d++) sums[best * dim + d] = (sums[best * dim + d] as number) + (sample[s * dim + d] as number);
+      const to = best * dim;
+      const from = s * dim;
+      for (let d = 0; d < dim; d++) sums[to + d] = (sums[to + d] as number) + (sample[from + d] as number);
     }
     for (let c = 0; c < clusters; c++) {
       if (counts[c] === 0) continue;
