@@ -16,6 +16,8 @@ import { addFlops, causalProbePairs, dotFlops } from './flops.js';
 const LABEL = 'estimate';
 /** Largest score matrix one backend call returns (floats); bigger products are cut into several calls. */
 const MAX_SCORES_PER_CALL = 1 << 23;
+/** Scores per call when a product is streamed (8 MB): small enough for the allocator to reuse the buffers. */
+const STREAM_SCORES_PER_CALL = 1 << 21;
 
 /** softmax(Q_last Kᵀ / √d) of the last `count` query rows (MInference's and FlexPrefill's probe). */
 export async function probeLastQueries(input: EstimatorInput, ctx: EstimatorContext, count: number): Promise<ScoreRows> {
@@ -164,7 +166,7 @@ export async function scoreChunks(
   b: HeadTensor,
   scale: number,
   visit: (h: number, r0: number, rows: number, data: Float32Array, at: number) => void,
-  limit = MAX_SCORES_PER_CALL,
+  limit = STREAM_SCORES_PER_CALL,
 ): Promise<void> {
   const { dim } = a;
   const group = a.heads / b.heads;

@@ -46,11 +46,28 @@ export function signBuckets(projections: Float32Array, heads: number, length: nu
  */
 export function angularBuckets(projections: Float32Array, heads: number, length: number, half: number): Int32Array {
   const out = new Int32Array(heads * length);
-  for (let r = 0; r < heads * length; r++) {
+  angularBucketsInto(projections, 0, heads * length, half, out, 0);
+  return out;
+}
+
+/**
+ * `angularBuckets` of `rows` rows of projections starting at projections[at] into out[outAt...]. The first maximum
+ * of the sequence x₀, −x₀, x₁, −x₁, … wins (bucket b for x_b, b + half for −x_b).
+ */
+export function angularBucketsInto(
+  projections: Float32Array,
+  at: number,
+  rows: number,
+  half: number,
+  out: Int32Array,
+  outAt: number,
+): void {
+  for (let r = 0; r < rows; r++) {
+    const base = at + r * half;
     let best = -Infinity;
     let bucket = 0;
     for (let b = 0; b < half; b++) {
-      const x = projections[r * half + b] as number;
+      const x = projections[base + b] as number;
       if (x > best) {
         best = x;
         bucket = b;
@@ -60,14 +77,32 @@ export function angularBuckets(projections: Float32Array, heads: number, length:
         bucket = b + half;
       }
     }
-    out[r] = bucket;
+    out[outAt + r] = bucket;
   }
-  return out;
 }
 
 /** Indices `from`..`to`-1 sorted by (bucket, index): a stable sort by bucket. */
 export function sortByBucket(buckets: Int32Array, offset: number, from: number, to: number): Int32Array {
+  // Counting sort (stable, so indices stay in order within a bucket) while the buckets are few; else a comparison sort.
+  let max = 0;
+  let min = 0;
+  for (let i = from; i < to; i++) {
+    max = Math.max(max, buckets[offset + i] as number);
+    min = Math.min(min, buckets[offset + i] as number);
+  }
+  if (min < 0 || max > 4 * (to - from) + 1024) {
+    const idx = new Int32Array(to - from);
+    for (let i = 0; i < idx.length; i++) idx[i] = from + i;
+    return idx.sort((a, b) => (buckets[offset + a] as number) - (buckets[offset + b] as number) || a - b);
+  }
+  const start = new Int32Array(max + 2);
+  for (let i = from; i < to; i++) start[(buckets[offset + i] as number) + 1] = (start[(buckets[offset + i] as number) + 1] as number) + 1;
+  for (let b = 0; b <= max; b++) start[b + 1] = (start[b + 1] as number) + (start[b] as number);
   const idx = new Int32Array(to - from);
-  for (let i = 0; i < idx.length; i++) idx[i] = from + i;
-  return idx.sort((a, b) => (buckets[offset + a] as number) - (buckets[offset + b] as number) || a - b);
+  for (let i = from; i < to; i++) {
+    const b = buckets[offset + i] as number;
+    idx[start[b] as number] = i;
+    start[b] = (start[b] as number) + 1;
+  }
+  return idx;
 }

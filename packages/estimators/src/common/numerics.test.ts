@@ -71,4 +71,21 @@ describe('LSH helpers', () => {
     expect(Array.from(angular)).toEqual([2, 5]);
     expect(Array.from(sortByBucket(Int32Array.from([3, 1, 3, 0]), 0, 0, 4))).toEqual([3, 1, 0, 2]);
   });
+
+  it('sortByBucket is a stable sort by bucket (counting sort for few buckets, comparison sort for many)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 0, max: 7 }), fc.integer({ min: 0, max: 1 << 30 })), { maxLength: 60 }),
+        fc.integer({ min: 0, max: 5 }),
+        (list, cut) => {
+          const buckets = Int32Array.from(list);
+          const from = Math.min(cut, list.length);
+          const want = Array.from({ length: list.length - from }, (_, i) => from + i).sort(
+            (a, b) => (list[a] as number) - (list[b] as number) || a - b,
+          );
+          expect(Array.from(sortByBucket(buckets, 0, from, list.length))).toEqual(want);
+        },
+      ),
+    );
+  });
 });

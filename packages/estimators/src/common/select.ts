@@ -6,8 +6,8 @@
  */
 export function topIndices(values: ArrayLike<number>, from: number, to: number, k: number): Int32Array {
   if (k <= 0 || to <= from) return new Int32Array(0);
-  // Few of many: one pass with a min-heap of the k best (no count, no copy).
-  if (k * 16 < to - from) return heapTop(values, from, to, k);
+  // Few of many: one pass that buffers values above a running floor (no count, no copy).
+  if (k * 16 < to - from) return bufferedTop(values, from, to, k);
   let valid = 0;
   for (let i = from; i < to; i++) {
     const v = values[i] as number;
@@ -104,21 +104,84 @@ export function coverCount(values: ArrayLike<number>, from: number, to: number, 
 }
 
 /**
- * The k largest by a min-heap of size k (O(n log k), for k much smaller than n); same result as sorting: larger
- * values first, ties to the lower index. Returned ascending by index. Indices arrive in increasing order, so a value
- * equal to the heap's worst never replaces it (the earlier index wins the tie).
+ * The k largest in one pass (for k much smaller than n), the same result as sorting: larger values first, ties to
+ * the lower index; returned ascending by index. Values above a running floor are appended to a buffer of 2k; when it
+ * fills, it is cut back to its k best (quickselect of the k-th value, then a stable compaction that keeps the first
+ * ties) and that k-th value becomes the floor. Indices arrive in increasing order, so a later value equal to the
+ * floor loses its tie and is not even buffered; the buffer stays in index order, so no final sort is needed.
  */
-function heapTop(values: ArrayLike<number>, from: number, to: number, k: number): Int32Array {
-  const idx = new Int32Array(k);
-  const val = new Float64Array(k);
-  let size = 0;
+function bufferedTop(values: ArrayLike<number>, from: number, to: number, k: number): Int32Array {
+  // Start from a floor sampled below the expected k-th value (about 2k values above it), so most values cost one
+  // comparison; if fewer than k values beat it, the floor was too high and the pass is redone from -Infinity.
+  const sampled = sampledFloor(values, from, to, k);
+  if (sampled > -Infinity) {
+    const top = bufferedPass(values, from, to, k, sampled);
+    if (top.length === k) return top;
+  }
+  return bufferedPass(values, from, to, k, -Infinity);
+}
+
+/** A value that about 2k of values[from, to) exceed, from a strided sample; -Infinity when the range is short. */
+function sampledFloor(values: ArrayLike<number>, from: number, to: number, k: number): number {
+  const n = to - from;
+  if (n < 64 * k || n < 4096) return -Infinity;
+  const size = 1024;
+  const sample = new Float64Array(size);
+  let m = 0;
+  for (let s = 0; s < size; s++) {
+    const v = values[from + Math.floor((s * n) / size)] as number;
+    if (v > -Infinity) sample[m++] = v;
+  }
+  const rank = Math.ceil((2 * k * size) / n);
+  if (m < 4 * rank) return -Infinity;
+  return selectAscending(sample, 0, m - 1, m - rank);
+}
+
+/**
+ * The k best of values[from, to) among those above `floor` (fewer when fewer beat it): a buffer of 2k candidates in
+ * index order, cut back to its k best whenever it fills.
+ */
+function bufferedPass(values: ArrayLike<number>, from: number, to: number, k: number, start: number): Int32Array {
+  const capacity = 2 * k;
+  const idx = new Int32Array(capacity);
+  const val = new Float64Array(capacity);
+  const scratch = new Float64Array(capacity);
+  let n = 0;
+  let floor = start;
   for (let i = from; i < to; i++) {
     const v = values[i] as number;
-    if (size === k) {
-      if (v > (val[0] as number)) siftDownAt(idx, val, 0, k, i, v);
-    } else if (v > -Infinity) siftUpAt(idx, val, 0, size++, i, v);
+    if (!(v > floor)) continue;
+    idx[n] = i;
+    val[n] = v;
+    if (++n === capacity) {
+      floor = keepBest(idx, val, scratch, n, k);
+      n = k;
+    }
   }
-  return idx.subarray(0, size).sort();
+  if (n > k) {
+    keepBest(idx, val, scratch, n, k);
+    n = k;
+  }
+  return idx.slice(0, n);
+}
+
+/** Cuts the candidates (idx, val)[0, n) (in index order) to their k best, in index order; returns the k-th value. */
+function keepBest(idx: Int32Array, val: Float64Array, scratch: Float64Array, n: number, k: number): number {
+  scratch.set(val.subarray(0, n));
+  const threshold = selectAscending(scratch, 0, n - 1, n - k);
+  let above = 0;
+  for (let p = 0; p < n; p++) if ((val[p] as number) > threshold) above++;
+  let ties = k - above;
+  let kept = 0;
+  for (let p = 0; p < n; p++) {
+    const v = val[p] as number;
+    if (v > threshold || (v === threshold && ties-- > 0)) {
+      idx[kept] = idx[p] as number;
+      val[kept] = v;
+      kept++;
+    }
+  }
+  return threshold;
 }
 
 /**
@@ -212,4 +275,39 @@ function siftDownAt(idx: Int32Array, val: Float64Array, base: number, size: numb
   }
   idx[base + at] = i;
   val[base + at] = v;
+}
+
+/**
+ * `topIndices` for many short ranges without allocating: `select` leaves the indices of the k largest of
+ * values[from, to) in `indices[0, count)` (in no particular order) and returns count. Same choice as `topIndices`:
+ * ties to the lower index, -Infinity and NaN skipped. Kept as a list sorted by (value desc, index asc), so it suits
+ * small k (a few bins per row).
+ */
+export class SmallTopK {
+  readonly indices: Int32Array;
+  private readonly values: Float64Array;
+
+  constructor(readonly k: number) {
+    this.indices = new Int32Array(Math.max(0, k));
+    this.values = new Float64Array(Math.max(0, k));
+  }
+
+  select(source: ArrayLike<number>, from: number, to: number): number {
+    const { k, indices, values } = this;
+    let n = 0;
+    for (let i = from; i < to; i++) {
+      const v = source[i] as number;
+      // Full: a later index needs a strictly larger value than the k-th.
+      if (!(v > -Infinity) || (n === k && !(v > (values[k - 1] as number)))) continue;
+      let at = n < k ? n++ : k - 1;
+      while (at > 0 && (values[at - 1] as number) < v) {
+        values[at] = values[at - 1] as number;
+        indices[at] = indices[at - 1] as number;
+        at--;
+      }
+      values[at] = v;
+      indices[at] = i;
+    }
+    return n;
+  }
 }

@@ -1,10 +1,10 @@
 import { type HeadTensor, kvHeadOf, quantizeRowTo, SparselandError } from '@sparseland/core';
 import { z } from 'zod';
-import { pooledQueryVsKeys } from '../common/backend-ops.js';
+import { pooledQueryChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { buildSparseMask } from '../common/mask-builder.js';
+import { SparseMaskBuilder } from '../common/mask-builder.js';
 import { intParam } from '../common/params.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
@@ -41,7 +41,7 @@ export const doubleSparsity = defineEstimator({
     .strict(),
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
-    const { heads, kvHeads, kvLength, qLength, dim } = shape;
+    const { heads, kvHeads, qLength, dim } = shape;
     if (params.labelBits === 1)
       throw new SparselandError('E_PARAMS', 'double-sparsity: labelBits must be 0 (no quantisation) or at least 2, got 1');
     const count = Math.max(1, Math.floor(dim / params.groupFactor));
@@ -56,21 +56,26 @@ export const doubleSparsity = defineEstimator({
       );
     }
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
-    const kept: Int32Array[][] = [];
+    const builder = new SparseMaskBuilder(shape, ctx, { causal });
     for (let h = 0; h < heads; h++) {
       const list = channels[h] as number[];
       const g = kvHeadOf(h, heads, kvHeads);
       const q = gatherChannels(input.q, h, list, 0);
       const k = gatherChannels(input.k, g, list, params.labelBits);
-      const scores = await pooledQueryVsKeys({ q, k, qOffset: shape.qOffset, causal }, ctx, 0, ctx.blockQ, 1 / Math.sqrt(list.length));
-      const perBlock: Int32Array[] = [];
-      for (let qb = 0; qb < blocks.count; qb++) perBlock.push(topIndices(scores, qb * kvLength, (qb + 1) * kvLength, params.heavyConst));
-      kept.push(perBlock);
+      // Each block's heavy keys go straight into its row as the scores arrive; only visible keys are ranked.
+      const visit = (_h: number, qb0: number, count: number, scores: Float32Array, at: number, keys: number) => {
+        for (let qb = qb0; qb < qb0 + count; qb++) {
+          const base = at + (qb - qb0) * keys;
+          const heavy = topIndices(scores, base, base + Math.min(keys, blocks.lastKey(qb) + 1), params.heavyConst);
+          builder.row(h, qb, (row) => {
+            row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
+            for (let p = 0; p < heavy.length; p++) row.addKey((heavy[p] as number) - base);
+          });
+        }
+      };
+      await pooledQueryChunks({ q, k, qOffset: shape.qOffset, causal }, ctx, ctx.blockQ, 1 / Math.sqrt(list.length), visit);
     }
-    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
-      row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
-      for (const j of (kept[h] as Int32Array[])[qb] as Int32Array) row.addKey(j - qb * kvLength);
-    });
+    return builder.finish();
   },
 });
 

@@ -1,9 +1,9 @@
-import { kvHeadOf } from '@sparseland/core';
+import { type HeadTensor, kvHeadOf } from '@sparseland/core';
 import { z } from 'zod';
-import { scoreMatrix } from '../common/backend-ops.js';
+import { scoreChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { angularBuckets, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
+import { angularBucketsInto, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
@@ -37,18 +37,27 @@ export const reformerLsh = defineEstimator({
     const buckets = params.numBuckets > 0 ? params.numBuckets + (params.numBuckets % 2) : auto;
     const half = buckets / 2;
     const chunk = params.chunkLength;
-    // perBlock[h][qb]: sorted-order chunk ids (per round) the block's rows attend to.
-    const perBlock: Set<number>[][] = Array.from({ length: heads }, () => Array.from({ length: blocks.count }, () => new Set()));
+    const chunks = Math.ceil(kvLength / chunk);
+    // marked[(h · blocks + qb) · rounds · chunks + round · chunks + c]: the block's rows attend to sorted-order chunk c.
+    const perRow = params.numHashes * chunks;
+    const marked = new Uint8Array(heads * blocks.count * perRow);
     const sortedKeys: Int32Array[] = [];
     for (let round = 0; round < params.numHashes; round++) {
       const rotations = randomDirections(half, dim, mixSeed(ctx.seed, ctx.layer, round, 4));
-      const qb = angularBuckets(await scoreMatrix(ctx, input.q, rotations), heads, qLength, half);
-      const kb = angularBuckets(await scoreMatrix(ctx, input.k, rotations), kvHeads, kvLength, half);
+      // Buckets straight from each backend call's projections (never the whole [tokens × half] matrix).
+      const hash = async (t: HeadTensor): Promise<Int32Array> => {
+        const out = new Int32Array(t.heads * t.length);
+        await scoreChunks(ctx, t, rotations, 1, (h, r0, rows, data, at) =>
+          angularBucketsInto(data, at, rows, half, out, h * t.length + r0),
+        );
+        return out;
+      };
+      const qb = await hash(input.q);
+      const kb = await hash(input.k);
       for (let g = 0; g < kvHeads; g++) sortedKeys[round * kvHeads + g] = sortByBucket(kb, g * kvLength, 0, kvLength);
       for (let h = 0; h < heads; h++) {
         const g = kvHeadOf(h, heads, kvHeads);
         const keys = sortedKeys[round * kvHeads + g] as Int32Array;
-        const chunks = Math.ceil(kvLength / chunk);
         for (let i = 0; i < qLength; i++) {
           const bucket = qb[h * qLength + i] as number;
           const pos = qOffset + i;
@@ -63,19 +72,19 @@ export const reformerLsh = defineEstimator({
             else hi = mid;
           }
           const c = Math.min(chunks - 1, Math.floor(lo / chunk));
-          const set = perBlock[h]?.[Math.floor(i / ctx.blockQ)] as Set<number>;
-          for (let d = -params.numChunksBefore; d <= params.numChunksAfter; d++) {
-            const cc = c + d;
-            if (cc >= 0 && cc < chunks) set.add(round * chunks + cc);
+          const base = (h * blocks.count + Math.floor(i / ctx.blockQ)) * perRow + round * chunks;
+          for (let cc = Math.max(0, c - params.numChunksBefore); cc <= Math.min(chunks - 1, c + params.numChunksAfter); cc++) {
+            marked[base + cc] = 1;
           }
         }
       }
     }
-    const chunks = Math.ceil(kvLength / chunk);
     return buildSparseMask(shape, ctx, { causal }, (h, qbIndex, row) => {
       const g = kvHeadOf(h, heads, kvHeads);
       for (let i = blocks.firstRow(qbIndex); i < blocks.endRow(qbIndex); i++) row.addKey(Math.min(qOffset + i, kvLength - 1));
-      for (const id of (perBlock[h] as Set<number>[])[qbIndex] as Set<number>) {
+      const base = (h * blocks.count + qbIndex) * perRow;
+      for (let id = 0; id < perRow; id++) {
+        if (!marked[base + id]) continue;
         const round = Math.floor(id / chunks);
         const c = id % chunks;
         const keys = sortedKeys[round * kvHeads + g] as Int32Array;

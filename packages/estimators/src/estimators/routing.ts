@@ -9,9 +9,6 @@ import { intParam } from '../common/params.js';
 import { ColumnTopK } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 
-/** Scores per backend call when streaming similarities: small enough for the allocator to reuse the buffers. */
-const CHUNK = 1 << 23;
-
 /**
  * Routing Transformer's content-based clusters, training-free. Per head, queries and keys are L2-normalised and
  * clustered together by spherical k-means (centroids start at random tokens and take `iterations` Lloyd steps on a
@@ -54,9 +51,9 @@ export const routing = defineEstimator({
       // Balanced routing: each centroid's windowSize most similar queries and keys, reduced as the similarities
       // arrive (token-major rows of `clusters` values), never held whole.
       const qTop = new ColumnTopK(clusters, params.windowSize);
-      await scoreChunks(ctx, q, centroids, 1, (_h, r0, rows, data, at) => qTop.offer(data, at, r0, rows), CHUNK);
+      await scoreChunks(ctx, q, centroids, 1, (_h, r0, rows, data, at) => qTop.offer(data, at, r0, rows));
       const kTop = new ColumnTopK(clusters, params.windowSize);
-      await scoreChunks(ctx, k, centroids, 1, (_h, r0, rows, data, at) => kTop.offer(data, at, r0, rows), CHUNK);
+      await scoreChunks(ctx, k, centroids, 1, (_h, r0, rows, data, at) => kTop.offer(data, at, r0, rows));
       const member = new Uint8Array(qBlocks * clusters);
       const keysOf: Int32Array[] = [];
       for (let c = 0; c < clusters; c++) {

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { scoreMatrix } from '../common/backend-ops.js';
+import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { intParam } from '../common/params.js';
-import { topIndices } from '../common/select.js';
+import { SmallTopK } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 
 /**
@@ -49,24 +49,28 @@ export const sea = defineEstimator({
       }
     }
     ctx.cost.add(addFlops(kvHeads * kvLength * m), 'estimate');
-    const estimate = await scoreMatrix(
+    const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    const chosen = new Uint8Array(heads * blocks.count * bins);
+    const top = new SmallTopK(params.topK);
+    // Each query's visible bins (those starting at or before its last key), ranked as the estimates arrive.
+    await scoreChunks(
       ctx,
       { data: qFeat, heads, length: qLength, dim: m },
       { data: binFeat, heads: kvHeads, length: bins, dim: m },
+      1,
+      (h, r0, rows, estimate, at) => {
+        for (let r = 0; r < rows; r++) {
+          const i = r0 + r;
+          const own = Math.floor(Math.min(qOffset + i, kvLength - 1) / binSize);
+          const visible = Math.min(bins, Math.floor(blocks.lastKeyOfRow(i) / binSize) + 1);
+          const base = (h * blocks.count + Math.floor(i / ctx.blockQ)) * bins;
+          chosen[base + own] = 1;
+          const from = at + r * bins;
+          const n = top.select(estimate, from, from + visible);
+          for (let p = 0; p < n; p++) chosen[base + (top.indices[p] as number) - from] = 1;
+        }
+      },
     );
-    const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
-    const chosen = new Uint8Array(heads * blocks.count * bins);
-    const row = new Float64Array(bins);
-    for (let h = 0; h < heads; h++) {
-      for (let i = 0; i < qLength; i++) {
-        const own = Math.floor(Math.min(qOffset + i, kvLength - 1) / binSize);
-        const last = blocks.lastKeyOfRow(i);
-        for (let b = 0; b < bins; b++) row[b] = b * binSize > last ? -Infinity : (estimate[(h * qLength + i) * bins + b] as number);
-        const base = (h * blocks.count + Math.floor(i / ctx.blockQ)) * bins;
-        chosen[base + own] = 1;
-        for (const b of topIndices(row, 0, bins, params.topK)) chosen[base + b] = 1;
-      }
-    }
     return buildSparseMask(shape, ctx, { causal }, (h, qb, sink) => {
       const base = (h * blocks.count + qb) * bins;
       for (let b = 0; b < bins; b++) if (chosen[base + b]) sink.addKeys(b * binSize, (b + 1) * binSize);
@@ -75,10 +79,19 @@ export const sea = defineEstimator({
 });
 
 /**
+ * Features below this are stored as 0. Features are at most 1/√m after the max subtraction; products of two values
+ * under ~1e-19 would be subnormal floats, which the kernels' multiply-adds process tens of times slower. A flushed
+ * feature is below 1e-17 of its row's largest, far under float32 resolution of the estimate's large terms: it can
+ * only change which of several bins whose estimate is all but zero a query keeps.
+ */
+export const FEATURE_FLOOR = 1e-18;
+
+/**
  * FAVOR+ features exp(ω·x' − |x'|²/2) / √m of rows x' = x·rescale, from their projections ω·x'. Queries subtract
  * their row max (softmax-invariant per row); keys subtract one max per kv head (`perHead` rows), invariant too.
+ * Values under FEATURE_FLOOR become 0.
  */
-function positiveFeatures(
+export function positiveFeatures(
   proj: Float32Array,
   rows: Float32Array,
   count: number,
@@ -95,12 +108,20 @@ function positiveFeatures(
     for (let c = 0; c < dim; c++) norm += ((rows[r * dim + c] as number) * rescale) ** 2;
     half[r] = norm / 2;
   }
+  const root = Math.sqrt(m);
   for (let r0 = 0; r0 < count; r0 += perRow ? 1 : perHead) {
     const r1 = perRow ? r0 + 1 : Math.min(count, r0 + perHead);
     let max = -Infinity;
-    for (let r = r0; r < r1; r++) for (let f = 0; f < m; f++) max = Math.max(max, (proj[r * m + f] as number) - (half[r] as number));
     for (let r = r0; r < r1; r++) {
-      for (let f = 0; f < m; f++) out[r * m + f] = Math.exp((proj[r * m + f] as number) - (half[r] as number) - max) / Math.sqrt(m);
+      const shift = half[r] as number;
+      for (let f = 0; f < m; f++) max = Math.max(max, (proj[r * m + f] as number) - shift);
+    }
+    for (let r = r0; r < r1; r++) {
+      const shift = (half[r] as number) + max;
+      for (let f = 0; f < m; f++) {
+        const x = Math.exp((proj[r * m + f] as number) - shift) / root;
+        out[r * m + f] = x < FEATURE_FLOOR ? 0 : x;
+      }
     }
   }
   return out;

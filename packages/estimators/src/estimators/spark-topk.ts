@@ -1,9 +1,9 @@
 import type { HeadTensor } from '@sparseland/core';
 import { z } from 'zod';
-import { pooledQueryVsKeys } from '../common/backend-ops.js';
+import { pooledQueryChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { buildSparseMask } from '../common/mask-builder.js';
+import { SparseMaskBuilder } from '../common/mask-builder.js';
 import { normalQuantile } from '../common/normal.js';
 import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
@@ -27,38 +27,46 @@ export const sparkTopk = defineEstimator({
     .strict(),
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
-    const { heads, kvLength, dim } = shape;
+    const { dim } = shape;
     const r = params.predictorDims > 0 ? Math.min(dim, params.predictorDims) : dim;
     const q = r === dim ? input.q : leadingChannels(input.q, r);
     const k = r === dim ? input.k : leadingChannels(input.k, r);
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
-    const kept: Int32Array[][] = [];
-    for (let h = 0; h < heads; h++) {
-      const scores = await pooledQueryVsKeys({ q, k, qOffset: shape.qOffset, causal }, ctx, h, ctx.blockQ, 1 / Math.sqrt(r));
-      const perBlock: Int32Array[] = [];
-      for (let qb = 0; qb < blocks.count; qb++) {
-        const base = qb * kvLength;
-        const n = blocks.lastKey(qb) + 1;
-        let sum = 0;
-        let sq = 0;
-        for (let j = 0; j < n; j++) {
-          const s = scores[base + j] as number;
-          sum += s;
-          sq += s * s;
+    const builder = new SparseMaskBuilder(shape, ctx, { causal });
+    // Rows are built as the scores arrive (per kv head, chunks of query blocks): kept keys go in as runs.
+    await pooledQueryChunks(
+      { q, k, qOffset: shape.qOffset, causal },
+      ctx,
+      ctx.blockQ,
+      1 / Math.sqrt(r),
+      (h, qb0, count, scores, at, keys) => {
+        for (let qb = qb0; qb < qb0 + count; qb++) {
+          const base = at + (qb - qb0) * keys;
+          const n = Math.min(keys, blocks.lastKey(qb) + 1);
+          let sum = 0;
+          let sq = 0;
+          for (let j = 0; j < n; j++) {
+            const s = scores[base + j] as number;
+            sum += s;
+            sq += s * s;
+          }
+          const mean = sum / n;
+          const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
+          const threshold = params.k >= n ? -Infinity : mean + std * normalQuantile(1 - params.k / n);
+          builder.row(h, qb, (row) => {
+            row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
+            let j = 0;
+            while (j < n) {
+              while (j < n && !((scores[base + j] as number) >= threshold)) j++;
+              const start = j;
+              while (j < n && (scores[base + j] as number) >= threshold) j++;
+              if (j > start) row.addKeys(start, j);
+            }
+          });
         }
-        const mean = sum / n;
-        const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
-        const threshold = params.k >= n ? -Infinity : mean + std * normalQuantile(1 - params.k / n);
-        const keep: number[] = [];
-        for (let j = 0; j < n; j++) if ((scores[base + j] as number) >= threshold) keep.push(j);
-        perBlock.push(Int32Array.from(keep));
-      }
-      kept.push(perBlock);
-    }
-    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
-      row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
-      for (const j of (kept[h] as Int32Array[])[qb] as Int32Array) row.addKey(j);
-    });
+      },
+    );
+    return builder.finish();
   },
 });
 

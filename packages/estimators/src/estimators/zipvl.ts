@@ -42,11 +42,27 @@ export const zipvl = defineEstimator({
     }
     ctx.cost.add(addFlops(2 * heads * probe.rows * kvLength), 'estimate');
     const count = coverCount(layer, 0, kvLength, params.threshold);
-    const columns = perHead.map((scores) => topIndices(scores, 0, kvLength, count));
+    // Each head's columns (ascending) as runs of consecutive keys: a row adds the runs up to its last key, so whole
+    // key blocks go in at once.
+    const runs = perHead.map((scores) => keyRuns(topIndices(scores, 0, kvLength, count)));
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
     return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
       row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
-      for (const j of columns[h] as Int32Array) row.addKey(j);
+      const list = runs[h] as Int32Array;
+      const last = blocks.lastKey(qb);
+      for (let p = 0; p < list.length && (list[p] as number) <= last; p += 2) row.addKeys(list[p] as number, list[p + 1] as number);
     });
   },
 });
+
+/** Ascending keys as [start, end) runs of consecutive keys, flattened: [s0, e0, s1, e1, …]. */
+function keyRuns(keys: Int32Array): Int32Array {
+  const out: number[] = [];
+  for (let p = 0; p < keys.length; ) {
+    const start = keys[p] as number;
+    let end = start + 1;
+    while (++p < keys.length && keys[p] === end) end++;
+    out.push(start, end);
+  }
+  return Int32Array.from(out);
+}
