@@ -9,6 +9,7 @@ import {
   causal,
   createBlockMask,
   createRng,
+  type PooledScoresOptions,
   referenceAttention,
   referenceDecode,
   referenceLastQueriesAttention,
@@ -240,6 +241,23 @@ export function decodeCases(): BackendCase[] {
   ];
 }
 
+/** One pooledScores case: the backend's block scores against the reference's, block counts first. */
+function pooledScoresCase(label: string, shape: CaseShape, seed: number, options: PooledScoresOptions): BackendCase {
+  return {
+    name: `pooledScores: ${label}`,
+    op: 'pooledScores',
+    async run(backend, tol) {
+      const input = caseInputs(shape, seed);
+      const want = referencePooledScores(input, options);
+      const got = await backend.pooledScores(input, options);
+      if (got.qBlocks !== want.qBlocks || got.kBlocks !== want.kBlocks)
+        fail(this.name, `got ${got.qBlocks}×${got.kBlocks} blocks, expected ${want.qBlocks}×${want.kBlocks}`);
+      const m = firstMismatch(got.data, want.data, tol.atol, tol.rtol, 'scores');
+      if (m) fail(this.name, m);
+    },
+  };
+}
+
 /** Estimator-op cases: pooled scores, last-queries softmax, quantised scores. */
 export function estimatorOpCases(): BackendCase[] {
   const shapes: CaseShape[] = [
@@ -254,20 +272,19 @@ export function estimatorOpCases(): BackendCase[] {
       ['max', 'min'],
       ['min', 'max'],
     ] as const) {
-      cases.push({
-        name: `pooledScores: ${qPool}/${kPool}, blocks 16×32, ${tag}`,
-        op: 'pooledScores',
-        async run(backend, tol) {
-          const input = caseInputs(shape, 5);
-          const options = { blockQ: 16, blockK: 32, qPool, kPool, scale: 0.125 };
-          const want = referencePooledScores(input, options);
-          const got = await backend.pooledScores(input, options);
-          if (got.qBlocks !== want.qBlocks || got.kBlocks !== want.kBlocks)
-            fail(this.name, `got ${got.qBlocks}×${got.kBlocks} blocks, expected ${want.qBlocks}×${want.kBlocks}`);
-          const m = firstMismatch(got.data, want.data, tol.atol, tol.rtol, 'scores');
-          if (m) fail(this.name, m);
-        },
-      });
+      cases.push(
+        pooledScoresCase(`${qPool}/${kPool}, blocks 16×32, ${tag}`, shape, 5, { blockQ: 16, blockK: 32, qPool, kPool, scale: 0.125 }),
+      );
+    }
+    // Blocks of one row or one key pool to the rows themselves: the plain products estimators stream (a fast path).
+    for (const [blockQ, blockK, causal] of [
+      [1, 1, false],
+      [1, 1, true],
+      [1, 32, true],
+      [16, 1, false],
+    ] as const) {
+      const options = { blockQ, blockK, qPool: 'max', kPool: 'mean', scale: 0.5, causal } as const;
+      cases.push(pooledScoresCase(`max/mean, blocks ${blockQ}×${blockK}${causal ? ', causal' : ''}, ${tag}`, shape, 7, options));
     }
     for (const count of [1, 16, 1000]) {
       cases.push({

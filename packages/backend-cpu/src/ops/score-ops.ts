@@ -90,12 +90,15 @@ export async function pooledScores(exec: Executor, input: ScoreInput, options: P
         return Math.min(kBlocks - 1, Math.floor(lastQ / blockK));
       },
       writeQ: (h, f32, at) => {
+        // Blocks of one row pool to the row itself: copy it (estimators stream plain products through here).
+        if (blockQ === 1) return copyRows(input.q, h, f32, at, dp);
         for (let qb = 0; qb < qBlocks; qb++) {
           poolRows(input.q, h, qb * blockQ, Math.min(qLength, (qb + 1) * blockQ), qPool, pooled);
           for (let c = 0; c < dp; c++) f32[at + qb * dp + c] = c < dim ? (pooled[c] as number) : 0;
         }
       },
       writeK: (g, f32, at) => {
+        if (blockK === 1) return packKeys(input.k, g, f32, at, dp);
         const rows = new Float32Array(kBlocks * dim);
         for (let kb = 0; kb < kBlocks; kb++) {
           poolRows(input.k, g, kb * blockK, Math.min(kvLength, (kb + 1) * blockK), kPool, pooled);

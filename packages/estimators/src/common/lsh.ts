@@ -64,20 +64,24 @@ export function angularBucketsInto(
 ): void {
   for (let r = 0; r < rows; r++) {
     const base = at + r * half;
-    let best = -Infinity;
-    let bucket = 0;
+    // The first maximum and the first minimum in one pass; x_b sits at position 2b of the sequence and −x_b at
+    // 2b + 1, so on a tie between max and −min the earlier position wins.
+    let max = -Infinity;
+    let min = Infinity;
+    let argMax = 0;
+    let argMin = 0;
     for (let b = 0; b < half; b++) {
       const x = projections[base + b] as number;
-      if (x > best) {
-        best = x;
-        bucket = b;
+      if (x > max) {
+        max = x;
+        argMax = b;
       }
-      if (-x > best) {
-        best = -x;
-        bucket = b + half;
+      if (x < min) {
+        min = x;
+        argMin = b;
       }
     }
-    out[outAt + r] = bucket;
+    out[outAt + r] = max > -min || (max === -min && argMax <= argMin) ? argMax : argMin + half;
   }
 }
 

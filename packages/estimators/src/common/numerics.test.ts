@@ -72,6 +72,25 @@ describe('LSH helpers', () => {
     expect(Array.from(sortByBucket(Int32Array.from([3, 1, 3, 0]), 0, 0, 4))).toEqual([3, 1, 0, 2]);
   });
 
+  it('angular buckets are the first maximum of x₀, −x₀, x₁, −x₁, … (ties and zeros included)', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.array(fc.integer({ min: -3, max: 3 }), { minLength: 1, maxLength: 60 }),
+        (half, list) => {
+          const rows = Math.floor(list.length / half);
+          const proj = Float32Array.from(list.slice(0, rows * half));
+          const got = angularBuckets(proj, 1, rows, half);
+          for (let r = 0; r < rows; r++) {
+            const sequence = Array.from({ length: 2 * half }, (_, p) => (p % 2 ? -1 : 1) * (proj[r * half + (p >> 1)] as number));
+            const first = sequence.indexOf(Math.max(...sequence));
+            expect(got[r]).toBe(first % 2 ? (first >> 1) + half : first >> 1);
+          }
+        },
+      ),
+    );
+  });
+
   it('sortByBucket is a stable sort by bucket (counting sort for few buckets, comparison sort for many)', () => {
     fc.assert(
       fc.property(

@@ -1,6 +1,6 @@
 import { type EstimatorContext, type EstimatorInput, kvHeadOf } from '@sparseland/core';
 import { z } from 'zod';
-import { scoreMatrix } from '../common/backend-ops.js';
+import { scoreChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
@@ -86,7 +86,14 @@ function needsSplit(s: Search): boolean {
   return false;
 }
 
-/** One iteration for every active search: split, score the children's centre keys on the backend, keep the top k. */
+/** Scores per backend call (8 MB): many searches per call, small enough for the allocator to reuse the buffers. */
+const SCORES_PER_CALL = 1 << 21;
+
+/**
+ * One iteration for every active search: split, score the children's centre keys on the backend, keep the top k.
+ * The product is taken transposed (centre keys as rows, the block's strided query rows as the packed side): keys are
+ * gathered as contiguous runs and each key's scores against the rows arrive contiguous for the max.
+ */
 async function refine(
   active: Search[],
   input: EstimatorInput,
@@ -102,11 +109,22 @@ async function refine(
   const childrenPer = 2 * k;
   const keysPer = childrenPer * unit;
   // Batch many searches per backend call: each search is one "head" of the product.
-  const batch = Math.max(1, Math.floor((1 << 22) / (rowsPer * keysPer)));
+  const batch = Math.min(active.length, Math.max(1, Math.floor(SCORES_PER_CALL / (rowsPer * keysPer))));
+  // One set of buffers for every batch (they are large; fresh ones per batch keep the collector busy).
+  const qBuffer = new Float32Array(batch * rowsPer * dim);
+  const kBuffer = new Float32Array(batch * keysPer * dim);
+  const keyCount = new Int32Array(batch * childrenPer);
+  const rowCount = new Int32Array(batch);
+  const best = new Float64Array(batch * childrenPer);
   for (let b0 = 0; b0 < active.length; b0 += batch) {
     const group = active.slice(b0, b0 + batch);
-    const qData = new Float32Array(group.length * rowsPer * dim);
-    const kData = new Float32Array(group.length * keysPer * dim);
+    const qData = qBuffer.subarray(0, group.length * rowsPer * dim);
+    const kData = kBuffer.subarray(0, group.length * keysPer * dim);
+    // Padding rows and keys (short last blocks, fewer children) are scored but never read: keyCount and rowCount
+    // hold the real centre keys per child and query rows per search. They hold zeros or an earlier batch's values,
+    // finite either way.
+    keyCount.fill(0);
+    best.fill(-Infinity);
     const children: Int32Array[] = [];
     group.forEach((s, n) => {
       const g = kvHeadOf(s.h, shape.heads, shape.kvHeads);
@@ -117,44 +135,49 @@ async function refine(
         const from = (s.h * shape.qLength + i) * dim;
         qData.set(input.q.data.subarray(from, from + dim), (n * rowsPer + r) * dim);
       }
+      rowCount[n] = r;
       const kids = split(s.nodes);
       children.push(kids);
       for (let c = 0; c < kids.length / 2; c++) {
-        const a = kids[2 * c] as number;
-        const b = kids[2 * c + 1] as number;
-        const centre = Math.floor((a + b - 1) / 2);
+        const centre = Math.floor(((kids[2 * c] as number) + (kids[2 * c + 1] as number) - 1) / 2);
         const k0 = s.origin + centre * unit;
         const k1 = Math.min(s.origin + s.length, k0 + unit);
-        for (let key = k0; key < k1; key++) {
-          const from = (g * shape.kvLength + key) * dim;
-          kData.set(input.k.data.subarray(from, from + dim), (n * keysPer + c * unit + (key - k0)) * dim);
-        }
+        keyCount[n * childrenPer + c] = k1 - k0;
+        const from = (g * shape.kvLength + k0) * dim;
+        kData.set(input.k.data.subarray(from, from + (k1 - k0) * dim), (n * keysPer + c * unit) * dim);
       }
     });
-    const scores = await scoreMatrix(
+    await scoreChunks(
       ctx,
-      { data: qData, heads: group.length, length: rowsPer, dim },
       { data: kData, heads: group.length, length: keysPer, dim },
+      { data: qData, heads: group.length, length: rowsPer, dim },
+      1,
+      (n, key0, keys, scores, at) => {
+        const rows = rowCount[n] as number;
+        const end = key0 + keys;
+        for (let c = Math.floor(key0 / unit); c * unit < end; c++) {
+          const slot = n * childrenPer + c;
+          let m = best[slot] as number;
+          const last = Math.min(end, c * unit + (keyCount[slot] as number));
+          for (let key = Math.max(key0, c * unit); key < last; key++) {
+            const from = at + (key - key0) * rowsPer;
+            for (let p = from; p < from + rows; p++) {
+              const v = scores[p] as number;
+              if (v > m) m = v;
+            }
+          }
+          best[slot] = m;
+        }
+      },
+      SCORES_PER_CALL,
     );
     group.forEach((s, n) => {
       const kids = children[n] as Int32Array;
-      const count = kids.length / 2;
-      const best = new Float64Array(count).fill(-Infinity);
-      const rows = Math.ceil((blocks.endRow(s.qb) - blocks.firstRow(s.qb)) / stride);
-      for (let c = 0; c < count; c++) {
-        const a = kids[2 * c] as number;
-        const b = kids[2 * c + 1] as number;
-        const keys = Math.min(unit, s.length - Math.floor((a + b - 1) / 2) * unit);
-        for (let r = 0; r < rows; r++) {
-          const base = (n * rowsPer + r) * keysPer + c * unit;
-          for (let j = 0; j < keys; j++) best[c] = Math.max(best[c] as number, scores[base + j] as number);
-        }
-      }
-      const keep = topIndices(best, 0, count, k);
+      const keep = topIndices(best, n * childrenPer, n * childrenPer + kids.length / 2, k);
       const next = new Int32Array(2 * keep.length);
       keep.forEach((c, j) => {
-        next[2 * j] = kids[2 * c] as number;
-        next[2 * j + 1] = kids[2 * c + 1] as number;
+        next[2 * j] = kids[2 * (c - n * childrenPer)] as number;
+        next[2 * j + 1] = kids[2 * (c - n * childrenPer) + 1] as number;
       });
       s.nodes = next;
     });

@@ -1,4 +1,4 @@
-import { createRng, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { createRng, type EstimatorContext, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { z } from 'zod';
 import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
@@ -6,7 +6,7 @@ import { addFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { intParam } from '../common/params.js';
-import { ColumnTopK } from '../common/select.js';
+import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 
 /**
@@ -48,18 +48,14 @@ export const routing = defineEstimator({
       const q = sliceHeads(qUnit, h);
       const k = sliceHeads(kUnit, g);
       const centroids = await fitCentroids(ctx, q, k, clusters, params, mixSeed(ctx.seed, ctx.layer, h, 3));
-      // Balanced routing: each centroid's windowSize most similar queries and keys, reduced as the similarities
-      // arrive (token-major rows of `clusters` values), never held whole.
-      const qTop = new ColumnTopK(clusters, params.windowSize);
-      await scoreChunks(ctx, q, centroids, 1, (_h, r0, rows, data, at) => qTop.offer(data, at, r0, rows));
-      const kTop = new ColumnTopK(clusters, params.windowSize);
-      await scoreChunks(ctx, k, centroids, 1, (_h, r0, rows, data, at) => kTop.offer(data, at, r0, rows));
+      // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-
+      // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive.
       const member = new Uint8Array(qBlocks * clusters);
+      await centroidTop(ctx, centroids, q, params.windowSize, (c, tokens) => {
+        for (const i of tokens) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
+      });
       const keysOf: Int32Array[] = [];
-      for (let c = 0; c < clusters; c++) {
-        for (const i of qTop.indices(c)) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
-        keysOf.push(kTop.indices(c));
-      }
+      await centroidTop(ctx, centroids, k, params.windowSize, (_c, tokens) => keysOf.push(tokens));
       blockClusters.push(member);
       clusterKeys.push(keysOf);
     }
@@ -76,6 +72,38 @@ export const routing = defineEstimator({
     });
   },
 });
+
+/** Scores per backend call (32 MB): whole rows of centroid similarities, few calls (each packs the tokens anew). */
+const SCORES_PER_CALL = 1 << 23;
+
+/**
+ * Per centroid (in order), the `count` tokens most similar to it, ascending (ties to the earlier token), from the
+ * centroid-major product streamed in calls of whole centroid rows.
+ */
+async function centroidTop(
+  ctx: EstimatorContext,
+  centroids: HeadTensor,
+  tokens: HeadTensor,
+  count: number,
+  take: (c: number, tokens: Int32Array) => void,
+): Promise<void> {
+  const n = tokens.length;
+  await scoreChunks(
+    ctx,
+    centroids,
+    tokens,
+    1,
+    (_h, c0, rows, data, at) => {
+      for (let c = c0; c < c0 + rows; c++) {
+        const from = at + (c - c0) * n;
+        const top = topIndices(data, from, from + n, count);
+        for (let p = 0; p < top.length; p++) top[p] = (top[p] as number) - from;
+        take(c, top);
+      }
+    },
+    SCORES_PER_CALL,
+  );
+}
 
 /** Rows scaled to unit L2 norm (zero rows stay zero). */
 function normalizeRows(t: HeadTensor): HeadTensor {
