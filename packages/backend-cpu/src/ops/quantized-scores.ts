@@ -41,7 +41,10 @@ export async function quantizedScores(
     const last = layout.alloc(heads * rows);
     const outFloats = pool ? heads * qBlocks * kBlocks : heads * rows * kvLength;
     const out = layout.alloc(outFloats);
-    const taskCount = pool ? heads * qBlocks : heads * Math.ceil(rows / TILE);
+    // One task per query block when pooled (block maxima never cross a block), else per tile of rows.
+    const rowsPerTask = pool ? blockQ : TILE;
+    const tasksPerHead = pool ? qBlocks : Math.ceil(rows / TILE);
+    const taskCount = heads * tasksPerHead;
     const taskTable = layout.alloc(taskCount * QUANT_TASK_INTS);
     const scratch = exec.reserveScratch(layout, paddedDim(dim));
     exec.memory.ensure(layout.top);
@@ -84,49 +87,27 @@ export async function quantizedScores(
       const g = Math.floor(h / (heads / kvHeads));
       const kiHead = ki * 4 + g * kvLength * stride;
       const ksHead = keyScale + g * kvLength;
-      if (pool) {
-        for (let qb = 0; qb < qBlocks; qb++) {
-          const r0 = qb * blockQ;
-          const row = h * rows + r0;
-          i32.set(
-            [
-              qi * 4 + row * stride,
-              Math.min(blockQ, rows - r0),
-              kiHead,
-              kvLength,
-              stride,
-              rowScale + row,
-              ksHead,
-              out + (h * qBlocks + qb) * kBlocks,
-              0,
-              last + row,
-              blockK,
-            ],
-            t,
-          );
-          t += QUANT_TASK_INTS;
-        }
-      } else {
-        for (let r0 = 0; r0 < rows; r0 += TILE) {
-          const row = h * rows + r0;
-          i32.set(
-            [
-              qi * 4 + row * stride,
-              Math.min(TILE, rows - r0),
-              kiHead,
-              kvLength,
-              stride,
-              rowScale + row,
-              ksHead,
-              out + row * kvLength,
-              kvLength,
-              last + row,
-              0,
-            ],
-            t,
-          );
-          t += QUANT_TASK_INTS;
-        }
+      for (let n = 0; n < tasksPerHead; n++) {
+        const r0 = n * rowsPerTask;
+        const row = h * rows + r0;
+        i32.set(
+          [
+            qi * 4 + row * stride,
+            Math.min(rowsPerTask, rows - r0),
+            kiHead,
+            kvLength,
+            stride,
+            rowScale + row,
+            ksHead,
+            // Pooled: one output row of block maxima per query block; else one score row per query row.
+            pool ? out + (h * qBlocks + n) * kBlocks : out + row * kvLength,
+            pool ? 0 : kvLength,
+            last + row,
+            blockK,
+          ],
+          t,
+        );
+        t += QUANT_TASK_INTS;
       }
     }
     await exec.run(header, scratch, (heads * rows * kvLength * stride) / 4);

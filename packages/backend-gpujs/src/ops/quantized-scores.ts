@@ -40,51 +40,17 @@ export async function quantizedScores(
     kvLength,
     call.smoothK ? 1 : 0,
   );
-  const kPerLine = blocksPerRow(kvHeads * kvLength, 1);
-  const kInt = await ctx.cache.run(
-    { key: `quantize-k|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
-    [kPerLine * dim, Math.ceil((kvHeads * kvLength) / kPerLine)],
-    k,
-    kMean,
-    kvLength,
-    0,
-    kvLength,
-    kPerLine,
-    qmax,
-  );
-  const kScale = await ctx.cache.run(
-    { key: `quantize-k-scale|d${dim}`, source: quantizeScaleKernel, constants, pipeline: true },
-    [kvHeads * kvLength],
-    k,
-    kMean,
-    kvLength,
-    0,
-    kvLength,
-    qmax,
-  );
+  const {
+    ints: kInt,
+    scales: kScale,
+    perLine: kPerLine,
+  } = await quantizeRows(ctx, 'k', k, kMean, kvHeads, kvLength, 0, kvLength, dim, qmax);
   const noMean = ctx.grid(new Float32Array(heads * dim), dim, heads);
-  const qPerLine = blocksPerRow(heads * rows, 1);
-  const qInt = await ctx.cache.run(
-    { key: `quantize-q|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
-    [qPerLine * dim, Math.ceil((heads * rows) / qPerLine)],
-    q,
-    noMean,
-    qLength,
-    rowStart,
-    rows,
-    qPerLine,
-    qmax,
-  );
-  const qScale = await ctx.cache.run(
-    { key: `quantize-q-scale|d${dim}`, source: quantizeScaleKernel, constants, pipeline: true },
-    [heads * rows],
-    q,
-    noMean,
-    qLength,
-    rowStart,
-    rows,
-    qmax,
-  );
+  const {
+    ints: qInt,
+    scales: qScale,
+    perLine: qPerLine,
+  } = await quantizeRows(ctx, 'q', q, noMean, heads, qLength, rowStart, rows, dim, qmax);
   const causal = call.causal ? 1 : 0;
   if (!pool) {
     const scores = await ctx.cache.run(
@@ -129,4 +95,46 @@ export async function quantizedScores(
   );
   const data = maskedToInfinity(await readFlat(pooled, heads * qBlocks * kBlocks));
   return { kind: 'blocks', data, heads, qBlocks, kBlocks, blockQ, blockK };
+}
+
+/**
+ * Per-row symmetric quantisation of rows [start, start + rows) of every head of `tensor` (`length` rows per head),
+ * after subtracting the per-head channel `mean`: the integer rows, `perLine` rows to a grid line, and their scales.
+ */
+async function quantizeRows(
+  ctx: GpuContext,
+  side: 'q' | 'k',
+  tensor: unknown,
+  mean: unknown,
+  heads: number,
+  length: number,
+  start: number,
+  rows: number,
+  dim: number,
+  qmax: number,
+): Promise<{ ints: unknown; scales: unknown; perLine: number }> {
+  const constants = { dim };
+  const perLine = blocksPerRow(heads * rows, 1);
+  const ints = await ctx.cache.run(
+    { key: `quantize-${side}|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
+    [perLine * dim, Math.ceil((heads * rows) / perLine)],
+    tensor,
+    mean,
+    length,
+    start,
+    rows,
+    perLine,
+    qmax,
+  );
+  const scales = await ctx.cache.run(
+    { key: `quantize-${side}-scale|d${dim}`, source: quantizeScaleKernel, constants, pipeline: true },
+    [heads * rows],
+    tensor,
+    mean,
+    length,
+    start,
+    rows,
+    qmax,
+  );
+  return { ints, scales, perLine };
 }

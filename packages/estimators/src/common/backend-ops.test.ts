@@ -1,7 +1,8 @@
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type Backend, createCostMeter, createReferenceBackend, randomHeadTensor, resolveAttentionShape } from '@sparseland/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pooledQueryVsKeys, probeLastQueries, scoreMatrix } from './backend-ops.js';
+import { pooledQueryChunks, probeLastQueries, scoreMatrix } from './backend-ops.js';
+import { addFlops, dotFlops } from './flops.js';
 
 function naiveProduct(a: ReturnType<typeof randomHeadTensor>, b: ReturnType<typeof randomHeadTensor>, scale: number): Float64Array {
   const out = new Float64Array(a.heads * a.length * b.length);
@@ -43,7 +44,7 @@ describe.each([
     }
   });
 
-  it('the probe and pooled query scores report the dot products they make', async () => {
+  it('the probe reports the dot products it makes', async () => {
     const q = randomHeadTensor({ heads: 4, length: 9, dim: 8, seed: 3 });
     const k = randomHeadTensor({ heads: 2, length: 20, dim: 8, seed: 4 });
     const shape = resolveAttentionShape({ q, k, v: k });
@@ -53,9 +54,51 @@ describe.each([
     expect(probe.rows).toBe(3);
     // Rows at positions 17, 18, 19 see 18 + 19 + 20 keys, for 4 heads, 2·8 FLOPs each.
     expect(cost.total).toBe(4 * (18 + 19 + 20) * 16);
-    const pooled = await pooledQueryVsKeys({ q, k, qOffset: shape.qOffset, causal: true }, ctx, 1, 4, 1);
-    // Query blocks end at positions 14, 18, 19: the first block sees 15 keys, later keys are -Infinity.
-    expect(pooled[14]).toBeGreaterThan(-Infinity);
-    expect(pooled[15]).toBe(-Infinity);
+  });
+
+  it('pooledQueryChunks: mean-pooled query blocks against the keys each sees, the same whole or chunked, counted once', async () => {
+    const q = randomHeadTensor({ heads: 4, length: 9, dim: 8, seed: 5 });
+    const k = randomHeadTensor({ heads: 2, length: 20, dim: 8, seed: 6 });
+    const qOffset = 11;
+    // Query blocks of 4 rows end at positions 14, 18, 19.
+    const lastPos = (qb: number) => qOffset + Math.min(9, (qb + 1) * 4) - 1;
+    const want = (h: number, qb: number, j: number) => {
+      const g = Math.floor(h / 2);
+      let s = 0;
+      for (let i = qb * 4; i < Math.min(9, (qb + 1) * 4); i++)
+        for (let c = 0; c < 8; c++) s += (q.data[(h * 9 + i) * 8 + c] as number) * (k.data[(g * 20 + j) * 8 + c] as number);
+      return (0.5 * s) / (Math.min(9, (qb + 1) * 4) - qb * 4);
+    };
+    const expectedFlops = addFlops(4 * 9 * 8) + dotFlops(4 * (15 + 19 + 20), 8);
+    for (const limit of [1 << 24, 40, 1]) {
+      const seen = new Map<string, number>();
+      const cost = createCostMeter();
+      const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 4, blockK: 4 };
+      await pooledQueryChunks(
+        { q, k, qOffset, causal: true },
+        ctx,
+        4,
+        0.5,
+        (h, qb0, count, data, at, keys) => {
+          for (let qb = qb0; qb < qb0 + count; qb++)
+            for (let j = 0; j < keys; j++) seen.set(`${h},${qb},${j}`, data[at + (qb - qb0) * keys + j] as number);
+        },
+        limit,
+      );
+      for (let h = 0; h < 4; h++) {
+        for (let qb = 0; qb < 3; qb++) {
+          for (let j = 0; j < 20; j++) {
+            const got = seen.get(`${h},${qb},${j}`);
+            if (j > lastPos(qb)) {
+              if (got !== undefined) expect(got).toBe(-Infinity);
+              continue;
+            }
+            const w = want(h, qb, j);
+            expect(Math.abs((got as number) - w)).toBeLessThan(tol * (1 + Math.abs(w)));
+          }
+        }
+      }
+      expect(cost.total).toBe(expectedFlops);
+    }
   });
 });

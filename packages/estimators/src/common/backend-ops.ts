@@ -1,13 +1,4 @@
-import {
-  type BlockScores,
-  type EstimatorContext,
-  type EstimatorInput,
-  type HeadTensor,
-  kvHeadOf,
-  type PooledScoresOptions,
-  type ScoreRows,
-  sliceHeads,
-} from '@sparseland/core';
+import type { BlockScores, EstimatorContext, EstimatorInput, HeadTensor, PooledScoresOptions, ScoreRows } from '@sparseland/core';
 import { addFlops, causalProbePairs, dotFlops } from './flops.js';
 
 // Every estimator's heavy work goes through these wrappers: they call the backend the estimator was given and
@@ -42,45 +33,17 @@ export async function pooledBlockScores(input: EstimatorInput, ctx: EstimatorCon
   return scores;
 }
 
-/**
- * Mean-pooled query blocks of query head h against every key of its kv head: `[qBlocks][kvLength]` scaled dot
- * products, -Infinity after the block's last query when causal (AnchorAttention, Spark, Double Sparsity).
- */
-export async function pooledQueryVsKeys(
-  input: { q: HeadTensor; k: HeadTensor; qOffset: number; causal: boolean },
-  ctx: EstimatorContext,
-  h: number,
-  blockQ: number,
-  scale: number,
-): Promise<Float32Array> {
-  const g = kvHeadOf(h, input.q.heads, input.k.heads);
-  const q = sliceHeads(input.q, h);
-  const k = sliceHeads(input.k, g);
-  const scores = await ctx.backend.pooledScores(
-    { q, k, qOffset: input.qOffset },
-    { blockQ, blockK: 1, causal: input.causal, scale, qPool: 'mean' },
-  );
-  // Keys after a block's last query are -Infinity when causal: count the finite products from the geometry.
-  let finite = 0;
-  const qBlocks = Math.ceil(q.length / blockQ);
-  for (let qb = 0; qb < qBlocks; qb++) {
-    const lastPos = input.qOffset + Math.min(q.length, (qb + 1) * blockQ) - 1;
-    finite += input.causal ? Math.max(0, Math.min(k.length, lastPos + 1)) : k.length;
-  }
-  ctx.cost.add(addFlops(q.length * q.dim) + dotFlops(finite, q.dim), LABEL);
-  return scores.data;
-}
-
 /** Floats of scores one grouped pooled-query call returns at most (64 MB). */
 const MAX_POOLED_PER_CALL = 1 << 24;
 
 /**
- * `pooledQueryVsKeys` for every query head, grouped by kv head and cut into chunks of query blocks: one backend call
+ * Mean-pooled query blocks against the keys of their kv head (AnchorAttention, Spark, Double Sparsity), for every
+ * query head, grouped by kv head and cut into chunks of query blocks: one backend call
  * per (kv head, chunk) packs the kv head's keys once for all its query heads, and a causal chunk only gets the keys
  * up to its last position. `visit(h, qb0, count, data, at, keys)` receives query blocks [qb0, qb0 + count) of head
  * h as `count` rows of `keys` scaled dot products at data[at...] (key j of block qb at data[at + (qb − qb0)·keys +
  * j]; keys after a block's last query are -Infinity when causal, keys ≥ `keys` are not visible to the chunk). The
- * work is counted exactly as `pooledQueryVsKeys` counts it.
+ * pooling and the finite dot products are counted.
  */
 export async function pooledQueryChunks(
   input: { q: HeadTensor; k: HeadTensor; qOffset: number; causal: boolean },

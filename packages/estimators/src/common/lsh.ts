@@ -41,17 +41,8 @@ export function signBuckets(projections: Float32Array, heads: number, length: nu
 }
 
 /**
- * Angular LSH of Reformer: h(x) = argmax([xR; −xR]) over `half` random rotations, i.e. the index of the largest
- * |projection| with its sign choosing the half. `projections` is `[heads][length][half]`.
- */
-export function angularBuckets(projections: Float32Array, heads: number, length: number, half: number): Int32Array {
-  const out = new Int32Array(heads * length);
-  angularBucketsInto(projections, 0, heads * length, half, out, 0);
-  return out;
-}
-
-/**
- * `angularBuckets` of `rows` rows of projections starting at projections[at] into out[outAt...]. The first maximum
+ * Angular LSH of Reformer, h(x) = argmax([xR; −xR]): the index of the largest |projection| with its sign choosing
+ * the half, for `rows` rows of `half` projections starting at projections[at], into out[outAt...]. The first maximum
  * of the sequence x₀, −x₀, x₁, −x₁, … wins (bucket b for x_b, b + half for −x_b).
  */
 export function angularBucketsInto(

@@ -1,7 +1,7 @@
 import { BlockMask, ColumnMask, sparseMaskToDense } from '@sparseland/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { buildSparseMask } from './mask-builder.js';
+import { addKeysAtLeast, buildSparseMask, type RowSink } from './mask-builder.js';
 
 type Op = { kind: 'block'; kb: number } | { kind: 'keys'; a: number; b: number } | { kind: 'key'; k: number };
 
@@ -102,5 +102,36 @@ describe('buildSparseMask', () => {
     });
     expect(kept.blocks).toBeUndefined();
     expect(Array.from(kept.columns?.columns(0, 0) ?? [])).toEqual([0, 1, 2, 3]);
+  });
+});
+
+describe('addKeysAtLeast', () => {
+  it('adds exactly the keys in range at or above the cutoff, as maximal runs (NaN never passes)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(Number.NaN)), { maxLength: 40 }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.integer({ min: -3, max: 3 }),
+        fc.integer({ min: 0, max: 45 }),
+        fc.integer({ min: 0, max: 45 }),
+        (list, base, cutoff, a, b) => {
+          const scores = Float32Array.from([...Array(base).fill(9), ...list]);
+          const [from, to] = [Math.min(a, b, list.length), Math.min(Math.max(a, b), list.length)];
+          const runs: [number, number][] = [];
+          const row: RowSink = {
+            addBlock: () => expect.unreachable('no blocks'),
+            addKey: () => expect.unreachable('no single keys'),
+            addKeys: (k0, k1) => runs.push([k0, k1]),
+          };
+          addKeysAtLeast(row, scores, base, from, to, cutoff);
+          const kept = runs.flatMap(([k0, k1]) => Array.from({ length: k1 - k0 }, (_, i) => k0 + i));
+          const want = Array.from({ length: to - from }, (_, i) => from + i).filter((j) => (list[j] as number) >= cutoff);
+          expect(kept).toEqual(want);
+          // Maximal: consecutive runs never touch.
+          for (let r = 1; r < runs.length; r++)
+            expect((runs[r] as [number, number])[0]).toBeGreaterThan((runs[r - 1] as [number, number])[1]);
+        },
+      ),
+    );
   });
 });

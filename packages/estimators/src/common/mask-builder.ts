@@ -12,6 +12,20 @@ export interface RowSink {
   addKey(k: number): void;
 }
 
+/**
+ * Adds keys j in [from, to) with scores[base + j] ≥ cutoff to the row, as runs of consecutive keys (so whole key
+ * blocks go in at once). NaN never passes.
+ */
+export function addKeysAtLeast(row: RowSink, scores: Float32Array, base: number, from: number, to: number, cutoff: number): void {
+  let j = from;
+  while (j < to) {
+    while (j < to && !((scores[base + j] as number) >= cutoff)) j++;
+    const start = j;
+    while (j < to && (scores[base + j] as number) >= cutoff) j++;
+    if (j > start) row.addKeys(start, j);
+  }
+}
+
 export interface BuildOptions {
   /** Query heads described (default shape.heads; 1 shares one row set with every head). */
   readonly heads?: number;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { jensenShannon, softmaxInto } from './divergence.js';
-import { angularBuckets, grayRank, signBuckets, sortByBucket } from './lsh.js';
+import { angularBucketsInto, grayRank, signBuckets, sortByBucket } from './lsh.js';
 import { normalQuantile } from './normal.js';
 
 describe('normalQuantile', () => {
@@ -67,8 +67,12 @@ describe('LSH helpers', () => {
     const signs = signBuckets(proj, 1, 2, 3);
     expect(signs[0]).toBe(grayRank(0b101));
     expect(signs[1]).toBe(grayRank(0));
-    const angular = angularBuckets(proj, 1, 2, 3);
+    const angular = new Int32Array(2);
+    angularBucketsInto(proj, 0, 2, 3, angular, 0);
     expect(Array.from(angular)).toEqual([2, 5]);
+    // From projections[3]: the second row alone.
+    angularBucketsInto(proj, 3, 1, 3, angular, 0);
+    expect(angular[0]).toBe(5);
     expect(Array.from(sortByBucket(Int32Array.from([3, 1, 3, 0]), 0, 0, 4))).toEqual([3, 1, 0, 2]);
   });
 
@@ -80,11 +84,13 @@ describe('LSH helpers', () => {
         (half, list) => {
           const rows = Math.floor(list.length / half);
           const proj = Float32Array.from(list.slice(0, rows * half));
-          const got = angularBuckets(proj, 1, rows, half);
+          // Written at an offset inside a larger output, as Reformer fills one array per tensor call by call.
+          const got = new Int32Array(rows + 1);
+          angularBucketsInto(proj, 0, rows, half, got, 1);
           for (let r = 0; r < rows; r++) {
             const sequence = Array.from({ length: 2 * half }, (_, p) => (p % 2 ? -1 : 1) * (proj[r * half + (p >> 1)] as number));
             const first = sequence.indexOf(Math.max(...sequence));
-            expect(got[r]).toBe(first % 2 ? (first >> 1) + half : first >> 1);
+            expect(got[r + 1]).toBe(first % 2 ? (first >> 1) + half : first >> 1);
           }
         },
       ),

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ColumnTopK, coverCount, kthLargest, SmallTopK, topIndices } from './select.js';
+import { coverCount, kthLargest, SmallTopK, topIndices } from './select.js';
 
 /** Sorting oracle: larger first, ties to the lower index, -Infinity and NaN never chosen. */
 function naiveTop(values: number[], k: number): number[] {
@@ -86,37 +86,6 @@ describe('coverCount', () => {
     expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.8)).toBe(2);
     expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.81)).toBe(3);
     expect(coverCount([0, 0], 0, 2, 0.9)).toBe(0);
-  });
-});
-
-describe('ColumnTopK', () => {
-  it('equals topIndices of every column, whatever the row blocks it arrives in', () => {
-    fc.assert(
-      fc.property(
-        fc.integer({ min: 1, max: 6 }),
-        fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(-Infinity), fc.constant(Number.NaN)), {
-          minLength: 6,
-          maxLength: 240,
-        }),
-        fc.integer({ min: 0, max: 12 }),
-        fc.integer({ min: 1, max: 9 }),
-        (columns, flat, k, block) => {
-          const rows = Math.floor(flat.length / columns);
-          const top = new ColumnTopK(columns, k);
-          for (let r0 = 0; r0 < rows; r0 += block) {
-            const n = Math.min(block, rows - r0);
-            // A chunk at an offset inside a larger buffer, as scoreChunks hands them over.
-            const buffer = Float32Array.from([7, 7, ...flat.slice(r0 * columns, (r0 + n) * columns)]);
-            top.offer(buffer, 2, r0, n);
-          }
-          for (let c = 0; c < columns; c++) {
-            const column = Array.from({ length: rows }, (_, r) => flat[r * columns + c] as number);
-            expect(Array.from(top.indices(c))).toEqual(Array.from(topIndices(column, 0, rows, k)));
-          }
-        },
-      ),
-      { numRuns: 400 },
-    );
   });
 });
 

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { pooledQueryChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { SparseMaskBuilder } from '../common/mask-builder.js';
+import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
 import { intParam, numberParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
@@ -45,21 +45,10 @@ export const anchor = defineEstimator({
         const stripesEnd = Math.min(end, localFrom);
         builder.row(h, qb, (row) => {
           row.addKeys(0, init);
-          let j = init;
-          while (j < stripesEnd) {
-            while (j < stripesEnd && !((scores[base + j] as number) >= cutoff)) j++;
-            const start = j;
-            while (j < stripesEnd && (scores[base + j] as number) >= cutoff) j++;
-            if (j > start) row.addKeys(start, j);
-          }
-          // Stripes after the local window exist only in non-causal calls.
+          addKeysAtLeast(row, scores, base, init, stripesEnd, cutoff);
           row.addKeys(localFrom, blocks.lastPos(qb) + 1);
-          for (j = blocks.lastPos(qb) + 1; j < end; ) {
-            while (j < end && !((scores[base + j] as number) >= cutoff)) j++;
-            const start = j;
-            while (j < end && (scores[base + j] as number) >= cutoff) j++;
-            if (j > start) row.addKeys(start, j);
-          }
+          // Stripes after the local window exist only in non-causal calls.
+          addKeysAtLeast(row, scores, base, blocks.lastPos(qb) + 1, end, cutoff);
         });
       }
     });

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { pooledQueryChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { SparseMaskBuilder } from '../common/mask-builder.js';
+import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
 import { normalQuantile } from '../common/normal.js';
 import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
@@ -55,13 +55,7 @@ export const sparkTopk = defineEstimator({
           const threshold = params.k >= n ? -Infinity : mean + std * normalQuantile(1 - params.k / n);
           builder.row(h, qb, (row) => {
             row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
-            let j = 0;
-            while (j < n) {
-              while (j < n && !((scores[base + j] as number) >= threshold)) j++;
-              const start = j;
-              while (j < n && (scores[base + j] as number) >= threshold) j++;
-              if (j > start) row.addKeys(start, j);
-            }
+            addKeysAtLeast(row, scores, base, 0, n, threshold);
           });
         }
       },
