@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { modeConformance } from '../src/conformance.js';
 import { type ModeOutcome, PACKED_GRID_CASE } from './browser/conformance-page.js';
 
-// The conformance kit in headless Chromium (Debian's chromium, WebGL2 and WebGPU on SwiftShader): one page runs
+// The conformance kit in headless Chromium (the npm-packaged headless shell, WebGL2 and WebGPU on SwiftShader): one page runs
 // every case in both modes; each case is one test here. Exclusions and tolerances come from src/conformance.ts,
 // the same place the Node suites use.
 const PAGE = new URL('./browser/conformance-page.ts', import.meta.url).pathname;

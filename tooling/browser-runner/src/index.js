@@ -5,8 +5,11 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { build } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { chromiumAvailable, packagedChromium } from './chromium.js';
 
-/** The flags DEVELOPERS.md lists: headless, no network chatter, WebGPU and WebGL2 on SwiftShader. */
+export { chromiumAvailable, packagedChromium };
+
+/** Headless, no network chatter, WebGPU and WebGL2 on SwiftShader (the packaged Chromium ships SwiftShader). */
 export const CHROMIUM_ARGS = Object.freeze([
   '--headless=new',
   '--no-sandbox',
@@ -18,14 +21,9 @@ export const CHROMIUM_ARGS = Object.freeze([
   '--use-webgpu-adapter=swiftshader',
   '--enable-features=Vulkan',
   '--use-angle=swiftshader',
+  '--enable-unsafe-swiftshader',
+  '--no-zygote',
 ]);
-
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-/** Whether Debian's Chromium is installed (CI installs it; see .ci/run). */
-export function chromiumAvailable() {
-  return existsSync(CHROMIUM_PATH);
-}
 
 const TYPES = {
   '.js': 'text/javascript',
@@ -46,9 +44,7 @@ const TYPES = {
  * @returns {Promise<unknown>}
  */
 export async function runInChromium(options) {
-  if (!chromiumAvailable()) {
-    throw new Error(`Chromium not found at ${CHROMIUM_PATH}: install Debian's chromium (apt-get install -y chromium) or set CHROMIUM_PATH`);
-  }
+  const browserBinary = await packagedChromium();
   const dir = mkdtempSync(join(tmpdir(), 'sparseland-browser-'));
   try {
     const entryPoints = { main: options.entry, ...(options.workers ?? {}) };
@@ -94,7 +90,12 @@ export async function runInChromium(options) {
     await new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(undefined)));
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
-    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS], headless: true });
+    const browser = await chromium.launch({
+      executablePath: browserBinary.executablePath,
+      args: [...CHROMIUM_ARGS],
+      headless: true,
+      env: { ...process.env, ...browserBinary.env },
+    });
     try {
       const page = await browser.newPage();
       page.on('console', (msg) => options.onConsole?.(msg.text()));
