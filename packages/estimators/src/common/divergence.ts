@@ -12,9 +12,10 @@ export function jensenShannon(p: ArrayLike<number>, q: ArrayLike<number>): numbe
   for (let i = 0; i < p.length; i++) {
     const a = (p[i] as number) / sp;
     const b = (q[i] as number) / sq;
-    const m = (a + b) / 2;
-    if (a > 0) kp += a * Math.log(a / m);
-    if (b > 0) kq += b * Math.log(b / m);
+    // a / m written as 2a / (a + b): halving a subnormal sum can round m to 0 and give a / m = Infinity.
+    const sum = a + b;
+    if (a > 0) kp += a * Math.log((2 * a) / sum);
+    if (b > 0) kq += b * Math.log((2 * b) / sum);
   }
   return Math.max(0, (kp + kq) / 2);
 }
