@@ -2,16 +2,15 @@
 import {
   type AttentionInput,
   type BlockMask,
-  buildBlockMask,
   ColumnMask,
   countKeptPairs,
-  createRng,
   type HeadTensor,
   type MaskShape,
   randomHeadTensor,
   type SparseMask,
   TokenSelection,
 } from '@sparseland/core';
+import { buildBlockMask, createRng } from '@sparseland/core/kit';
 
 export const DIM = 64;
 export const BLOCK = 64;

@@ -1,15 +1,14 @@
 import { FP32_TOLERANCE, firstMismatch } from '@sparseland/conformance/cases';
 import {
   type AttendResult,
-  buildBlockMask,
   ColumnMask,
-  createRng,
   randomHeadTensor,
   referenceAttention,
   referenceDecode,
   type SparseMask,
   TokenSelection,
 } from '@sparseland/core';
+import { buildBlockMask, createRng } from '@sparseland/core/kit';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type CpuBackend, createCpuBackend } from '../src/index.js';

@@ -1,4 +1,4 @@
-import { createRng } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { relaxedSimdReason } from '../src/environment.js';
 import type { Kernels } from '../src/kernels.js';

@@ -1,12 +1,5 @@
-import {
-  type AttentionInput,
-  attentionFlops,
-  buildBlockMask,
-  countKeptPairs,
-  createRng,
-  randomHeadTensor,
-  type SparseMask,
-} from '@sparseland/core';
+import { type AttentionInput, attentionFlops, countKeptPairs, randomHeadTensor, type SparseMask } from '@sparseland/core';
+import { buildBlockMask, createRng } from '@sparseland/core/kit';
 
 /** One benchmark case: an attention call and its useful FLOPs (4·d per kept pair, core's count). */
 export interface AttentionBenchCase {

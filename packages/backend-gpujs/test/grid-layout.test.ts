@@ -1,12 +1,5 @@
-import {
-  type BlockScores,
-  randomHeadTensor,
-  referenceAttention,
-  referenceLastQueriesAttention,
-  referenceQuantizedScores,
-  type ScoreRows,
-  TokenSelection,
-} from '@sparseland/core';
+import { randomHeadTensor, referenceAttention, TokenSelection } from '@sparseland/core';
+import { type BlockScores, referenceLastQueriesAttention, referenceQuantizedScores, type ScoreRows } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { createGpujsBackend } from '../src/index.js';
 import { blocksPerRow, MAX_GRID_ROWS, tileGridIndex, tileGridSize } from '../src/kernels/grid-layout.js';

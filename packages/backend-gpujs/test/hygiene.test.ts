@@ -1,6 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { buildBlockMask, createBlockMask, randomHeadTensor, referenceAttention } from '@sparseland/core';
+import { createBlockMask, randomHeadTensor, referenceAttention } from '@sparseland/core';
+import { buildBlockMask } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { createGpujsBackend } from '../src/index.js';
 

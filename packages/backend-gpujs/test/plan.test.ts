@@ -1,13 +1,5 @@
-import {
-  type AttentionShape,
-  buildBlockMask,
-  ColumnMask,
-  createRng,
-  kvHeadOf,
-  type SparseMask,
-  sparseMaskToDense,
-  TokenSelection,
-} from '@sparseland/core';
+import { type AttentionShape, ColumnMask, kvHeadOf, type SparseMask, sparseMaskToDense, TokenSelection } from '@sparseland/core';
+import { buildBlockMask, createRng } from '@sparseland/core/kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { densePlan } from '../src/plan/dense-plan.js';

@@ -1,4 +1,5 @@
-import { type Backend, closestName, type Registry, SparselandError } from '@sparseland/core';
+import { type Backend, type Registry, SparselandError } from '@sparseland/core';
+import { closestName } from '@sparseland/core/kit';
 
 /**
  * `auto`: the highest-priority backend that runs here (cpu when installed, else the float64 reference). A named

@@ -2,23 +2,25 @@ import {
   type AttendResult,
   and,
   type Backend,
-  type BlockScores,
   blockMaskFromScores,
-  buildBlockMask,
   ColumnMask,
   causal,
   createBlockMask,
-  createRng,
-  type PooledScoresOptions,
   referenceAttention,
   referenceDecode,
+  type SparseMask,
+  TokenSelection,
+} from '@sparseland/core';
+import {
+  type BlockScores,
+  buildBlockMask,
+  createRng,
+  type PooledScoresOptions,
   referenceLastQueriesAttention,
   referencePooledScores,
   referenceQuantizedScores,
   type ScoreRows,
-  type SparseMask,
-  TokenSelection,
-} from '@sparseland/core';
+} from '@sparseland/core/kit';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 

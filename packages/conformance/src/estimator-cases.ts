@@ -3,23 +3,25 @@ import {
   type Backend,
   BlockMask,
   ColumnMask,
-  type CostMeter,
   countKeptPairs,
-  createCostMeter,
   createHeadTensor,
-  createRng,
   type EstimatorPlugin,
-  fillRowMembership,
   type HeadTensor,
-  isEstimateResult,
   kvHeadOf,
   paramsJsonSchema,
   referenceAttention,
-  resolveAttentionShape,
   type SparseMask,
   sparseMaskToDense,
   toSparseMask,
 } from '@sparseland/core';
+import {
+  type CostMeter,
+  createCostMeter,
+  createRng,
+  fillRowMembership,
+  isEstimateResult,
+  resolveAttentionShape,
+} from '@sparseland/core/kit';
 import { type CaseShape, caseInputs } from './inputs.js';
 
 /** The geometry of one estimator case: a CaseShape plus the call's causality and the recipe's block sizes. */

@@ -1,5 +1,6 @@
 // The example of docs/authoring-plugins.md, verbatim, run through the kit: the guide must not lie.
-import { buildBlockMask, definePattern } from '@sparseland/core';
+import { definePattern } from '@sparseland/core';
+import { buildBlockMask } from '@sparseland/core/kit';
 import { z } from 'zod';
 
 export const localBand = definePattern({

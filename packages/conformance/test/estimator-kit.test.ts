@@ -1,5 +1,6 @@
 // describeEstimator on a small correct estimator, and each estimator case catching the fault it is there for.
-import { type Backend, buildBlockMask, defineEstimator, type Estimator, referenceBackend } from '@sparseland/core';
+import { type Backend, defineEstimator, referenceBackend } from '@sparseland/core';
+import { buildBlockMask, type Estimator } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { describeEstimator, type EstimatorCase, estimatorCases } from '../src/index.js';

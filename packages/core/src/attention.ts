@@ -6,7 +6,7 @@ import { type AttentionMask, type SparseMask, toSparseMask } from './masks/spars
 import { attentionFlops, countKeptPairs } from './metrics/count-pairs.js';
 import type { Registry } from './plugins/registry.js';
 import type { OutputCorrection } from './plugins/types.js';
-import { type CompiledRecipe, compileRecipe } from './recipes/compile.js';
+import { type CompiledRecipe, compileRecipe, isCompiledRecipe } from './recipes/compile.js';
 import type { Recipe } from './recipes/schema.js';
 import { resolveScale } from './reference/reference-attention.js';
 import { createReferenceBackend } from './reference/reference-backend.js';
@@ -75,7 +75,7 @@ export async function attention(input: AttentionInput, options: AttentionOptions
     let scoreMod = options.scoreMod;
     let correction: OutputCorrection | undefined;
     if (options.recipe !== undefined) {
-      const compiled = isCompiled(options.recipe) ? options.recipe : compileRecipe(options.recipe, requireRegistry(options.registry));
+      const compiled = isCompiledRecipe(options.recipe) ? options.recipe : compileRecipe(options.recipe, requireRegistry(options.registry));
       const built = await compiled.build({
         input: { q: input.q, k: input.k, shape, causal },
         backend,
@@ -112,10 +112,6 @@ export async function attention(input: AttentionInput, options: AttentionOptions
   } finally {
     if (ownBackend) await backend.dispose();
   }
-}
-
-function isCompiled(recipe: unknown): recipe is CompiledRecipe {
-  return typeof recipe === 'object' && recipe !== null && (recipe as CompiledRecipe).kind === 'compiled-recipe';
 }
 
 function requireRegistry(registry: Registry | undefined): Registry {

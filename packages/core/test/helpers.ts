@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { createRng, type MaskMod, type MaskShape } from '../src/index.js';
+import type { MaskMod, MaskShape } from '../src/index.js';
+import { createRng } from '../src/kit.js';
 
 /** A random shape small enough for dense checks. */
 export const arbShape = fc.record({

@@ -2,7 +2,8 @@
 // query / 2 kv heads, dim 64, defaults, 64×64 blocks): `tsx --conditions=@sparseland/source bench/one.ts hip 32768`.
 // Add `node --cpu-prof` (through NODE_OPTIONS) to profile it. Prints the median of `runs` builds (default 3).
 import { createCpuBackend } from '@sparseland/backend-cpu';
-import { compileRecipe, countKeptPairs, createCostMeter, createRegistry, resolveAttentionShape } from '@sparseland/core';
+import { compileRecipe, countKeptPairs, createRegistry } from '@sparseland/core';
+import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { collectItems, syntheticWorkload } from '@sparseland/eval';
 import { estimators } from '../src/index.js';
 

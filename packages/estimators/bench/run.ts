@@ -5,15 +5,8 @@
 // under `flock /tmp/sparseland-bench.lock` on a quiet machine.
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
-import {
-  attentionFlops,
-  compileRecipe,
-  countKeptPairs,
-  createCostMeter,
-  createRegistry,
-  densePairs,
-  resolveAttentionShape,
-} from '@sparseland/core';
+import { attentionFlops, compileRecipe, countKeptPairs, createRegistry, densePairs } from '@sparseland/core';
+import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { collectItems, syntheticWorkload } from '@sparseland/eval';
 import { estimators } from '../src/index.js';
 

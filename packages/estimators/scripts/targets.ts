@@ -13,15 +13,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCpuBackend } from '@sparseland/backend-cpu';
-import {
-  compileRecipe,
-  countKeptPairs,
-  createCostMeter,
-  createRegistry,
-  type MaskRecipe,
-  type RecipeDocument,
-  resolveAttentionShape,
-} from '@sparseland/core';
+import { compileRecipe, countKeptPairs, createRegistry, type MaskRecipe, type RecipeDocument } from '@sparseland/core';
+import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import {
   collectItems,
   endToEnd,

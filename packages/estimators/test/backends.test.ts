@@ -2,7 +2,8 @@
 // threads) it must make the same decisions as on the float64 reference, up to near-ties.
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { plantedInputs } from '@sparseland/conformance';
-import { attentionRecall, type Backend, countKeptPairs, resolveAttentionShape } from '@sparseland/core';
+import { attentionRecall, type Backend, countKeptPairs } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { estimators } from '../src/index.js';
 import { estimate } from './helpers.js';

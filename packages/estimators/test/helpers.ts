@@ -5,10 +5,10 @@ import {
   createReferenceBackend,
   type EstimatorPlugin,
   type HeadTensor,
-  resolveAttentionShape,
   type SparseMask,
   sparseMaskToDense,
 } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
 
 export interface Input {
   readonly q: HeadTensor;

@@ -3,14 +3,12 @@ import {
   type Backend,
   compileRecipe,
   countKeptPairs,
-  createCostMeter,
   createReferenceBackend,
-  expectNumber,
   paramsJsonSchema,
   type Registry,
-  resolveAttentionShape,
   SparselandError,
 } from '@sparseland/core';
+import { createCostMeter, expectNumber, resolveAttentionShape } from '@sparseland/core/kit';
 import { findMethod } from './find-method.js';
 import type { WorkloadItem } from './workloads/workload.js';
 

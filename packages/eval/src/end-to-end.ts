@@ -1,4 +1,5 @@
-import { type Backend, compileRecipe, describeValue, expectInteger, type Registry, SparselandError } from '@sparseland/core';
+import { type Backend, compileRecipe, type Registry, SparselandError } from '@sparseland/core';
+import { describeValue, expectInteger } from '@sparseland/core/kit';
 import { type AttentionEvent, argmax } from '@sparseland/model';
 import {
   FIXTURE_DEFAULTS,

@@ -1,4 +1,5 @@
-import { countKeptPairs, createReferenceBackend, isSparselandError, resolveAttentionShape } from '@sparseland/core';
+import { countKeptPairs, createReferenceBackend, isSparselandError } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { testRegistry } from '../test/helpers.js';
 import { type EvalProgress, evaluateMethods } from './evaluate.js';

@@ -4,11 +4,10 @@ import {
   type Backend,
   type CompiledRecipe,
   compileRecipe,
-  expectInteger,
   type Registry,
-  resolveAttentionShape,
   SparselandError,
 } from '@sparseland/core';
+import { expectInteger, resolveAttentionShape } from '@sparseland/core/kit';
 import { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
 import { computeDenseOracle } from './oracle/dense-oracle.js';
 import { defaultRowCount, sampleRows } from './oracle/row-sample.js';

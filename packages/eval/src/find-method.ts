@@ -1,4 +1,5 @@
-import { closestName, DENSE_METHOD, type EstimatorPlugin, type PatternPlugin, type Registry, SparselandError } from '@sparseland/core';
+import { DENSE_METHOD, type EstimatorPlugin, type PatternPlugin, type Registry, SparselandError } from '@sparseland/core';
+import { closestName } from '@sparseland/core/kit';
 
 /** Every method name a recipe may use with this registry: `dense`, the patterns, then the estimators. */
 export function methodNames(registry: Registry): string[] {

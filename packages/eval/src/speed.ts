@@ -1,4 +1,5 @@
-import { attention, type Backend, compileRecipe, expectInteger, type Registry, SparselandError } from '@sparseland/core';
+import { attention, type Backend, compileRecipe, type Registry, SparselandError } from '@sparseland/core';
+import { expectInteger } from '@sparseland/core/kit';
 import type { SpeedRecord } from './plots/charts.js';
 import type { MethodSpec } from './results/types.js';
 import { type SyntheticStructure, syntheticWorkload } from './workloads/synthetic.js';

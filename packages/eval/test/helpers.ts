@@ -1,11 +1,5 @@
-import {
-  ColumnMask,
-  createRegistry,
-  defineEstimator,
-  definePattern,
-  referenceRowProbabilities,
-  resolveAttentionShape,
-} from '@sparseland/core';
+import { ColumnMask, createRegistry, defineEstimator, definePattern } from '@sparseland/core';
+import { referenceRowProbabilities, resolveAttentionShape } from '@sparseland/core/kit';
 import { z } from 'zod';
 
 /** Test plugins: small, exact definitions so eval's measurements can be checked by hand. */

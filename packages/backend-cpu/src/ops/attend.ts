@@ -1,12 +1,5 @@
-import {
-  type AttendOptions,
-  type AttendResult,
-  type AttentionInput,
-  resolveAttentionShape,
-  resolveScale,
-  SparselandError,
-  toSparseMask,
-} from '@sparseland/core';
+import { type AttendOptions, type AttendResult, type AttentionInput, SparselandError, toSparseMask } from '@sparseland/core';
+import { resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
 import type { Executor } from '../executor.js';
 import { planAttend } from '../plan/attend-plan.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';

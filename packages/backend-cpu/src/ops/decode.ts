@@ -1,18 +1,8 @@
-import {
-  type AttendResult,
-  type AttentionInput,
-  type DecodeOptions,
-  expectSelectionFits,
-  fakeQuantizeRow,
-  resolveAttentionShape,
-  resolveScale,
-  SparselandError,
-  TokenSelection,
-} from '@sparseland/core';
+import { type AttendResult, type AttentionInput, type DecodeOptions, SparselandError, TokenSelection } from '@sparseland/core';
+import { expectSelectionFits, fakeQuantizeRow, IntList, resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
 import { ATTEND_TASK_INTS, SEG_CAUSAL, SEG_RANGE } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
 import { sortByCost } from '../plan/attend-plan.js';
-import { IntBuffer } from '../plan/int-buffer.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 import { runAttendJob } from './attend-job.js';
@@ -40,8 +30,8 @@ export async function decode(exec: Executor, input: AttentionInput, options: Dec
 
   // Rows stacked per kv group: (h in group, i) in table order; tasks of up to 64 of them.
   const rowOrder = new Int32Array(heads * qLength);
-  const tasks = new IntBuffer();
-  const segments = new IntBuffer();
+  const tasks = new IntList();
+  const segments = new IntList();
   const costs: number[] = [];
   let work = 0;
   let t = 0;

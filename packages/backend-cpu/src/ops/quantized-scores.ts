@@ -5,7 +5,7 @@ import {
   resolveQuantizedScoresCall,
   type ScoreInput,
   type ScoreRows,
-} from '@sparseland/core';
+} from '@sparseland/core/kit';
 import { H, HEADER_INTS, OP_QUANT_POOL, OP_QUANT_ROWS, QUANT_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
 import { Layout } from '../memory.js';

@@ -7,7 +7,7 @@ import {
   resolvePooledScoresCall,
   type ScoreInput,
   type ScoreRows,
-} from '@sparseland/core';
+} from '@sparseland/core/kit';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
 import { Layout } from '../memory.js';

@@ -1,7 +1,7 @@
 import type { AttentionShape, MaskMod, SparseMask } from '@sparseland/core';
+import { IntList, lowerBound } from '@sparseland/core/kit';
 import { ATTEND_TASK_INTS, SEG_CAUSAL, SEG_COLUMNS, SEG_INTS, SEG_PARTIAL, SEG_RANGE } from '../driver/job-layout.js';
 import { TILE } from '../scratch-layout.js';
-import { IntBuffer } from './int-buffer.js';
 
 /**
  * The work of one attention call, before it is written to shared memory. Tasks are (query head, ≤ 64 query rows);
@@ -40,10 +40,10 @@ function rowRanges(qLength: number, mask: SparseMask | undefined): RowRange[] {
 export function planAttend(shape: AttentionShape, mask: SparseMask | undefined, causal: boolean): AttendPlan {
   const { heads, kvHeads, qLength, kvLength, qOffset } = shape;
   const ranges = rowRanges(qLength, mask);
-  const tasks = new IntBuffer(heads * ranges.length * ATTEND_TASK_INTS);
-  const segments = new IntBuffer(heads * ranges.length * SEG_INTS * 2);
-  const bitmaps = new IntBuffer(64);
-  const columns = new IntBuffer(64);
+  const tasks = new IntList(heads * ranges.length * ATTEND_TASK_INTS);
+  const segments = new IntList(heads * ranges.length * SEG_INTS * 2);
+  const bitmaps = new IntList(64);
+  const columns = new IntList(64);
   const costs: number[] = [];
   const blocks = mask?.blocks;
   const cols = mask?.columns;
@@ -199,18 +199,6 @@ export function planAttend(shape: AttentionShape, mask: SparseMask | undefined, 
     columns: columns.view(),
     work,
   };
-}
-
-/** Index of the first entry >= value in a sorted list. */
-function lowerBound(list: Int32Array, value: number): number {
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((list[mid] as number) < value) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Reorders task records by decreasing cost: the shared counter then hands out the long tasks first. */

@@ -1,12 +1,5 @@
-import {
-  type AttendOptions,
-  type AttendResult,
-  type AttentionInput,
-  resolveAttentionShape,
-  resolveScale,
-  type SparseMask,
-  toSparseMask,
-} from '@sparseland/core';
+import { type AttendOptions, type AttendResult, type AttentionInput, type SparseMask, toSparseMask } from '@sparseland/core';
+import { resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
 import { densePlan } from '../plan/dense-plan.js';
 import { maskPlan } from '../plan/mask-plan.js';
 import type { GpuContext } from './context.js';

@@ -1,12 +1,5 @@
-import {
-  type AttendResult,
-  type AttentionInput,
-  applySlotPrecision,
-  type DecodeOptions,
-  expectSelectionFits,
-  resolveAttentionShape,
-  resolveScale,
-} from '@sparseland/core';
+import type { AttendResult, AttentionInput, DecodeOptions } from '@sparseland/core';
+import { applySlotPrecision, expectSelectionFits, resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
 import { densePlan } from '../plan/dense-plan.js';
 import { selectionPlan } from '../plan/selection-plan.js';
 import type { GpuContext } from './context.js';

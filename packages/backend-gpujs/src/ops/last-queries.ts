@@ -1,11 +1,5 @@
-import {
-  type AttentionShape,
-  type LastQueriesOptions,
-  resolveLastQueriesCall,
-  type ScoreInput,
-  type ScoreRows,
-  slicePositions,
-} from '@sparseland/core';
+import { type AttentionShape, slicePositions } from '@sparseland/core';
+import { type LastQueriesOptions, resolveLastQueriesCall, type ScoreInput, type ScoreRows } from '@sparseland/core/kit';
 import { tileGridIndex } from '../kernels/grid-layout.js';
 import { densePlan } from '../plan/dense-plan.js';
 import { ITEM_FIELDS } from '../plan/work-plan.js';

@@ -1,4 +1,4 @@
-import { type BlockScores, type PooledScoresOptions, type PoolKind, resolvePooledScoresCall, type ScoreInput } from '@sparseland/core';
+import { type BlockScores, type PooledScoresOptions, type PoolKind, resolvePooledScoresCall, type ScoreInput } from '@sparseland/core/kit';
 import { pooledDotKernel, poolRowsKernel } from '../kernels/estimator-kernels.js';
 import { maskedToInfinity, readFlat } from '../runtime/readback.js';
 import { type GpuContext, tensorGrid } from './context.js';

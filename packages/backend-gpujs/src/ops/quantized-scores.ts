@@ -4,7 +4,7 @@ import {
   resolveQuantizedScoresCall,
   type ScoreInput,
   type ScoreRows,
-} from '@sparseland/core';
+} from '@sparseland/core/kit';
 import {
   channelMeanKernel,
   quantizedBlockMaxKernel,

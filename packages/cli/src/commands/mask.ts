@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
-import { type Backend, compileRecipe, countKeptPairs, createCostMeter, resolveAttentionShape } from '@sparseland/core';
+import { type Backend, compileRecipe, countKeptPairs } from '@sparseland/core';
+import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { collectItems, findMethod, syntheticWorkload } from '@sparseland/eval';
 import { renderMask } from '@sparseland/patterns';
 import { chooseBackend } from '../backend.js';

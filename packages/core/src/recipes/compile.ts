@@ -154,6 +154,11 @@ export function compileRecipe(recipe: Recipe | string, registry: Registry): Comp
 }
 
 /** Whether an estimator returned `{mask, correction?}` rather than a bare SparseMask. */
+/** Whether a value is a recipe compiled by `compileRecipe` (reusable without a registry). */
+export function isCompiledRecipe(value: unknown): value is CompiledRecipe {
+  return typeof value === 'object' && value !== null && (value as CompiledRecipe).kind === 'compiled-recipe';
+}
+
 export function isEstimateResult(value: SparseMask | EstimateResult): value is EstimateResult {
   return typeof value === 'object' && value !== null && 'mask' in value;
 }

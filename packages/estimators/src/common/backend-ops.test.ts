@@ -1,5 +1,6 @@
 import { createCpuBackend } from '@sparseland/backend-cpu';
-import { type Backend, createCostMeter, createReferenceBackend, randomHeadTensor, resolveAttentionShape } from '@sparseland/core';
+import { type Backend, createReferenceBackend, randomHeadTensor } from '@sparseland/core';
+import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pooledQueryChunks, probeLastQueries, scoreMatrix } from './backend-ops.js';
 import { addFlops, dotFlops } from './flops.js';

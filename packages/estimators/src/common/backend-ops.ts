@@ -1,4 +1,5 @@
-import type { BlockScores, EstimatorContext, EstimatorInput, HeadTensor, PooledScoresOptions, ScoreRows } from '@sparseland/core';
+import type { HeadTensor } from '@sparseland/core';
+import type { BlockScores, EstimatorContext, EstimatorInput, PooledScoresOptions, ScoreRows } from '@sparseland/core/kit';
 import { addFlops, causalProbePairs, dotFlops } from './flops.js';
 
 // Every estimator's heavy work goes through these wrappers: they call the backend the estimator was given and

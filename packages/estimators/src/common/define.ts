@@ -1,11 +1,5 @@
-import {
-  defineEstimator as defineCoreEstimator,
-  type EstimatorContext,
-  type EstimatorInput,
-  type EstimatorPlugin,
-  type PaperRef,
-  type SparseMask,
-} from '@sparseland/core';
+import { defineEstimator as defineCoreEstimator, type EstimatorPlugin, type PaperRef, type SparseMask } from '@sparseland/core';
+import type { EstimatorContext, EstimatorInput } from '@sparseland/core/kit';
 import type { z } from 'zod';
 import { type RettentionParam, resolveRettention, rettentionCorrection, rettentionParam } from '../rettention/correction.js';
 

@@ -1,4 +1,5 @@
-import { createRng, type HeadTensor } from '@sparseland/core';
+import type { HeadTensor } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 
 /** `count` random Gaussian directions of length `dim`, seeded: a HeadTensor of one head (the LSH projections). */
 export function randomDirections(count: number, dim: number, seed: number): HeadTensor {

@@ -1,6 +1,6 @@
 import { BlockMask, ColumnMask, type MaskShape, type SparseMask } from '@sparseland/core';
+import { IntList } from '@sparseland/core/kit';
 import { QueryBlocks } from './geometry.js';
-import { IntBuffer } from './int-buffer.js';
 
 /** What an estimator keeps for one (head, query block) row. Order does not matter; duplicates are ignored. */
 export interface RowSink {
@@ -75,8 +75,8 @@ export class SparseMaskBuilder {
   private readonly keyStamp: Int32Array;
   private readonly perBlock: Int32Array;
   private readonly countStamp: Int32Array;
-  private readonly rowBlocks = new IntBuffer(64);
-  private readonly rowKeys = new IntBuffer(256);
+  private readonly rowBlocks = new IntList(64);
+  private readonly rowKeys = new IntList(256);
   private epoch = 0;
   private lastKey = 0;
   private filled = 0;

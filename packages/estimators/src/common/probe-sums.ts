@@ -1,4 +1,5 @@
-import type { AttentionShape, ScoreRows } from '@sparseland/core';
+import type { AttentionShape } from '@sparseland/core';
+import type { ScoreRows } from '@sparseland/core/kit';
 import { addFlops } from './flops.js';
 
 /**

@@ -1,4 +1,5 @@
-import { type EstimatorInput, slicePositions } from '@sparseland/core';
+import { slicePositions } from '@sparseland/core';
+import type { EstimatorInput } from '@sparseland/core/kit';
 
 /** The same call restricted to query rows [start, end): q is sliced, positions stay absolute. */
 export function subQueries(input: EstimatorInput, start: number, end: number): EstimatorInput {

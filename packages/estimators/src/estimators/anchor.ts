@@ -1,10 +1,10 @@
-import type { EstimatorContext, EstimatorInput } from '@sparseland/core';
+import type { EstimatorContext, EstimatorInput } from '@sparseland/core/kit';
+import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledQueryChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
-import { intParam, numberParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
 /**

@@ -1,10 +1,10 @@
 import type { HeadTensor } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 

@@ -1,4 +1,5 @@
-import { randomHeadTensor, referencePooledScores, resolveAttentionShape } from '@sparseland/core';
+import { randomHeadTensor } from '@sparseland/core';
+import { referencePooledScores, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test/helpers.js';
 import { blockSparse } from './block-sparse.js';

@@ -1,8 +1,8 @@
 import { blockMaskFromScores } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
-import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
 /**

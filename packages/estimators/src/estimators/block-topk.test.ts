@@ -1,4 +1,5 @@
-import { randomHeadTensor, referencePooledScores, resolveAttentionShape } from '@sparseland/core';
+import { randomHeadTensor } from '@sparseland/core';
+import { referencePooledScores, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveCover, naiveTop } from '../../test/helpers.js';
 import { blockTopk } from './block-topk.js';

@@ -1,10 +1,10 @@
+import { flagParam, intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { softmaxInto } from '../common/divergence.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { flagParam, intParam, numberParam } from '../common/params.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 

@@ -1,5 +1,6 @@
 // Routing (k-means) and Reformer (angular LSH) on inputs with two perfectly separated clusters of tokens.
-import { createHeadTensor, createRng } from '@sparseland/core';
+import { createHeadTensor } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { estimate, keptKeys } from '../../test/helpers.js';
 import { reformerLsh } from './reformer-lsh.js';

@@ -1,4 +1,5 @@
-import { createHeadTensor, createRng, randomHeadTensor, SparselandError } from '@sparseland/core';
+import { createHeadTensor, randomHeadTensor, SparselandError } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test/helpers.js';
 import { doubleSparsity } from './double-sparsity.js';

@@ -1,11 +1,11 @@
-import { type HeadTensor, kvHeadOf, quantizeRowTo, SparselandError } from '@sparseland/core';
+import { type HeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
+import { intParam, quantizeRowTo } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledQueryChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { SparseMaskBuilder } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 import { channelImportance, topChannels } from './double-sparsity-channels.js';

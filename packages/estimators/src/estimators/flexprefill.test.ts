@@ -1,10 +1,5 @@
-import {
-  randomHeadTensor,
-  referenceLastQueriesAttention,
-  referencePooledScores,
-  resolveAttentionShape,
-  slicePositions,
-} from '@sparseland/core';
+import { randomHeadTensor, slicePositions } from '@sparseland/core';
+import { referenceLastQueriesAttention, referencePooledScores, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveCover, naiveTop } from '../../test/helpers.js';
 import { flexprefill } from './flexprefill.js';

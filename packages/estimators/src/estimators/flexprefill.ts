@@ -1,10 +1,10 @@
+import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores, probeLastQueries } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { jensenShannon, softmaxInto } from '../common/divergence.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam, numberParam } from '../common/params.js';
 import { probeSums } from '../common/probe-sums.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { subQueries } from '../common/sub-input.js';

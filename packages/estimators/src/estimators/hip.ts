@@ -1,10 +1,10 @@
-import { type EstimatorContext, type EstimatorInput, kvHeadOf } from '@sparseland/core';
+import { kvHeadOf } from '@sparseland/core';
+import { type EstimatorContext, type EstimatorInput, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 

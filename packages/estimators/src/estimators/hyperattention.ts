@@ -1,11 +1,11 @@
-import { createRng, kvHeadOf } from '@sparseland/core';
+import { kvHeadOf } from '@sparseland/core';
+import { createRng, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections, signBuckets, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
 /** A non-causal sub-problem: queries at positions [qs, qe) against keys [ks, ke). */

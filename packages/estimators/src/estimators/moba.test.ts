@@ -1,4 +1,5 @@
-import { randomHeadTensor, resolveAttentionShape } from '@sparseland/core';
+import { randomHeadTensor } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test/helpers.js';
 import { moba } from './moba.js';

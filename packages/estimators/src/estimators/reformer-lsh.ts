@@ -1,11 +1,11 @@
 import { type HeadTensor, kvHeadOf } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { angularBucketsInto, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
 /**

@@ -1,11 +1,11 @@
-import { createRng, type EstimatorContext, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { createRng, type EstimatorContext, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 

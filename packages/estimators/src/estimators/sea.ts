@@ -1,3 +1,4 @@
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
@@ -5,7 +6,6 @@ import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { SmallTopK } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 

@@ -1,4 +1,5 @@
-import { createHeadTensor, createRng, randomHeadTensor, resolveAttentionShape } from '@sparseland/core';
+import { createHeadTensor, randomHeadTensor } from '@sparseland/core';
+import { createRng, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { estimate, keptKeys } from '../../test/helpers.js';
 import { sparkTopk } from './spark-topk.js';

@@ -1,11 +1,11 @@
 import type { HeadTensor } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledQueryChunks } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
 import { normalQuantile } from '../common/normal.js';
-import { intParam } from '../common/params.js';
 import { PAPERS } from '../papers.js';
 
 /**

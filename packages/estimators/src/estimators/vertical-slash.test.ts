@@ -1,5 +1,6 @@
 import { plantedInputs } from '@sparseland/conformance';
-import { randomHeadTensor, referenceLastQueriesAttention, resolveAttentionShape } from '@sparseland/core';
+import { randomHeadTensor } from '@sparseland/core';
+import { referenceLastQueriesAttention, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test/helpers.js';
 import { verticalSlash } from './vertical-slash.js';

@@ -1,9 +1,9 @@
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { probeLastQueries } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam } from '../common/params.js';
 import { probeSums } from '../common/probe-sums.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';

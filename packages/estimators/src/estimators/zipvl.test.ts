@@ -1,4 +1,5 @@
-import { randomHeadTensor, referenceLastQueriesAttention } from '@sparseland/core';
+import { randomHeadTensor } from '@sparseland/core';
+import { referenceLastQueriesAttention } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveCover, naiveTop } from '../../test/helpers.js';
 import { zipvl } from './zipvl.js';

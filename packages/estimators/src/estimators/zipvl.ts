@@ -1,10 +1,10 @@
+import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { probeLastQueries } from '../common/backend-ops.js';
 import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { intParam, numberParam } from '../common/params.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 

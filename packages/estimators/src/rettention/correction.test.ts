@@ -5,13 +5,12 @@ import {
   attention,
   type Backend,
   createRegistry,
-  isEstimateResult,
   isSparselandError,
   randomHeadTensor,
-  resolveAttentionShape,
   type SparseMask,
   sparseMaskToDense,
 } from '@sparseland/core';
+import { isEstimateResult, resolveAttentionShape } from '@sparseland/core/kit';
 import { loadFixtureModel } from '@sparseland/eval';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { reference } from '../../test/helpers.js';

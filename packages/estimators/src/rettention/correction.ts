@@ -1,4 +1,5 @@
-import { describeValue, type OutputCorrection, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue, type OutputCorrection } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { rettentionReshape } from './reshape.js';
 

@@ -4,11 +4,11 @@ import {
   type AttentionShape,
   attentionFlops,
   type Backend,
-  fillRowMembership,
   type HeadTensor,
   type ScoreMod,
   type SparseMask,
 } from '@sparseland/core';
+import { fillRowMembership } from '@sparseland/core/kit';
 import { buildSparseMask } from '../common/mask-builder.js';
 
 /** The sparse call being corrected: what `attention()` ran (core's CorrectionCall, plus an optional score mod). */

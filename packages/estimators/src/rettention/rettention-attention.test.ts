@@ -1,13 +1,6 @@
 import { plantedInputs } from '@sparseland/conformance';
-import {
-  createRegistry,
-  outputError,
-  randomHeadTensor,
-  referenceAttention,
-  resolveAttentionShape,
-  type SparseMask,
-  sparseMaskToDense,
-} from '@sparseland/core';
+import { createRegistry, outputError, randomHeadTensor, referenceAttention, type SparseMask, sparseMaskToDense } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { blockTopk } from '../estimators/block-topk.js';
 import { rettentionAttention } from './rettention-attention.js';

@@ -7,11 +7,10 @@ import {
   compileRecipe,
   createReferenceBackend,
   type Registry,
-  resolveAttentionShape,
-  resolveScale,
   SparselandError,
   type SparseMask,
 } from '@sparseland/core';
+import { resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
 import { rettentionReshape } from './reshape.js';
 
 export interface RettentionOptions extends AttentionOptions {

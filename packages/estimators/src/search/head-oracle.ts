@@ -1,13 +1,5 @@
-import {
-  type AttentionShape,
-  countKeptPairsPerHead,
-  createRng,
-  fillRowMembership,
-  type HeadTensor,
-  referenceAttention,
-  referenceRowProbabilities,
-  type SparseMask,
-} from '@sparseland/core';
+import { type AttentionShape, countKeptPairsPerHead, type HeadTensor, referenceAttention, type SparseMask } from '@sparseland/core';
+import { createRng, fillRowMembership, referenceRowProbabilities } from '@sparseland/core/kit';
 import type { CalibrationItem } from './calibration.js';
 
 /** Exact (float64) softmax rows of the measured query rows of every head, and optionally the dense outputs. */

@@ -2,18 +2,16 @@ import {
   attentionFlops,
   type Backend,
   compileRecipe,
-  createCostMeter,
   createReferenceBackend,
   densePairs,
-  expectNumber,
   type MaskRecipe,
   type MethodRecipe,
   type RecipeDocument,
   type Registry,
-  resolveAttentionShape,
   SparselandError,
   type SparseMask,
 } from '@sparseland/core';
+import { createCostMeter, expectNumber, resolveAttentionShape } from '@sparseland/core/kit';
 import { allocate, type Option } from './allocate.js';
 import { calibrationItems, type TraceSource } from './calibration.js';
 import { computeHeadOracle, gatherRows, measuredRows, scoreHeads } from './head-oracle.js';

@@ -5,10 +5,10 @@ import {
   outputError,
   randomHeadTensor,
   referenceAttention,
-  resolveAttentionShape,
   type SparseMask,
   slicePositions,
 } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeDenseOracle } from '../oracle/dense-oracle.js';

@@ -1,11 +1,5 @@
-import {
-  type AttentionShape,
-  countKeptPairsPerHead,
-  fillRowMembership,
-  type HeadTensor,
-  type SparseMask,
-  sparseMaskContains,
-} from '@sparseland/core';
+import { type AttentionShape, countKeptPairsPerHead, type HeadTensor, type SparseMask, sparseMaskContains } from '@sparseland/core';
+import { fillRowMembership } from '@sparseland/core/kit';
 import type { DenseOracle } from '../oracle/dense-oracle.js';
 import type { Needle } from '../workloads/workload.js';
 

@@ -1,4 +1,5 @@
-import { describeValue, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue } from '@sparseland/core/kit';
 import { createModel, type LlamaModel, loadCheckpoint, loadTokenizer, type Tokenizer } from '@sparseland/model';
 
 /** The two real models embedded in `@sparseland/fixtures`. */

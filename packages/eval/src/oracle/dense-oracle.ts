@@ -1,4 +1,5 @@
-import { type AttentionInput, type AttentionShape, referenceRowProbabilities, resolveScale } from '@sparseland/core';
+import type { AttentionInput, AttentionShape } from '@sparseland/core';
+import { referenceRowProbabilities, resolveScale } from '@sparseland/core/kit';
 
 /**
  * Exact dense attention (float64) of one item at the measured rows, computed once and shared by every method:

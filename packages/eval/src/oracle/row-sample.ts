@@ -1,4 +1,4 @@
-import { createRng } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 
 /**
  * Default number of query rows measured per item: all rows while heads·rows·kvLength stays under a 24M-value budget

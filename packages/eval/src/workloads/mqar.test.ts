@@ -1,4 +1,4 @@
-import { referenceRowProbabilities, resolveAttentionShape } from '@sparseland/core';
+import { referenceRowProbabilities, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { mqarWorkload } from './mqar.js';
 import { collectItems } from './workload.js';

@@ -1,4 +1,5 @@
-import { createHeadTensor, createRng, expectInteger, kvHeadOf, SparselandError } from '@sparseland/core';
+import { createHeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
+import { createRng, expectInteger } from '@sparseland/core/kit';
 import { positionalProcess } from './positional-process.js';
 import { lazyItems, type Needle, type Workload, type WorkloadItem } from './workload.js';
 

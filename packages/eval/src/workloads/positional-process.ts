@@ -1,4 +1,4 @@
-import type { Rng } from '@sparseland/core';
+import type { Rng } from '@sparseland/core/kit';
 
 /**
  * A slowly varying random unit vector per position: independent random anchors every `spacing` positions,

@@ -1,4 +1,5 @@
-import { type Backend, describeValue, expectInteger, SparselandError } from '@sparseland/core';
+import { type Backend, SparselandError } from '@sparseland/core';
+import { describeValue, expectInteger } from '@sparseland/core/kit';
 import { captureTraces } from '@sparseland/model';
 import {
   FIXTURE_DEFAULTS,

@@ -1,4 +1,5 @@
-import { type AttentionInput, isSparselandError, referenceRowProbabilities, resolveAttentionShape } from '@sparseland/core';
+import { type AttentionInput, isSparselandError } from '@sparseland/core';
+import { referenceRowProbabilities, resolveAttentionShape } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { syntheticWorkload } from './synthetic.js';
 import { collectItems } from './workload.js';

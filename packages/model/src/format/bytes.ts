@@ -1,4 +1,5 @@
-import { describeValue, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue } from '@sparseland/core/kit';
 
 /** What the parsers accept: the bytes of a file, from `fs.readFile`, `fetch(...).arrayBuffer()` or a File. */
 export type BinaryInput = Uint8Array | ArrayBuffer;

@@ -1,4 +1,5 @@
-import { describeValue, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue } from '@sparseland/core/kit';
 
 /** `scheme://...`, `data:`, `blob:`: fetched; anything else is a file path (Node only). */
 const URL_LIKE = /^(?:[a-z][a-z0-9+.-]*:\/\/|data:|blob:)/i;

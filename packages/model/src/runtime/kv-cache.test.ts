@@ -1,4 +1,5 @@
-import { createHeadTensor, createRng } from '@sparseland/core';
+import { createHeadTensor } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { LayerKvCache } from './kv-cache.js';
 

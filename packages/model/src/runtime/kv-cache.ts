@@ -1,4 +1,5 @@
-import { describeValue, type HeadTensor, type KvCacheLayer, SparselandError } from '@sparseland/core';
+import { type HeadTensor, SparselandError } from '@sparseland/core';
+import { describeValue, type KvCacheLayer } from '@sparseland/core/kit';
 
 /**
  * One layer's KV cache: separate growable storage per kv head, so a KV policy can keep a different number of slots

@@ -1,6 +1,7 @@
 // KV policies: hooks are called at the right times with the right context, selections and evictions change exactly
 // which keys decode steps read (checked against the float64 oracle with the same keys).
-import { type KvCacheLayer, type KvPolicy, kvHeadOf, TokenSelection } from '@sparseland/core';
+import { kvHeadOf, TokenSelection } from '@sparseland/core';
+import type { KvCacheLayer, KvPolicy } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDiff, naiveForward } from '../../test/helpers/naive-llama.js';
 import { randomTokens, syntheticWeights } from '../../test/helpers/synthetic-model.js';

@@ -1,4 +1,4 @@
-import { createRng } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { matmulRows } from './matmul.js';

@@ -1,4 +1,5 @@
-import { createRng, describeValue, expectInteger, expectNumber, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { createRng, describeValue, expectInteger, expectNumber } from '@sparseland/core/kit';
 import type { ModelConfig } from '../checkpoint/config.js';
 import { tensorRuns } from '../checkpoint/layout.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';

@@ -1,4 +1,4 @@
-import type { Rng } from '@sparseland/core';
+import type { Rng } from '@sparseland/core/kit';
 
 /** Index of the largest value; the first one among ties (as run.c's argmax). */
 export function argmax(values: Float32Array): number {

@@ -6,17 +6,14 @@ import {
   type CompiledRecipe,
   concatPositions,
   createReferenceBackend,
-  describeValue,
-  expectInteger,
   type HeadTensor,
-  type KvPolicy,
-  type KvPolicyContext,
   kvHeadOf,
   type Recipe,
   type Registry,
   SparselandError,
   TokenSelection,
 } from '@sparseland/core';
+import { describeValue, expectInteger, type KvPolicy, type KvPolicyContext } from '@sparseland/core/kit';
 import type { ModelConfig } from '../checkpoint/config.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';
 import { LayerKvCache } from './kv-cache.js';

@@ -1,4 +1,5 @@
-import { expectInteger, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { expectInteger } from '@sparseland/core/kit';
 import { asBytes, type BinaryInput, dataView, formatCount } from '../format/bytes.js';
 import { LlamaTokenizer } from './tokenizer.js';
 

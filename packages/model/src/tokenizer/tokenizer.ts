@@ -1,4 +1,5 @@
-import { describeValue, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue } from '@sparseland/core/kit';
 import { bpeMerge } from './bpe-merge.js';
 
 /** What every tokenizer of the model runtime offers. */

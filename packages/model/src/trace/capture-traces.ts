@@ -1,4 +1,5 @@
-import { type Backend, describeValue, expectInteger, type HeadTensor, SparselandError } from '@sparseland/core';
+import { type Backend, type HeadTensor, SparselandError } from '@sparseland/core';
+import { describeValue, expectInteger } from '@sparseland/core/kit';
 import type { LlamaModel } from '../runtime/model.js';
 
 /** One layer's attention inputs over the whole prompt. */

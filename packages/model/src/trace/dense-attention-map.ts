@@ -1,4 +1,5 @@
-import { describeValue, expectInteger, referenceRowProbabilities, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue, expectInteger, referenceRowProbabilities } from '@sparseland/core/kit';
 import type { LayerTrace } from './capture-traces.js';
 
 export interface AttentionMapOptions {

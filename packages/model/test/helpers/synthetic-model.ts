@@ -1,4 +1,4 @@
-import { createRng } from '@sparseland/core';
+import { createRng } from '@sparseland/core/kit';
 import { type LayerWeights, type LlamaWeights, type ModelConfig, parseCheckpoint, writeCheckpoint } from '../../src/index.js';
 
 export interface SyntheticShape {

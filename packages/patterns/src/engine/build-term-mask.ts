@@ -1,13 +1,5 @@
-import {
-  BlockMask,
-  buildBlockMask,
-  ColumnMask,
-  type IntList,
-  type MaskBuildOptions,
-  type MaskMod,
-  type MaskShape,
-  type SparseMask,
-} from '@sparseland/core';
+import { BlockMask, ColumnMask, type MaskMod, type MaskShape, type SparseMask } from '@sparseland/core';
+import { buildBlockMask, type IntList, type MaskBuildOptions } from '@sparseland/core/kit';
 import { unionCoverage } from './classify.js';
 import { forEachRun, type IntSet, mergeIntervals } from './int-set.js';
 import { Coverage, type Term } from './term.js';

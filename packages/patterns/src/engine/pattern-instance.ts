@@ -1,13 +1,5 @@
-import {
-  describeValue,
-  type MaskBuildOptions,
-  type MaskMod,
-  type MaskShape,
-  nameMask,
-  type PatternInstance,
-  type ScoreMod,
-  SparselandError,
-} from '@sparseland/core';
+import { type MaskMod, type MaskShape, nameMask, type ScoreMod, SparselandError } from '@sparseland/core';
+import { describeValue, type MaskBuildOptions, type PatternInstance } from '@sparseland/core/kit';
 import { buildTermSparseMask, type TermLayout } from './build-term-mask.js';
 
 /** What a pattern knows about one geometry: its exact MaskMod and its terms for the fast builder. */

@@ -1,4 +1,5 @@
-import { definePattern, type PatternInstance } from '@sparseland/core';
+import { definePattern } from '@sparseland/core';
+import type { PatternInstance } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { expectMaskShape } from '../engine/pattern-instance.js';
 import { PAPERS } from '../papers.js';

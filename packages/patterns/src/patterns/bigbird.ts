@@ -1,10 +1,10 @@
-import { createRng, definePattern, type MaskShape } from '@sparseland/core';
+import { definePattern, type MaskShape } from '@sparseland/core';
+import { createRng, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { IntervalSet, type IntSet, mergeIntervals, RunTable } from '../engine/int-set.js';
 import { sequenceLength, termPattern } from '../engine/pattern-instance.js';
 import { blockGridTerm } from '../engine/terms/block-grid-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 /**
  * BigBird's block-sparse pattern (HF `block_sparse`) on blocks of `blockSize` tokens: each query block sees the

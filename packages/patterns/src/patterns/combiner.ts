@@ -1,10 +1,10 @@
 import { definePattern } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { HUGE, interval } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 /**
  * The static part of Combiner (fixed factorisation): a query attends directly to its own span of `span` tokens and

@@ -1,10 +1,10 @@
 import { definePattern } from '@sparseland/core';
+import { flagParam, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PeriodicSet } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { PAPERS } from '../papers.js';
-import { flagParam, intParam } from '../params.js';
 
 /**
  * Longformer's dilated sliding window: `window` keys spaced `dilation` apart, q, q − d, …, q − (window − 1)·d

@@ -1,11 +1,11 @@
 import { definePattern } from '@sparseland/core';
+import { flagParam, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { HUGE, interval, PeriodicSet } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { blockGridTerm } from '../engine/terms/block-grid-term.js';
 import { columnsTerm } from '../engine/terms/columns-term.js';
 import { PAPERS } from '../papers.js';
-import { flagParam, intParam } from '../params.js';
 
 /**
  * The Sparse Transformer's fixed pattern: A(1) = the query's own chunk of `stride` tokens (k ≤ q), A(2) = the last

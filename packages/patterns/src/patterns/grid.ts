@@ -1,4 +1,5 @@
 import { definePattern } from '@sparseland/core';
+import { flagParam, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { HUGE, interval, PeriodicSet } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
@@ -7,7 +8,6 @@ import { columnsTerm } from '../engine/terms/columns-term.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { rowsTerm } from '../engine/terms/rows-term.js';
 import { PAPERS } from '../papers.js';
-import { flagParam, intParam } from '../params.js';
 
 /**
  * MMInference's Grid pattern for frame-structured (video) tokens: vertical lines (keys k ≡ phase mod stride, seen by

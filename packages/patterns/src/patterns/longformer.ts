@@ -1,4 +1,5 @@
 import { definePattern } from '@sparseland/core';
+import { flagParam, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { IntervalSet, interval } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
@@ -6,7 +7,6 @@ import { columnsTerm } from '../engine/terms/columns-term.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { rowsTerm } from '../engine/terms/rows-term.js';
 import { PAPERS } from '../papers.js';
-import { flagParam, intParam } from '../params.js';
 
 /**
  * Longformer: a sliding window of `window` tokens (window / 2 on each side, HF's attention_window) plus symmetric

@@ -1,11 +1,11 @@
 import { definePattern } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { interval } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { columnsTerm } from '../engine/terms/columns-term.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 const perHead = z
   .union([z.number(), z.array(z.number()).min(1), z.array(z.array(z.number()).min(1)).min(1)])

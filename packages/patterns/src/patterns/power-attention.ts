@@ -1,11 +1,11 @@
 import { definePattern } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { IntervalSet, interval, ReflectedSet } from '../engine/int-set.js';
 import { sequenceLength, termPattern } from '../engine/pattern-instance.js';
 import { blockGridTerm } from '../engine/terms/block-grid-term.js';
 import { columnsTerm } from '../engine/terms/columns-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 /**
  * PowerAttention on blocks of `blockSize` tokens, causal: query block Q sees key block K iff Q − K < localBlocks or

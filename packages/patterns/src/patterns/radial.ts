@@ -1,9 +1,9 @@
 import { definePattern, type MaskShape } from '@sparseland/core';
+import { flagParam, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { sequenceLength, termPattern } from '../engine/pattern-instance.js';
 import { Coverage, type RangeSink, type Term } from '../engine/term.js';
 import { PAPERS } from '../papers.js';
-import { flagParam, intParam } from '../params.js';
 
 const paramsSchema = z
   .object({

@@ -1,10 +1,10 @@
 import { definePattern } from '@sparseland/core';
+import { flagParam, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { interval } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { PAPERS } from '../papers.js';
-import { flagParam, intParam } from '../params.js';
 
 /**
  * FlexAttention's sliding window (local band). Causal: query q sees the `window` keys q − window + 1 … q (itself

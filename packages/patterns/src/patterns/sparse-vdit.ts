@@ -1,11 +1,11 @@
 import { definePattern } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { HUGE, interval, PeriodicSet } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { columnsTerm } from '../engine/terms/columns-term.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 /**
  * Sparse-vDiT's three static head patterns for video DiTs (bidirectional). Its offline search assigns one per layer

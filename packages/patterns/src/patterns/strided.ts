@@ -1,10 +1,10 @@
 import { definePattern } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { HUGE, interval, PeriodicSet, UnionSet } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 /**
  * The Sparse Transformer's strided pattern: A(1) = the last `stride` keys, A(2) = keys whose distance is a multiple

@@ -1,4 +1,5 @@
 import { definePattern } from '@sparseland/core';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { HUGE, interval } from '../engine/int-set.js';
 import { termPattern } from '../engine/pattern-instance.js';
@@ -6,7 +7,6 @@ import { columnsTerm } from '../engine/terms/columns-term.js';
 import { diagonalTerm } from '../engine/terms/diagonal-term.js';
 import { rowsTerm } from '../engine/terms/rows-term.js';
 import { PAPERS } from '../papers.js';
-import { intParam } from '../params.js';
 
 /**
  * A-shape plus dense last rows (SCBench's Tri-shape, MInference `tri_shape`): the last `last` query rows of the call

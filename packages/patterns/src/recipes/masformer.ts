@@ -1,12 +1,5 @@
-import {
-  DENSE_METHOD,
-  describeValue,
-  type LayerRecipe,
-  type MaskRecipe,
-  parseRecipe,
-  type RecipeDocument,
-  SparselandError,
-} from '@sparseland/core';
+import { DENSE_METHOD, type LayerRecipe, type MaskRecipe, parseRecipe, type RecipeDocument, SparselandError } from '@sparseland/core';
+import { describeValue } from '@sparseland/core/kit';
 
 export interface MasformerOptions {
   /** Number of layers of the model. */

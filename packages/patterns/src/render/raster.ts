@@ -3,14 +3,13 @@ import {
   ColumnMask,
   createBlockMask,
   DEFAULT_BLOCK,
-  describeValue,
-  fillRowMembership,
   type MaskMod,
   type MaskShape,
   SparselandError,
   type SparseMask,
   toSparseMask,
 } from '@sparseland/core';
+import { describeValue, fillRowMembership } from '@sparseland/core/kit';
 import { expectMaskShape } from '../engine/pattern-instance.js';
 
 /** Anything renderMask draws. A MaskMod needs `shape`. */

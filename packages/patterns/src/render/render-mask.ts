@@ -1,4 +1,5 @@
-import { describeValue, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import { describeValue } from '@sparseland/core/kit';
 import { DEFAULT_PALETTE, type Palette, rasterToAscii, rasterToPng, rasterToSvg } from './encode.js';
 import { downsample, type RasterOptions, type RenderableMask, rasterize } from './raster.js';
 

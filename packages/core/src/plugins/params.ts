@@ -1,6 +1,9 @@
 import { z } from 'zod';
 
-/** An integer parameter >= `min` with a default and a one-line description (the playground builds forms from it). */
+// Helpers for plugin authors: zod parameters that carry a default and a one-line description, which
+// `registry.describe()` turns into JSON schema (the playground builds its forms from it).
+
+/** An integer parameter >= `min` with a default and a one-line description. */
 export function intParam(min: number, fallback: number, description: string) {
   return z.number().int().min(min).default(fallback).describe(description);
 }

@@ -1,0 +1,69 @@
+// @sparseland/core/kit: what plugin and backend authors need besides the public API of `@sparseland/core`.
+
+// Validation at a public boundary: coded errors that say what was expected and what came
+export { describeValue, expectInteger, expectNumber } from './errors.js';
+export type { ValidateOptions } from './tensor/shape.js';
+export { expectFinite, expectHeadTensor, resolveAttentionShape } from './tensor/shape.js';
+export { expectMaskFits, fillRowMembership } from './masks/sparse-mask.js';
+export { expectSelectionFits } from './masks/token-selection.js';
+export { closestName, editDistance } from './plugins/closest-name.js';
+
+// Parameters: zod helpers with a default and a description (JSON schema for forms)
+export { flagParam, intParam, numberParam } from './plugins/params.js';
+
+// Writing estimators: their input, context, cost meter, output corrections and seeded randomness
+export type {
+  CorrectionCall,
+  EstimateResult,
+  Estimator,
+  EstimatorContext,
+  EstimatorInput,
+  MaskBuildOptions,
+  OutputCorrection,
+  PatternInstance,
+} from './plugins/types.js';
+export type { CostMeter } from './cost.js';
+export { createCostMeter } from './cost.js';
+export { isEstimateResult } from './recipes/compile.js';
+export type { Rng } from './rng.js';
+export { createRng } from './rng.js';
+
+// Writing KV-cache policies
+export type { KvCacheLayer, KvPolicy, KvPolicyContext } from './kv-policy.js';
+
+// Building masks: block sizes, CSR construction, per-head merging
+export { buildBlockMask, resolveBlockSizes } from './masks/build-block-mask.js';
+export { causalPairsInBox } from './masks/block-mask.js';
+export type { HeadGroup } from './masks/merge-heads.js';
+export { mergeHeadMasks } from './masks/merge-heads.js';
+
+// Growable int lists and sorted-list helpers
+export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/int-list.js';
+
+// Writing backends: the estimator ops' types, one resolver per op, the float64 reference ops
+export type {
+  BlockScores,
+  LastQueriesOptions,
+  PooledScoresOptions,
+  PoolKind,
+  QuantizedScoresOptions,
+  ScoreInput,
+  ScoreRows,
+} from './backend.js';
+export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall } from './reference/op-options.js';
+export {
+  resolveLastQueriesCall,
+  resolvePooledScoresCall,
+  resolveQuantizedScoresCall,
+  resolveScoreShape,
+} from './reference/op-options.js';
+export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
+export {
+  maxPoolRows,
+  poolRows,
+  quantizeRowTo,
+  referenceLastQueriesAttention,
+  referencePooledScores,
+  referenceQuantizedScores,
+} from './reference/reference-ops.js';
+export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';
