@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeValue, SparselandError } from '../errors.js';
 import { closestName } from './closest-name.js';
-import type { AnyPlugin, PaperRef, PluginKind, PluginOfKind } from './types.js';
+import type { AnyPlugin, PaperRef, PluginBudget, PluginKind, PluginOfKind } from './types.js';
 
 /** What `createRegistry` accepts: plugins, nested arrays (presets), and falsy entries (easy toggling). */
 export type PluginInput = AnyPlugin | false | null | undefined | readonly PluginInput[];
@@ -13,6 +13,8 @@ export interface PluginDescription {
   readonly summary: string;
   readonly paper?: PaperRef | undefined;
   readonly params: Record<string, unknown>;
+  /** Patterns and estimators: their budget knob, `'none'`, or absent when the plugin does not say. */
+  readonly budget?: PluginBudget | undefined;
 }
 
 export interface Registry {
@@ -87,6 +89,7 @@ export function createRegistry(options: { plugins: PluginInput }): Registry {
         summary: p.summary,
         paper: p.paper,
         params: paramsJsonSchema(p.params),
+        ...((p.kind === 'pattern' || p.kind === 'estimator') && p.budget !== undefined ? { budget: p.budget } : {}),
       }));
     },
   };
