@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import type { MethodRecipe } from '@sparseland/core';
-import { eachItem, findMethod, formatTable } from '@sparseland/eval';
+import { defaultCandidates, eachItem, findMethod, formatTable, searchRecipe } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
 import { UnavailableError, UsageError } from '../exit-codes.js';
 import { loadPlugins } from '../plugins.js';
@@ -24,20 +24,12 @@ export interface SearchCommandOptions {
   readonly plugin?: string[];
 }
 
-type Estimators = typeof import('@sparseland/estimators');
-
 /**
  * `sparseland search`: the offline per-head search. Calibrates every candidate on the workload's traces, picks one per
  * (layer, head) under the mean-density budget, prints the choice per head and writes the recipe JSON that
  * `attention()`, model sessions and `sparseland eval` load.
  */
 export async function searchCommand(options: SearchCommandOptions, out: (text: string) => void): Promise<void> {
-  let estimators: Estimators;
-  try {
-    estimators = await import('@sparseland/estimators');
-  } catch {
-    throw new UnavailableError('sparseland search needs @sparseland/estimators; add it with your package manager');
-  }
   const budget = Number(options.budget);
   if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got "${options.budget}"`);
   const blocks = /^(\d+)x(\d+)$/.exec(options.blocks);
@@ -71,9 +63,9 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
       length = item.k.length;
       break;
     }
-    const candidates = readCandidates(options, estimators, length, registry);
+    const candidates = readCandidates(options, length, registry);
     log(`searching ${candidates.length} candidates per head under a mean density of ${budget}...`);
-    const result = await estimators.searchRecipe({
+    const result = await searchRecipe({
       traces: workload,
       candidates,
       budget,
@@ -114,12 +106,7 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
 }
 
 /** Candidates from `--candidates <json>` (a list of {method, params}), else the default grid, optionally filtered by `--methods`. */
-function readCandidates(
-  options: SearchCommandOptions,
-  estimators: Estimators,
-  length: number,
-  registry: Parameters<typeof findMethod>[0],
-): MethodRecipe[] {
+function readCandidates(options: SearchCommandOptions, length: number, registry: Parameters<typeof findMethod>[0]): MethodRecipe[] {
   let candidates: MethodRecipe[];
   if (options.candidates !== undefined) {
     let parsed: unknown;
@@ -132,7 +119,15 @@ function readCandidates(
       throw new UsageError('--candidates must be a JSON list of {"method", "params"}');
     }
     candidates = parsed as MethodRecipe[];
-  } else candidates = estimators.defaultCandidates(length);
+  } else {
+    candidates = defaultCandidates(length);
+    const missing = [...new Set(candidates.map((c) => c.method))].filter((m) => m !== 'dense' && !registry.has('estimator', m));
+    if (missing.length) {
+      throw new UnavailableError(
+        `the default candidate grid uses ${missing.join(', ')} from @sparseland/estimators, which is not installed; add it or pass --candidates`,
+      );
+    }
+  }
   if (options.methods !== undefined) {
     const names = options.methods.split(',').map((s) => s.trim());
     for (const name of names) if (name !== 'dense') findMethod(registry, name);

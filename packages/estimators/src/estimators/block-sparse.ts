@@ -1,19 +1,20 @@
-import { blockMaskFromScores } from '@sparseland/core';
+import { blockMaskFromScores, defineEstimator } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * MInference's block-sparse estimate: mean-pool Q and K over blocks, take the raw pooled dot products (no softmax,
  * no scale) under a causal block mask, and keep the `topK` best key blocks of every query block (default 100, as
  * MInference). Block sizes are the recipe's (MInference uses 64×64).
  */
-export const blockSparse = defineEstimator({
+const method = defineEstimator({
   name: 'block-sparse',
   summary: 'MInference block-sparse: mean-pooled Q·K per block, top-k key blocks per query block.',
   paper: PAPERS.minference,
+  budget: { param: 'topK', denser: 'higher' },
   params: z
     .object({
       topK: intParam(1, 100, 'key blocks kept per query block (MInference top_k 100)'),
@@ -31,3 +32,5 @@ export const blockSparse = defineEstimator({
     return { blocks: blockMaskFromScores(scores, input.shape, { topK: params.topK }) };
   },
 });
+
+export const blockSparse = withRettention(method);

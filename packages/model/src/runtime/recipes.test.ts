@@ -63,6 +63,10 @@ describe('recipes', () => {
     expect(() => model.createSession({ recipe: { method: 'test-window', params: { window: 0 } }, registry: testRegistry })).toThrow(
       /params\.window/,
     );
+    // Without a registry, the unknown-plugin error says to pass one, behind a single code prefix.
+    expect(() => model.createSession({ recipe: { method: 'test-window' } })).toThrow(
+      /^\[E_UNKNOWN_PLUGIN\] [^[]*"test-window"[^[]*\. The session has no registry: pass `registry: createRegistry\(\{ plugins \}\)`/,
+    );
   });
 });
 
