@@ -85,6 +85,9 @@ export interface MatchDensityOptions {
   readonly item: WorkloadItem;
   readonly backend?: Backend;
   readonly causal?: boolean;
+  /** Block sizes the masks are built with (default: a recipe's, 64 × 64); block-granular methods depend on them. */
+  readonly blockQ?: number;
+  readonly blockK?: number;
 }
 
 export interface MatchedBudget {
@@ -107,7 +110,8 @@ export async function matchDensity(options: MatchDensityOptions): Promise<Matche
   const causal = options.causal ?? true;
   const backend = options.backend ?? createReferenceBackend();
   const densityAt = async (value: number): Promise<number> => {
-    const recipe = compileRecipe({ method: options.method, params: { ...options.params, [budget.name]: value } }, options.registry);
+    const method = { method: options.method, params: { ...options.params, [budget.name]: value } };
+    const recipe = compileRecipe({ blockQ: options.blockQ, blockK: options.blockK, default: method }, options.registry);
     const built = await recipe.build({
       input: { q: input.q, k: input.k, shape, causal },
       backend,

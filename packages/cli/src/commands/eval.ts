@@ -21,7 +21,8 @@ import {
 } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
 import { UsageError } from '../exit-codes.js';
-import { parseMethodNames, parseParamsOption, resolveMethods } from '../method-spec.js';
+import { parseBlocks, parseMethodNames, parseParamsOption, resolveMethods } from '../method-spec.js';
+import { loadOwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
 import { createProgress } from '../progress.js';
 import { createWorkload, modelOf, parseLength } from '../workload-spec.js';
@@ -44,6 +45,10 @@ export interface EvalOptions {
   readonly seed: string;
   readonly heads?: boolean;
   readonly plugin?: string[];
+  readonly blocks?: string;
+  readonly model?: string;
+  readonly tokenizer?: string;
+  readonly text?: string;
 }
 
 /** Everything one `sparseland eval` run measured (what `--json` prints and `--out` writes as report.json). */
@@ -59,12 +64,17 @@ const SYNTHETIC_DEFAULT_METHODS = 'sliding-window,a-shape,tri-shape';
 
 export async function evalCommand(options: EvalOptions, out: (text: string) => void): Promise<void> {
   const quiet = options.json === true;
+  const blocks = options.blocks === undefined ? undefined : parseBlocks(options.blocks);
+  const own = await loadOwnFiles(options);
   const { registry } = await loadPlugins(options.plugin);
-  const specs = options.workload
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const allReal = specs.every((s) => modelOf(s) !== undefined);
+  const specs = own.model
+    ? [own.model.name]
+    : options.workload
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+  const modelFor = (spec: string) => own.model ?? modelOf(spec);
+  const allReal = specs.every((s) => modelFor(s) !== undefined);
   const names = parseMethodNames(options.methods ?? (allReal ? REAL_DEFAULT_METHODS : SYNTHETIC_DEFAULT_METHODS), registry);
   const params = parseParamsOption(options.params, names);
   const density = options.density === false ? undefined : fraction(options.density, '--density');
@@ -83,8 +93,8 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
     log(`backend: ${backend.name} (${backend.impl})`);
     const workloads: Workload[] = [];
     for (const spec of specs) {
-      log(`preparing workload ${spec}${modelOf(spec) ? ' (tracing the model densely)' : ''}...`);
-      workloads.push(await createWorkload({ spec, positions, offset, seed, backend }));
+      log(`preparing workload ${spec}${modelFor(spec) ? ' (tracing the model densely)' : ''}...`);
+      workloads.push(await createWorkload({ spec, own, positions, offset, seed, backend }));
     }
     const first = await firstItem(workloads[0] as Workload);
     const progress = createProgress('eval', quiet);
@@ -92,13 +102,18 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
       progress.update(p.done, p.total, `${p.workload} ${p.method ?? ''}`);
     let report: EvalReport;
     let sweeps: SweepReport[] | undefined;
-    let methods = await resolveMethods(names, params, registry, options.sweep ? undefined : density, first);
+    let methods = await resolveMethods(names, params, registry, options.sweep ? undefined : density, first, {
+      blocks,
+      note: (text) => process.stderr.write(`note: ${text}\n`),
+    });
     try {
       if (options.sweep) {
         sweeps = [];
         for (const name of names.filter((n) => n !== DENSE_METHOD)) {
           log(`sweeping ${name}...`);
-          sweeps.push(await sweep({ method: name, params: params[name], workloads, registry, backend, recallRows, seed, onProgress }));
+          sweeps.push(
+            await sweep({ method: name, params: params[name], workloads, registry, backend, recallRows, seed, onProgress, ...blocks }),
+          );
         }
         const denseSpec = methods.filter((m) => m.label === DENSE_METHOD);
         const dense = denseSpec.length
@@ -115,14 +130,18 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
     if (options.endToEnd && !options.sweep) {
       methods = methods.filter((m) => m.label !== DENSE_METHOD);
       for (const spec of specs) {
-        const model = modelOf(spec);
+        const model = modelFor(spec);
         if (!model || methods.length === 0) continue;
-        log(`end to end on ${model} (dense + ${methods.length} method${methods.length > 1 ? 's' : ''})...`);
+        log(
+          `end to end on ${typeof model === 'string' ? model : model.name} (dense + ${methods.length} method${methods.length > 1 ? 's' : ''})...`,
+        );
         const bar = createProgress('end-to-end', quiet);
         try {
           endToEndReports.push(
             await endToEnd({
               model,
+              // The user's text is read from --offset on; an embedded model's own held-out passage otherwise.
+              ...(own.text ? { text: own.text, offset } : {}),
               positions,
               greedyTokens: options.greedy === undefined ? undefined : positive(options.greedy, '--greedy'),
               methods,

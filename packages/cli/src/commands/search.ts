@@ -3,6 +3,8 @@ import type { MethodRecipe } from '@sparseland/core';
 import { defaultCandidates, eachItem, findMethod, formatTable, searchRecipe } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
 import { UnavailableError, UsageError } from '../exit-codes.js';
+import { parseBlocks } from '../method-spec.js';
+import { loadOwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
 import { createWorkload, parseLength } from '../workload-spec.js';
 
@@ -22,6 +24,9 @@ export interface SearchCommandOptions {
   readonly backend: string;
   readonly seed: string;
   readonly plugin?: string[];
+  readonly model?: string;
+  readonly tokenizer?: string;
+  readonly text?: string;
 }
 
 /**
@@ -32,9 +37,7 @@ export interface SearchCommandOptions {
 export async function searchCommand(options: SearchCommandOptions, out: (text: string) => void): Promise<void> {
   const budget = Number(options.budget);
   if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got "${options.budget}"`);
-  const blocks = /^(\d+)x(\d+)$/.exec(options.blocks);
-  if (!blocks) throw new UsageError(`--blocks must look like 64x64 (query × key block), got "${options.blocks}"`);
-  const [blockQ, blockK] = [Number(blocks[1]), Number(blocks[2])];
+  const { blockQ, blockK } = parseBlocks(options.blocks);
   if (options.objective !== 'recall' && options.objective !== 'output-error') {
     throw new UsageError(`--objective must be recall or output-error, got "${options.objective}"`);
   }
@@ -43,6 +46,7 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
   const rows = options.rows === undefined ? undefined : Number(options.rows);
   if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
     throw new UsageError(`--rows must be a positive integer, got "${options.rows}"`);
+  const own = await loadOwnFiles(options);
   const { registry } = await loadPlugins(options.plugin);
   const backend = await chooseBackend(registry, options.backend);
   const quiet = options.json === true;
@@ -50,9 +54,10 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
     if (!quiet) process.stderr.write(`${text}\n`);
   };
   try {
-    log(`backend: ${backend.name} (${backend.impl}); tracing ${options.workload}...`);
+    log(`backend: ${backend.name} (${backend.impl}); tracing ${own.model?.name ?? options.workload}...`);
     const workload = await createWorkload({
       spec: options.workload,
+      own,
       positions: options.positions === undefined ? undefined : parseLength(options.positions, '--positions'),
       offset: options.offset === undefined ? undefined : Number(options.offset),
       seed: Number(options.seed),
