@@ -30,10 +30,10 @@ describe('budgetParam', () => {
     const fixed = definePattern({ name: 'fixed-width', summary: 'No budget.', params, budget: 'none', build });
     const registry = createRegistry({ plugins: [silent, fixed, windowPattern] });
     expect(() => budgetParam(registry, 'silent')).toThrow(
-      /E_BUDGET.*pattern "silent" declares no budget parameter; name one of its numeric parameters \(width\) as the budget, or declare `budget: \{ param, denser: 'higher' \| 'lower' \}` in its definePattern/,
+      /E_BUDGET.*pattern "silent" declares no budget parameter; pass one of its numeric parameters \(width\) as `param`, or declare `budget: \{ param, denser: 'higher' \| 'lower' \}` in its definePattern/,
     );
     expect(() => budgetParam(registry, 'fixed-width')).toThrow(
-      /E_BUDGET.*"fixed-width" declares that it has no budget parameter; name one of its numeric parameters \(width\)/,
+      /E_BUDGET.*"fixed-width" declares that it has no budget parameter; pass one of its numeric parameters \(width\)/,
     );
     expect(budgetParam(registry, 'silent', 'width')).toMatchObject({ name: 'width', min: 1, denser: undefined });
   });

@@ -50,7 +50,7 @@ export function budgetParam(registry: Registry, method: string, param?: string):
     const why = plugin.budget === 'none' ? 'declares that it has no budget parameter' : 'declares no budget parameter';
     throw new SparselandError(
       'E_BUDGET',
-      `${plugin.kind} "${method}" ${why}; name one of its numeric parameters (${names}) as the budget, or declare \`budget: { param, denser: 'higher' | 'lower' }\` in its ${plugin.kind === 'pattern' ? 'definePattern' : 'defineEstimator'}`,
+      `${plugin.kind} "${method}" ${why}; pass one of its numeric parameters (${names}) as \`param\`, or declare \`budget: { param, denser: 'higher' | 'lower' }\` in its ${plugin.kind === 'pattern' ? 'definePattern' : 'defineEstimator'}`,
       { method, budget: plugin.budget ?? null, numeric: numeric.map(([key]) => key) },
     );
   }
