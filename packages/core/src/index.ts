@@ -1,8 +1,10 @@
 // @sparseland/core: what users call. Plugin and backend authors find their helpers in `@sparseland/core/kit`.
 
-// Errors
+// Errors and limits
 export type { SparselandErrorCode } from './errors.js';
 export { isSparselandError, SparselandError } from './errors.js';
+export type { Limits } from './limits.js';
+export { LIMITS } from './limits.js';
 
 // Tensors and shapes
 export type { HeadTensor } from './tensor/head-tensor.js';

@@ -1,6 +1,6 @@
 import type { AttendResult } from '../backend.js';
 import { expectNumber } from '../errors.js';
-import type { ScoreMod } from '../masks/mask-mod.js';
+import { expectModdedScore, type ScoreMod } from '../masks/mask-mod.js';
 import { type AttentionMask, fillRowMembership, toSparseMask } from '../masks/sparse-mask.js';
 import { expectSelectionFits, type TokenSelection } from '../masks/token-selection.js';
 import { createHeadTensor, type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
@@ -134,7 +134,7 @@ function attendRows(input: AttentionInput, shape: AttentionShape, plan: RowPlan)
         let s = 0;
         for (let c = 0; c < dim; c++) s += (q[qBase + c] as number) * (k[kBase + c] as number);
         s *= plan.scale;
-        if (plan.scoreMod) s = plan.scoreMod(s, h, qPos, j);
+        if (plan.scoreMod) s = expectModdedScore(plan.scoreMod(s, h, qPos, j), h, qPos, j);
         logits[j] = s;
         if (s > max) max = s;
       }
@@ -183,7 +183,7 @@ export function referenceRowProbabilities(
     let s = 0;
     for (let c = 0; c < dim; c++) s += (q[qBase + c] as number) * (k[kBase + c] as number);
     s *= options.scale;
-    if (options.scoreMod) s = options.scoreMod(s, h, qPos, j);
+    if (options.scoreMod) s = expectModdedScore(options.scoreMod(s, h, qPos, j), h, qPos, j);
     out[j] = s;
     if (s > max) max = s;
   }
