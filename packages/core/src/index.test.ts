@@ -104,6 +104,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "mergeHeadMasks",
       "mergeSortedUnique",
       "numberParam",
+      "parseOptions",
       "poolRows",
       "quantizeRowTo",
       "referenceLastQueriesAttention",

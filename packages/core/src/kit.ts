@@ -13,6 +13,7 @@ export { expectInputsInRange, expectTensorSize } from './tensor/shape.js';
 
 // Parameters: zod helpers with a default and a description (JSON schema for forms)
 export { flagParam, intParam, numberParam } from './plugins/params.js';
+export { parseOptions } from './plugins/zod-errors.js';
 
 // Writing estimators: their input, context, cost meter, output corrections and seeded randomness
 export type {
