@@ -8,7 +8,6 @@ import {
   type EstimatorPlugin,
   type HeadTensor,
   kvHeadOf,
-  paramsJsonSchema,
   referenceAttention,
   type SparseMask,
   sparseMaskToDense,
@@ -22,6 +21,7 @@ import {
   isEstimateResult,
   resolveAttentionShape,
 } from '@sparseland/core/kit';
+import type { OnBackendCase } from './case.js';
 import { type CaseShape, caseInputs } from './inputs.js';
 
 /** The geometry of one estimator case: a CaseShape plus the call's causality and the recipe's block sizes. */
@@ -60,12 +60,6 @@ export interface EstimatorCaseOptions {
   readonly shapes?: readonly EstimatorShape[];
   /** Seed passed to the estimator (default 7). */
   readonly seed?: number;
-}
-
-/** One estimator conformance case: throws an Error naming what is wrong. Framework-free. */
-export interface EstimatorCase {
-  readonly name: string;
-  run(backend: Backend): Promise<void>;
 }
 
 /** What running an estimator once returned. */
@@ -232,29 +226,16 @@ function sameDense(a: SparseMask, b: SparseMask, shape: EstimatorShape): boolean
 }
 
 /**
- * The estimator conformance cases: metadata; on every shape and parameter set a valid mask with the recipe's block
+ * The estimator cases on a backend (metadata is `metadataCase`, agreement with the reference
+ * `estimatorAgreementCases`): on every shape and parameter set a valid mask with the recipe's block
  * sizes, causal when asked, finite non-negative FLOPs, deterministic for a seed, and finite reference attention
  * through it; and on planted structure a recall above a random mask with the same kept count in every row.
  */
-export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOptions = {}): EstimatorCase[] {
+export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOptions = {}): OnBackendCase[] {
   const shapes = options.shapes ?? DEFAULT_ESTIMATOR_SHAPES;
   const seed = options.seed ?? 7;
   const paramSets: Record<string, unknown>[] = [{}, ...(options.paramSets ?? [])];
-  const cases: EstimatorCase[] = [
-    {
-      name: 'has a kebab-case name, a summary, a cited paper and a JSON-describable params schema with defaults',
-      async run() {
-        if (plugin.kind !== 'estimator') throw new Error(`kind is ${plugin.kind}, expected estimator`);
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(plugin.name)) throw new Error(`name "${plugin.name}" is not kebab-case`);
-        if (plugin.summary.length <= 10) throw new Error('summary must be a sentence');
-        if (!plugin.paper?.title || !/^https?:\/\//.test(plugin.paper.url)) throw new Error('paper must have a title and a URL');
-        const schema = paramsJsonSchema(plugin.params);
-        if (JSON.stringify(JSON.parse(JSON.stringify(schema))) !== JSON.stringify(schema))
-          throw new Error('params schema is not plain JSON');
-        plugin.parseParams({});
-      },
-    },
-  ];
+  const cases: OnBackendCase[] = [];
   paramSets.forEach((params, index) => {
     const label = index === 0 ? 'default params' : `params ${JSON.stringify(params)}`;
     cases.push({
