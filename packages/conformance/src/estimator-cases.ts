@@ -10,6 +10,7 @@ import {
   kvHeadOf,
   referenceAttention,
   type SparseMask,
+  sparseMaskContains,
   sparseMaskToDense,
   toSparseMask,
 } from '@sparseland/core';
@@ -38,6 +39,8 @@ export const DEFAULT_ESTIMATOR_SHAPES: readonly EstimatorShape[] = Object.freeze
   { qHeads: 4, kvHeads: 2, qLength: 19, kvLength: 83, qOffset: 64, dim: 8, causal: true, blockQ: 8, blockK: 16 },
   { qHeads: 2, kvHeads: 2, qLength: 1, kvLength: 130, qOffset: 129, dim: 8, causal: true, blockQ: 16, blockK: 16 },
   { qHeads: 4, kvHeads: 1, qLength: 50, kvLength: 50, dim: 8, causal: false, blockQ: 16, blockK: 16 },
+  // Query blocks taller than key blocks: one query block spans several key blocks on the diagonal.
+  { qHeads: 4, kvHeads: 2, qLength: 150, kvLength: 150, dim: 8, causal: true, blockQ: 64, blockK: 16 },
 ]);
 
 /** The planted-structure geometry: long enough for every estimator to be sparse with small parameters. */
@@ -139,6 +142,29 @@ export function checkEstimatorMask(mask: SparseMask, shape: EstimatorShape, labe
 }
 
 /**
+ * Throws unless no query row is left without keys: a row that keeps no key at all returns zeros and lse = -Infinity,
+ * a silently wrong answer. In a causal call every row must keep its own key (the key at its position: the local
+ * window, the diagonal block, MoBA's current chunk — the one key every causal row is sure to be able to see); in a
+ * non-causal call every row must keep at least one key.
+ */
+export function checkOwnKeys(mask: SparseMask, shape: EstimatorShape, label: string): void {
+  const qOffset = shape.qOffset ?? shape.kvLength - shape.qLength;
+  const row = new Uint8Array(shape.kvLength);
+  for (let h = 0; h < shape.qHeads; h++) {
+    for (let i = 0; i < shape.qLength; i++) {
+      const pos = qOffset + i;
+      if (shape.causal) {
+        if (!sparseMaskContains(mask, h, pos, pos))
+          throw new Error(`${label}: query row ${i} (position ${pos}) of head ${h} does not keep its own key`);
+        continue;
+      }
+      fillRowMembership(mask, h, i, qOffset, false, row);
+      if (!row.includes(1)) throw new Error(`${label}: query row ${i} (position ${pos}) of head ${h} keeps no key`);
+    }
+  }
+}
+
+/**
  * Q, K, V with planted structure whose true attention is known: two sink keys and a few heavy key columns per kv
  * head, a local band (each query matches its own key and the two before) and one far diagonal per query head.
  * Heavy columns get logit +8 and band and diagonal matches +10 over a noise floor with a spread of about 2.5, so
@@ -228,7 +254,7 @@ function sameDense(a: SparseMask, b: SparseMask, shape: EstimatorShape): boolean
 /**
  * The estimator cases on a backend (metadata is `metadataCase`, agreement with the reference
  * `estimatorAgreementCases`): on every shape and parameter set a valid mask with the recipe's block
- * sizes, causal when asked, finite non-negative FLOPs, deterministic for a seed, and finite reference attention
+ * sizes, causal when asked, every row keeping a key (its own key when causal), finite non-negative FLOPs, deterministic for a seed, and finite reference attention
  * through it; and on planted structure a recall above a random mask with the same kept count in every row.
  */
 export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOptions = {}): OnBackendCase[] {
@@ -239,7 +265,7 @@ export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOp
   paramSets.forEach((params, index) => {
     const label = index === 0 ? 'default params' : `params ${JSON.stringify(params)}`;
     cases.push({
-      name: `${label}: valid masks with the recipe's block sizes on odd shapes, causal when asked, deterministic, finite FLOPs`,
+      name: `${label}: valid masks with the recipe's block sizes on odd shapes, causal when asked, no row without keys (causal: its own key), deterministic, finite FLOPs`,
       async run(backend) {
         for (const shape of shapes) {
           const where = `${plugin.name} ${label}, shape ${JSON.stringify(shape)}`;
@@ -247,6 +273,7 @@ export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOp
           const options2 = { backend, causal: shape.causal, blockQ: shape.blockQ, blockK: shape.blockK, seed };
           const first = await runEstimator(plugin, params, input, options2);
           checkEstimatorMask(first.mask, shape, where);
+          checkOwnKeys(first.mask, shape, where);
           const flops = first.cost.total;
           if (!Number.isFinite(flops) || flops < 0) throw new Error(`${where}: reported ${flops} FLOPs`);
           const again = await runEstimator(plugin, params, input, options2);

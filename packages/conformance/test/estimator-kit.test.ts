@@ -13,7 +13,7 @@ import {
 } from '../src/index.js';
 import { alteredReference, fp32Scores } from './altered-backends.js';
 
-/** Keeps the diagonal key block and the block before it, after asking the backend for pooled scores. */
+/** Keeps the diagonal key blocks (all those holding a row's own key) and `before` blocks before them. */
 const localBlocks = defineEstimator({
   name: 'local-blocks',
   summary: 'Keeps the diagonal key block and the one before it.',
@@ -27,15 +27,23 @@ const localBlocks = defineEstimator({
       const { shape } = input;
       return {
         blocks: buildBlockMask(shape, ctx, { heads: 1 }, (_h, qb, full) => {
-          const last = Math.min(shape.kvLength - 1, shape.qOffset + Math.min(shape.qLength, (qb + 1) * ctx.blockQ) - 1);
-          const diagonal = Math.floor(last / ctx.blockK);
-          for (let kb = Math.max(0, diagonal - before); kb <= diagonal; kb++) full.push(kb);
+          const { first, last } = ownBlocks(shape, ctx, qb);
+          for (let kb = Math.max(0, first - before); kb <= last; kb++) full.push(kb);
         }),
       };
     },
 });
 
 describeEstimator(localBlocks, { paramSets: [{ before: 0 }, { before: 3 }] });
+
+/** Key blocks holding the own keys of query block qb's rows (several when blockQ > blockK). */
+function ownBlocks(shape: EstimatorInput['shape'], ctx: EstimatorContext, qb: number): { first: number; last: number } {
+  const pos = (i: number) => Math.min(shape.kvLength - 1, shape.qOffset + i);
+  return {
+    first: Math.floor(pos(qb * ctx.blockQ) / ctx.blockK),
+    last: Math.floor(pos(Math.min(shape.qLength, (qb + 1) * ctx.blockQ) - 1) / ctx.blockK),
+  };
+}
 
 /**
  * Picks key blocks from the backend's pooled scores: the diagonal block, then either the `topK` best-scoring
@@ -48,12 +56,12 @@ function pickBlocks(input: EstimatorInput, ctx: EstimatorContext, pick: (scores:
     ctx.cost.add(2 * shape.heads * scores.qBlocks * scores.kBlocks * shape.dim, 'estimate');
     return {
       blocks: buildBlockMask(shape, ctx, {}, (h, qb, full) => {
-        const last = Math.min(shape.kvLength - 1, shape.qOffset + Math.min(shape.qLength, (qb + 1) * ctx.blockQ) - 1);
-        const diagonal = Math.floor(last / ctx.blockK);
+        const own = ownBlocks(shape, ctx, qb);
         const row = Array.from(
-          scores.data.subarray((h * scores.qBlocks + qb) * scores.kBlocks, (h * scores.qBlocks + qb) * scores.kBlocks + diagonal),
+          scores.data.subarray((h * scores.qBlocks + qb) * scores.kBlocks, (h * scores.qBlocks + qb) * scores.kBlocks + own.first),
         );
-        full.pushAll([...pick(row), diagonal].sort((a, b) => a - b));
+        const diagonal = Array.from({ length: own.last - own.first + 1 }, (_, i) => own.first + i);
+        full.pushAll([...pick(row), ...diagonal].sort((a, b) => a - b));
       }),
     };
   });
@@ -112,6 +120,18 @@ describe('estimator cases catch faulty estimators', () => {
       ),
     }));
     await failing(estimatorCases(future), /entirely in the future/, backend);
+  });
+
+  it("rows left without their own key (the last row's diagonal block only, with blockQ > blockK)", async () => {
+    const lastRowBlock = variant('last-row-block', () => async (input, ctx) => ({
+      blocks: buildBlockMask(input.shape, ctx, { heads: 1 }, (_h, qb, full) => {
+        const last = Math.min(input.shape.kvLength - 1, input.shape.qOffset + Math.min(input.shape.qLength, (qb + 1) * ctx.blockQ) - 1);
+        full.push(Math.floor(last / ctx.blockK));
+      }),
+    }));
+    await failing(estimatorCases(lastRowBlock), /does not keep its own key/, backend);
+    const nothing = variant('keeps-nothing', (base) => async (input, ctx) => (input.causal ? base(input, ctx) : {}));
+    await failing(estimatorCases(nothing), /keeps no key/, backend);
   });
 
   it('a mask built with other block sizes than the recipe asked for', async () => {

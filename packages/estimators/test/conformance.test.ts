@@ -43,12 +43,7 @@ describeEstimator(flexprefill, {
 });
 describeEstimator(blockTopk, {
   backends,
-  paramSets: [
-    { topK: 2 },
-    { mode: 'cumulative', threshold: 0.5 },
-    { topK: 2, global: true },
-    { mode: 'cumulative', global: true, forceDiagonal: false },
-  ],
+  paramSets: [{ topK: 2 }, { mode: 'cumulative', threshold: 0.5 }, { topK: 2, global: true }, { mode: 'cumulative', global: true }],
   plantedParams: { topK: 4 },
 });
 describeEstimator(moba, { backends, paramSets: [{ chunkSize: 16, topK: 2 }], plantedParams: { chunkSize: 32, topK: 3 } });
