@@ -685,6 +685,108 @@ export function quantScores(qi: i32, rows: i32, ki: i32, n: i32, stride: i32, ro
   }
 }
 
+// Integer dot products of one query row with four keys, each as one i32x4 lane: (q·k0, q·k1, q·k2, q·k3).
+// `stride` bytes per row, a multiple of 16 (zero padded). With `narrow` (every integer within ±7, 4-bit) the
+// relaxed build multiplies 16 int8 pairs per i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw on x64) and sums the
+// i16 lanes (at most 2·7·15 per step) before widening. That instruction is exact only when its second operand is
+// in [0, 127], so the query bytes go in shifted by +8 (1..15) and `shift` (8·Σk per key, from keySums4) comes off
+// afterwards. Otherwise load8x8_s and i32x4.dot_i16x8_s, 8 pairs per instruction.
+@inline function dot4(q: usize, k0: usize, k1: usize, k2: usize, k3: usize, s: usize, narrow: i32, shift: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && narrow) {
+    const eight = i8x16.splat(8);
+    let a0 = i16x8.splat(0);
+    let a1 = a0;
+    let a2 = a0;
+    let a3 = a0;
+    for (let c: usize = 0; c < s; c += 16) {
+      const x = i8x16.add(v128.load(q + c), eight);
+      a0 = i16x8.add(a0, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(k0 + c), x));
+      a1 = i16x8.add(a1, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(k1 + c), x));
+      a2 = i16x8.add(a2, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(k2 + c), x));
+      a3 = i16x8.add(a3, i16x8.relaxed_dot_i8x16_i7x16_s(v128.load(k3 + c), x));
+    }
+    const raw = sum4(
+      i32x4.extadd_pairwise_i16x8_s(a0),
+      i32x4.extadd_pairwise_i16x8_s(a1),
+      i32x4.extadd_pairwise_i16x8_s(a2),
+      i32x4.extadd_pairwise_i16x8_s(a3),
+    );
+    return i32x4.sub(raw, shift);
+  }
+  let a0 = i32x4.splat(0);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
+  for (let c: usize = 0; c < s; c += 8) {
+    const x = v128.load8x8_s(q + c);
+    a0 = i32x4.add(a0, i32x4.dot_i16x8_s(x, v128.load8x8_s(k0 + c)));
+    a1 = i32x4.add(a1, i32x4.dot_i16x8_s(x, v128.load8x8_s(k1 + c)));
+    a2 = i32x4.add(a2, i32x4.dot_i16x8_s(x, v128.load8x8_s(k2 + c)));
+    a3 = i32x4.add(a3, i32x4.dot_i16x8_s(x, v128.load8x8_s(k3 + c)));
+  }
+  return sum4(a0, a1, a2, a3);
+}
+
+// 8 · (Σ k0, Σ k1, Σ k2, Σ k3) over `s` bytes: what the +8 shift of the query adds to each narrow dot product.
+@inline function keySums4(k0: usize, k1: usize, k2: usize, k3: usize, s: usize): v128 {
+  let a0 = i32x4.splat(0);
+  let a1 = a0;
+  let a2 = a0;
+  let a3 = a0;
+  for (let c: usize = 0; c < s; c += 16) {
+    a0 = i32x4.add(a0, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(k0 + c))));
+    a1 = i32x4.add(a1, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(k1 + c))));
+    a2 = i32x4.add(a2, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(k2 + c))));
+    a3 = i32x4.add(a3, i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(v128.load(k3 + c))));
+  }
+  return i32x4.shl(sum4(a0, a1, a2, a3), 3);
+}
+
+/**
+ * Biased column maxima of quantised scores (SALE's per-element threshold test, reduced on the fly): for j < n,
+ * dst[j] = max over rows r < rows with j <= last[r] of f32(qi[r] · ki[j]) · rowScale[r] · keyScale[j] − rowBias[r],
+ * −Infinity when no row sees key j. qi and ki are int8 rows of `stride` bytes (a multiple of 16); last is an i32
+ * list (keys are tile-relative); keyScale must be readable up to n rounded up to 4, and dst has room for that many.
+ * The scores themselves are never stored.
+ */
+export function quantBiasColMax(
+  qi: i32,
+  rows: i32,
+  ki: i32,
+  n: i32,
+  stride: i32,
+  rowScale: i32,
+  keyScale: i32,
+  rowBias: i32,
+  last: i32,
+  dst: i32,
+  narrow: i32,
+): void {
+  const s: usize = <usize>stride;
+  const lanes = i32x4(0, 1, 2, 3);
+  const negInf = f32x4.splat(NEG_INF);
+  for (let j = 0; j < n; j += 4) {
+    // Keys past n repeat the last key: same loads, results not stored.
+    const k0: usize = <usize>(ki + j * stride);
+    const k1: usize = j + 1 < n ? k0 + s : k0;
+    const k2: usize = j + 2 < n ? k0 + 2 * s : k0;
+    const k3: usize = j + 3 < n ? k0 + 3 * s : k0;
+    const ks = v128.load(bp(keyScale + j));
+    const jv = i32x4.add(i32x4.splat(j), lanes);
+    const shift = ASC_FEATURE_RELAXED_SIMD && narrow ? keySums4(k0, k1, k2, k3, s) : i32x4.splat(0);
+    let m = negInf;
+    for (let r = 0; r < rows; r++) {
+      const lastKey = load<i32>(bp(last + r));
+      if (lastKey < j) continue;
+      const d = dot4(<usize>(qi + r * stride), k0, k1, k2, k3, s, narrow, shift);
+      const sq = f32x4.splat(load<f32>(bp(rowScale + r)));
+      const v = f32x4.sub(f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(d), sq), ks), f32x4.splat(load<f32>(bp(rowBias + r))));
+      m = f32x4.pmax(m, v128.bitselect(negInf, v, i32x4.gt_s(jv, i32x4.splat(lastKey))));
+    }
+    v128.store(bp(dst + j), m);
+  }
+}
+
 /** dst[j] = max over r < rows of src[r·stride + j], for j < n (n a multiple of 4, stride too). */
 export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void {
   for (let j = 0; j < n; j += 4) {

@@ -27,6 +27,19 @@ export interface Kernels {
     outStride: number,
   ): void;
   colMax(src: number, rows: number, n: number, stride: number, dst: number): void;
+  quantBiasColMax(
+    qi: number,
+    rows: number,
+    ki: number,
+    n: number,
+    stride: number,
+    rowScale: number,
+    keyScale: number,
+    rowBias: number,
+    last: number,
+    dst: number,
+    narrow: number,
+  ): void;
 }
 
 /** Mask modes of tileScores / tile. */

@@ -74,10 +74,12 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
   expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
     [
       "IntList",
+      "MAX_QUANT_GROUP",
       "applySlotPrecision",
       "binarySearch",
       "buildBlockMask",
       "causalPairsInBox",
+      "channelMeans",
       "closestName",
       "createCostMeter",
       "createRng",
@@ -101,6 +103,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "numberParam",
       "poolRows",
       "quantizeRowTo",
+      "quantizeRowsGrouped",
       "referenceLastQueriesAttention",
       "referencePooledScores",
       "referenceQuantizedScores",

@@ -1,7 +1,8 @@
 import {
   type BlockScores,
+  channelMeans,
   type QuantizedScoresOptions,
-  quantizeRowTo,
+  quantizeRowsGrouped,
   resolveQuantizedScoresCall,
   type ScoreInput,
   type ScoreRows,
@@ -12,9 +13,11 @@ import { Layout } from '../memory.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 
 /**
- * Backend.quantizedScores. Q and K rows are quantised on the calling thread with core's quantizeRowTo (float64,
- * exactly the reference's integers and scales), stored as int8 rows padded to 8 bytes; the threads then take
- * exact integer dot products (WASM: i32x4.dot_i16x8_s) and scale them, or reduce them to block maxima.
+ * Backend.quantizedScores. Q and K rows are quantised on the calling thread with core's quantizeRowsGrouped
+ * (float64, exactly the reference's integers and scales, per token or per group), stored as int8 rows padded to 16
+ * bytes; the threads then take exact integer dot products (WASM: i32x4.dot_i16x8_s, or 8-bit relaxed dot products
+ * for 4-bit values) and scale them, or reduce them to block maxima. With `rowBias` the pooled path runs one fused
+ * kernel per tile that subtracts each row's offset and keeps only each key's maximum over the rows.
  */
 export async function quantizedScores(
   exec: Executor,
@@ -22,13 +25,13 @@ export async function quantizedScores(
   options: QuantizedScoresOptions,
 ): Promise<ScoreRows | BlockScores> {
   const call = resolveQuantizedScoresCall(input, options);
-  const { shape, bits, scale, causal, pool, rowStart, rows } = call;
+  const { shape, bits, scale, causal, pool, rowStart, rows, rowBias } = call;
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
   const blockQ = pool?.blockQ ?? 0;
   const blockK = pool?.blockK ?? 0;
   const qBlocks = pool?.qBlocks ?? 0;
   const kBlocks = pool?.kBlocks ?? 0;
-  const stride = (dim + 7) & ~7;
+  const stride = (dim + 15) & ~15;
 
   const data = await exec.exclusive(async () => {
     const layout = new Layout();
@@ -39,6 +42,7 @@ export async function quantizedScores(
     const rowScale = layout.alloc(heads * rows);
     const keyScale = layout.alloc(kvHeads * kvLength);
     const last = layout.alloc(heads * rows);
+    const bias = rowBias ? layout.alloc(heads * rows) : -1;
     const outFloats = pool ? heads * qBlocks * kBlocks : heads * rows * kvLength;
     const out = layout.alloc(outFloats);
     // One task per query block when pooled (block maxima never cross a block), else per tile of rows.
@@ -56,32 +60,18 @@ export async function quantizedScores(
     i32[header + H.TASK_TABLE] = taskTable;
 
     i8.fill(0, qi * 4, (ki + kvHeads * kvLength * (stride / 4)) * 4);
-    const smoothed = new Float64Array(dim);
-    const mean = new Float64Array(dim);
-    for (let g = 0; g < kvHeads; g++) {
-      mean.fill(0);
-      if (call.smoothK) {
-        const kd = input.k.data;
-        for (let j = 0; j < kvLength; j++) {
-          const at = (g * kvLength + j) * dim;
-          for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) + (kd[at + c] as number);
-        }
-        for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) / kvLength;
-      }
-      for (let j = 0; j < kvLength; j++) {
-        const at = (g * kvLength + j) * dim;
-        for (let c = 0; c < dim; c++) smoothed[c] = (input.k.data[at + c] as number) - (mean[c] as number);
-        f32[keyScale + g * kvLength + j] = quantizeRowTo(smoothed, 0, dim, bits, i8, ki * 4 + (g * kvLength + j) * stride);
-      }
-    }
+    const means = call.smoothK ? channelMeans(input.k.data, kvHeads, kvLength, dim) : undefined;
+    const kScales = quantizeRowsGrouped(input.k.data, { heads: kvHeads, length: kvLength, dim }, bits, call.kGroup, means, 0, kvLength, i8, ki * 4, stride);
+    f32.set(kScales, keyScale);
+    const qScales = quantizeRowsGrouped(input.q.data, { heads, length: qLength, dim }, bits, call.qGroup, undefined, rowStart, rows, i8, qi * 4, stride);
     for (let h = 0; h < heads; h++) {
       for (let r = 0; r < rows; r++) {
         const i = rowStart + r;
-        const sq = quantizeRowTo(input.q.data, (h * qLength + i) * dim, dim, bits, i8, qi * 4 + (h * rows + r) * stride);
-        f32[rowScale + h * rows + r] = sq * scale;
+        f32[rowScale + h * rows + r] = (qScales[h * rows + r] as number) * scale;
         i32[last + h * rows + r] = causal ? Math.min(kvLength - 1, qOffset + i) : kvLength - 1;
       }
     }
+    if (rowBias) f32.set(rowBias, bias);
     let t = taskTable;
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / (heads / kvHeads));
@@ -104,6 +94,8 @@ export async function quantizedScores(
             pool ? 0 : kvLength,
             last + row,
             blockK,
+            rowBias ? bias + row : -1,
+            bits === 4 && stride <= 2048 ? 1 : 0,
           ],
           t,
         );
