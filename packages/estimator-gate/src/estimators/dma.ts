@@ -2,8 +2,8 @@ import { ColumnMask, defineEstimator, SparselandError } from '@sparseland/core';
 import { buildBlockMask, intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { blockGrid } from '../block-geometry.js';
-import { expectGateFits } from '../gate-weights.js';
-import { dmaScores } from '../models/dma-model.js';
+import { expectGateFits, type GateWeights } from '../gate-weights.js';
+import { dmaModel, dmaScores } from '../models/dma-model.js';
 import { PAPERS } from '../papers.js';
 import { loadGateWeights } from '../weights-io.js';
 import { weightsParam } from './weights-param.js';
@@ -13,8 +13,8 @@ import { weightsParam } from './weights-param.js';
  * the head keeps its `keepWindowSize` best keys; past that window, `dynamicMaskRatio` of the rest are masked (the
  * reference module's prepare_dynamic_mask, defaults 2048 and 1). The kept keys are columns shared by every query
  * that may see them; the query block's own key blocks are always kept (this library's addition: a causal row
- * must see something). Without weights every score is equal (A = 0, the module's initial state) and ties go to the
- * most recent keys: a sliding window of `keepWindowSize` keys. DMA also adds the scores to the logits; an estimator
+ * must see something). Without weights the scores come from the module's initial state (dt_proj seeded, A = 0): all
+ * equal, so ties go to the most recent keys and the head keeps the last `keepWindowSize` keys of the sequence. DMA also adds the scores to the logits; an estimator
  * returns only the mask, so that bias is not applied.
  */
 export const dma = defineEstimator({
@@ -33,15 +33,18 @@ export const dma = defineEstimator({
     const { heads, kvHeads, kvLength, dim, qLength, qOffset } = shape;
     const v = input.v;
     if (!v) throw new SparselandError('E_SHAPE', 'dma computes its mask from the values: the call must pass input.v');
-    let z: Float64Array;
+    let weights: GateWeights;
+    let layer = ctx.layer;
     if (params.weights) {
-      const weights = await loadGateWeights(params.weights);
+      weights = await loadGateWeights(params.weights);
       expectGateFits(weights.config, shape, ctx.layer, 'dma');
-      z = dmaScores(weights, ctx.layer, v.data, kvLength).z;
-      ctx.cost.add(2 * kvLength * kvHeads * dim * heads, 'mask scores');
     } else {
-      z = new Float64Array(heads * kvLength);
+      // The module's initial state for this shape: dt_proj seeded, A = 0, so every key scores 0.
+      weights = dmaModel.init({ kind: 'dma', layers: 1, heads, kvHeads, dim, hidden: 1, blockSize: ctx.blockK }, ctx.seed);
+      layer = 0;
     }
+    const z = dmaScores(weights, layer, v.data, kvLength).z;
+    ctx.cost.add(2 * kvLength * kvHeads * dim * heads, 'mask scores');
     const masked = kvLength > params.keepWindowSize ? Math.floor((kvLength - params.keepWindowSize) * params.dynamicMaskRatio) : 0;
     const keep = kvLength - masked;
     const kept: Uint8Array[] = [];

@@ -2,7 +2,7 @@ import { createHeadTensor, defineEstimator } from '@sparseland/core';
 import { createRng, type EstimatorContext, type EstimatorInput, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { blockGrid } from '../block-geometry.js';
-import { expectGateFits, type GateWeights } from '../gate-weights.js';
+import { expectGateFits, type GateWeights, tensorOf } from '../gate-weights.js';
 import { matmul, uniformInit } from '../models/gate-model.js';
 import { sparsifinerNames } from '../models/sparsifiner-model.js';
 import { PAPERS } from '../papers.js';
@@ -18,7 +18,7 @@ const ROWS_CHUNK_SCORES = 1 << 22;
  * default) give approximate attention rows on the backend; each row's softmax mass per key block, averaged over the
  * query block, is the predicted block map, selected like SeerAttention's gate (threshold / ratio / coverage). The
  * paper binarises per token; a block kernel needs blocks, so the rows of a query block vote (an interpretation).
- * Without weights the projections are untrained: seeded uniform ±1/√dim of rank `rank` (a random low-rank sketch).
+ * Without weights the projection is an untrained seeded random sketch of rank `rank` (Johnson–Lindenstrauss).
  */
 export const sparsifiner = defineEstimator({
   name: 'sparsifiner',
@@ -46,17 +46,25 @@ export async function sparsifinerBlockMap(input: EstimatorInput, ctx: EstimatorC
   let wq: Float32Array;
   let wk: Float32Array;
   let r: number;
+  let scoreScale: number;
   if (weights) {
     expectGateFits(weights.config, shape, ctx.layer, 'sparsifiner');
     r = weights.config.hidden;
     const names = sparsifinerNames(ctx.layer);
-    wq = weights.tensors[names.q]?.data as Float32Array;
-    wk = weights.tensors[names.k]?.data as Float32Array;
+    wq = tensorOf(weights, names.q, heads * dim * r);
+    wk = tensorOf(weights, names.k, kvHeads * dim * r);
+    scoreScale = 1 / Math.sqrt(r);
   } else {
+    // Untrained: a seeded Johnson–Lindenstrauss sketch (entries of variance 1/r, so q̃·k̃ estimates q·k) shared by
+    // every head, scaled as the exact logits.
     r = Math.min(rank, 4096);
     const rng = createRng(ctx.seed);
-    wq = uniformInit(heads * dim * r, dim, rng.next);
-    wk = uniformInit(kvHeads * dim * r, dim, rng.next);
+    const sketch = uniformInit(dim * r, r / 3, rng.next);
+    wq = new Float32Array(heads * dim * r);
+    wk = new Float32Array(kvHeads * dim * r);
+    for (let h = 0; h < heads; h++) wq.set(sketch, h * dim * r);
+    for (let g = 0; g < kvHeads; g++) wk.set(sketch, g * dim * r);
+    scoreScale = 1 / Math.sqrt(dim);
   }
   const probs = new Float32Array(heads * grid.qBlocks * grid.kBlocks);
   const kr: Float32Array[] = [];
@@ -71,7 +79,7 @@ export async function sparsifinerBlockMap(input: EstimatorInput, ctx: EstimatorC
       const rows = Math.min(rowsPerCall, qLength - r0);
       const scores = await ctx.backend.pooledScores(
         { q: createHeadTensor(1, rows, r, qr.subarray(r0 * r, (r0 + rows) * r)), k: keys, qOffset: qOffset + r0 },
-        { blockQ: 1, blockK: 1, scale: 1 / Math.sqrt(r), causal: input.causal },
+        { blockQ: 1, blockK: 1, scale: scoreScale, causal: input.causal },
       );
       ctx.cost.add(2 * r * rows * kvLength, 'low-rank scores');
       for (let i = 0; i < rows; i++) {
