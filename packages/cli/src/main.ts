@@ -78,7 +78,9 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
 
   program
     .command('train-gate')
-    .description('train a learned gate (SeerAttention, Sparsifiner, DMA) on a fixture model\'s traces; write HDF5 weights and the loss curve')
+    .description(
+      "train a learned gate (SeerAttention, Sparsifiner, DMA) on a fixture model's traces; write HDF5 weights and the loss curve",
+    )
     .option('--model <name>', 'tinybooks-2k or stories260K', 'tinybooks-2k')
     .option('--kind <kind>', 'seer-attention, sparsifiner or dma', 'seer-attention')
     .option('--texts <list>', 'fixture texts to train on', 'pride-and-prejudice,tinyshakespeare')

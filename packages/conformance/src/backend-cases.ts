@@ -331,7 +331,8 @@ export function estimatorOpCases(): BackendCase[] {
             tol,
           );
         },
-      });      cases.push({
+      });
+      cases.push({
         name: `quantizedScores: int${bits} per-row bias, groups of 16 rows / 8 keys, rows and pooled 16×32, ${tag}`,
         op: 'quantizedScores',
         async run(backend, tol) {

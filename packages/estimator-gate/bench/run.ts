@@ -23,7 +23,16 @@ const [item] = await collectItems(syntheticWorkload({ n, seed: 1 }));
 if (!item) throw new Error('no synthetic item');
 const input = { q: item.q, k: item.k, v: item.v };
 const shape = resolveAttentionShape(input);
-const base = { backend: backend.name, impl: backend.impl, simd: backend.simd, threads: backend.threads, n, qHeads: shape.heads, kvHeads: shape.kvHeads, dim: shape.dim };
+const base = {
+  backend: backend.name,
+  impl: backend.impl,
+  simd: backend.simd,
+  threads: backend.threads,
+  n,
+  qHeads: shape.heads,
+  kvHeads: shape.kvHeads,
+  dim: shape.dim,
+};
 const dir = mkdtempSync(join(tmpdir(), 'sparseland-gate-bench-'));
 async function weights(kind: GateKind, hidden: number): Promise<string> {
   const file = join(dir, `${kind}-${hidden}.h5`);
@@ -34,13 +43,24 @@ async function weights(kind: GateKind, hidden: number): Promise<string> {
 
 const denseFlops = attentionFlops(densePairs(shape, true), shape.dim);
 const dense = await measure(() => backend.attend(input, { causal: true }), runs);
-const records: BenchRecord[] = [{ ...base, case: 'dense causal attention', density: 1, ...dense, gflops: gflops(denseFlops, dense.medianMs) }];
+const records: BenchRecord[] = [
+  { ...base, case: 'dense causal attention', density: 1, ...dense, gflops: gflops(denseFlops, dense.medianMs) },
+];
 console.error(`dense: ${dense.medianMs.toFixed(0)} ms`);
 
 const cases: { label: string; recipe: RecipeDocument }[] = [
-  { label: 'seer-attention (hidden 128, ratio 0.1)', recipe: { default: { method: 'seer-attention', params: { weights: await weights('seer-attention', 128), mode: 'ratio' } } } },
-  { label: 'seer-attention (hidden 32, ratio 0.1)', recipe: { default: { method: 'seer-attention', params: { weights: await weights('seer-attention', 32), mode: 'ratio' } } } },
-  { label: 'sparsifiner (rank 16, ratio 0.1)', recipe: { default: { method: 'sparsifiner', params: { weights: await weights('sparsifiner', 16), mode: 'ratio' } } } },
+  {
+    label: 'seer-attention (hidden 128, ratio 0.1)',
+    recipe: { default: { method: 'seer-attention', params: { weights: await weights('seer-attention', 128), mode: 'ratio' } } },
+  },
+  {
+    label: 'seer-attention (hidden 32, ratio 0.1)',
+    recipe: { default: { method: 'seer-attention', params: { weights: await weights('seer-attention', 32), mode: 'ratio' } } },
+  },
+  {
+    label: 'sparsifiner (rank 16, ratio 0.1)',
+    recipe: { default: { method: 'sparsifiner', params: { weights: await weights('sparsifiner', 16), mode: 'ratio' } } },
+  },
   { label: 'dma (keepWindowSize 2048)', recipe: { default: { method: 'dma', params: { weights: await weights('dma', 1) } } } },
 ];
 for (const c of cases) {

@@ -11,14 +11,23 @@ export async function quickstart(log: (line: string) => void): Promise<void> {
   // Layer 2 of tinybooks-2k over 1,024 bytes of SQLite's sqlite3.h (held out: no gate was trained on it).
   const content = await readFile(textFile('sqlite3-header'), 'utf8');
   const [item] = await collectItems(
-    await realTraceWorkload({ model: 'tinybooks-2k', text: { name: 'sqlite3-header', content }, offset: 30_000, positions: 1024, layers: [2] }),
+    await realTraceWorkload({
+      model: 'tinybooks-2k',
+      text: { name: 'sqlite3-header', content },
+      offset: 30_000,
+      positions: 1024,
+      layers: [2],
+    }),
   );
   if (!item) throw new Error('no trace');
   const input = { q: item.q, k: item.k, v: item.v };
 
   // 1. The trained gate, by file: its block probabilities above 0.15 become 64×64 blocks.
   const recipe = {
-    default: { method: 'seer-attention', params: { weights: gateFile('tinybooks-2k.seer-attention'), threshold: 0.15, lastBlockDense: false } },
+    default: {
+      method: 'seer-attention',
+      params: { weights: gateFile('tinybooks-2k.seer-attention'), threshold: 0.15, lastBlockDense: false },
+    },
   };
   const run = await attention(input, { recipe, registry, layer: 2 });
   log(`trained gate: density ${run.stats.density.toFixed(3)}, recall ${attentionRecall(input, run.mask ?? {}).mean.toFixed(3)}`);
@@ -27,10 +36,19 @@ export async function quickstart(log: (line: string) => void): Promise<void> {
   const book = await readFixtureText('pride-and-prejudice');
   const samples = [];
   for (const offset of [10_000, 90_000]) {
-    const traces = await collectItems(await realTraceWorkload({ model: 'tinybooks-2k', text: { name: 'p&p', content: book }, offset, positions: 512, layers: [2] }));
+    const traces = await collectItems(
+      await realTraceWorkload({ model: 'tinybooks-2k', text: { name: 'p&p', content: book }, offset, positions: 512, layers: [2] }),
+    );
     for (const t of traces) samples.push(await buildGateSample(t, { kinds: ['seer-attention'] }));
   }
-  const trained = trainGate({ kind: 'seer-attention', train: samples.slice(0, 1), validation: samples.slice(1), hidden: 16, epochs: 20, batchSize: 1 });
+  const trained = trainGate({
+    kind: 'seer-attention',
+    train: samples.slice(0, 1),
+    validation: samples.slice(1),
+    hidden: 16,
+    epochs: 20,
+    batchSize: 1,
+  });
   const bytes = await encodeGateWeights(trained.weights);
   const loaded = await decodeGateWeights(bytes);
   const last = trained.validation[trained.validation.length - 1];

@@ -16,11 +16,22 @@ export function spreadWindows(text: string, chars: number, count: number, start 
 }
 
 export async function traceWindow(w: Window, backend: Backend, content: string, positions = 2048): Promise<TraceItem[]> {
-  const workload = await realTraceWorkload({ model: 'tinybooks-2k', text: { name: w.text, content }, offset: w.offset, positions, backend });
+  const workload = await realTraceWorkload({
+    model: 'tinybooks-2k',
+    text: { name: w.text, content },
+    offset: w.offset,
+    positions,
+    backend,
+  });
   return (await collectItems(workload)) as TraceItem[];
 }
 
-export async function samplesOf(traces: readonly TraceItem[], backend: Backend, kinds: readonly GateKind[], seed: number): Promise<GateSample[]> {
+export async function samplesOf(
+  traces: readonly TraceItem[],
+  backend: Backend,
+  kinds: readonly GateKind[],
+  seed: number,
+): Promise<GateSample[]> {
   const out: GateSample[] = [];
   for (const t of traces) out.push(await buildGateSample(t, { backend, kinds, seed: seed + t.layer }));
   return out;

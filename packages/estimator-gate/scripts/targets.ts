@@ -26,7 +26,10 @@ async function measure(traces: readonly TraceItem[], threshold: number, withReca
   const estimate = seerAttention.build(seerAttention.parseParams({ weights, mode: 'threshold', threshold, lastBlockDense: false }));
   for (const t of traces) {
     const shape = resolveAttentionShape(t);
-    const mask = await estimate({ q: t.q, k: t.k, v: t.v, shape, causal: true }, { backend, cost: createCostMeter(), seed: 0, layer: t.layer, blockQ: 64, blockK: 64 });
+    const mask = await estimate(
+      { q: t.q, k: t.k, v: t.v, shape, causal: true },
+      { backend, cost: createCostMeter(), seed: 0, layer: t.layer, blockQ: 64, blockK: 64 },
+    );
     if (!('blocks' in mask)) throw new Error('expected a block mask');
     if (withRecall) recall += attentionRecall(t, mask).mean / traces.length;
     const c = countKeptPairs(mask, shape);
@@ -86,7 +89,15 @@ const tau10 = await calibrate(calibration, 0.1);
 const tau15 = await calibrate(calibration, 0.14);
 console.error(`calibrated on pride-and-prejudice@400000: τ = ${tau10.toPrecision(3)} for 10 %, ${tau15.toPrecision(3)} for 14 %`);
 
-const heldOut: { text: string; offset: number; positions: number; threshold: number; recall: number; density: number; oracleRecallAtSameDensity: number }[] = [];
+const heldOut: {
+  text: string;
+  offset: number;
+  positions: number;
+  threshold: number;
+  recall: number;
+  density: number;
+  oracleRecallAtSameDensity: number;
+}[] = [];
 for (const name of ['devils-dictionary', 'sqlite3-header']) {
   for (const offset of [30_000, 200_000]) {
     const traces = await traceWindow({ text: name, offset }, backend, text(name));
@@ -106,7 +117,11 @@ const e2e = await endToEnd({
   methods: [
     {
       label: `seer-attention τ=${tau15.toPrecision(3)}`,
-      recipe: { blockQ: 64, blockK: 64, default: { method: 'seer-attention', params: { weights, mode: 'threshold', threshold: tau15, lastBlockDense: false } } },
+      recipe: {
+        blockQ: 64,
+        blockK: 64,
+        default: { method: 'seer-attention', params: { weights, mode: 'threshold', threshold: tau15, lastBlockDense: false } },
+      },
     },
   ],
 });
@@ -118,9 +133,19 @@ const report = {
   suite: 'gate-targets',
   gate: 'fixtures/gates/tinybooks-2k.seer-attention.h5',
   blocks: '64x64',
-  heldOut: { windows: heldOut, meanRecall: mean('recall'), meanDensity: mean('density'), meanOracleRecall: mean('oracleRecallAtSameDensity') },
+  heldOut: {
+    windows: heldOut,
+    meanRecall: mean('recall'),
+    meanDensity: mean('density'),
+    meanOracleRecall: mean('oracleRecallAtSameDensity'),
+  },
   targets: {
-    recallAt10pct: { target: '≥ 0.95 mean recall at ≤ 10 % density', recall: mean('recall'), density: mean('density'), met: mean('recall') >= 0.95 && mean('density') <= 0.1 },
+    recallAt10pct: {
+      target: '≥ 0.95 mean recall at ≤ 10 % density',
+      recall: mean('recall'),
+      density: mean('density'),
+      met: mean('recall') >= 0.95 && mean('density') <= 0.1,
+    },
     endToEnd: {
       target: 'ΔNLL ≤ 0.02 nats/token at ≤ 15 % density',
       nllDelta: result?.nllDelta,

@@ -37,7 +37,8 @@ export const GATE_LIMITS = { layers: 256, heads: 256, dim: 1024, hidden: 1024, b
 
 export function expectGateConfig(config: unknown): GateConfig {
   const c = config as Partial<GateConfig> | null;
-  if (typeof c !== 'object' || c === null) throw new SparselandError('E_PARAMS', `gate config: expected an object, got ${describeValue(config)}`);
+  if (typeof c !== 'object' || c === null)
+    throw new SparselandError('E_PARAMS', `gate config: expected an object, got ${describeValue(config)}`);
   if (!GATE_KINDS.includes(c.kind as GateKind)) {
     throw new SparselandError('E_PARAMS', `gate config kind must be one of ${GATE_KINDS.join(', ')}, got ${describeValue(c.kind)}`);
   }
@@ -50,7 +51,8 @@ export function expectGateConfig(config: unknown): GateConfig {
   };
   const heads = int('heads', GATE_LIMITS.heads);
   const kvHeads = int('kvHeads', GATE_LIMITS.heads);
-  if (heads % kvHeads !== 0) throw new SparselandError('E_PARAMS', `gate config heads (${heads}) must be a multiple of kvHeads (${kvHeads})`);
+  if (heads % kvHeads !== 0)
+    throw new SparselandError('E_PARAMS', `gate config heads (${heads}) must be a multiple of kvHeads (${kvHeads})`);
   const hidden = int('hidden', GATE_LIMITS.hidden);
   if (c.kind === 'seer-attention' && hidden % 2 !== 0) {
     throw new SparselandError('E_PARAMS', `seer-attention hidden must be even (RoPE rotates pairs), got ${hidden}`);
@@ -71,13 +73,21 @@ export function tensorOf(weights: GateWeights, name: string, size: number): Floa
   const t = weights.tensors[name];
   if (!t) throw new SparselandError('E_MODEL_FORMAT', `${weights.config.kind} gate weights lack tensor "${name}"`);
   if (t.data.length !== size) {
-    throw new SparselandError('E_MODEL_FORMAT', `${weights.config.kind} gate tensor "${name}" holds ${t.data.length} values, expected ${size}`);
+    throw new SparselandError(
+      'E_MODEL_FORMAT',
+      `${weights.config.kind} gate tensor "${name}" holds ${t.data.length} values, expected ${size}`,
+    );
   }
   return t.data;
 }
 
 /** Throws E_SHAPE unless the call's geometry is the one the gate was trained for. */
-export function expectGateFits(config: GateConfig, shape: { heads: number; kvHeads: number; dim: number }, layer: number, name: string): void {
+export function expectGateFits(
+  config: GateConfig,
+  shape: { heads: number; kvHeads: number; dim: number },
+  layer: number,
+  name: string,
+): void {
   if (shape.heads !== config.heads || shape.kvHeads !== config.kvHeads || shape.dim !== config.dim) {
     throw new SparselandError(
       'E_SHAPE',

@@ -26,8 +26,8 @@ export function poolBlocks(x: HeadTensor, block: number, pools: readonly Pool[])
           for (let i = start; i < end; i++) {
             const v = data[(h * length + i) * dim + c] as number;
             if (kind === 'avg') acc += v;
-            else if (kind === 'max') acc = v > acc ? v : acc;
-            else acc = v < acc ? v : acc;
+            else if (kind === 'max') acc = Math.max(acc, v);
+            else acc = Math.min(acc, v);
           }
           out[o + c] = kind === 'avg' ? acc / (end - start) : acc;
         }

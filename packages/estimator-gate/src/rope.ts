@@ -4,7 +4,13 @@
 export const ROPE_BASE = 10000;
 
 /** Rotates rows[r] (each `width` wide, width even) in place by angle positions[r] · θ_t; `sign` −1 undoes it. */
-export function rotateRows(rows: Float32Array | Float64Array, count: number, width: number, position: (r: number) => number, sign = 1): void {
+export function rotateRows(
+  rows: Float32Array | Float64Array,
+  count: number,
+  width: number,
+  position: (r: number) => number,
+  sign = 1,
+): void {
   for (let r = 0; r < count; r++) {
     const pos = position(r);
     const base = r * width;

@@ -1,4 +1,4 @@
-import { type BlockMask, type MaskShape } from '@sparseland/core';
+import type { BlockMask, MaskShape } from '@sparseland/core';
 import { buildBlockMask, flagParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import type { BlockGrid } from './block-geometry.js';
@@ -8,7 +8,9 @@ export const selectionParams = {
   mode: z
     .enum(['threshold', 'ratio', 'coverage'])
     .default('threshold')
-    .describe("'threshold': keep blocks above `threshold`; 'ratio': keep the top `ratio` of each row's visible blocks; 'coverage': keep the most probable blocks until their probability reaches `coverage`"),
+    .describe(
+      "'threshold': keep blocks above `threshold`; 'ratio': keep the top `ratio` of each row's visible blocks; 'coverage': keep the most probable blocks until their probability reaches `coverage`",
+    ),
   threshold: numberParam(0, 1, 5e-4, 'gate probability a kept block exceeds (SeerAttention README example 5e-4; typical 5e-4 to 5e-3)'),
   ratio: numberParam(0, 1, 0.1, "fraction of a row's visible key blocks kept in 'ratio' mode (SeerAttention's nz_ratio)"),
   coverage: numberParam(0, 1, 0.9, "gate probability mass kept per query block in 'coverage' mode (this library's addition)"),

@@ -8,7 +8,12 @@ import { expectGateConfig, type GateConfig, type GateTensor, type GateWeights } 
 // attributes. Python reads them with h5py: `h5py.File(path)['layers.0.q_proj'][...]`.
 
 type H5 = typeof import('h5wasm');
-let h5: Promise<{ lib: H5['default']; FS: { writeFile(p: string, d: Uint8Array): void; readFile(p: string): Uint8Array; unlink(p: string): void } }> | undefined;
+let h5:
+  | Promise<{
+      lib: H5['default'];
+      FS: { writeFile(p: string, d: Uint8Array): void; readFile(p: string): Uint8Array; unlink(p: string): void };
+    }>
+  | undefined;
 
 function loadH5() {
   h5 ??= (async () => {

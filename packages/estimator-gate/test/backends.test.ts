@@ -24,7 +24,13 @@ describe.each(backends)('gates on the $name backend agree with the float64 refer
   });
   afterAll(async () => backend.dispose());
 
-  const compare = async (plugin: EstimatorPlugin, params: Record<string, unknown>, input: Parameters<typeof runEstimator>[2], layer: number, blocks: number) => {
+  const compare = async (
+    plugin: EstimatorPlugin,
+    params: Record<string, unknown>,
+    input: Parameters<typeof runEstimator>[2],
+    layer: number,
+    blocks: number,
+  ) => {
     const shape = resolveAttentionShape(input);
     const opts = { causal: true, blockQ: blocks, blockK: blocks, seed: 0, layer };
     const ref = await runEstimator(plugin, params, input, { ...opts, backend: reference });

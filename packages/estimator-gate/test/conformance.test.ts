@@ -4,11 +4,17 @@ import { describeEstimator } from '@sparseland/conformance';
 import { dma, seerAttention, sparsifiner } from '../src/index.js';
 
 describeEstimator(seerAttention, {
-  paramSets: [{ mode: 'ratio', ratio: 0.3 }, { mode: 'coverage', coverage: 0.5, lastBlockDense: false }],
+  paramSets: [
+    { mode: 'ratio', ratio: 0.3 },
+    { mode: 'coverage', coverage: 0.5, lastBlockDense: false },
+  ],
   plantedParams: { mode: 'coverage', coverage: 0.6, lastBlockDense: false },
 });
 describeEstimator(sparsifiner, {
-  paramSets: [{ rank: 4, mode: 'ratio', ratio: 0.3 }, { rank: 2, mode: 'coverage', coverage: 0.7 }],
+  paramSets: [
+    { rank: 4, mode: 'ratio', ratio: 0.3 },
+    { rank: 2, mode: 'coverage', coverage: 0.7 },
+  ],
   plantedParams: { rank: 32, mode: 'coverage', coverage: 0.7, lastBlockDense: false },
 });
 describeEstimator(dma, {

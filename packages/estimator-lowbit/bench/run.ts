@@ -18,11 +18,22 @@ const [item] = await collectItems(syntheticWorkload({ n, seed: 1 }));
 if (!item) throw new Error('no synthetic item');
 const input = { q: item.q, k: item.k, v: item.v };
 const shape = resolveAttentionShape(input);
-const base = { backend: backend.name, impl: backend.impl, simd: backend.simd, threads: backend.threads, n, qHeads: shape.heads, kvHeads: shape.kvHeads, dim: shape.dim };
+const base = {
+  backend: backend.name,
+  impl: backend.impl,
+  simd: backend.simd,
+  threads: backend.threads,
+  n,
+  qHeads: shape.heads,
+  kvHeads: shape.kvHeads,
+  dim: shape.dim,
+};
 
 const denseFlops = attentionFlops(densePairs(shape, true), shape.dim);
 const dense = await measure(() => backend.attend(input, { causal: true }), runs);
-const records: BenchRecord[] = [{ ...base, case: 'dense causal attention', density: 1, ...dense, gflops: gflops(denseFlops, dense.medianMs) }];
+const records: BenchRecord[] = [
+  { ...base, case: 'dense causal attention', density: 1, ...dense, gflops: gflops(denseFlops, dense.medianMs) },
+];
 console.error(`dense: ${dense.medianMs.toFixed(0)} ms`);
 
 const cases: { label: string; recipe: RecipeDocument }[] = [

@@ -20,7 +20,9 @@ type Item = { layer: number; q: HeadTensor; k: HeadTensor; v: HeadTensor };
 const backend = await createCpuBackend();
 async function traces(name: string, offset: number): Promise<Item[]> {
   const content = readFileSync(textFile(name), 'utf8');
-  return (await collectItems(await realTraceWorkload({ model: 'tinybooks-2k', text: { name, content }, offset, positions: 2048, backend }))) as Item[];
+  return (await collectItems(
+    await realTraceWorkload({ model: 'tinybooks-2k', text: { name, content }, offset, positions: 2048, backend }),
+  )) as Item[];
 }
 const blocks = { blockQ: 64, blockK: 64 };
 const training = [...(await traces('pride-and-prejudice', 400_000)), ...(await traces('tinyshakespeare', 500_000))];
@@ -43,7 +45,8 @@ async function floatSelection(item: Item, taus: readonly number[]): Promise<Spar
     const tau = taus[h] as number;
     for (let i = 0; i < n; i++) {
       const cut = tau <= 1e-5 ? -Infinity : (lse[h * n + i] as number) + Math.log(tau);
-      for (let j = 0; j <= i; j++) if ((scores.data[(h * n + i) * n + j] as number) > cut) keep[(h * nb + Math.floor(i / 64)) * nb + Math.floor(j / 64)] = 1;
+      for (let j = 0; j <= i; j++)
+        if ((scores.data[(h * n + i) * n + j] as number) > cut) keep[(h * nb + Math.floor(i / 64)) * nb + Math.floor(j / 64)] = 1;
     }
   }
   return {
@@ -68,7 +71,10 @@ for (const name of ['devils-dictionary', 'sqlite3-header']) {
       const shape = resolveAttentionShape(item);
       const taus = thresholds.get(item.layer) as number[];
       const estimate = sale.build(sale.parseParams({ thresholds: taus }));
-      const intMask = (await estimate({ ...item, shape, causal: true }, { backend, cost: createCostMeter(), seed: 0, layer: item.layer, ...blocks })) as SparseMask;
+      const intMask = (await estimate(
+        { ...item, shape, causal: true },
+        { backend, cost: createCostMeter(), seed: 0, layer: item.layer, ...blocks },
+      )) as SparseMask;
       const floatMask = await floatSelection(item, taus);
       intRecall += attentionRecall(item, intMask).mean / items.length;
       floatRecall += attentionRecall(item, floatMask).mean / items.length;
@@ -78,8 +84,16 @@ for (const name of ['devils-dictionary', 'sqlite3-header']) {
       floatKept += b.kept;
       total += a.total;
     }
-    saleRows.push({ text: name, offset, int4: { recall: intRecall, density: intKept / total }, float32: { recall: floatRecall, density: floatKept / total }, recallGap: floatRecall - intRecall });
-    console.error(`sale ${name}@${offset}: int4 ${intRecall.toFixed(4)} @ ${(intKept / total).toFixed(4)}, float32 ${floatRecall.toFixed(4)} @ ${(floatKept / total).toFixed(4)}`);
+    saleRows.push({
+      text: name,
+      offset,
+      int4: { recall: intRecall, density: intKept / total },
+      float32: { recall: floatRecall, density: floatKept / total },
+      recallGap: floatRecall - intRecall,
+    });
+    console.error(
+      `sale ${name}@${offset}: int4 ${intRecall.toFixed(4)} @ ${(intKept / total).toFixed(4)}, float32 ${floatRecall.toFixed(4)} @ ${(floatKept / total).toFixed(4)}`,
+    );
 
     let plain = 0;
     let permuted = 0;
@@ -95,7 +109,9 @@ for (const name of ['devils-dictionary', 'sqlite3-header']) {
       }
     }
     paroRows.push({ text: name, offset, density: 0.1, originalOrderRecall: plain / count, chosenOrderRecall: permuted / count });
-    console.error(`paro ${name}@${offset}: block oracle at 10 %: original ${(plain / count).toFixed(4)}, chosen orders ${(permuted / count).toFixed(4)}`);
+    console.error(
+      `paro ${name}@${offset}: block oracle at 10 %: original ${(plain / count).toFixed(4)}, chosen orders ${(permuted / count).toFixed(4)}`,
+    );
   }
 }
 await backend.dispose();
@@ -104,7 +120,12 @@ const report = {
   suite: 'lowbit-targets',
   blocks: '64x64',
   calibration: { texts: ['pride-and-prejudice@400000', 'tinyshakespeare@500000'], theta: 0.4, thresholds: Object.fromEntries(thresholds) },
-  sale: { windows: saleRows, meanRecallGap: meanGap, target: 'int4 within 0.01 recall of the float32 selection', met: Math.abs(meanGap) <= 0.01 },
+  sale: {
+    windows: saleRows,
+    meanRecallGap: meanGap,
+    target: 'int4 within 0.01 recall of the float32 selection',
+    met: Math.abs(meanGap) <= 0.01,
+  },
   paro: { chosen: choices, windows: paroRows },
 };
 mkdirSync('bench-results', { recursive: true });

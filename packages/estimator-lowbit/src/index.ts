@@ -7,7 +7,12 @@ export { lowbitEstimators } from './all.js';
 
 // Offline calibration
 export { type CalibrateSaleOptions, type CalibrationItem, calibrateSale, saleRecipe } from './calibration/calibrate-sale.js';
-export { type ChoosePermutationsOptions, choosePermutations, paroRecipe, type PermutationChoice } from './calibration/choose-permutations.js';
+export {
+  type ChoosePermutationsOptions,
+  choosePermutations,
+  paroRecipe,
+  type PermutationChoice,
+} from './calibration/choose-permutations.js';
 export { paroAttention, type ParoAttentionOptions } from './paro-attention.js';
 export { stridePermutation } from './permutation.js';
 

@@ -15,16 +15,18 @@ function periodic(seed: number, n = 128, dim = 32) {
   const k = createHeadTensor(1, n, dim);
   const v = createHeadTensor(1, n, dim);
   const code = Array.from({ length: n }, () => Array.from({ length: dim }, () => rng.normal() / Math.sqrt(dim)));
-  for (let j = 0; j < n; j++) for (let c = 0; c < dim; c++) {
-    k.data[j * dim + c] = code[j]?.[c] as number;
-    v.data[j * dim + c] = rng.normal();
-  }
+  for (let j = 0; j < n; j++)
+    for (let c = 0; c < dim; c++) {
+      k.data[j * dim + c] = code[j]?.[c] as number;
+      v.data[j * dim + c] = rng.normal();
+    }
   for (let h = 0; h < 2; h++) {
     for (let i = 0; i < n; i++) {
       for (const back of [0, 8, 16, 24]) {
         const j = i - back;
         if (j < 0) continue;
-        for (let c = 0; c < dim; c++) q.data[(h * n + i) * dim + c] = (q.data[(h * n + i) * dim + c] as number) + 6 * Math.sqrt(dim) * (code[j]?.[c] as number);
+        for (let c = 0; c < dim; c++)
+          q.data[(h * n + i) * dim + c] = (q.data[(h * n + i) * dim + c] as number) + 6 * Math.sqrt(dim) * (code[j]?.[c] as number);
       }
     }
   }
@@ -57,7 +59,10 @@ describe('paroAttention', () => {
     const input = periodic(3);
     const shape = resolveAttentionShape(input);
     const est = paro.build(paro.parseParams({ strides: [8, 1], coverage: 0.9 }));
-    const mask = (await est({ ...input, shape, causal: true }, { backend: createReferenceBackend(), cost: createCostMeter(), seed: 0, layer: 0, blockQ: 16, blockK: 16 })) as never;
+    const mask = (await est(
+      { ...input, shape, causal: true },
+      { backend: createReferenceBackend(), cost: createCostMeter(), seed: 0, layer: 0, blockQ: 16, blockK: 16 },
+    )) as never;
     const { kept, total } = countKeptPairs(mask, shape);
     expect(kept / total).toBeLessThan(1);
     expect(attentionRecall(input, mask).mean).toBeGreaterThan(0.9);

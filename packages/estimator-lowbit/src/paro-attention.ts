@@ -62,11 +62,18 @@ export async function paroAttention(input: AttentionInput, options: ParoAttentio
       }
     }
     const permutedOffset = kvLength - qLength;
-    const originalQuery = (h: number, qPos: number) => qOffset + ((plan[h] as (typeof plan)[number]).rowOrder[qPos - permutedOffset] as number);
-    const maskMod = (h: number, qPos: number, kPos: number) => ((plan[h] as (typeof plan)[number]).order[kPos] as number) <= originalQuery(h, qPos);
-    const blocks = buildBlockMask({ heads, qLength, kvLength, qOffset: permutedOffset }, { blockQ, blockK }, { maskMod }, (h, qb, _full, partial) => {
-      partial.pushAll((plan[h] as (typeof plan)[number]).kept[qb] as Int32Array);
-    });
+    const originalQuery = (h: number, qPos: number) =>
+      qOffset + ((plan[h] as (typeof plan)[number]).rowOrder[qPos - permutedOffset] as number);
+    const maskMod = (h: number, qPos: number, kPos: number) =>
+      ((plan[h] as (typeof plan)[number]).order[kPos] as number) <= originalQuery(h, qPos);
+    const blocks = buildBlockMask(
+      { heads, qLength, kvLength, qOffset: permutedOffset },
+      { blockQ, blockK },
+      { maskMod },
+      (h, qb, _full, partial) => {
+        partial.pushAll((plan[h] as (typeof plan)[number]).kept[qb] as Int32Array);
+      },
+    );
     let kept = 0;
     for (let h = 0; h < heads; h++) {
       const head = plan[h] as (typeof plan)[number];
@@ -81,7 +88,10 @@ export async function paroAttention(input: AttentionInput, options: ParoAttentio
     }
     let causalPairs = 0;
     for (let i = 0; i < qLength; i++) causalPairs += Math.min(kvLength, qOffset + i + 1);
-    const run = await backend.attend({ q, k: k as HeadTensor, v: v as HeadTensor, qOffset: permutedOffset }, { mask: { blocks }, causal: false });
+    const run = await backend.attend(
+      { q, k: k as HeadTensor, v: v as HeadTensor, qOffset: permutedOffset },
+      { mask: { blocks }, causal: false },
+    );
     const output = createHeadTensor(heads, qLength, dim);
     const lse = new Float32Array(heads * qLength);
     for (let h = 0; h < heads; h++) {

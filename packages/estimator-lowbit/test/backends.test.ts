@@ -27,7 +27,13 @@ describe.each(backends)('low-bit estimators on the $name backend agree with the 
 
   const cases: [string, EstimatorPlugin, Record<string, unknown>, number, number][] = [
     ['sale int4, 16×8', sale, { localWindow: 16, threshold: 0.01 }, 16, 8],
-    ['sale int8, group scales, per-head τ, 16×16', sale, { localWindow: 16, bits: 8, scales: 'group', thresholds: [0.01, 0.05, 0, 0.01] }, 16, 16],
+    [
+      'sale int8, group scales, per-head τ, 16×16',
+      sale,
+      { localWindow: 16, bits: 8, scales: 'group', thresholds: [0.01, 0.05, 0, 0.01] },
+      16,
+      16,
+    ],
     ['paro strides 1 and 4, 16×16', paro, { strides: [1, 4, 1, 4], coverage: 0.6 }, 16, 16],
   ];
   it.each(cases)('%s', async (_name, plugin, params, blockQ, blockK) => {

@@ -214,7 +214,19 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
       for (let k0 = 0; k0 < nEff; k0 += TILE) {
         const kc = Math.min(TILE, nEff - k0);
         for (let r = 0; r < rc; r++) i32[lastRel + r] = (i32[last + r0 + r] as number) - k0;
-        kern.quantBiasColMax(qi + r0 * stride, rc, ki + k0 * stride, kc, stride, rowScale + r0, keyScale + k0, rowBias + r0, lastRel, colMax, narrow);
+        kern.quantBiasColMax(
+          qi + r0 * stride,
+          rc,
+          ki + k0 * stride,
+          kc,
+          stride,
+          rowScale + r0,
+          keyScale + k0,
+          rowBias + r0,
+          lastRel,
+          colMax,
+          narrow,
+        );
         for (let j = 0; j < kc; j++) {
           const at = out + Math.floor((k0 + j) / blockK);
           const x = f32[colMax + j] as number;

@@ -61,9 +61,31 @@ export async function quantizedScores(
 
     i8.fill(0, qi * 4, (ki + kvHeads * kvLength * (stride / 4)) * 4);
     const means = call.smoothK ? channelMeans(input.k.data, kvHeads, kvLength, dim) : undefined;
-    const kScales = quantizeRowsGrouped(input.k.data, { heads: kvHeads, length: kvLength, dim }, bits, call.kGroup, means, 0, kvLength, i8, ki * 4, stride);
+    const kScales = quantizeRowsGrouped(
+      input.k.data,
+      { heads: kvHeads, length: kvLength, dim },
+      bits,
+      call.kGroup,
+      means,
+      0,
+      kvLength,
+      i8,
+      ki * 4,
+      stride,
+    );
     f32.set(kScales, keyScale);
-    const qScales = quantizeRowsGrouped(input.q.data, { heads, length: qLength, dim }, bits, call.qGroup, undefined, rowStart, rows, i8, qi * 4, stride);
+    const qScales = quantizeRowsGrouped(
+      input.q.data,
+      { heads, length: qLength, dim },
+      bits,
+      call.qGroup,
+      undefined,
+      rowStart,
+      rows,
+      i8,
+      qi * 4,
+      stride,
+    );
     for (let h = 0; h < heads; h++) {
       for (let r = 0; r < rows; r++) {
         const i = rowStart + r;

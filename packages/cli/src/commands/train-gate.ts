@@ -54,7 +54,9 @@ export async function trainGateCommand(options: TrainGateCommandOptions, out: (t
   }
   const kind = options.kind as (typeof gate.GATE_KINDS)[number];
   const texts = options.texts.split(',').map((t) => t.trim());
-  for (const t of texts) if (!(FIXTURE_TEXTS as readonly string[]).includes(t)) throw new UsageError(`--texts: unknown text "${t}"; known: ${FIXTURE_TEXTS.join(', ')}`);
+  for (const t of texts)
+    if (!(FIXTURE_TEXTS as readonly string[]).includes(t))
+      throw new UsageError(`--texts: unknown text "${t}"; known: ${FIXTURE_TEXTS.join(', ')}`);
   const windows = int(options.windows, '--windows', texts.length, 10_000);
   const validation = int(options.validation, '--validation', 1, 10_000);
   const positions = int(options.positions, '--positions', 64, 16_384);
@@ -76,14 +78,25 @@ export async function trainGateCommand(options: TrainGateCommandOptions, out: (t
       if (usable <= 0) throw new UsageError(`text ${text} is too short for windows of ${positions} tokens`);
       const step = usable / Math.max(1, nTrain);
       for (let w = 0; w < nTrain; w++) plan.push({ text: text as FixtureTextName, offset: Math.floor(w * step), split: 'train' });
-      for (let w = 0; w < nVal; w++) plan.push({ text: text as FixtureTextName, offset: Math.floor((w + 0.5) * (usable / Math.max(1, nVal))) + positions, split: 'validation' });
+      for (let w = 0; w < nVal; w++)
+        plan.push({
+          text: text as FixtureTextName,
+          offset: Math.floor((w + 0.5) * (usable / Math.max(1, nVal))) + positions,
+          split: 'validation',
+        });
     }
     const trainSamples: import('@sparseland/estimator-gate').GateSample[] = [];
     const validationSamples: import('@sparseland/estimator-gate').GateSample[] = [];
     const tracing = createProgress('tracing', quiet);
     for (const [i, w] of plan.entries()) {
       tracing.update(i, plan.length, `${w.text}@${w.offset}`);
-      const workload = await realTraceWorkload({ model: options.model, text: { name: w.text, content: contents.get(w.text) as string }, offset: w.offset, positions, backend });
+      const workload = await realTraceWorkload({
+        model: options.model,
+        text: { name: w.text, content: contents.get(w.text) as string },
+        offset: w.offset,
+        positions,
+        backend,
+      });
       for (const item of await collectItems(workload)) {
         const sample = await gate.buildGateSample(item, { backend, kinds: [kind], seed: i });
         (w.split === 'train' ? trainSamples : validationSamples).push(sample);
@@ -145,10 +158,16 @@ export async function trainGateCommand(options: TrainGateCommandOptions, out: (t
     };
     if (options.json) out(JSON.stringify(summary, null, 2));
     else {
-      out(`${kind} gate: ${summary.samples.train} training and ${summary.samples.validation} held-out samples (layers × windows of ${positions} tokens)`);
-      out(`best epoch ${result.bestEpoch} of ${summary.epochs}${result.stoppedEarly ? ' (stopped early)' : ''}, held-out loss ${best?.loss.toFixed(4)}`);
+      out(
+        `${kind} gate: ${summary.samples.train} training and ${summary.samples.validation} held-out samples (layers × windows of ${positions} tokens)`,
+      );
+      out(
+        `best epoch ${result.bestEpoch} of ${summary.epochs}${result.stoppedEarly ? ' (stopped early)' : ''}, held-out loss ${best?.loss.toFixed(4)}`,
+      );
       out(`wrote ${options.out} (${bytes.length.toLocaleString('en-US')} bytes) and ${svgPath}`);
-      out(`time ${summary.wallSeconds.toFixed(1)} s (tracing ${summary.tracingSeconds.toFixed(1)} s), CPU ${summary.cpuSeconds.toFixed(1)} s`);
+      out(
+        `time ${summary.wallSeconds.toFixed(1)} s (tracing ${summary.tracingSeconds.toFixed(1)} s), CPU ${summary.cpuSeconds.toFixed(1)} s`,
+      );
     }
   } finally {
     await backend.dispose();

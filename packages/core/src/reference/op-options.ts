@@ -118,10 +118,14 @@ export function resolveQuantizedScoresCall(input: ScoreInput, options: Quantized
   if (options.rowBias !== undefined) {
     const want = shape.heads * rows;
     if (!(options.rowBias instanceof Float32Array) || options.rowBias.length !== want) {
-      throw new SparselandError('E_PARAMS', `quantizedScores rowBias must be a Float32Array of heads × rows = ${want} values, got ${describeValue(options.rowBias)}`);
+      throw new SparselandError(
+        'E_PARAMS',
+        `quantizedScores rowBias must be a Float32Array of heads × rows = ${want} values, got ${describeValue(options.rowBias)}`,
+      );
     }
     for (let i = 0; i < want; i++) {
-      if (!Number.isFinite(options.rowBias[i])) throw new SparselandError('E_NONFINITE', `quantizedScores rowBias[${i}] must be finite, got ${options.rowBias[i]}`);
+      if (!Number.isFinite(options.rowBias[i]))
+        throw new SparselandError('E_NONFINITE', `quantizedScores rowBias[${i}] must be finite, got ${options.rowBias[i]}`);
     }
     rowBias = options.rowBias;
   }

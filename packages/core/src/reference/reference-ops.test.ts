@@ -136,12 +136,15 @@ describe('referenceQuantizedScores', () => {
       for (let r = 0; r < 10; r++) {
         const g0 = Math.floor(r / 4) * 4;
         let absmax = 0;
-        for (let a = g0; a < Math.min(10, g0 + 4); a++) for (let c = 0; c < 8; c++) absmax = Math.max(absmax, Math.abs(q.data[(h * 10 + a) * 8 + c] as number));
+        for (let a = g0; a < Math.min(10, g0 + 4); a++)
+          for (let c = 0; c < 8; c++) absmax = Math.max(absmax, Math.abs(q.data[(h * 10 + a) * 8 + c] as number));
         expect(scales[h * 10 + r]).toBeCloseTo(absmax / 7, 6);
         for (let c = 0; c < 8; c++) {
           const v = ints[(h * 10 + r) * 8 + c] as number;
           expect(Math.abs(v)).toBeLessThanOrEqual(7);
-          expect(Math.abs(v * (scales[h * 10 + r] as number) - (q.data[(h * 10 + r) * 8 + c] as number))).toBeLessThanOrEqual((scales[h * 10 + r] as number) / 2 + 1e-6);
+          expect(Math.abs(v * (scales[h * 10 + r] as number) - (q.data[(h * 10 + r) * 8 + c] as number))).toBeLessThanOrEqual(
+            (scales[h * 10 + r] as number) / 2 + 1e-6,
+          );
         }
       }
     }

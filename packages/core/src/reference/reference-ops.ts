@@ -142,7 +142,8 @@ export function quantizeRowsGrouped(
   const { heads, length, dim } = shape;
   const qmax = 2 ** (bits - 1) - 1;
   const scales = new Float64Array(heads * count);
-  const value = (h: number, i: number, c: number) => (x[(h * length + i) * dim + c] as number) - (means ? (means[h * dim + c] as number) : 0);
+  const value = (h: number, i: number, c: number) =>
+    (x[(h * length + i) * dim + c] as number) - (means ? (means[h * dim + c] as number) : 0);
   for (let h = 0; h < heads; h++) {
     let groupStart = -1;
     let scale = 1;
@@ -152,7 +153,8 @@ export function quantizeRowsGrouped(
       if (g0 !== groupStart) {
         groupStart = g0;
         let absmax = 0;
-        for (let a = g0; a < Math.min(length, g0 + group); a++) for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(value(h, a, c)));
+        for (let a = g0; a < Math.min(length, g0 + group); a++)
+          for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(value(h, a, c)));
         scale = absmax === 0 ? 1 : absmax / qmax;
       }
       scales[h * count + r] = scale;
@@ -167,7 +169,8 @@ export function quantizeRowsGrouped(
 export function channelMeans(k: ArrayLike<number>, heads: number, length: number, dim: number): Float64Array {
   const mean = new Float64Array(heads * dim);
   for (let g = 0; g < heads; g++) {
-    for (let j = 0; j < length; j++) for (let c = 0; c < dim; c++) mean[g * dim + c] = (mean[g * dim + c] as number) + (k[(g * length + j) * dim + c] as number);
+    for (let j = 0; j < length; j++)
+      for (let c = 0; c < dim; c++) mean[g * dim + c] = (mean[g * dim + c] as number) + (k[(g * length + j) * dim + c] as number);
     for (let c = 0; c < dim; c++) mean[g * dim + c] = (mean[g * dim + c] as number) / length;
   }
   return mean;

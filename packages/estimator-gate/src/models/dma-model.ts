@@ -10,7 +10,11 @@ import { type GateModel, type Gradients, uniformInit } from './gate-model.js';
 // distilled instead (an interpretation): softmax_j(z_j) is fitted to the attention each key receives, averaged over
 // the queries that see it, by KL divergence.
 
-export const dmaNames = (layer: number) => ({ w: `layers.${layer}.dt_proj.weight`, b: `layers.${layer}.dt_proj.bias`, a: `layers.${layer}.A` });
+export const dmaNames = (layer: number) => ({
+  w: `layers.${layer}.dt_proj.weight`,
+  b: `layers.${layer}.dt_proj.bias`,
+  a: `layers.${layer}.A`,
+});
 
 export function softplus(x: number): number {
   return x > 20 ? x : Math.log1p(Math.exp(x));

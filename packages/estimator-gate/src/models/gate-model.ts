@@ -14,7 +14,15 @@ export interface GateModel {
 }
 
 /** y[n][out] = x[n][in] · W[in][out], float64 accumulation (W at offset `wAt` of a larger tensor). */
-export function matmul(x: ArrayLike<number>, xAt: number, n: number, inDim: number, w: Float32Array, wAt: number, outDim: number): Float64Array {
+export function matmul(
+  x: ArrayLike<number>,
+  xAt: number,
+  n: number,
+  inDim: number,
+  w: Float32Array,
+  wAt: number,
+  outDim: number,
+): Float64Array {
   const y = new Float64Array(n * outDim);
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < inDim; c++) {

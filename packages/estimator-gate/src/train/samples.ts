@@ -1,6 +1,6 @@
+import type { AttentionShape } from '@sparseland/core';
 import { type Backend, createReferenceBackend, type HeadTensor, SparselandError } from '@sparseland/core';
 import { createRng, describeValue, expectInteger, resolveAttentionShape } from '@sparseland/core/kit';
-import type { AttentionShape } from '@sparseland/core';
 import { blockGrid } from '../block-geometry.js';
 import type { GateKind } from '../gate-weights.js';
 import { poolBlocks } from '../pooling.js';
@@ -59,13 +59,17 @@ export const MAX_SAMPLE_POSITIONS = 16384;
 export async function buildGateSample(trace: TraceItem, options: SampleOptions = {}): Promise<GateSample> {
   const shape = resolveAttentionShape({ q: trace.q, k: trace.k, v: trace.v });
   if (shape.qLength !== shape.kvLength) {
-    throw new SparselandError('E_SHAPE', `gate samples come from full prefill traces (qLength = kvLength), got ${shape.qLength} and ${shape.kvLength}`);
+    throw new SparselandError(
+      'E_SHAPE',
+      `gate samples come from full prefill traces (qLength = kvLength), got ${shape.qLength} and ${shape.kvLength}`,
+    );
   }
   const n = expectInteger(shape.qLength, 'trace length', 1, MAX_SAMPLE_POSITIONS);
   const blockSize = expectInteger(options.blockSize ?? 64, 'blockSize', 1, n);
   const kinds = options.kinds ?? ['seer-attention', 'sparsifiner', 'dma'];
   for (const kind of kinds) {
-    if (!['seer-attention', 'sparsifiner', 'dma'].includes(kind)) throw new SparselandError('E_PARAMS', `unknown gate kind ${describeValue(kind)}`);
+    if (!['seer-attention', 'sparsifiner', 'dma'].includes(kind))
+      throw new SparselandError('E_PARAMS', `unknown gate kind ${describeValue(kind)}`);
   }
   const { heads, kvHeads, dim } = shape;
   const grid = blockGrid(shape, blockSize, blockSize, true);

@@ -72,11 +72,19 @@ export const MAX_TRAIN_SAMPLES = 100_000;
  */
 export function trainGate(options: TrainGateOptions): TrainGateResult {
   const model = GATE_MODELS[options?.kind];
-  if (!model) throw new SparselandError('E_PARAMS', `kind must be one of ${Object.keys(GATE_MODELS).join(', ')}, got ${describeValue(options?.kind)}`);
+  if (!model)
+    throw new SparselandError(
+      'E_PARAMS',
+      `kind must be one of ${Object.keys(GATE_MODELS).join(', ')}, got ${describeValue(options?.kind)}`,
+    );
   const train = options.train;
-  if (!Array.isArray(train) || train.length === 0) throw new SparselandError('E_PARAMS', 'trainGate: train must be a non-empty array of samples');
+  if (!Array.isArray(train) || train.length === 0)
+    throw new SparselandError('E_PARAMS', 'trainGate: train must be a non-empty array of samples');
   if (!Array.isArray(options.validation) || options.validation.length === 0) {
-    throw new SparselandError('E_PARAMS', 'trainGate: validation must be a non-empty array of samples (early stopping needs a held-out split)');
+    throw new SparselandError(
+      'E_PARAMS',
+      'trainGate: validation must be a non-empty array of samples (early stopping needs a held-out split)',
+    );
   }
   expectInteger(train.length + options.validation.length, 'samples', 1, MAX_TRAIN_SAMPLES);
   const epochs = expectInteger(options.epochs ?? 30, 'epochs', 1, 10_000);
@@ -113,7 +121,14 @@ export function trainGate(options: TrainGateOptions): TrainGateResult {
       const last = b === stepsPerEpoch - 1;
       const validationLoss = last ? meanLoss(model, weights, options.validation) : undefined;
       if (validationLoss !== undefined) validation.push({ epoch, step, loss: validationLoss });
-      options.onProgress?.({ epoch, epochs, step, steps, loss: loss / batch.length, ...(validationLoss !== undefined ? { validationLoss } : {}) });
+      options.onProgress?.({
+        epoch,
+        epochs,
+        step,
+        steps,
+        loss: loss / batch.length,
+        ...(validationLoss !== undefined ? { validationLoss } : {}),
+      });
     }
     const current = validation[validation.length - 1] as { loss: number };
     if (current.loss < best.loss) best = { loss: current.loss, epoch, weights: cloneWeights(weights) };
@@ -155,14 +170,22 @@ function configFromSamples(kind: GateKind, samples: readonly GateSample[], hidde
 
 function expectSampleFits(config: GateConfig, s: GateSample): void {
   const { heads, kvHeads, dim } = s.shape;
-  if (heads !== config.heads || kvHeads !== config.kvHeads || dim !== config.dim || s.blockSize !== config.blockSize || s.layer >= config.layers) {
+  if (
+    heads !== config.heads ||
+    kvHeads !== config.kvHeads ||
+    dim !== config.dim ||
+    s.blockSize !== config.blockSize ||
+    s.layer >= config.layers
+  ) {
     throw new SparselandError(
       'E_SHAPE',
       `a sample of layer ${s.layer} (${heads}/${kvHeads} heads, dim ${dim}, blocks of ${s.blockSize}) does not fit the gate (${config.layers} layers, ${config.heads}/${config.kvHeads} heads, dim ${config.dim}, blocks of ${config.blockSize})`,
     );
   }
-  if (config.kind === 'sparsifiner' && (!s.rows || !s.k)) throw new SparselandError('E_PARAMS', 'sparsifiner samples need rows and keys: build them with kinds including "sparsifiner"');
-  if (config.kind === 'dma' && (!s.v || !s.columns)) throw new SparselandError('E_PARAMS', 'dma samples need values and column masses: build them with kinds including "dma"');
+  if (config.kind === 'sparsifiner' && (!s.rows || !s.k))
+    throw new SparselandError('E_PARAMS', 'sparsifiner samples need rows and keys: build them with kinds including "sparsifiner"');
+  if (config.kind === 'dma' && (!s.v || !s.columns))
+    throw new SparselandError('E_PARAMS', 'dma samples need values and column masses: build them with kinds including "dma"');
 }
 
 function zeroGradients(weights: GateWeights): Gradients {

@@ -30,7 +30,8 @@ export interface CalibrateSaleOptions {
  * is dense (τ = 0). With several items of one layer the mean error counts. Returns τ per layer (by layer index) and head.
  */
 export async function calibrateSale(items: readonly CalibrationItem[], options: CalibrateSaleOptions = {}): Promise<Map<number, number[]>> {
-  if (!Array.isArray(items) || items.length === 0) throw new SparselandError('E_PARAMS', 'calibrateSale: items must be a non-empty array of {layer, q, k, v}');
+  if (!Array.isArray(items) || items.length === 0)
+    throw new SparselandError('E_PARAMS', 'calibrateSale: items must be a non-empty array of {layer, q, k, v}');
   const theta = expectNumber(options.theta ?? 0.4, 'theta', 0);
   const start = expectNumber(options.start ?? 0.008, 'start', 1e-12, 1);
   const floor = expectNumber(options.floor ?? 1e-4, 'floor', 0, start);
@@ -86,9 +87,14 @@ export async function calibrateSale(items: readonly CalibrationItem[], options: 
 }
 
 /** A recipe with SALE's calibrated thresholds per layer (one `thresholds` list per layer), other params shared. */
-export function saleRecipe(thresholds: ReadonlyMap<number, readonly number[]>, params: Record<string, unknown> = {}, blocks = { blockQ: 64, blockK: 32 }): RecipeDocument {
+export function saleRecipe(
+  thresholds: ReadonlyMap<number, readonly number[]>,
+  params: Record<string, unknown> = {},
+  blocks = { blockQ: 64, blockK: 32 },
+): RecipeDocument {
   const layers: Record<string, { default: { method: string; params: Record<string, unknown> } }> = {};
-  for (const [layer, perHead] of thresholds) layers[String(layer)] = { default: { method: 'sale', params: { ...params, thresholds: [...perHead] } } };
+  for (const [layer, perHead] of thresholds)
+    layers[String(layer)] = { default: { method: 'sale', params: { ...params, thresholds: [...perHead] } } };
   return {
     version: 1,
     description: 'SALE with per-head thresholds calibrated by output error (calibrateSale)',

@@ -28,8 +28,12 @@ export interface PermutationChoice {
  * causality) and the attention mass it keeps; the order that keeps the most wins. PARO picks among a video's six
  * axis orders by how block-wise the permuted map is; these are the 1-D analogue (an interpretation).
  */
-export async function choosePermutations(items: readonly CalibrationItem[], options: ChoosePermutationsOptions = {}): Promise<PermutationChoice[]> {
-  if (!Array.isArray(items) || items.length === 0) throw new SparselandError('E_PARAMS', 'choosePermutations: items must be a non-empty array');
+export async function choosePermutations(
+  items: readonly CalibrationItem[],
+  options: ChoosePermutationsOptions = {},
+): Promise<PermutationChoice[]> {
+  if (!Array.isArray(items) || items.length === 0)
+    throw new SparselandError('E_PARAMS', 'choosePermutations: items must be a non-empty array');
   const strides = options.strides ?? [1, 2, 4, 8, 16, 32, 64];
   const density = expectNumber(options.density ?? 0.1, 'density', 1e-6, 1);
   const blockQ = options.blockQ ?? 64;
@@ -39,7 +43,8 @@ export async function choosePermutations(items: readonly CalibrationItem[], opti
   const counts = new Map<string, number>();
   for (const item of items) {
     const shape = resolveAttentionShape(item);
-    if (shape.qLength !== shape.kvLength) throw new SparselandError('E_SHAPE', 'choosePermutations needs full prefill traces (qLength = kvLength)');
+    if (shape.qLength !== shape.kvLength)
+      throw new SparselandError('E_SHAPE', 'choosePermutations needs full prefill traces (qLength = kvLength)');
     const n = shape.qLength;
     const probs = (await backend.lastQueriesAttention({ q: item.q, k: item.k }, { count: n, causal: true })).data;
     for (let h = 0; h < shape.heads; h++) {
@@ -114,7 +119,11 @@ export function oracleBlockRecall(
 }
 
 /** A recipe for the paro estimator with the chosen strides per layer (one list per layer, one stride per head). */
-export function paroRecipe(choices: readonly PermutationChoice[], params: Record<string, unknown> = {}, blocks = { blockQ: 64, blockK: 64 }): RecipeDocument {
+export function paroRecipe(
+  choices: readonly PermutationChoice[],
+  params: Record<string, unknown> = {},
+  blocks = { blockQ: 64, blockK: 64 },
+): RecipeDocument {
   const byLayer = new Map<number, number[]>();
   for (const c of choices) {
     const list = byLayer.get(c.layer) ?? [];
@@ -122,6 +131,13 @@ export function paroRecipe(choices: readonly PermutationChoice[], params: Record
     byLayer.set(c.layer, list);
   }
   const layers: Record<string, { default: { method: string; params: Record<string, unknown> } }> = {};
-  for (const [layer, strides] of byLayer) layers[String(layer)] = { default: { method: 'paro', params: { ...params, strides: Array.from(strides, (s) => s ?? 1) } } };
-  return { version: 1, description: 'PAROAttention with per-head orders chosen on calibration traces', ...blocks, default: { method: 'paro', params }, layers };
+  for (const [layer, strides] of byLayer)
+    layers[String(layer)] = { default: { method: 'paro', params: { ...params, strides: Array.from(strides, (s) => s ?? 1) } } };
+  return {
+    version: 1,
+    description: 'PAROAttention with per-head orders chosen on calibration traces',
+    ...blocks,
+    default: { method: 'paro', params },
+    layers,
+  };
 }

@@ -23,7 +23,8 @@ export interface ParoHead {
 /** The call's per-head strides (default 1: the original order). */
 export function headStrides(strides: readonly number[] | undefined, heads: number): number[] {
   if (strides === undefined) return Array.from({ length: heads }, () => 1);
-  if (strides.length !== heads) throw new SparselandError('E_PARAMS', `paro strides must give one stride per query head (${heads}), got ${strides.length}`);
+  if (strides.length !== heads)
+    throw new SparselandError('E_PARAMS', `paro strides must give one stride per query head (${heads}), got ${strides.length}`);
   return [...strides];
 }
 
@@ -56,7 +57,8 @@ export async function paroBlocks(input: EstimatorInput, ctx: EstimatorContext, s
     }
     // Queries follow the order of their positions among the keys.
     const rowOrder = Int32Array.from({ length: qLength }, (_, i) => i).sort(
-      (a, b) => (inverse[Math.min(kvLength - 1, qOffset + a)] as number) - (inverse[Math.min(kvLength - 1, qOffset + b)] as number) || a - b,
+      (a, b) =>
+        (inverse[Math.min(kvLength - 1, qOffset + a)] as number) - (inverse[Math.min(kvLength - 1, qOffset + b)] as number) || a - b,
     );
     for (let r = 0; r < qLength; r++) {
       const src = (h * qLength + (rowOrder[r] as number)) * dim;

@@ -24,7 +24,10 @@ export const paro = defineEstimator({
         .max(1024)
         .optional()
         .describe('per query head reorder stride (from choosePermutations); 1 = original order (default for every head)'),
-      bits: z.union([z.literal(4), z.literal(8)]).default(4).describe('quantisation of the block estimate (PARO: INT4/INT8 attention)'),
+      bits: z
+        .union([z.literal(4), z.literal(8)])
+        .default(4)
+        .describe('quantisation of the block estimate (PARO: INT4/INT8 attention)'),
       coverage: numberParam(0, 1, 0.9, 'estimated block softmax mass kept per permuted query block (this library’s selection rule)'),
     })
     .strict(),
@@ -35,7 +38,7 @@ export const paro = defineEstimator({
     const qBlocks = Math.ceil(qLength / ctx.blockQ);
     const blocks = buildBlockMask(shape, ctx, { trusted: true }, (h, qb, full) => {
       const head = heads[h];
-      if (!head || head.stride !== 1) return;
+      if (head?.stride !== 1) return;
       // Stride 1: the permuted order is the original one, and so are the blocks.
       full.pushAll(head.kept[qb] as Int32Array);
     });

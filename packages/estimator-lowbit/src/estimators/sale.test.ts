@@ -28,7 +28,8 @@ function exactRule(input: ReturnType<typeof inputs>, blockQ: number, blockK: num
       const region = new Set(exact.fullBlocks(0, qb));
       const s = (j: number) => {
         let d = 0;
-        for (let c = 0; c < dim; c++) d += (input.q.data[(h * n + i) * dim + c] as number) * (input.k.data[(g * n + j) * dim + c] as number);
+        for (let c = 0; c < dim; c++)
+          d += (input.q.data[(h * n + i) * dim + c] as number) * (input.k.data[(g * n + j) * dim + c] as number);
         return d / Math.sqrt(dim);
       };
       let m = -Infinity;
@@ -46,9 +47,14 @@ function exactRule(input: ReturnType<typeof inputs>, blockQ: number, blockK: num
 
 async function saleBlocks(input: ReturnType<typeof inputs>, params: Record<string, unknown>, blockQ: number, blockK: number) {
   const shape = resolveAttentionShape(input);
-  const mask = await saleMask({ ...input, shape, causal: true }, { backend: createReferenceBackend(), cost: createCostMeter(), seed: 0, layer: 0, blockQ, blockK }, sale.parseParams(params) as never);
+  const mask = await saleMask(
+    { ...input, shape, causal: true },
+    { backend: createReferenceBackend(), cost: createCostMeter(), seed: 0, layer: 0, blockQ, blockK },
+    sale.parseParams(params) as never,
+  );
   const kept = new Set<string>();
-  for (let h = 0; h < mask.heads; h++) for (let qb = 0; qb < mask.qBlocks; qb++) for (const kb of mask.fullBlocks(h, qb)) kept.add(`${h}/${qb}/${kb}`);
+  for (let h = 0; h < mask.heads; h++)
+    for (let qb = 0; qb < mask.qBlocks; qb++) for (const kb of mask.fullBlocks(h, qb)) kept.add(`${h}/${qb}/${kb}`);
   return kept;
 }
 

@@ -1,12 +1,5 @@
 import { type BlockMask, defineEstimator, SparselandError } from '@sparseland/core';
-import {
-  buildBlockMask,
-  channelMeans,
-  type EstimatorContext,
-  type EstimatorInput,
-  intParam,
-  numberParam,
-} from '@sparseland/core/kit';
+import { buildBlockMask, channelMeans, type EstimatorContext, type EstimatorInput, intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PAPERS } from '../papers.js';
 
@@ -25,7 +18,10 @@ export const saleParams = z
       .max(MAX_HEADS)
       .optional()
       .describe('per query head τ (from calibrateSale); overrides `threshold`; τ ≤ 1e-5 makes the head dense'),
-    bits: z.union([z.literal(4), z.literal(8)]).default(4).describe('quantisation of Q and K (SALE: symmetric int4)'),
+    bits: z
+      .union([z.literal(4), z.literal(8)])
+      .default(4)
+      .describe('quantisation of Q and K (SALE: symmetric int4)'),
     scales: z
       .enum(['token', 'group'])
       .default('token')
@@ -55,7 +51,11 @@ export const sale = defineEstimator({
 });
 
 /** The exact region of each query block: the sink blocks and the key blocks within `localWindow` of its rows. */
-export function exactRegion(input: EstimatorInput, ctx: { blockQ: number; blockK: number }, params: Pick<SaleParams, 'localWindow' | 'sinkBlocks'>): BlockMask {
+export function exactRegion(
+  input: EstimatorInput,
+  ctx: { blockQ: number; blockK: number },
+  params: Pick<SaleParams, 'localWindow' | 'sinkBlocks'>,
+): BlockMask {
   const { shape } = input;
   const kBlocks = Math.ceil(shape.kvLength / ctx.blockK);
   return buildBlockMask(shape, ctx, { heads: 1, trusted: true }, (_h, qb, full) => {
@@ -83,12 +83,21 @@ export function headThresholds(params: Pick<SaleParams, 'threshold' | 'threshold
  * ŝ_ij − lse_i (the log of the largest relative attention score), with lse over the exact region; -Infinity where
  * no element is visible. A block passes τ when its value exceeds log τ.
  */
-export async function saleBlockValues(input: EstimatorInput, ctx: EstimatorContext, params: SaleParams, exact: BlockMask, rowOffsets?: Float32Array) {
+export async function saleBlockValues(
+  input: EstimatorInput,
+  ctx: EstimatorContext,
+  params: SaleParams,
+  exact: BlockMask,
+  rowOffsets?: Float32Array,
+) {
   const { shape } = input;
   const { heads, kvHeads, qLength, kvLength, dim } = shape;
   const scale = 1 / Math.sqrt(dim);
   // The exact region's log-sum-exp per row (V does not matter for it: K stands in when the call has no values).
-  const exactRun = await ctx.backend.attend({ q: input.q, k: input.k, v: input.v ?? input.k, qOffset: shape.qOffset }, { mask: { blocks: exact }, causal: input.causal, scale });
+  const exactRun = await ctx.backend.attend(
+    { q: input.q, k: input.k, v: input.v ?? input.k, qOffset: shape.qOffset },
+    { mask: { blocks: exact }, causal: input.causal, scale },
+  );
   // Smoothing subtracts scale·q_i·mean(K) from every estimated logit of row i: the same shift goes into the offset.
   const means = channelMeans(input.k.data, kvHeads, kvLength, dim);
   const bias = new Float32Array(heads * qLength);
