@@ -27,10 +27,10 @@ export interface Kernels {
     outStride: number,
   ): void;
   colMax(src: number, rows: number, n: number, stride: number, dst: number): void;
-  quantBiasColMax(
+  quantBiasColMaxT(
     qi: number,
     rows: number,
-    ki: number,
+    kt: number,
     n: number,
     stride: number,
     rowScale: number,
@@ -39,6 +39,7 @@ export interface Kernels {
     last: number,
     dst: number,
     narrow: number,
+    qs: number,
   ): void;
 }
 

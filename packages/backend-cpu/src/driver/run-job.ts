@@ -208,13 +208,15 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
     for (let r = 0; r < rc; r++) maxLast = Math.max(maxLast, i32[last + r0 + r] as number);
     const nEff = Math.min(n, maxLast + 1);
     if (rowBias >= 0) {
-      // Biased: one fused kernel per 64-key tile gives each key's max over the rows; keys are tile-relative in
-      // the kernel, so the rows' last keys are shifted into the scratch's POS slots first.
+      // Biased: one fused kernel per 64-key tile gives each key's max over the rows (K stored in groups of 8 keys
+      // with channel pairs interleaved, see quantBiasColMaxT); keys are tile-relative in the kernel, so the rows'
+      // last keys are shifted into the scratch's POS slots first; the QS scratch takes the shifted query rows.
       const lastRel = layout.pos;
       for (let k0 = 0; k0 < nEff; k0 += TILE) {
         const kc = Math.min(TILE, nEff - k0);
         for (let r = 0; r < rc; r++) i32[lastRel + r] = (i32[last + r0 + r] as number) - k0;
-        kern.quantBiasColMax(
+        const qs = layout.qs * 4;
+        kern.quantBiasColMaxT(
           qi + r0 * stride,
           rc,
           ki + k0 * stride,
@@ -226,6 +228,7 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
           lastRel,
           colMax,
           narrow,
+          qs,
         );
         for (let j = 0; j < kc; j++) {
           const at = out + Math.floor((k0 + j) / blockK);

@@ -38,7 +38,11 @@ export async function quantizedScores(
     const header = layout.alloc(HEADER_INTS);
     // int8 regions are addressed in bytes: 4 bytes per reserved element.
     const qi = layout.alloc((heads * rows * stride) / 4);
-    const ki = layout.alloc((kvHeads * kvLength * stride) / 4);
+    // Biased pooling reads K in groups of 8 keys with channel pairs interleaved (quantBiasColMaxT): keys per head
+    // are padded to a multiple of 8 there.
+    const transposed = rowBias !== undefined && pool !== undefined;
+    const keysPerHead = transposed ? (kvLength + 7) & ~7 : kvLength;
+    const ki = layout.alloc((kvHeads * keysPerHead * stride) / 4);
     const rowScale = layout.alloc(heads * rows);
     const keyScale = layout.alloc(kvHeads * kvLength);
     const last = layout.alloc(heads * rows);
@@ -59,8 +63,9 @@ export async function quantizedScores(
     i32[header + H.DP] = paddedDim(dim);
     i32[header + H.TASK_TABLE] = taskTable;
 
-    i8.fill(0, qi * 4, (ki + kvHeads * kvLength * (stride / 4)) * 4);
+    i8.fill(0, qi * 4, (ki + kvHeads * keysPerHead * (stride / 4)) * 4);
     const means = call.smoothK ? channelMeans(input.k.data, kvHeads, kvLength, dim) : undefined;
+    const kRows = transposed ? new Int8Array(kvHeads * kvLength * stride) : i8;
     const kScales = quantizeRowsGrouped(
       input.k.data,
       { heads: kvHeads, length: kvLength, dim },
@@ -69,10 +74,11 @@ export async function quantizedScores(
       means,
       0,
       kvLength,
-      i8,
-      ki * 4,
+      kRows,
+      transposed ? 0 : ki * 4,
       stride,
     );
+    if (transposed) interleavePairs(kRows, kvHeads, kvLength, keysPerHead, stride, i8, ki * 4);
     f32.set(kScales, keyScale);
     const qScales = quantizeRowsGrouped(
       input.q.data,
@@ -97,7 +103,7 @@ export async function quantizedScores(
     let t = taskTable;
     for (let h = 0; h < heads; h++) {
       const g = Math.floor(h / (heads / kvHeads));
-      const kiHead = ki * 4 + g * kvLength * stride;
+      const kiHead = ki * 4 + g * keysPerHead * stride;
       const ksHead = keyScale + g * kvLength;
       for (let n = 0; n < tasksPerHead; n++) {
         const r0 = n * rowsPerTask;
@@ -117,7 +123,7 @@ export async function quantizedScores(
             last + row,
             blockK,
             rowBias ? bias + row : -1,
-            bits === 4 && stride <= 2048 ? 1 : 0,
+            bits === 4 && stride <= 256 ? 1 : 0,
           ],
           t,
         );
@@ -129,4 +135,21 @@ export async function quantizedScores(
   });
   if (!pool) return { kind: 'rows', data, heads, rowStart, rows, kvLength };
   return { kind: 'blocks', data, heads, qBlocks, kBlocks, blockQ, blockK };
+}
+
+/**
+ * K's int8 rows ([heads][length][stride]) rearranged for quantBiasColMaxT: per head, groups of 8 keys (the last one
+ * zero padded), and in each group, for every channel pair p, 16 bytes = keys 0..7 × channels (2p, 2p + 1).
+ */
+function interleavePairs(rows: Int8Array, heads: number, length: number, padded: number, stride: number, out: Int8Array, at: number): void {
+  for (let g = 0; g < heads; g++) {
+    for (let j = 0; j < length; j++) {
+      const src = (g * length + j) * stride;
+      const group = at + (g * padded + (j & ~7)) * stride + (j & 7) * 2;
+      for (let p = 0; p < stride / 2; p++) {
+        out[group + p * 16] = rows[src + 2 * p] as number;
+        out[group + p * 16 + 1] = rows[src + 2 * p + 1] as number;
+      }
+    }
+  }
 }
