@@ -66,5 +66,26 @@ for (const c of cases) {
   });
   console.error(`${c.label}: ${timing.medianMs.toFixed(0)} ms (${(100 * fraction).toFixed(1)}% of dense)`);
 }
+// The op SALE's time goes to, alone: int4 block maxima of every causal pair (quantScores tiles + colMax), and the
+// same with per-row offsets (the fused quantBiasColMaxT kernel SALE uses).
+for (const withBias of [false, true]) {
+  const rowBias = withBias ? new Float32Array(shape.heads * shape.qLength) : undefined;
+  const timing = await measure(
+    () =>
+      backend.quantizedScores({ q: input.q, k: input.k }, { bits: 4, pool: { blockQ: 64, blockK: 64 }, ...(rowBias ? { rowBias } : {}) }),
+    runs,
+  );
+  const fraction = timing.medianMs / dense.medianMs;
+  records.push({
+    ...base,
+    case: `quantizedScores int4 pooled 64×64${withBias ? ', row offsets' : ''}`,
+    ...timing,
+    fractionOfDense: fraction,
+    note: `${(100 * fraction).toFixed(1)}% of dense time`,
+  });
+  console.error(
+    `quantizedScores int4 pooled${withBias ? ' + row offsets' : ''}: ${timing.medianMs.toFixed(0)} ms (${(100 * fraction).toFixed(1)}% of dense)`,
+  );
+}
 await backend.dispose();
 writeSuite('lowbit-cost', records);
