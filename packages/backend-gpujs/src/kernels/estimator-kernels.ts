@@ -219,8 +219,9 @@ export function quantizeGroupedRowsKernel(
   const inHead = rowStart + out - head * rows;
   const g0 = Math.floor((inHead + 0.5) / group) * group;
   let absmax = 0;
-  for (let a = g0; a < Math.min(length, g0 + group); a++) {
-    for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(x[head * length + a]![c]! - mean[head]![c]!));
+  // Integer loop counters from 0 (WGSL increments only integers).
+  for (let t = 0; t < Math.min(group, length - g0); t++) {
+    for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(x[head * length + g0 + t]![c]! - mean[head]![c]!));
   }
   let scale = 1;
   if (absmax > 0) scale = absmax / qmax;
@@ -243,8 +244,8 @@ export function quantizeGroupedScaleKernel(
   const inHead = rowStart + this.thread.x - head * rows;
   const g0 = Math.floor((inHead + 0.5) / group) * group;
   let absmax = 0;
-  for (let a = g0; a < Math.min(length, g0 + group); a++) {
-    for (let c = 0; c < this.constants.dim; c++) absmax = Math.max(absmax, Math.abs(x[head * length + a]![c]! - mean[head]![c]!));
+  for (let t = 0; t < Math.min(group, length - g0); t++) {
+    for (let c = 0; c < this.constants.dim; c++) absmax = Math.max(absmax, Math.abs(x[head * length + g0 + t]![c]! - mean[head]![c]!));
   }
   if (absmax > 0) return absmax / qmax;
   return 1;
