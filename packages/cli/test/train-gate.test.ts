@@ -23,7 +23,7 @@ describe('sparseland train-gate', () => {
     expect(readFileSync(summary.lossSvg, 'utf8')).toMatch(/<svg[\s\S]*KL divergence/);
     const weights = await decodeGateWeights(new Uint8Array(readFileSync(out)));
     expect(weights.config).toMatchObject({ kind: 'seer-attention', layers: 4, heads: 4, kvHeads: 2, dim: 64, hidden: 8, blockSize: 64 });
-    expect(weights.meta.texts).toBe('pride-and-prejudice,tinyshakespeare');
+    expect(weights.meta['texts']).toBe('pride-and-prejudice,tinyshakespeare');
   }, 300_000);
 
   it('exits 2 on a bad kind or a held-out text', () => {
