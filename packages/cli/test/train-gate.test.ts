@@ -10,7 +10,24 @@ describe('sparseland train-gate', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sparseland-gate-'));
     const out = join(dir, 'gate.h5');
     const run = runCli(
-      ['train-gate', '--positions', '256', '--windows', '2', '--validation', '1', '--epochs', '3', '--hidden', '8', '--batch', '2', '--out', out, '--json'],
+      [
+        'train-gate',
+        '--positions',
+        '256',
+        '--windows',
+        '2',
+        '--validation',
+        '1',
+        '--epochs',
+        '3',
+        '--hidden',
+        '8',
+        '--batch',
+        '2',
+        '--out',
+        out,
+        '--json',
+      ],
       { timeoutMs: 300_000 },
     );
     expect(run.stderr).toBe('');
@@ -27,7 +44,9 @@ describe('sparseland train-gate', () => {
   }, 300_000);
 
   it('exits 2 on a bad kind or a held-out text', () => {
-    expect(runCli(['train-gate', '--kind', 'seer', '--out', 'x.h5']).stderr).toMatch(/--kind must be one of seer-attention, sparsifiner, dma/);
+    expect(runCli(['train-gate', '--kind', 'seer', '--out', 'x.h5']).stderr).toMatch(
+      /--kind must be one of seer-attention, sparsifiner, dma/,
+    );
     const held = runCli(['train-gate', '--texts', 'sqlite3-header', '--out', 'x.h5']);
     expect(held.code).toBe(2);
     expect(held.stderr).toMatch(/unknown text "sqlite3-header"/);
