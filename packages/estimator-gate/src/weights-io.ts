@@ -25,6 +25,8 @@ function loadH5() {
 }
 
 let fileCounter = 0;
+/** The 8 bytes every HDF5 file written here starts with. */
+const HDF5_SIGNATURE = [0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a];
 const CONFIG_KEYS: readonly (keyof GateConfig)[] = ['kind', 'layers', 'heads', 'kvHeads', 'dim', 'hidden', 'blockSize'];
 
 /** The weights as the bytes of an HDF5 file. */
@@ -52,6 +54,9 @@ export async function encodeGateWeights(weights: GateWeights): Promise<Uint8Arra
 export async function decodeGateWeights(bytes: Uint8Array): Promise<GateWeights> {
   if (!(bytes instanceof Uint8Array) || bytes.length < 8) {
     throw new SparselandError('E_MODEL_FORMAT', `gate weights: expected the bytes of an HDF5 file, got ${describeValue(bytes)}`);
+  }
+  if (!HDF5_SIGNATURE.every((b, i) => bytes[i] === b)) {
+    throw new SparselandError('E_MODEL_FORMAT', 'gate weights: not a readable HDF5 file (no HDF5 signature at byte 0)');
   }
   const { lib, FS } = await loadH5();
   const path = `/sparseland-gate-${fileCounter++}.h5`;
@@ -82,6 +87,9 @@ export async function decodeGateWeights(bytes: Uint8Array): Promise<GateWeights>
       tensors[name] = { shape: ds.shape ?? [data.length], data };
     }
     return { config, tensors, meta };
+  } catch (error) {
+    if (error instanceof SparselandError) throw error;
+    throw new SparselandError('E_MODEL_FORMAT', `gate weights: unreadable HDF5 content (${String((error as Error)?.message ?? error)})`);
   } finally {
     file.close();
     FS.unlink(path);
