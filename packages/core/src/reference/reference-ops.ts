@@ -142,9 +142,10 @@ export function quantizeRowsGrouped(
   const { heads, length, dim } = shape;
   const qmax = 2 ** (bits - 1) - 1;
   const scales = new Float64Array(heads * count);
-  const value = (h: number, i: number, c: number) =>
-    (x[(h * length + i) * dim + c] as number) - (means ? (means[h * dim + c] as number) : 0);
+  // Tight loops, no per-element closures: the cpu backend quantises every Q and K row of a call through this.
+  const centred = new Float64Array(dim);
   for (let h = 0; h < heads; h++) {
+    const meanAt = h * dim;
     let groupStart = -1;
     let scale = 1;
     for (let r = 0; r < count; r++) {
@@ -153,13 +154,24 @@ export function quantizeRowsGrouped(
       if (g0 !== groupStart) {
         groupStart = g0;
         let absmax = 0;
-        for (let a = g0; a < Math.min(length, g0 + group); a++)
-          for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(value(h, a, c)));
+        const g1 = Math.min(length, g0 + group);
+        for (let a = g0; a < g1; a++) {
+          const at = (h * length + a) * dim;
+          for (let c = 0; c < dim; c++) {
+            const v = Math.abs((x[at + c] as number) - (means ? (means[meanAt + c] as number) : 0));
+            if (v > absmax) absmax = v;
+          }
+        }
         scale = absmax === 0 ? 1 : absmax / qmax;
       }
       scales[h * count + r] = scale;
+      const at = (h * length + i) * dim;
+      for (let c = 0; c < dim; c++) centred[c] = (x[at + c] as number) - (means ? (means[meanAt + c] as number) : 0);
       const o = outOffset + (h * count + r) * outStride;
-      for (let c = 0; c < dim; c++) out[o + c] = Math.max(-qmax, Math.min(qmax, Math.round(value(h, i, c) / scale)));
+      for (let c = 0; c < dim; c++) {
+        const level = Math.round((centred[c] as number) / scale);
+        out[o + c] = level > qmax ? qmax : level < -qmax ? -qmax : level;
+      }
     }
   }
   return scales;
