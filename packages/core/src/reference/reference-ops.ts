@@ -170,7 +170,7 @@ export function quantizeRowsGrouped(
       const o = outOffset + (h * count + r) * outStride;
       for (let c = 0; c < dim; c++) {
         const level = Math.round((centred[c] as number) / scale);
-        out[o + c] = level > qmax ? qmax : level < -qmax ? -qmax : level;
+        out[o + c] = Math.max(-qmax, Math.min(qmax, level));
       }
     }
   }
