@@ -27,6 +27,20 @@ export interface Kernels {
     outStride: number,
   ): void;
   colMax(src: number, rows: number, n: number, stride: number, dst: number): void;
+  quantBiasColMaxT(
+    qi: number,
+    rows: number,
+    kt: number,
+    n: number,
+    stride: number,
+    rowScale: number,
+    keyScale: number,
+    rowBias: number,
+    last: number,
+    dst: number,
+    narrow: number,
+    qs: number,
+  ): void;
 }
 
 /** Mask modes of tileScores / tile. */

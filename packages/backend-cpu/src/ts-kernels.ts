@@ -282,6 +282,27 @@ export function createTsKernels(views: MemoryViews): Kernels {
         }
       }
     },
+    quantBiasColMaxT(qi, rows, kt, n, stride, rowScale, keyScale, rowBias, last, dst) {
+      const b = views.i8;
+      const f = views.f32;
+      const li = views.i32;
+      f.fill(Number.NEGATIVE_INFINITY, dst, dst + n);
+      for (let r = 0; r < rows; r++) {
+        const q0 = qi + r * stride;
+        const sq = f[rowScale + r] as number;
+        const bias = f[rowBias + r] as number;
+        const lastKey = Math.min(n - 1, li[last + r] as number);
+        for (let j = 0; j <= lastKey; j++) {
+          // Key j of its group of 8, channels interleaved by pairs: 16 bytes per pair.
+          const kg = kt + (j >> 3) * 8 * stride + (j & 7) * 2;
+          let a = 0;
+          for (let c = 0; c < stride; c++) a += (b[q0 + c] as number) * (b[kg + (c >> 1) * 16 + (c & 1)] as number);
+          // Math.fround at each step: the WebAssembly kernel multiplies and subtracts in float32.
+          const v = Math.fround(Math.fround(Math.fround(a * sq) * (f[keyScale + j] as number)) - bias);
+          if (v > (f[dst + j] as number)) f[dst + j] = v;
+        }
+      }
+    },
     colMax(src, rows, n, stride, dst) {
       const f = views.f32;
       f.fill(Number.NEGATIVE_INFINITY, dst, dst + n);

@@ -332,6 +332,29 @@ export function estimatorOpCases(): BackendCase[] {
           );
         },
       });
+      cases.push({
+        name: `quantizedScores: int${bits} per-row bias, groups of 16 rows / 8 keys, rows and pooled 16×32, ${tag}`,
+        op: 'quantizedScores',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 10);
+          const bias = (rows: number) => Float32Array.from({ length: shape.qHeads * rows }, (_, i) => ((i * 7) % 11) / 5 - 1);
+          const rowsOptions = { bits, rows: { start: 2, count: Math.min(9, shape.qLength - 2) }, groups: { q: 16, k: 8 } };
+          const rowsCall = { ...rowsOptions, rowBias: bias(rowsOptions.rows.count) };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, rowsCall)) as ScoreRows,
+            referenceQuantizedScores(input, rowsCall) as ScoreRows,
+            tol,
+          );
+          const poolCall = { bits, pool: { blockQ: 16, blockK: 32 }, groups: { q: 16, k: 8 }, rowBias: bias(shape.qLength) };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, poolCall)) as BlockScores,
+            referenceQuantizedScores(input, poolCall) as BlockScores,
+            tol,
+          );
+        },
+      });
     }
   }
   return cases;

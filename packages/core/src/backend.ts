@@ -115,4 +115,15 @@ export interface QuantizedScoresOptions {
   readonly causal?: boolean;
   /** When set, return the max estimated logit per (query block, key block) instead of rows. */
   readonly pool?: { readonly blockQ: number; readonly blockK: number };
+  /**
+   * Subtracted from every estimated logit of a query row before rows are returned or pooled: `[heads][rows]` (with
+   * `pool`, `[heads][qLength]`), finite. SALE's per-row threshold: a pooled value > 0 then means some element of
+   * the block passed its row's threshold.
+   */
+  readonly rowBias?: Float32Array;
+  /**
+   * Rows sharing one quantisation scale (the absmax of the group): `q` consecutive query rows, `k` consecutive keys
+   * of a head (SALE's per-warp-group scales). Default 1: per token.
+   */
+  readonly groups?: { readonly q?: number; readonly k?: number };
 }

@@ -75,10 +75,12 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
   expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
     [
       "IntList",
+      "MAX_QUANT_GROUP",
       "applySlotPrecision",
       "binarySearch",
       "buildBlockMask",
       "causalPairsInBox",
+      "channelMeans",
       "closestName",
       "createCostMeter",
       "createRng",
@@ -108,6 +110,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "parseOptions",
       "poolRows",
       "quantizeRowTo",
+      "quantizeRowsGrouped",
       "referenceLastQueriesAttention",
       "referencePooledScores",
       "referenceQuantizedScores",

@@ -58,13 +58,16 @@ export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall } from './r
 export {
   resolveLastQueriesCall,
   resolvePooledScoresCall,
+  MAX_QUANT_GROUP,
   resolveQuantizedScoresCall,
   resolveScoreShape,
 } from './reference/op-options.js';
 export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
 export {
+  channelMeans,
   maxPoolRows,
   poolRows,
+  quantizeRowsGrouped,
   quantizeRowTo,
   referenceLastQueriesAttention,
   referencePooledScores,

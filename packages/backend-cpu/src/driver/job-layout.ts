@@ -63,5 +63,7 @@ export const FLAG_SOFTMAX = 1;
  * (logit scale included) at rowScale, per-key scales at keyScale, per-row last kept key at `last`.
  * Rows mode: output rows at out (stride outStride), -Infinity after last.
  * Pool mode: the task is one query block; out is its row of block maxima, blockK keys per block.
+ * Then the per-row logit offsets at rowBias (f32, -1: none; subtracted before rows are written or pooled) and
+ * `narrow` (1 when every integer is within ±7: the relaxed kernels may use 8-bit dot products).
  */
-export const QUANT_TASK_INTS = 11;
+export const QUANT_TASK_INTS = 13;
