@@ -48,7 +48,8 @@ export function softmaxVisible(logits: Float32Array, heads: number, grid: BlockG
 
 /**
  * Full blocks from per-row block probabilities [heads][qBlocks][kBlocks] (NaN = not visible). Every row keeps at
- * least its most probable block, so no query is left without keys.
+ * least its most probable block, and in a causal call the blocks of its rows' own keys (the diagonal, several when
+ * blockQ > blockK), so no query is left without keys.
  */
 export function selectBlocks(probs: Float32Array, shape: MaskShape, grid: BlockGrid, selection: Selection): BlockMask {
   const { qBlocks, kBlocks, lastVisible, blockQ, blockK } = grid;
@@ -73,7 +74,12 @@ export function selectBlocks(probs: Float32Array, shape: MaskShape, grid: BlockG
       let acc = probs[base + (picked[0] as number)] as number;
       while (take < visible && acc < selection.coverage * (1 - 1e-12)) acc += probs[base + (picked[take++] as number)] as number;
     }
-    const chosen = picked.slice(0, take).sort();
-    full.pushAll(chosen);
+    const chosen = picked.slice(0, take);
+    const own = grid.firstOwn[qb] as number;
+    if (own >= 0) {
+      const keep = new Set(chosen);
+      for (let kb = own; kb < visible; kb++) keep.add(kb);
+      full.pushAll(Int32Array.from(keep).sort());
+    } else full.pushAll(chosen.sort());
   });
 }
