@@ -39,7 +39,12 @@ const geometry = fc
     causal: fc.boolean(),
     seed: fc.integer({ min: 1, max: 1_000_000 }),
   })
-  .map((g) => ({ ...g, qLength: Math.max(1, Math.round(g.qFraction * g.kvLength)) }));
+  .map((g) => {
+    const qLength = Math.max(1, Math.round(g.qFraction * g.kvLength));
+    // Core refuses query rows past the last key (qOffset + qLength <= kvLength), so an explicit offset stays inside.
+    const explicitOffset = g.explicitOffset === undefined ? undefined : Math.min(g.explicitOffset, g.kvLength - qLength);
+    return { ...g, qLength, explicitOffset };
+  });
 
 const maskSpec = fc.record({
   kind: fc.constantFrom('none', 'blocks', 'columns', 'union'),

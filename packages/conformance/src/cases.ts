@@ -3,6 +3,7 @@
 
 export type { BackendCase, BackendOp } from './backend-cases.js';
 export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
+export { kvStoreCases, linearCases } from './model-op-cases.js';
 export type { EstimatorCase, EstimatorCaseOptions, EstimatorRun, EstimatorShape } from './estimator-cases.js';
 export {
   checkEstimatorMask,
