@@ -106,9 +106,14 @@ export class Executor {
     return this.pool;
   }
 
+  /** True when a job of `work` multiply-adds (without a ScoreMod) runs on the calling thread. */
+  runsInline(work: number): boolean {
+    return this.threads === 1 || work < this.options.minParallelWork;
+  }
+
   async run(job: number, scratch: readonly number[], work: number, scoreMod?: ScoreMod): Promise<void> {
     if (this.disposed) throw new Error('cpu backend used after dispose()');
-    if (scoreMod || this.threads === 1 || work < this.options.minParallelWork) {
+    if (scoreMod || this.runsInline(work)) {
       runJob(this.kernels, this.memory.views, job, scratch[this.threads] as number, scoreMod);
       return;
     }

@@ -101,9 +101,11 @@ async function runLinear(
   out: Float32Array,
 ): Promise<Float32Array> {
   const outStride = panels * PANEL;
-  // Split rows into blocks, and panels too when there are too few row blocks to keep every thread busy.
+  // Split rows into blocks, and panels too when there are too few row blocks to keep every thread busy (a call
+  // that runs on the calling thread, such as one decode row, keeps all panels in one task per row block).
   const rowBlocks = Math.ceil(rows / ROW_BLOCK);
-  const panelChunks = Math.min(panels, Math.max(1, Math.ceil((TASKS_PER_THREAD * exec.threads) / rowBlocks)));
+  const threads = exec.runsInline(rows * inDim * outDim) ? 1 : exec.threads;
+  const panelChunks = threads === 1 ? 1 : Math.min(panels, Math.max(1, Math.ceil((TASKS_PER_THREAD * threads) / rowBlocks)));
   const perChunk = Math.ceil(panels / panelChunks);
   const tasks: number[] = [];
   for (let r = 0; r < rows; r += ROW_BLOCK) {
