@@ -41,8 +41,9 @@ const geometry = fc
   })
   .map((g) => {
     const qLength = Math.max(1, Math.round(g.qFraction * g.kvLength));
-    // Core refuses query rows past the last key (qOffset + qLength <= kvLength), so an explicit offset stays inside.
-    const explicitOffset = g.explicitOffset === undefined ? undefined : Math.min(g.explicitOffset, g.kvLength - qLength);
+    // A causal call's rows need their own keys (qOffset + qLength <= kvLength); non-causal ones may pass the end.
+    const explicitOffset =
+      g.explicitOffset === undefined || !g.causal ? g.explicitOffset : Math.min(g.explicitOffset, g.kvLength - qLength);
     return { ...g, qLength, explicitOffset };
   });
 
