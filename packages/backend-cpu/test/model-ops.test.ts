@@ -1,8 +1,11 @@
 import { attention, randomHeadTensor, referenceDecode, slicePositions } from '@sparseland/core';
 import { createRng, referenceLinear } from '@sparseland/core/kit';
 import { afterAll, describe, expect, it } from 'vitest';
+import { Executor } from '../src/executor.js';
 import { type CpuBackend, createCpuBackend } from '../src/index.js';
 import { Arena } from '../src/memory.js';
+import { createKvStoreOps } from '../src/ops/kv-store.js';
+import { createLinearOps } from '../src/ops/linear.js';
 
 // What the conformance kit cannot see: prepared weights and KV stores live in an arena below every call's layout,
 // so they must survive the calls in between, the memory growing (the TypeScript build replaces its buffer), and
@@ -37,6 +40,32 @@ describe('Arena', () => {
     arena.free(c, 16);
     expect(arena.top).toBe(64);
     expect(arena.used).toBe(0);
+  });
+});
+
+describe('dispose() gives the arena back', () => {
+  it('for prepared weights and KV stores (after the calls before it), and a second dispose is harmless', async () => {
+    const exec = await Executor.create({ impl: 'wasm', simd: 'simd128', threads: 1, minParallelWork: 0, shared: true, node: true });
+    const { prepareLinear } = createLinearOps(exec, () => {});
+    const { createKvStore } = createKvStoreOps(exec, () => {});
+    const linear = await prepareLinear(seeded(40 * 24, 1), { outDim: 40, inDim: 24 });
+    const store = await createKvStore({ kvHeads: 2, dim: 16 });
+    await store.append(
+      randomHeadTensor({ heads: 2, length: 130, dim: 16, seed: 2 }),
+      randomHeadTensor({ heads: 2, length: 130, dim: 16, seed: 3 }),
+    );
+    // 40 outputs pad to 5 panels of 8 × 24 inputs; each head holds 192 slots (130 rounded up to 64) × 16 for keys and values.
+    expect(exec.arena.used).toBe(5 * 8 * 24 + 2 * 2 * 192 * 16);
+    const pending = linear.run(seeded(24, 4), 1);
+    linear.dispose();
+    linear.dispose();
+    store.dispose();
+    store.dispose();
+    expect((await pending).length).toBe(40);
+    await exec.exclusive(async () => {});
+    expect(exec.arena.used).toBe(0);
+    expect(exec.arena.top).toBe(64);
+    await exec.dispose();
   });
 });
 

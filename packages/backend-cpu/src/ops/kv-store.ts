@@ -25,6 +25,9 @@ interface HeadStore {
 interface Held {
   heads: HeadStore[];
   dp: number;
+  /** dispose() was called: every method refuses from then on. */
+  disposed: boolean;
+  /** The regions went back to the arena. */
   freed: boolean;
 }
 
@@ -47,10 +50,15 @@ export function createKvStoreOps(exec: Executor, live: () => void) {
     live();
     const { kvHeads, dim } = expectKvStoreShape(shape);
     const dp = paddedDim(dim);
-    const held: Held = { heads: Array.from({ length: kvHeads }, () => ({ k: 0, v: 0, capacity: 0, length: 0 })), dp, freed: false };
+    const held: Held = {
+      heads: Array.from({ length: kvHeads }, () => ({ k: 0, v: 0, capacity: 0, length: 0 })),
+      dp,
+      disposed: false,
+      freed: false,
+    };
     const check = (): void => {
       live();
-      if (held.freed) throw new SparselandError('E_PARAMS', 'this KV store was disposed; create a new one');
+      if (held.disposed) throw new SparselandError('E_PARAMS', 'this KV store was disposed; create a new one');
     };
     const head = (g: number): HeadStore => held.heads[g] as HeadStore;
     const store: KvStore = {
@@ -95,10 +103,11 @@ export function createKvStoreOps(exec: Executor, live: () => void) {
         return exec.exclusive(() => decodeStored(exec, held, call, dim));
       },
       dispose() {
-        check();
+        if (held.disposed) return;
+        held.disposed = true;
         collected.unregister(held);
+        // After any call still running on the regions.
         void exec.exclusive(async () => release(held)).catch(() => undefined);
-        held.freed = true;
       },
     };
     collected.register(store, held, held);

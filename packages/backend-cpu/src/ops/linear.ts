@@ -25,6 +25,9 @@ const TASKS_PER_THREAD = 4;
 interface Held {
   at: number;
   floats: number;
+  /** dispose() was called: run() refuses from then on. */
+  disposed: boolean;
+  /** The region went back to the arena. */
   freed: boolean;
 }
 
@@ -51,22 +54,24 @@ export function createLinearOps(exec: Executor, live: () => void) {
       const floats = panels * PANEL * inDim;
       const at = exec.hold(floats);
       packPanels(exec.memory.views.f32, at, weights, outDim, inDim);
-      return { at, floats, freed: false };
+      return { at, floats, disposed: false, freed: false };
     });
     const handle: PreparedLinear = Object.freeze({
       outDim,
       inDim,
       async run(x: Float32Array, rows: number, out?: Float32Array): Promise<Float32Array> {
         live();
-        if (held.freed) throw new SparselandError('E_PARAMS', 'linear: this prepared weight matrix was disposed');
+        if (held.disposed) throw new SparselandError('E_PARAMS', 'linear: this prepared weight matrix was disposed');
         const call = resolveLinearCall({ outDim, inDim }, x, rows, out);
         if (call.rows === 0) return call.out;
         return exec.exclusive(() => runLinear(exec, held.at, panels, inDim, outDim, x, call.rows, call.out));
       },
       dispose() {
+        if (held.disposed) return;
+        held.disposed = true;
         collected.unregister(held);
+        // After any call still running on the region.
         void exec.exclusive(async () => release(held)).catch(() => undefined);
-        held.freed = true;
       },
     });
     collected.register(handle, held, held);
