@@ -842,3 +842,119 @@ export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void
     v128.store(bp(dst + j), m);
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------------
+// Linear layers (y = x·Wᵀ). W is packed once in panels of 8 outputs, wp[(p·inDim + j)·8 + c] = W[8p + c][j] (zero
+// past the last output), so one step over j loads the 8 weights of a panel as two vectors and multiplies them by
+// a broadcast x value of each row.
+
+/**
+ * out[r·outStride + 8p + c] = Σ_j x[r·xStride + j] · wp[(p·inDim + j)·8 + c] for r < rows, p0 <= p < p1, c < 8.
+ * Panel by panel (8·inDim weights, in L1) over 4 rows at a time: 8 accumulators, 2 weight loads and 4 broadcasts
+ * per 8 multiply-adds. Leftover rows take 4 panels at a time (8 independent accumulators, the decode shape).
+ */
+export function linearRows(x: i32, xStride: i32, rows: i32, wp: i32, inDim: i32, p0: i32, p1: i32, out: i32, outStride: i32): void {
+  const xs: usize = bp(xStride);
+  const os: usize = bp(outStride);
+  const panelBytes: usize = bp(inDim * 8);
+  const rows4 = rows & ~3;
+  for (let p = p0; p < p1; p++) {
+    const wBase: usize = bp(wp) + <usize>p * panelBytes;
+    for (let r = 0; r < rows4; r += 4) {
+      let xa: usize = bp(x + r * xStride);
+      let w = wBase;
+      let a0 = f32x4.splat(0);
+      let b0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let b1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let b2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0);
+      let b3 = f32x4.splat(0);
+      for (let j = 0; j < inDim; j++) {
+        const w0 = v128.load(w);
+        const w1 = v128.load(w, 16);
+        const s0 = v128.load32_splat(xa);
+        const s1 = v128.load32_splat(xa + xs);
+        const s2 = v128.load32_splat(xa + 2 * xs);
+        const s3 = v128.load32_splat(xa + 3 * xs);
+        a0 = madd(s0, w0, a0);
+        b0 = madd(s0, w1, b0);
+        a1 = madd(s1, w0, a1);
+        b1 = madd(s1, w1, b1);
+        a2 = madd(s2, w0, a2);
+        b2 = madd(s2, w1, b2);
+        a3 = madd(s3, w0, a3);
+        b3 = madd(s3, w1, b3);
+        w += 32;
+        xa += 4;
+      }
+      const o: usize = bp(out + r * outStride + p * 8);
+      v128.store(o, a0);
+      v128.store(o, b0, 16);
+      v128.store(o + os, a1);
+      v128.store(o + os, b1, 16);
+      v128.store(o + 2 * os, a2);
+      v128.store(o + 2 * os, b2, 16);
+      v128.store(o + 3 * os, a3);
+      v128.store(o + 3 * os, b3, 16);
+    }
+  }
+  for (let r = rows4; r < rows; r++) linearRow(bp(x + r * xStride), wp, inDim, p0, p1, bp(out + r * outStride));
+}
+
+/** One row of linearRows: 4 panels (32 outputs) per pass over j, then single panels. */
+function linearRow(xa: usize, wp: i32, inDim: i32, p0: i32, p1: i32, o: usize): void {
+  const panelBytes: usize = bp(inDim * 8);
+  let p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    let w: usize = bp(wp) + <usize>p * panelBytes;
+    let xj = xa;
+    let a0 = f32x4.splat(0);
+    let b0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let b1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let b2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    let b3 = f32x4.splat(0);
+    for (let j = 0; j < inDim; j++) {
+      const s = v128.load32_splat(xj);
+      a0 = madd(s, v128.load(w), a0);
+      b0 = madd(s, v128.load(w, 16), b0);
+      a1 = madd(s, v128.load(w + panelBytes), a1);
+      b1 = madd(s, v128.load(w + panelBytes, 16), b1);
+      a2 = madd(s, v128.load(w + 2 * panelBytes), a2);
+      b2 = madd(s, v128.load(w + 2 * panelBytes, 16), b2);
+      a3 = madd(s, v128.load(w + 3 * panelBytes), a3);
+      b3 = madd(s, v128.load(w + 3 * panelBytes, 16), b3);
+      w += 32;
+      xj += 4;
+    }
+    const at = o + bp(p * 8);
+    v128.store(at, a0);
+    v128.store(at, b0, 16);
+    v128.store(at, a1, 32);
+    v128.store(at, b1, 48);
+    v128.store(at, a2, 64);
+    v128.store(at, b2, 80);
+    v128.store(at, a3, 96);
+    v128.store(at, b3, 112);
+  }
+  for (; p < p1; p++) {
+    let w: usize = bp(wp) + <usize>p * panelBytes;
+    let xj = xa;
+    let a = f32x4.splat(0);
+    let b = f32x4.splat(0);
+    for (let j = 0; j < inDim; j++) {
+      const s = v128.load32_splat(xj);
+      a = madd(s, v128.load(w), a);
+      b = madd(s, v128.load(w, 16), b);
+      w += 32;
+      xj += 4;
+    }
+    const at = o + bp(p * 8);
+    v128.store(at, a);
+    v128.store(at, b, 16);
+  }
+}

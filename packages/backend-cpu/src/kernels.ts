@@ -41,6 +41,18 @@ export interface Kernels {
     narrow: number,
     qs: number,
   ): void;
+  /** Linear layer rows against weights packed in panels of 8 outputs (see assembly/kernels.ts). */
+  linearRows(
+    x: number,
+    xStride: number,
+    rows: number,
+    wp: number,
+    inDim: number,
+    p0: number,
+    p1: number,
+    out: number,
+    outStride: number,
+  ): void;
 }
 
 /** Mask modes of tileScores / tile. */

@@ -74,3 +74,16 @@ export {
   referenceQuantizedScores,
 } from './reference/reference-ops.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';
+
+// Writing backends: linear layers (y = x·Wᵀ) and resident KV stores, their resolvers and host implementations
+export type { LinearCall } from './reference/linear.js';
+export { createHostLinear, expectLinearWeights, referenceLinear, resolveLinearCall } from './reference/linear.js';
+export type { KvStoreDecodeCall, KvStoreState } from './reference/kv-store.js';
+export {
+  createHostKvStore,
+  expectKvStoreShape,
+  gatherKvStore,
+  resolveKvStoreAppend,
+  resolveKvStoreDecode,
+  resolveKvStoreSetHead,
+} from './reference/kv-store.js';

@@ -6,7 +6,15 @@ import {
   ATTEND_TASK_INTS,
   FLAG_SOFTMAX,
   H,
+  LIN_IN,
+  LIN_OUT,
+  LIN_OUT_STRIDE,
+  LIN_WP,
+  LIN_X,
+  LIN_X_STRIDE,
+  LINEAR_TASK_INTS,
   OP_ATTEND,
+  OP_LINEAR,
   OP_QUANT_POOL,
   OP_QUANT_ROWS,
   OP_SCORES,
@@ -50,6 +58,7 @@ export function runJob(kern: Kernels, views: MemoryViews, job: number, scr: numb
     else if (op === OP_SCORES) scoresTask(kern, views, job, t, scr, dp);
     else if (op === OP_QUANT_ROWS) quantRowsTask(kern, views, job, t);
     else if (op === OP_QUANT_POOL) quantPoolTask(kern, views, job, t, scr, dp);
+    else if (op === OP_LINEAR) linearTask(kern, views.i32, job, t);
     else throw new Error(`unknown job op ${op}`);
   }
 }
@@ -141,6 +150,24 @@ function makeScoreModHook(
       }
     }
   };
+}
+
+function linearTask(kern: Kernels, i32: Int32Array, job: number, t: number): void {
+  const task = (i32[job + H.TASK_TABLE] as number) + t * LINEAR_TASK_INTS;
+  const row = i32[task] as number;
+  const xStride = i32[job + LIN_X_STRIDE] as number;
+  const outStride = i32[job + LIN_OUT_STRIDE] as number;
+  kern.linearRows(
+    (i32[job + LIN_X] as number) + row * xStride,
+    xStride,
+    i32[task + 1] as number,
+    i32[job + LIN_WP] as number,
+    i32[job + LIN_IN] as number,
+    i32[task + 2] as number,
+    i32[task + 3] as number,
+    (i32[job + LIN_OUT] as number) + row * outStride,
+    outStride,
+  );
 }
 
 function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, scr: number, dp: number): void {

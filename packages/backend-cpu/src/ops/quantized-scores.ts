@@ -9,7 +9,6 @@ import {
 } from '@sparseland/core/kit';
 import { H, HEADER_INTS, OP_QUANT_POOL, OP_QUANT_ROWS, QUANT_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
-import { Layout } from '../memory.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 
 /**
@@ -34,7 +33,7 @@ export async function quantizedScores(
   const stride = (dim + 15) & ~15;
 
   const data = await exec.exclusive(async () => {
-    const layout = new Layout();
+    const layout = exec.layout();
     const header = layout.alloc(HEADER_INTS);
     // int8 regions are addressed in bytes: 4 bytes per reserved element.
     const qi = layout.alloc((heads * rows * stride) / 4);
