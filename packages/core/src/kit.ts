@@ -40,7 +40,7 @@ export { mergeHeadMasks } from './masks/merge-heads.js';
 // Growable int lists and sorted-list helpers
 export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/int-list.js';
 
-// Writing backends: the estimator ops' types, one resolver per op, the float64 reference ops
+// Writing backends: one resolver per op (attend and decode too), the estimator ops' types, the float64 reference ops
 export type {
   BlockScores,
   LastQueriesOptions,
@@ -57,7 +57,9 @@ export {
   resolveQuantizedScoresCall,
   resolveScoreShape,
 } from './reference/op-options.js';
-export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
+export type { AttendCall, AttendCallOptions, DecodeCall } from './reference/attend-call.js';
+export { resolveAttendCall, resolveDecodeCall, resolveScale } from './reference/attend-call.js';
+export { applySlotPrecision, referenceRowProbabilities } from './reference/reference-attention.js';
 export {
   maxPoolRows,
   poolRows,

@@ -1,5 +1,5 @@
-import { type AttendResult, type AttentionInput, type DecodeOptions, SparselandError, TokenSelection } from '@sparseland/core';
-import { expectSelectionFits, fakeQuantizeRow, IntList, resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
+import type { AttendResult, AttentionInput, DecodeOptions, TokenSelection } from '@sparseland/core';
+import { fakeQuantizeRow, IntList, lowerBound, resolveDecodeCall } from '@sparseland/core/kit';
 import { ATTEND_TASK_INTS, SEG_CAUSAL, SEG_RANGE } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
 import { sortByCost } from '../plan/attend-plan.js';
@@ -13,17 +13,8 @@ import { runAttendJob } from './attend-job.js';
  * every head of a GQA group are stacked into one task, so one pass over the gathered keys serves the whole group.
  */
 export async function decode(exec: Executor, input: AttentionInput, options: DecodeOptions = {}): Promise<AttendResult> {
-  const shape = resolveAttentionShape(input, { checkFinite: false });
+  const { shape, causal, scale, selection, scoreMod } = resolveDecodeCall(input, options);
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const selection = options.selection;
-  if (selection !== undefined) {
-    if (!(selection instanceof TokenSelection)) {
-      throw new SparselandError('E_SHAPE', 'decode: selection must be a TokenSelection (TokenSelection.fromLists / TokenSelection.all)');
-    }
-    expectSelectionFits(selection, shape);
-  }
-  const causal = options.causal ?? true;
-  const scale = resolveScale(options.scale, dim);
   const dp = paddedDim(dim);
   const group = heads / kvHeads;
   const keyCount = (g: number): number => (selection ? selection.slotsOf(g).length : kvLength);
@@ -65,7 +56,7 @@ export async function decode(exec: Executor, input: AttentionInput, options: Dec
     shape,
     scale,
     rowOrder,
-    scoreMod: options.scoreMod,
+    scoreMod,
     plan: {
       tasks: sortByCost(tasks.view(), costs, ATTEND_TASK_INTS),
       segments: segments.view(),
@@ -94,15 +85,7 @@ export async function decode(exec: Executor, input: AttentionInput, options: Dec
 
 /** Number of leading keys whose position is <= pos (slots are sorted; no slots means positions 0..count-1). */
 function countAtMost(slots: Int32Array | undefined, count: number, pos: number): number {
-  if (!slots) return Math.max(0, Math.min(count, pos + 1));
-  let lo = 0;
-  let hi = slots.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((slots[mid] as number) <= pos) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return slots ? lowerBound(slots, pos + 1) : Math.max(0, Math.min(count, pos + 1));
 }
 
 /** Gathers kv head g's selected slots into packed K, V rows and a position list, fake-quantising low-precision slots. */
