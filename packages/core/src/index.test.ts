@@ -74,6 +74,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
   expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
     [
       "IntList",
+      "MaskTiles",
       "applySlotPrecision",
       "binarySearch",
       "buildBlockMask",

@@ -40,7 +40,8 @@ export { mergeHeadMasks } from './masks/merge-heads.js';
 // Growable int lists and sorted-list helpers
 export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/int-list.js';
 
-// Writing backends: one resolver per op (attend and decode too), the estimator ops' types, the float64 reference ops
+// Writing backends: one resolver per op (attend and decode too), the mask-tiling visitor both backends plan with,
+// the estimator ops' types, the float64 reference ops
 export type {
   BlockScores,
   LastQueriesOptions,
@@ -59,6 +60,8 @@ export {
 } from './reference/op-options.js';
 export type { AttendCall, AttendCallOptions, DecodeCall } from './reference/attend-call.js';
 export { resolveAttendCall, resolveDecodeCall, resolveScale } from './reference/attend-call.js';
+export type { MaskTileOptions, MaskTileSink } from './masks/mask-tiles.js';
+export { MaskTiles } from './masks/mask-tiles.js';
 export { applySlotPrecision, referenceRowProbabilities } from './reference/reference-attention.js';
 export {
   maxPoolRows,
