@@ -132,6 +132,12 @@ export function attendCases(): BackendCase[] {
       shape: { qHeads: 2, kvHeads: 1, qLength: 33, kvLength: 33, dim: 8 },
     }),
     attendCase({
+      // -Infinity from a scoreMod drops the pair (the reference computes it as a mask would).
+      name: 'scoreMod returning -Infinity for some pairs (drops them)',
+      scoreMod: (s, _h, q, k) => ((q + k) % 3 === 0 && k !== q ? -Infinity : s),
+      shape: { qHeads: 2, kvHeads: 1, qLength: 29, kvLength: 29, dim: 8 },
+    }),
+    attendCase({
       name: 'BlockMask from a MaskMod (window + sink), blocks 16×32 on N=100',
       shape: { qHeads: 4, kvHeads: 2, qLength: 100, kvLength: 100, dim: 64 },
       mask: (s) => ({ blocks: createBlockMask(and(causal, windowSink(24, 4)), s, { blockQ: 16, blockK: 32 }) }),
@@ -249,6 +255,14 @@ function attendRejections(): BackendCase[] {
       mask: { columns: ColumnMask.build({ ...s, heads: 3 }, 8, { heads: 3 }, (_h, _qb, out) => out.push(0)) },
     })),
     rejectionCase('attend', 'a mask that is no mask form', shape, (s) => ({ mask: new Uint8Array(s.qLength * s.kvLength) })),
+    rejectionCase('attend', 'a causal call whose query rows pass the last key', { ...shape, qOffset: 5 }, () => ({})),
+    // The finiteness rule: a scoreMod may return -Infinity (drop the pair), never NaN or +Infinity.
+    rejectionCase('attend', 'a scoreMod that returns NaN', shape, () => ({
+      scoreMod: (x: number, _h: number, q: number, k: number) => (q === 7 && k === 3 ? Number.NaN : x),
+    })),
+    rejectionCase('attend', 'a scoreMod that returns +Infinity', shape, () => ({
+      scoreMod: (x: number, _h: number, _q: number, k: number) => (k === 2 ? Infinity : x),
+    })),
   ];
 }
 

@@ -1,6 +1,6 @@
 import type { AttendOptions, DecodeOptions } from '../backend.js';
 import { describeValue, expectNumber, SparselandError } from '../errors.js';
-import type { ScoreMod } from '../masks/mask-mod.js';
+import { expectModdedScore, type ScoreMod } from '../masks/mask-mod.js';
 import { type AttentionMask, type SparseMask, toSparseMask } from '../masks/sparse-mask.js';
 import { expectSelectionFits, TokenSelection } from '../masks/token-selection.js';
 import {
@@ -118,7 +118,15 @@ function expectCausal(causal: unknown): boolean {
   return causal;
 }
 
+/**
+ * A function scoreMod comes back wrapped in the finiteness rule (`expectModdedScore`), so every backend that applies
+ * the resolved call's scoreMod refuses NaN and +Infinity the same way.
+ */
 function expectScoreMod(scoreMod: unknown): ScoreMod | undefined {
-  if (scoreMod === undefined || typeof scoreMod === 'function') return scoreMod as ScoreMod | undefined;
+  if (scoreMod === undefined) return undefined;
+  if (typeof scoreMod === 'function') {
+    const mod = scoreMod as ScoreMod;
+    return (s, h, q, k) => expectModdedScore(mod(s, h, q, k), h, q, k);
+  }
   throw new SparselandError('E_PARAMS', `scoreMod must be a function (score, h, qPos, kPos) => number, got ${describeValue(scoreMod)}`);
 }

@@ -138,7 +138,7 @@ function attendRows(input: AttentionInput, shape: AttentionShape, plan: RowPlan)
         let s = 0;
         for (let c = 0; c < dim; c++) s += (q[qBase + c] as number) * (k[kBase + c] as number);
         s *= plan.scale;
-        if (plan.scoreMod) s = expectModdedScore(plan.scoreMod(s, h, qPos, j), h, qPos, j);
+        if (plan.scoreMod) s = plan.scoreMod(s, h, qPos, j);
         logits[j] = s;
         if (s > max) max = s;
       }

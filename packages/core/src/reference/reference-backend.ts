@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
 import { defineBackend } from '../plugins/define.js';
+import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
 import { createHostKvStore } from './kv-store.js';
 import { createHostLinear } from './linear.js';
-import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
 import { referenceAttendCall, referenceDecode, referenceDecodeCall } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 
