@@ -15,7 +15,12 @@ export default defineConfig({
   // Workspace packages resolve to their TypeScript source (as in every package's tests), so the app never runs
   // against a stale dist/ of a package.
   resolve: { conditions: ['@sparseland/source', ...defaultClientConditions] },
-  worker: { format: 'es' },
+  worker: {
+    format: 'es',
+    // gpu.js compiles kernels from their JavaScript source: a minifier's renamed (shadowing) locals and comma
+    // expressions break its parser, so worker code keeps its names and statements (whitespace only is dropped).
+    rolldownOptions: { output: { minify: { compress: false, mangle: false, codegen: { removeWhitespace: true } } } },
+  },
   server: { host: '127.0.0.1', headers: ISOLATION_HEADERS, strictPort: false },
   preview: { host: '127.0.0.1', headers: ISOLATION_HEADERS },
   build: {

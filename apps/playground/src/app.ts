@@ -294,7 +294,7 @@ export class App {
       const layer = Math.min(state.layer, info.layers - 1);
       const head = Math.min(state.head, info.heads - 1);
       const view = state.view ? clampView(state.view, info.tokens.length) : null;
-      this.modelPanel.set(this.store.get(), 'custom' in state.text ? state.text.custom : info.pieces.join(''));
+      this.modelPanel.set(this.store.get(), 'custom' in state.text ? state.text.custom : info.text);
       this.modelPanel.setInfo(
         `${info.name}: ${info.layers} layers × ${info.heads} query / ${info.kvHeads} kv heads, head dim ${info.headDim}, trained context ${info.seqLen}; passage of ${info.tokens.length} tokens${info.extrapolated ? ' (past the trained context: RoPE extrapolation)' : ''}.`,
       );

@@ -78,6 +78,7 @@ async function load(request: LoadRequest, emit: (event: EngineEvent) => void): P
     seqLen: config.seqLen,
     tokens,
     pieces: tokenPieces(loaded, tokens),
+    text: loaded.tokenizer.decode(tokens),
     extrapolated: tokens.length > config.seqLen,
   };
 }

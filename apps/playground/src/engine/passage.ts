@@ -1,5 +1,6 @@
 import { isSparselandError } from '@sparseland/core';
 import { type LoadedModel, passageTokens } from '@sparseland/eval';
+import { BOS_ID } from '@sparseland/model';
 
 /** The most positions the page traces: the dense oracle holds heads × N² float32 values per layer. */
 export const MAX_POSITIONS = 2048;
@@ -23,7 +24,16 @@ export function passageOf(model: LoadedModel, text: string, offset: number, posi
   }
 }
 
-/** Each token's text, for axis labels and the passage under the map. */
+/**
+ * Each token's text as it reads in the passage, for axis labels and the passage under the map: decoded after its
+ * predecessor, because SentencePiece drops a word's leading space when the token is decoded alone.
+ */
 export function tokenPieces(model: LoadedModel, tokens: readonly number[]): string[] {
-  return tokens.map((id) => model.tokenizer.decode([id]));
+  const t = model.tokenizer;
+  return tokens.map((id, i) => {
+    if (model.bos && id === BOS_ID) return '<s>';
+    const prev = tokens[i - 1];
+    if (prev === undefined || (model.bos && prev === BOS_ID)) return t.decode([id]);
+    return t.decode([prev, id]).slice(t.decode([prev]).length);
+  });
 }

@@ -38,6 +38,8 @@ export interface ModelInfo {
   readonly tokens: readonly number[];
   /** Each token's text. */
   readonly pieces: readonly string[];
+  /** The passage as the model reads it (the tokens decoded). */
+  readonly text: string;
   /** True when the passage runs past the trained context (RoPE extrapolation). */
   readonly extrapolated: boolean;
 }

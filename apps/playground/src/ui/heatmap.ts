@@ -74,6 +74,16 @@ export class Heatmap {
       this.readout,
       this.passage,
     );
+    // Redraw at the new width when the layout changes (B shown or hidden, window resized, phone rotated).
+    let width = 0;
+    new ResizeObserver(() => {
+      const w = this.plotBox.clientWidth;
+      if (w !== width && this.data) {
+        width = w;
+        this.render();
+      }
+      width = w;
+    }).observe(this.plotBox);
     this.plotBox.addEventListener('wheel', (e) => this.wheel(e), { passive: false });
     this.plotBox.addEventListener('pointerdown', (e) => this.down(e));
     this.plotBox.addEventListener('pointermove', (e) => this.move(e));

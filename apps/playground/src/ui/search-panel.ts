@@ -74,6 +74,7 @@ export class SearchPanel {
     }
     this.runButton.disabled = true;
     this.cancelButton.disabled = false;
+    delete this.element.dataset['done'];
     const t0 = performance.now();
     try {
       this.progress.show('waiting for every layer of the model…');
@@ -86,7 +87,8 @@ export class SearchPanel {
       if (result.kind !== 'search') throw new Error('the job answered with another kind of result');
       this.progress.done(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       const s = result.summary;
-      this.summary.textContent = `${result.candidates} candidates per head; chosen recipe: density ${fixed(s.density)}, recall ${fixed(s.recall)}, output error ${fixed(s.outputError)} on this passage.`;
+      const error = Number.isFinite(s.outputError) ? `, output error ${fixed(s.outputError)}` : '';
+      this.summary.textContent = `${result.candidates} candidates per head; chosen recipe: density ${fixed(s.density)}, recall ${fixed(s.recall)}${error} on this passage.`;
       this.element.dataset['done'] = 'true';
       this.toEditor(result.recipe);
     } catch (error) {

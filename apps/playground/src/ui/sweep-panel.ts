@@ -92,6 +92,7 @@ export class SweepPanel {
     const params = a?.method === method ? { ...(a.params ?? {}) } : {};
     this.runButton.disabled = true;
     this.cancelButton.disabled = false;
+    delete this.element.dataset['done'];
     const t0 = performance.now();
     try {
       this.progress.show('waiting for every layer of the model…');
@@ -122,6 +123,7 @@ export class SweepPanel {
         width,
         height: 260,
         marginLeft: 48,
+        marginRight: 56,
         grid: true,
         x: { label: 'density of the causal mask →', domain: [0, Math.max(0.5, ...points.map((p) => p.density))] },
         y: { label: '↑ attention recall (mean)', domain: [Math.min(0.5, ...points.map((p) => p.recallMean)), 1] },
