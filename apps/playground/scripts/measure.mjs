@@ -50,6 +50,7 @@ try {
     return { renderedAt: Number(a?.getAttribute('data-rendered-at')), tokens: document.querySelector('.model-info')?.textContent ?? '' };
   });
   result.firstPictureMs = Math.round(first.renderedAt);
+  result.engineLoadMs = JSON.parse((await page.locator('#app').getAttribute('data-load-ms')) ?? '{}');
   result.firstPicturePhases = await page.evaluate(() =>
     Object.fromEntries(
       [

@@ -1,13 +1,12 @@
 import type { Recipe } from '@sparseland/core';
 import { embeddedModelUrls, presetTextUrl } from './embedded-assets.js';
-import { cachedText } from './engine/cached-bytes.js';
 import { EngineClient } from './engine/engine-client.js';
 import { probeGpuModes } from './engine/probe-gpu.js';
 import type { AttentionMap, BackendStatus, MethodOverlay, MethodResult, ModelInfo, ModelSource } from './engine/protocol.js';
 import { JobRunner } from './jobs/job-runner.js';
 import { OPTIONAL_PANELS, type OptionalPanel } from './panels.js';
 import { registry } from './registry.js';
-import type { AppState, MapView, TextPreset } from './state/app-state.js';
+import type { AppState, MapView } from './state/app-state.js';
 import { Store } from './state/store.js';
 import { stateFromHash, stateToHash } from './state/url-state.js';
 import { BackendPanel } from './ui/backend-panel.js';
@@ -82,14 +81,11 @@ export class App {
     const { state, problems } = stateFromHash(location.hash);
     this.store = new Store(state);
     this.status = h('p', { class: 'status', role: 'status' }, problems.length ? `Ignored in the link: ${problems.join('; ')}` : '');
-    this.modelPanel = new ModelPanel(
-      (patch, dropped) => {
-        this.dropped = dropped ?? this.dropped;
-        this.store.update({ ...patch, view: null });
-        void this.load();
-      },
-      (preset) => cachedText(presetTextUrl(preset as TextPreset)),
-    );
+    this.modelPanel = new ModelPanel((patch, dropped) => {
+      this.dropped = dropped ?? this.dropped;
+      this.store.update({ ...patch, view: null });
+      void this.load();
+    });
     this.backendPanel = new BackendPanel((backend) => this.store.update({ backend }));
     this.forms = {
       A: new MethodForm('A', registry, (recipe) => recipe && this.setRecipe('A', recipe), false),
@@ -274,8 +270,8 @@ export class App {
     this.drawMetrics();
     const progress = this.modelPanel.progress;
     try {
-      progress.show('fetching the text…');
-      const text = 'custom' in state.text ? state.text.custom : await cachedText(presetTextUrl(state.text.preset));
+      progress.show('loading the model and the text…');
+      const text = 'custom' in state.text ? { content: state.text.custom } : { url: presetTextUrl(state.text.preset) };
       let model: ModelSource;
       if (state.model === 'file') {
         if (!this.dropped) throw new Error('choose a checkpoint and its tokenizer first (a link cannot carry dropped files)');
@@ -289,6 +285,7 @@ export class App {
       });
       if (seq !== this.loadSeq) return;
       performance.mark('sparseland:passage-ready');
+      this.root.dataset['loadMs'] = JSON.stringify(info.loadMs);
       this.info = info;
       for (const p of this.optional) p.modelLoaded?.(info);
       const layer = Math.min(state.layer, info.layers - 1);

@@ -4,6 +4,7 @@ import { compileRecipe } from '@sparseland/core';
 import type { LoadedModel } from '@sparseland/eval';
 import { registry } from '../registry.js';
 import { BackendPool, messageOf } from './backends.js';
+import { cachedText } from './cached-bytes.js';
 import { CaptureGate, gatedBackend } from './capture-gate.js';
 import { headMaskOf, measureMethod, runMethod } from './evaluate-method.js';
 import { loadModel } from './load-model.js';
@@ -49,13 +50,20 @@ async function load(request: LoadRequest, emit: (event: EngineEvent) => void): P
   const generation = ++loads;
   store?.fail(new Superseded());
   emit({ stage: 'fetch', message: `loading ${request.model.name}` });
-  const loaded: LoadedModel = await loadModel(request.model);
+  const t0 = performance.now();
+  const [loaded, text]: [LoadedModel, string] = await Promise.all([
+    loadModel(request.model),
+    'url' in request.text ? cachedText(request.text.url) : request.text.content,
+  ]);
   if (generation !== loads) throw new Superseded();
   const config = loaded.model.config;
-  const tokens = passageOf(loaded, request.text, request.offset, request.positions);
+  const t1 = performance.now();
+  const tokens = passageOf(loaded, text, request.offset, request.positions);
+  const t2 = performance.now();
   const current = new TraceStore(config.layers);
   store = current;
   const { backend } = await backends.cpuBackend();
+  const loadMs = { fetchAndParse: t1 - t0, passage: t2 - t1, backend: performance.now() - t2 };
   const session = loaded.model.createSession({
     backend: gatedBackend(backend, gate),
     onLayer: ({ layer, q, k, v, output }) => {
@@ -80,6 +88,7 @@ async function load(request: LoadRequest, emit: (event: EngineEvent) => void): P
     pieces: tokenPieces(loaded, tokens),
     text: loaded.tokenizer.decode(tokens),
     extrapolated: tokens.length > config.seqLen,
+    loadMs,
   };
 }
 

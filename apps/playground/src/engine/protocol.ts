@@ -22,8 +22,11 @@ export type ModelSource =
 
 export interface LoadRequest {
   readonly model: ModelSource;
-  /** The whole text; the passage starts at `offset` (characters) and holds `positions` tokens (fewer if the text ends). */
-  readonly text: string;
+  /**
+   * The text (a preset by URL, fetched by the engine while the model downloads, or typed); the passage starts at
+   * `offset` (characters) and holds `positions` tokens (fewer if the text ends).
+   */
+  readonly text: { readonly url: string } | { readonly content: string };
   readonly offset: number;
   readonly positions: number;
 }
@@ -42,6 +45,8 @@ export interface ModelInfo {
   readonly text: string;
   /** True when the passage runs past the trained context (RoPE extrapolation). */
   readonly extrapolated: boolean;
+  /** Where loading went (ms in the engine): fetching and parsing model and text, cutting the passage, the CPU backend. */
+  readonly loadMs: { readonly fetchAndParse: number; readonly passage: number; readonly backend: number };
 }
 
 /** What one method did to one query head of one layer (the numbers `evaluateMethods` reports per head). */

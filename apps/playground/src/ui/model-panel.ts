@@ -31,10 +31,7 @@ export class ModelPanel {
   private readonly info: HTMLElement;
   private dropped: DroppedModel | undefined;
 
-  constructor(
-    private readonly onRun: (patch: Partial<AppState>, dropped: DroppedModel | undefined) => void,
-    private readonly presetText: (preset: string) => Promise<string>,
-  ) {
+  constructor(private readonly onRun: (patch: Partial<AppState>, dropped: DroppedModel | undefined) => void) {
     this.model = h(
       'select',
       { id: 'model', on: { change: () => this.modelChanged() } },
@@ -115,11 +112,10 @@ export class ModelPanel {
     if (this.model.value !== 'file') this.run();
   }
 
-  private async presetChanged(): Promise<void> {
-    const v = this.textSelect.value;
-    if (v === 'custom') return;
+  private presetChanged(): void {
+    if (this.textSelect.value === 'custom') return;
+    // The passage of the new text replaces the text area once it is read.
     this.offset.value = '0';
-    this.textArea.value = (await this.presetText(v)).slice(0, 4096);
     this.run();
   }
 
