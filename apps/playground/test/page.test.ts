@@ -1,5 +1,6 @@
 import { createRegistry } from '@sparseland/core';
 import { estimators } from '@sparseland/estimators';
+import { modelFiles } from '@sparseland/fixtures';
 import { patterns } from '@sparseland/patterns';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -86,6 +87,43 @@ describe('the playground page', () => {
     expect(await other.page.locator('#a-window').inputValue()).toBe('32');
     expect(await other.page.locator('figure.heatmap').nth(1).isHidden()).toBe(true);
     expect(other.errors).toEqual([]);
+    await other.context.close();
+  });
+
+  it('runs a llama2.c checkpoint and tokenizer the user gives it (stories260K from the fixtures, as files)', async () => {
+    const files = modelFiles('stories260K');
+    const other = await open(browser, url, '#n=64&b=none');
+    await waitForNumbers(other.page, 'A');
+    await other.page.selectOption('#model', 'file');
+    await other.page.setInputFiles('#checkpoint-file', files.checkpoint);
+    await other.page.setInputFiles('#tokenizer-file', files.tokenizer);
+    await expect
+      .poll(() => other.page.locator('.model-info').textContent(), { timeout: 120_000 })
+      .toMatch(/^stories260K\.bin: 5 layers × 8 query \/ 4 kv heads/);
+    await waitForNumbers(other.page, 'A');
+    // The link names the model's source; the files themselves stay in the tab (a link to them loads the default).
+    expect(await other.page.evaluate(() => location.hash)).toMatch(/model=file/);
+    expect(other.errors).toEqual([]);
+    await other.context.close();
+  });
+
+  it('fetches the model files once: a second visit reads them from Cache Storage', async () => {
+    const other = await open(browser, url, '#n=64&b=none');
+    const fetched: string[] = [];
+    other.context.on('requestfinished', (r) => {
+      if (r.url().endsWith('.bin')) fetched.push(r.url());
+    });
+    await waitForNumbers(other.page, 'A');
+    const cachedModelFiles = () =>
+      other.page.evaluate(async () =>
+        (await (await caches.open('sparseland-playground-assets-v1')).keys()).map((r) => r.url).filter((u) => u.endsWith('.bin')),
+      );
+    await expect.poll(() => cachedModelFiles().then((c) => c.length), { timeout: 60_000 }).toBe(2);
+    const firstVisit = fetched.length;
+    expect(firstVisit, 'the first visit downloads the checkpoint and the tokenizer').toBeGreaterThanOrEqual(2);
+    await other.page.reload();
+    await waitForNumbers(other.page, 'A');
+    expect(fetched.length).toBe(firstVisit);
     await other.context.close();
   });
 
