@@ -113,7 +113,7 @@ export async function matchDensity(options: MatchDensityOptions): Promise<Matche
     const method = { method: options.method, params: { ...options.params, [budget.name]: value } };
     const recipe = compileRecipe({ blockQ: options.blockQ, blockK: options.blockK, default: method }, options.registry);
     const built = await recipe.build({
-      input: { q: input.q, k: input.k, shape, causal },
+      input: { q: input.q, k: input.k, v: input.v, shape, causal },
       backend,
       cost: createCostMeter(),
       seed: 0,

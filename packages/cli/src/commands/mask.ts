@@ -56,7 +56,7 @@ export async function maskCommand(method: string, options: MaskOptions, out: (te
     const head = integer(options.head, '--head', 0);
     if (head >= heads) throw new UsageError(`--head must be below the number of query heads (${heads}), got ${head}`);
     const built = await recipe.build({
-      input: { q: input.q, k: input.k, shape, causal: true },
+      input: { q: input.q, k: input.k, v: input.v, shape, causal: true },
       backend,
       cost: createCostMeter(),
       seed: 0,

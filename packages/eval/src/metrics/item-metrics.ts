@@ -29,7 +29,7 @@ export interface HeadMeasurement {
  * Without an `output` (or an oracle without outputs) only the mask is measured.
  */
 export function measureItem(
-  oracle: DenseOracle,
+  oracle: DenseOracle<Float64Array | undefined>,
   mask: SparseMask | undefined,
   output: HeadTensor | undefined,
   needles: readonly Needle[] = [],

@@ -5,7 +5,7 @@ import { referenceRowProbabilities, resolveScale } from '@sparseland/core/kit';
  * Exact dense attention (float64) of one item at the measured rows, computed once and shared by every method:
  * the softmax probabilities of each (head, row) over all keys, and the dense output row.
  */
-export interface DenseOracle {
+export interface DenseOracle<Output extends Float64Array | undefined = Float64Array> {
   readonly shape: AttentionShape;
   readonly causal: boolean;
   /** Measured query rows (indices into q), sorted. */
@@ -13,7 +13,7 @@ export interface DenseOracle {
   /** Probabilities `[head][rowIndex][key]` (rowIndex indexes `rows`). Float32: recall needs no more. */
   readonly probs: Float32Array;
   /** Dense outputs `[head][rowIndex][dim]` in float64; undefined when not asked for (recall only). */
-  readonly output: Float64Array | undefined;
+  readonly output: Output;
 }
 
 /**
@@ -25,8 +25,22 @@ export function computeDenseOracle(
   shape: AttentionShape,
   rows: readonly number[],
   causal: boolean,
+  withOutput?: true,
+): DenseOracle;
+export function computeDenseOracle(
+  input: AttentionInput,
+  shape: AttentionShape,
+  rows: readonly number[],
+  causal: boolean,
+  withOutput: boolean,
+): DenseOracle<Float64Array | undefined>;
+export function computeDenseOracle(
+  input: AttentionInput,
+  shape: AttentionShape,
+  rows: readonly number[],
+  causal: boolean,
   withOutput = true,
-): DenseOracle {
+): DenseOracle<Float64Array | undefined> {
   const { heads, kvHeads, kvLength, dim } = shape;
   const scale = resolveScale(undefined, dim);
   const probs = new Float32Array(heads * rows.length * kvLength);

@@ -1,4 +1,3 @@
-// The example of docs/authoring-plugins.md, verbatim, run through the kit: the guide must not lie.
 import { definePattern } from '@sparseland/core';
 import { buildBlockMask } from '@sparseland/core/kit';
 import { z } from 'zod';
@@ -8,6 +7,7 @@ export const localBand = definePattern({
   summary: 'Each query sees the previous `window` keys.',
   paper: { title: 'Longformer: The Long-Document Transformer', year: 2020, url: 'https://arxiv.org/abs/2004.05150' },
   params: z.object({ window: z.number().int().min(1).default(256) }).strict(),
+  budget: { param: 'window', denser: 'higher' }, // the knob `sparseland eval --density` and sweeps turn
   build: ({ window }) => {
     const keep = (_h: number, q: number, k: number) => k <= q && q - k < window;
     return {
@@ -31,7 +31,3 @@ export const localBand = definePattern({
     };
   },
 });
-
-import { describePattern } from '../src/index.js';
-
-describePattern(localBand, { paramSets: [{ window: 1 }, { window: 5 }, { window: 33 }] });
