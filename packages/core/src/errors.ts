@@ -67,5 +67,6 @@ export function describeValue(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   return `an object with keys [${Object.keys(value as object)
     .slice(0, 8)
+    .map((key) => (key.length > 60 ? `${key.slice(0, 57)}...` : key))
     .join(', ')}]`;
 }
