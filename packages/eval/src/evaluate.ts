@@ -7,7 +7,7 @@ import {
   type Registry,
   SparselandError,
 } from '@sparseland/core';
-import { expectInteger, resolveAttentionShape } from '@sparseland/core/kit';
+import { expectInteger, expectSeed, resolveAttentionShape } from '@sparseland/core/kit';
 import { type HeadMeasurement, measureItem, relativeError } from './metrics/item-metrics.js';
 import { computeDenseOracle } from './oracle/dense-oracle.js';
 import { defaultRowCount, sampleRows } from './oracle/row-sample.js';
@@ -48,7 +48,7 @@ export interface EvaluateOptions {
 export async function evaluateMethods(options: EvaluateOptions): Promise<EvalReport> {
   const { methods, workloads, registry, backend } = validate(options);
   const causal = options.causal ?? true;
-  const seed = options.seed ?? 0;
+  const seed = expectSeed(options.seed ?? 0);
   const compiled = methods.map((m, i) => ({ spec: m, recipe: compileWithLabel(m, i, registry) }));
   const sizes = workloads.map(workloadSize);
   const total = sizes.every((s) => s !== undefined) ? sizes.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)! * methods.length : undefined;

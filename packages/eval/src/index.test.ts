@@ -10,6 +10,7 @@ it('exposes the public api', () => {
       "FIXTURE_DEFAULTS",
       "FIXTURE_MODELS",
       "FIXTURE_TEXTS",
+      "WORKLOAD_LIMITS",
       "allocate",
       "budgetParam",
       "collectItems",

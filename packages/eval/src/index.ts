@@ -2,6 +2,7 @@ export { type BudgetParam, budgetParam, type MatchDensityOptions, type MatchedBu
 export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEnd } from './end-to-end.js';
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { findMethod, methodNames } from './find-method.js';
+export { WORKLOAD_LIMITS } from './limits.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
 export {
   FIXTURE_DEFAULTS,

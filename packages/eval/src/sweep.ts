@@ -1,4 +1,5 @@
 import { type Backend, type Registry, SparselandError } from '@sparseland/core';
+import { expectSeed } from '@sparseland/core/kit';
 import { budgetParam, matchDensity } from './budget.js';
 import { type EvalProgress, evaluateMethods } from './evaluate.js';
 import type { EvalReport, MethodSpec } from './results/types.js';
@@ -51,6 +52,8 @@ export interface SweepReport {
  * recall Pareto front. Without `values`, each target density is matched by bisection on the first workload item.
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
+  // Checked before any density matching runs.
+  if (options.seed !== undefined) expectSeed(options.seed);
   const param = budgetParam(options.registry, options.method, options.param).name;
   const points: SweepPoint[] = [];
   const label = (value: number) => `${options.method} ${param}=${formatValue(value)}`;

@@ -120,7 +120,7 @@ describe('searchRecipe', () => {
     // The method's error is wrapped once: one code prefix, the candidate named, the registry's details kept.
     await expect(unknown).rejects.toMatchObject({
       code: 'E_UNKNOWN_PLUGIN',
-      message: expect.stringMatching(/^\[E_UNKNOWN_PLUGIN\] searchRecipe: candidate 0 \(\{"method":"nope"\}\): [^[]*"nope"/),
+      message: expect.stringMatching(/^\[E_UNKNOWN_PLUGIN\] searchRecipe: candidate 0 \(method "nope"\): [^[]*"nope"/),
       details: expect.objectContaining({ method: 'nope' }),
     });
     await expect(searchRecipe({ traces: [], candidates, budget: 0.5, registry })).rejects.toThrow(/no calibration item/);

@@ -11,7 +11,7 @@ import {
   SparselandError,
   type SparseMask,
 } from '@sparseland/core';
-import { createCostMeter, expectNumber, resolveAttentionShape } from '@sparseland/core/kit';
+import { createCostMeter, describeValue, expectNumber, expectSeed, resolveAttentionShape } from '@sparseland/core/kit';
 import { measureItem, relativeError } from '../metrics/item-metrics.js';
 import { computeDenseOracle } from '../oracle/dense-oracle.js';
 import { sampleRows } from '../oracle/row-sample.js';
@@ -85,14 +85,18 @@ export async function searchRecipe(options: SearchOptions): Promise<SearchResult
   const blockQ = options.blockQ ?? 64;
   const blockK = options.blockK ?? 64;
   const causal = options.causal ?? true;
-  const seed = options.seed ?? 0;
+  const seed = expectSeed(options.seed ?? 0);
   const objective = options.objective ?? 'recall';
   const compiled = candidates.map((c, i) => {
     try {
       return compileRecipe({ blockQ, blockK, default: c }, registry);
     } catch (error) {
       if (error instanceof SparselandError) {
-        throw new SparselandError(error.code, `searchRecipe: candidate ${i} (${JSON.stringify(c)}): ${error.reason}`, error.details);
+        throw new SparselandError(
+          error.code,
+          `searchRecipe: candidate ${i} (method ${describeValue(c?.method)}): ${error.reason}`,
+          error.details,
+        );
       }
       throw error;
     }
