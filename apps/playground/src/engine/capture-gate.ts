@@ -55,6 +55,19 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
       await gate.wait();
       return backend.quantizedScores(input, options);
     },
+    prepareLinear: async (weights, shape) => {
+      const prepared = await backend.prepareLinear(weights, shape);
+      // The forward pass's matrix products give way too, not only its attention.
+      return {
+        ...shape,
+        run: async (x, rows, out) => {
+          await gate.wait();
+          return prepared.run(x, rows, out);
+        },
+        dispose: () => prepared.dispose(),
+      };
+    },
+    createKvStore: (shape) => backend.createKvStore(shape),
     dispose: async () => {},
   };
 }
