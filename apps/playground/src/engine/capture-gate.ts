@@ -55,8 +55,18 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
       await gate.wait();
       return backend.quantizedScores(input, options);
     },
-    // The model's linear layers and KV store: prepared once per session; the attention calls above are the gate.
-    prepareLinear: (weights, shape) => backend.prepareLinear(weights, shape),
+    prepareLinear: async (weights, shape) => {
+      const prepared = await backend.prepareLinear(weights, shape);
+      // The forward pass's matrix products give way too, not only its attention.
+      return {
+        ...shape,
+        run: async (x, rows, out) => {
+          await gate.wait();
+          return prepared.run(x, rows, out);
+        },
+        dispose: () => prepared.dispose(),
+      };
+    },
     createKvStore: (shape) => backend.createKvStore(shape),
     dispose: async () => {},
   };
