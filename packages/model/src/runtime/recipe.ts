@@ -19,8 +19,28 @@ export interface SessionRecipe {
 
 const DENSE: Recipe = { method: DENSE_METHOD };
 
-/** Compiles (once per session) the recipe a session was given; no recipe means dense attention. */
-export function resolveSessionRecipe(recipe: Recipe | string | CompiledRecipe | undefined, registry: Registry | undefined): SessionRecipe {
+/**
+ * Compiles (once per session) the recipe a session was given; no recipe means dense attention. A layer override past
+ * the model's `layers` is E_RECIPE, as a head override past the call's heads is: it would otherwise be ignored.
+ */
+export function resolveSessionRecipe(
+  recipe: Recipe | string | CompiledRecipe | undefined,
+  registry: Registry | undefined,
+  layers: number,
+): SessionRecipe {
+  const resolved = compileSessionRecipe(recipe, registry);
+  for (const key of Object.keys(resolved.compiled.document.layers ?? {})) {
+    if (Number(key) >= layers) {
+      throw new SparselandError('E_RECIPE', `invalid recipe: layers.${key}: the model has only ${layers} layers (0 to ${layers - 1})`, {
+        path: `layers.${key}`,
+        layers,
+      });
+    }
+  }
+  return resolved;
+}
+
+function compileSessionRecipe(recipe: Recipe | string | CompiledRecipe | undefined, registry: Registry | undefined): SessionRecipe {
   if (isCompiledRecipe(recipe)) return { compiled: recipe, dense: isDenseDocument(recipe) };
   try {
     const compiled = compileRecipe(recipe ?? DENSE, registry ?? createRegistry({ plugins: [] }));

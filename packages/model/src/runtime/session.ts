@@ -174,7 +174,7 @@ export class LlamaSession implements InferenceSession {
         `kvPolicy must be a KvPolicy object (from a kv-policy plugin's build), got ${describeValue(options.kvPolicy)}`,
       );
     }
-    this.recipe = resolveSessionRecipe(options.recipe, options.registry);
+    this.recipe = resolveSessionRecipe(options.recipe, options.registry, runtime.config.layers);
     this.ownsBackend = options.backend === undefined;
     this.backend = options.backend ?? createReferenceBackend();
     const { layers, kvHeads, headDim, seqLen } = runtime.config;
