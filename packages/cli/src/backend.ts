@@ -1,5 +1,6 @@
 import { type Backend, type BackendPlugin, paramsJsonSchema, type Registry, SparselandError } from '@sparseland/core';
 import { closestName } from '@sparseland/core/kit';
+import { quote } from './cli-values.js';
 import { UsageError } from './exit-codes.js';
 
 /**
@@ -54,7 +55,7 @@ export async function chooseBackend(registry: Registry, spec: string): Promise<B
     const suggestion = closestName(name, names);
     throw new SparselandError(
       'E_UNKNOWN_PLUGIN',
-      `unknown backend "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Installed backends: ${names.join(', ')}, or auto`,
+      `unknown backend ${quote(name)}.${suggestion ? ` Did you mean "${suggestion}"?` : ''} Installed backends: ${names.join(', ')}, or auto`,
     );
   }
   const choice = backendChoice(plugin);

@@ -1,5 +1,6 @@
 import { DENSE_METHOD, isSparselandError, type MethodRecipe, type Recipe, type Registry } from '@sparseland/core';
 import { budgetParam, findMethod, formatValue, type MethodSpec, matchDensity, type WorkloadItem } from '@sparseland/eval';
+import { CLI_LIMITS, quote } from './cli-values.js';
 import { UsageError } from './exit-codes.js';
 
 /** `--params` JSON: `{"method": {...params}}` for several methods, or a bare params object when there is one. */
@@ -40,11 +41,11 @@ export interface BlockSizes {
 
 /** `--blocks 16x16` → { blockQ: 16, blockK: 16 }. */
 export function parseBlocks(text: string): BlockSizes {
-  const m = /^(\d+)x(\d+)$/.exec(text.trim());
+  const m = /^(\d{1,9})x(\d{1,9})$/.exec(text.trim());
   const blockQ = Number(m?.[1]);
   const blockK = Number(m?.[2]);
-  if (!m || !(blockQ >= 1 && blockK >= 1 && blockQ <= 4096 && blockK <= 4096)) {
-    throw new UsageError(`--blocks must look like 64x64 (query × key block, each 1 to 4096), got "${text}"`);
+  if (!m || !(blockQ >= 1 && blockK >= 1 && blockQ <= CLI_LIMITS.block && blockK <= CLI_LIMITS.block)) {
+    throw new UsageError(`--blocks must look like 64x64 (query × key block, each 1 to ${CLI_LIMITS.block}), got ${quote(text)}`);
   }
   return { blockQ, blockK };
 }

@@ -152,7 +152,7 @@ describe('sparseland eval', () => {
   it('exits 2 with a helpful message for unknown workloads, methods and backends', () => {
     const workload = runCli(['eval', '--workload', 'tinybook']);
     expect(workload.code).toBe(2);
-    expect(workload.stderr).toMatch(/unknown workload "tinybook"; expected tinybooks \| stories/);
+    expect(workload.stderr).toMatch(/unknown workload "tinybook"; did you mean "tinybooks"\?; expected tinybooks \| stories/);
     const method = runCli(['eval', '--workload', 'synthetic:1k', '--methods', 'a-shap']);
     expect(method.code).toBe(2);
     expect(method.stderr).toMatch(/Did you mean "a-shape"/);

@@ -1,6 +1,7 @@
 import type { PluginKind } from '@sparseland/core';
 import { formatTable } from '@sparseland/eval';
 import { backendValues } from '../backend.js';
+import { quote } from '../cli-values.js';
 import { UsageError } from '../exit-codes.js';
 import { loadPlugins } from '../plugins.js';
 
@@ -15,7 +16,7 @@ export interface ListOptions {
 /** `sparseland list`: every plugin with its summary and paper. */
 export async function listCommand(options: ListOptions, out: (text: string) => void): Promise<void> {
   if (options.kind !== undefined && !KINDS.includes(options.kind as PluginKind)) {
-    throw new UsageError(`--kind must be one of ${KINDS.join(', ')}, got "${options.kind}"`);
+    throw new UsageError(`--kind must be one of ${KINDS.join(', ')}, got ${quote(options.kind)}`);
   }
   const { registry, missing } = await loadPlugins(options.plugin);
   const described = registry.describe().filter((p) => options.kind === undefined || p.kind === options.kind);

@@ -1,11 +1,12 @@
-import { writeFileSync } from 'node:fs';
-import { type Backend, compileRecipe, countKeptPairs } from '@sparseland/core';
+import { type Backend, compileRecipe, countKeptPairs, LIMITS } from '@sparseland/core';
 import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { collectItems, findMethod, type LoadedModel, realTraceWorkload, syntheticWorkload, type WorkloadItem } from '@sparseland/eval';
 import { renderMask } from '@sparseland/patterns';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UsageError } from '../exit-codes.js';
 import { parseParamsOption } from '../method-spec.js';
+import { checkOutputFile, writeFilesAtomically } from '../output-files.js';
 import { loadOwnFiles, type OwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
 import { parseLength } from '../workload-spec.js';
@@ -40,20 +41,25 @@ export async function maskCommand(method: string, options: MaskOptions, out: (te
     throw new UsageError('--text is the passage a model reads: add --model (without it, estimators look at a synthetic input)');
   }
   if (!own.model && options.layer !== undefined) throw new UsageError('--layer picks a layer of --model; add --model <checkpoint>');
+  const n = parseLength(options.n, '--n');
+  const syntheticHeads = parseInteger(options.heads ?? '1', '--heads', 1, CLI_LIMITS.heads);
+  const head = parseInteger(options.head, '--head', 0, CLI_LIMITS.heads - 1);
+  const seed = parseSeed(options.seed);
+  const layer = parseInteger(options.layer ?? '0', '--layer', 0, LIMITS.layers - 1);
+  if (!['auto', 'element', 'block'].includes(options.level))
+    throw new UsageError(`--level must be auto, element or block, got ${quote(options.level)}`);
+  if (options.svg !== undefined) checkOutputFile(options.svg, '--svg');
+  if (options.png !== undefined) checkOutputFile(options.png, '--png');
   const { registry } = await loadPlugins(options.plugin);
   findMethod(registry, method);
-  const n = parseLength(options.n, '--n');
-  if (!['auto', 'element', 'block'].includes(options.level))
-    throw new UsageError(`--level must be auto, element or block, got "${options.level}"`);
   const params = parseParamsOption(options.params, [method])[method] ?? {};
   const recipe = compileRecipe({ method, params }, registry);
   const backend: Backend = await chooseBackend(registry, options.backend);
   try {
-    const item = own.model ? await modelItem(own.model, own.text, options, n, backend) : await syntheticItem(options, n);
+    const item = own.model ? await modelItem(own.model, own.text, layer, n, backend) : await syntheticItem(syntheticHeads, seed, n);
     const input = { q: item.q, k: item.k, v: item.v };
     const shape = resolveAttentionShape(input, { checkFinite: false });
     const heads = shape.heads;
-    const head = integer(options.head, '--head', 0);
     if (head >= heads) throw new UsageError(`--head must be below the number of query heads (${heads}), got ${head}`);
     const built = await recipe.build({
       input: { q: input.q, k: input.k, v: input.v, shape, causal: true },
@@ -66,15 +72,11 @@ export async function maskCommand(method: string, options: MaskOptions, out: (te
     const { kept, total } = countKeptPairs(mask, shape, { causal: true });
     const picture = mask ?? ((_h: number, q: number, k: number) => k <= q);
     const render = { shape, head, causal: true, level: options.level as 'auto' | 'element' | 'block' };
-    const files: string[] = [];
-    if (options.svg) {
-      writeFileSync(options.svg, renderMask(picture, { ...render, format: 'svg' }));
-      files.push(options.svg);
-    }
-    if (options.png) {
-      writeFileSync(options.png, renderMask(picture, { ...render, format: 'png' }));
-      files.push(options.png);
-    }
+    const pictures: { path: string; data: string | Uint8Array }[] = [];
+    if (options.svg) pictures.push({ path: options.svg, data: renderMask(picture, { ...render, format: 'svg' }) });
+    if (options.png) pictures.push({ path: options.png, data: renderMask(picture, { ...render, format: 'png' }) });
+    writeFilesAtomically(pictures);
+    const files = pictures.map((p) => p.path);
     const parsed = findMethod(registry, method).parseParams(params);
     const density = total === 0 ? 0 : kept / total;
     // What the estimator looked at: the synthetic input, or the layer of the user's model.
@@ -95,21 +97,15 @@ export async function maskCommand(method: string, options: MaskOptions, out: (te
   }
 }
 
-function integer(text: string, what: string, min: number): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} must be an integer >= ${min}, got "${text}"`);
-  return n;
-}
-
 /** The synthetic input with planted structure (`--heads` query heads, one kv head). */
-async function syntheticItem(options: MaskOptions, n: number): Promise<WorkloadItem> {
+async function syntheticItem(heads: number, seed: number, n: number): Promise<WorkloadItem> {
   const [item] = await collectItems(
     syntheticWorkload({
       n,
-      heads: integer(options.heads ?? '1', '--heads', 1),
+      heads,
       kvHeads: 1,
       dim: 32,
-      seed: integer(options.seed, '--seed', 0),
+      seed,
       structure: { needles: 0, band: Math.max(1, Math.min(64, n >> 2)) },
     }),
   );
@@ -117,9 +113,8 @@ async function syntheticItem(options: MaskOptions, n: number): Promise<WorkloadI
 }
 
 /** Layer `--layer` of the user's model traced over n tokens of its text. */
-async function modelItem(model: LoadedModel, text: OwnFiles['text'], options: MaskOptions, n: number, backend: Backend) {
+async function modelItem(model: LoadedModel, text: OwnFiles['text'], layer: number, n: number, backend: Backend) {
   const layers = model.model.config.layers;
-  const layer = integer(options.layer ?? '0', '--layer', 0);
   if (layer >= layers) throw new UsageError(`--layer must be below the model's ${layers} layers, got ${layer}`);
   const workload = await realTraceWorkload({ model, text, positions: n, layers: [layer], backend });
   const [item] = await collectItems(workload);

@@ -1,12 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import type { MethodRecipe } from '@sparseland/core';
 import { defaultCandidates, eachItem, findMethod, formatTable, searchRecipe } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UnavailableError, UsageError } from '../exit-codes.js';
 import { parseBlocks } from '../method-spec.js';
+import { checkOutputFile, writeFilesAtomically } from '../output-files.js';
 import { loadOwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
-import { createWorkload, parseLength } from '../workload-spec.js';
+import { checkWorkloadSpec, createWorkload, parseLength } from '../workload-spec.js';
 
 export interface SearchCommandOptions {
   readonly workload: string;
@@ -36,16 +37,19 @@ export interface SearchCommandOptions {
  */
 export async function searchCommand(options: SearchCommandOptions, out: (text: string) => void): Promise<void> {
   const budget = Number(options.budget);
-  if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got "${options.budget}"`);
+  if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got ${quote(options.budget)}`);
   const { blockQ, blockK } = parseBlocks(options.blocks);
   if (options.objective !== 'recall' && options.objective !== 'output-error') {
-    throw new UsageError(`--objective must be recall or output-error, got "${options.objective}"`);
+    throw new UsageError(`--objective must be recall or output-error, got ${quote(options.objective)}`);
   }
   if (options.cost !== 'density' && options.cost !== 'flops')
-    throw new UsageError(`--cost must be density or flops, got "${options.cost}"`);
-  const rows = options.rows === undefined ? undefined : Number(options.rows);
-  if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
-    throw new UsageError(`--rows must be a positive integer, got "${options.rows}"`);
+    throw new UsageError(`--cost must be density or flops, got ${quote(options.cost)}`);
+  const rows = options.rows === undefined ? undefined : parseInteger(options.rows, '--rows', 1, CLI_LIMITS.rows);
+  const positions = options.positions === undefined ? undefined : parseLength(options.positions, '--positions');
+  const offset = options.offset === undefined ? undefined : parseInteger(options.offset, '--offset', 0, CLI_LIMITS.offset);
+  const seed = parseSeed(options.seed);
+  if (options.model === undefined) checkWorkloadSpec(options.workload);
+  if (options.out !== undefined) checkOutputFile(options.out, '--out');
   const own = await loadOwnFiles(options);
   const { registry } = await loadPlugins(options.plugin);
   const backend = await chooseBackend(registry, options.backend);
@@ -58,9 +62,9 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
     const workload = await createWorkload({
       spec: options.workload,
       own,
-      positions: options.positions === undefined ? undefined : parseLength(options.positions, '--positions'),
-      offset: options.offset === undefined ? undefined : Number(options.offset),
-      seed: Number(options.seed),
+      positions,
+      offset,
+      seed,
       backend,
     });
     let length = 0;
@@ -81,10 +85,10 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
       objective: options.objective,
       cost: options.cost,
       rows,
-      seed: Number(options.seed),
+      seed,
       onProgress: log,
     });
-    if (options.out) writeFileSync(options.out, `${JSON.stringify(result.recipe, null, 2)}\n`);
+    if (options.out) writeFilesAtomically([{ path: options.out, data: `${JSON.stringify(result.recipe, null, 2)}\n` }]);
     if (options.json) {
       out(JSON.stringify({ recipe: result.recipe, summary: result.summary, heads: result.heads }, null, 2));
       return;
@@ -137,7 +141,7 @@ function readCandidates(options: SearchCommandOptions, length: number, registry:
     const names = options.methods.split(',').map((s) => s.trim());
     for (const name of names) if (name !== 'dense') findMethod(registry, name);
     candidates = candidates.filter((c) => names.includes(c.method));
-    if (candidates.length === 0) throw new UsageError(`--methods ${options.methods} leaves no candidate`);
+    if (candidates.length === 0) throw new UsageError(`--methods ${quote(options.methods)} leaves no candidate`);
   }
   return candidates;
 }
