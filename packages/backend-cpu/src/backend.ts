@@ -4,6 +4,7 @@ import { availableCores, isNode, relaxedSimdReason, sharedMemoryReason, wasmReas
 import { type CpuImpl, type CpuSimd, Executor } from './executor.js';
 import { attend } from './ops/attend.js';
 import { decode } from './ops/decode.js';
+import { decodePacked } from './ops/packed-decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
 import { cpuBackendParams } from './options.js';
@@ -90,6 +91,10 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
     decode(input, opts) {
       live();
       return exec.exclusive(() => decode(exec, input, opts));
+    },
+    decodePacked(input, opts) {
+      live();
+      return exec.exclusive(() => decodePacked(exec, input, opts));
     },
     pooledScores(input, opts) {
       live();

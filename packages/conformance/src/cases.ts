@@ -15,6 +15,8 @@ export {
 } from './estimator-cases.js';
 export type { CaseExclusion, CaseFilters } from './filters.js';
 export { exclusionReason } from './filters.js';
+export type { PackedDecodeCase, PackedHeadSpec } from './packed-decode-cases.js';
+export { packedCacheInput, packedDecodeCases } from './packed-decode-cases.js';
 export type { CaseShape } from './inputs.js';
 export { caseInputs, maskShapeOf } from './inputs.js';
 export type { Tolerance } from './tolerance.js';

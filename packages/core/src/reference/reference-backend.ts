@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
 import { defineBackend } from '../plugins/define.js';
+import { referenceDecodePacked } from '../kv/packed-decode.js';
 import { referenceAttention, referenceDecode } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 
@@ -24,6 +25,10 @@ export function createReferenceBackend(): Backend {
     async decode(input, options = {}) {
       live();
       return referenceDecode(input, { ...options, checkFinite: false });
+    },
+    async decodePacked(input, options = {}) {
+      live();
+      return referenceDecodePacked(input, options);
     },
     async pooledScores(input, options) {
       live();

@@ -1,104 +1,197 @@
-import { type HeadTensor, SparselandError } from '@sparseland/core';
-import { describeValue, type KvCacheLayer } from '@sparseland/core/kit';
+import { type HeadTensor, type PackedKvBlock, type PackedKvCache, type PackOptions, packKvBlock, SparselandError, unpackKvBlock } from '@sparseland/core';
+import { describeValue, type KvCacheLayer, packedBlockBytes } from '@sparseland/core/kit';
+
+/** One kv head's storage: packed blocks (oldest first), then full-precision rows; positions cover every slot. */
+interface HeadStore {
+  blocks: PackedKvBlock[];
+  /** Slots held in blocks: they are slots [0, packed). */
+  packed: number;
+  /** Full-precision rows [0, rows) with room for more. */
+  keys: Float32Array;
+  values: Float32Array;
+  rows: number;
+  positions: Int32Array;
+  /** Dequantised keys and values of every slot, while the head holds packed slots and nothing changed. */
+  unpacked: { keys: Float32Array; values: Float32Array } | undefined;
+}
 
 /**
  * One layer's KV cache: separate growable storage per kv head, so a KV policy can keep a different number of slots
- * per head and really free the memory (core's `KvCacheLayer`). Slots are kept in the order they were written;
- * `positions(g)` says which token each slot holds.
+ * per head and really free the memory (core's `KvCacheLayer`). A head's slots are its packed low-bit blocks first
+ * (KIVI-style, made by `pack`), then its full-precision rows in the order they were written; `positions(g)` says
+ * which token each slot holds.
  */
 export class LayerKvCache implements KvCacheLayer {
   readonly layer: number;
   readonly kvHeads: number;
   readonly dim: number;
-  private readonly keyStore: Float32Array[];
-  private readonly valueStore: Float32Array[];
-  private readonly positionStore: Int32Array[];
-  private readonly lengths: Int32Array;
+  private readonly heads: HeadStore[];
   /** Tokens written so far (whatever was evicted since). */
-  private written = 0;
+  private writtenCount = 0;
 
   constructor(layer: number, kvHeads: number, dim: number, initialCapacity = 64) {
     this.layer = layer;
     this.kvHeads = kvHeads;
     this.dim = dim;
     const capacity = Math.max(1, initialCapacity);
-    this.keyStore = Array.from({ length: kvHeads }, () => new Float32Array(capacity * dim));
-    this.valueStore = Array.from({ length: kvHeads }, () => new Float32Array(capacity * dim));
-    this.positionStore = Array.from({ length: kvHeads }, () => new Int32Array(capacity));
-    this.lengths = new Int32Array(kvHeads);
+    this.heads = Array.from({ length: kvHeads }, () => ({
+      blocks: [],
+      packed: 0,
+      keys: new Float32Array(capacity * dim),
+      values: new Float32Array(capacity * dim),
+      rows: 0,
+      positions: new Int32Array(capacity),
+      unpacked: undefined,
+    }));
   }
 
   length(g: number): number {
-    return this.lengths[this.head(g)] as number;
+    const head = this.head(g);
+    return head.packed + head.rows;
+  }
+
+  written(): number {
+    return this.writtenCount;
+  }
+
+  packedLength(g: number): number {
+    return this.head(g).packed;
   }
 
   keys(g: number): Float32Array {
-    return this.keyStore[this.head(g)]?.subarray(0, this.length(g) * this.dim) as Float32Array;
+    const head = this.head(g);
+    if (head.packed === 0) return head.keys.subarray(0, head.rows * this.dim);
+    return this.unpack(head).keys;
   }
 
   values(g: number): Float32Array {
-    return this.valueStore[this.head(g)]?.subarray(0, this.length(g) * this.dim) as Float32Array;
+    const head = this.head(g);
+    if (head.packed === 0) return head.values.subarray(0, head.rows * this.dim);
+    return this.unpack(head).values;
   }
 
   positions(g: number): Int32Array {
-    return this.positionStore[this.head(g)]?.subarray(0, this.length(g)) as Int32Array;
+    const head = this.head(g);
+    return head.positions.subarray(0, head.packed + head.rows);
   }
 
   retain(g: number, slots: Int32Array): void {
     const head = this.head(g);
-    const length = this.lengths[head] as number;
-    if (!(slots instanceof Int32Array)) {
-      throw new SparselandError(
-        'E_PARAMS',
-        `retain(): slots must be an Int32Array of strictly increasing slots, got ${describeValue(slots)}`,
-      );
-    }
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i] as number;
-      if (s < 0 || s >= length || (i > 0 && s <= (slots[i - 1] as number))) {
-        throw new SparselandError(
-          'E_PARAMS',
-          `retain(): slots of kv head ${g} in layer ${this.layer} must be strictly increasing in [0, ${length}), got ${s} at index ${i}`,
-        );
-      }
-    }
-    const keys = this.keyStore[head] as Float32Array;
-    const values = this.valueStore[head] as Float32Array;
-    const positions = this.positionStore[head] as Int32Array;
+    const length = head.packed + head.rows;
+    this.expectSlots(g, slots, 0, length, 'retain');
     const d = this.dim;
-    for (let i = 0; i < slots.length; i++) {
-      const s = slots[i] as number;
-      if (s === i) continue;
-      keys.copyWithin(i * d, s * d, (s + 1) * d);
-      values.copyWithin(i * d, s * d, (s + 1) * d);
-      positions[i] = positions[s] as number;
+    const positions = head.positions;
+    // Packed slots: blocks keep their kept tokens (re-packed when some were dropped).
+    let p = 0;
+    if (head.packed > 0) {
+      const blocks: PackedKvBlock[] = [];
+      let start = 0;
+      for (const block of head.blocks) {
+        const end = start + block.length;
+        const kept: number[] = [];
+        while (p < slots.length && (slots[p] as number) < end) kept.push((slots[p++] as number) - start);
+        if (kept.length === block.length) blocks.push(block);
+        else if (kept.length > 0) blocks.push(repack(block, kept));
+        start = end;
+      }
+      head.blocks = blocks;
     }
-    this.lengths[head] = slots.length;
+    const packedKept = p;
+    for (let i = 0; i < packedKept; i++) positions[i] = positions[slots[i] as number] as number;
+    // Full-precision slots: compact the rows.
+    for (let i = packedKept; i < slots.length; i++) {
+      const s = slots[i] as number;
+      const from = s - head.packed;
+      const to = i - packedKept;
+      positions[i] = positions[s] as number;
+      if (from === to) continue;
+      head.keys.copyWithin(to * d, from * d, (from + 1) * d);
+      head.values.copyWithin(to * d, from * d, (from + 1) * d);
+    }
+    head.packed = packedKept;
+    head.rows = slots.length - packedKept;
+    head.unpacked = undefined;
     // Give memory back when most of it is now unused: eviction should shrink the cache for real.
-    if (slots.length * 4 < positions.length && positions.length > 64) this.resize(head, Math.max(64, slots.length * 2));
+    this.shrink(head);
+  }
+
+  pack(g: number, slots: Int32Array, options: PackOptions): void {
+    const head = this.head(g);
+    this.expectSlots(g, slots, head.packed, head.packed + head.rows, 'pack');
+    const d = this.dim;
+    const n = slots.length;
+    if (n === 0) return;
+    const keys = new Float32Array(n * d);
+    const values = new Float32Array(n * d);
+    const moved = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const row = (slots[i] as number) - head.packed;
+      keys.set(head.keys.subarray(row * d, (row + 1) * d), i * d);
+      values.set(head.values.subarray(row * d, (row + 1) * d), i * d);
+      moved[i] = head.positions[slots[i] as number] as number;
+    }
+    head.blocks.push(packKvBlock(keys, values, n, d, options));
+    // Remaining full-precision rows and their positions, compacted after the new block.
+    const rest = new Int32Array(head.rows - n);
+    let r = 0;
+    let next = 0;
+    for (let row = 0; row < head.rows; row++) {
+      if (next < n && (slots[next] as number) - head.packed === row) {
+        next++;
+        continue;
+      }
+      if (r !== row) {
+        head.keys.copyWithin(r * d, row * d, (row + 1) * d);
+        head.values.copyWithin(r * d, row * d, (row + 1) * d);
+      }
+      rest[r++] = head.positions[head.packed + row] as number;
+    }
+    head.positions.set(moved, head.packed);
+    head.positions.set(rest, head.packed + n);
+    head.packed += n;
+    head.rows -= n;
+    head.unpacked = undefined;
+    this.shrink(head);
+  }
+
+  packedView(): PackedKvCache {
+    const d = this.dim;
+    return {
+      kvHeads: this.kvHeads,
+      dim: d,
+      heads: this.heads.map((h) => ({ blocks: h.blocks, keys: h.keys.subarray(0, h.rows * d), values: h.values.subarray(0, h.rows * d) })),
+    };
   }
 
   bytes(): number {
-    let slots = 0;
-    for (let g = 0; g < this.kvHeads; g++) slots += this.lengths[g] as number;
-    return slots * this.dim * 2 * Float32Array.BYTES_PER_ELEMENT;
+    let bytes = 0;
+    for (const h of this.heads) {
+      bytes += h.rows * this.dim * 2 * Float32Array.BYTES_PER_ELEMENT + (h.packed + h.rows) * Int32Array.BYTES_PER_ELEMENT;
+      for (const b of h.blocks) bytes += packedBlockBytes(b);
+    }
+    return bytes;
   }
 
   /** Tokens written to this layer so far (evicted ones included). */
   get tokensWritten(): number {
-    return this.written;
+    return this.writtenCount;
   }
 
-  /** True while every head holds every token written so far, in order: slot i is position i. */
+  /** True while every head holds every token written so far, in order and in full precision: slot i is position i. */
   isPositional(): boolean {
-    for (let g = 0; g < this.kvHeads; g++) if (this.lengths[g] !== this.written) return false;
+    for (const h of this.heads) if (h.packed > 0 || h.rows !== this.writtenCount) return false;
     return true;
+  }
+
+  /** True when some head holds packed slots. */
+  hasPacked(): boolean {
+    return this.heads.some((h) => h.packed > 0);
   }
 
   /** Slots held by the longest head. */
   maxLength(): number {
     let max = 0;
-    for (let g = 0; g < this.kvHeads; g++) max = Math.max(max, this.lengths[g] as number);
+    for (const h of this.heads) max = Math.max(max, h.packed + h.rows);
     return max;
   }
 
@@ -106,33 +199,37 @@ export class LayerKvCache implements KvCacheLayer {
   append(k: HeadTensor, v: HeadTensor, start: number): void {
     const count = k.length;
     const d = this.dim;
-    for (let g = 0; g < this.kvHeads; g++) {
-      const length = this.lengths[g] as number;
-      if (length + count > (this.positionStore[g] as Int32Array).length) {
-        this.resize(g, Math.max(length + count, 2 * (this.positionStore[g] as Int32Array).length));
+    this.heads.forEach((head, g) => {
+      const length = head.packed + head.rows;
+      const rowsCap = head.keys.length / d;
+      if (head.rows + count > rowsCap || length + count > head.positions.length) {
+        this.resize(
+          head,
+          head.rows + count > rowsCap ? Math.max(head.rows + count, 2 * rowsCap) : rowsCap,
+          length + count > head.positions.length ? Math.max(length + count, 2 * head.positions.length) : head.positions.length,
+        );
       }
       const from = g * count * d;
-      (this.keyStore[g] as Float32Array).set(k.data.subarray(from, from + count * d), length * d);
-      (this.valueStore[g] as Float32Array).set(v.data.subarray(from, from + count * d), length * d);
-      const positions = this.positionStore[g] as Int32Array;
-      for (let t = 0; t < count; t++) positions[length + t] = start + t;
-      this.lengths[g] = length + count;
-    }
-    this.written += count;
+      head.keys.set(k.data.subarray(from, from + count * d), head.rows * d);
+      head.values.set(v.data.subarray(from, from + count * d), head.rows * d);
+      for (let t = 0; t < count; t++) head.positions[length + t] = start + t;
+      head.rows += count;
+      head.unpacked = undefined;
+    });
+    this.writtenCount += count;
   }
 
   /**
    * Keys and values of every head as HeadTensors [kvHeads, width, dim], width = the longest head; shorter heads are
-   * zero-padded at the end (callers mask the padding out).
+   * zero-padded at the end (callers mask the padding out). Packed slots are dequantised.
    */
   gather(width = this.maxLength()): { k: HeadTensor; v: HeadTensor } {
     const d = this.dim;
     const k = new Float32Array(this.kvHeads * width * d);
     const v = new Float32Array(this.kvHeads * width * d);
     for (let g = 0; g < this.kvHeads; g++) {
-      const n = this.lengths[g] as number;
-      k.set((this.keyStore[g] as Float32Array).subarray(0, n * d), g * width * d);
-      v.set((this.valueStore[g] as Float32Array).subarray(0, n * d), g * width * d);
+      k.set(this.keys(g), g * width * d);
+      v.set(this.values(g), g * width * d);
     }
     return {
       k: { data: k, heads: this.kvHeads, length: width, dim: d },
@@ -140,24 +237,84 @@ export class LayerKvCache implements KvCacheLayer {
     };
   }
 
-  private resize(g: number, capacity: number): void {
-    const n = this.lengths[g] as number;
+  private unpack(head: HeadStore): { keys: Float32Array; values: Float32Array } {
+    if (head.unpacked) return head.unpacked;
     const d = this.dim;
-    const keys = new Float32Array(capacity * d);
-    keys.set((this.keyStore[g] as Float32Array).subarray(0, n * d));
-    const values = new Float32Array(capacity * d);
-    values.set((this.valueStore[g] as Float32Array).subarray(0, n * d));
-    const positions = new Int32Array(capacity);
-    positions.set((this.positionStore[g] as Int32Array).subarray(0, n));
-    this.keyStore[g] = keys;
-    this.valueStore[g] = values;
-    this.positionStore[g] = positions;
+    const n = head.packed + head.rows;
+    const keys = new Float32Array(n * d);
+    const values = new Float32Array(n * d);
+    let at = 0;
+    for (const block of head.blocks) {
+      const u = unpackKvBlock(block);
+      keys.set(u.keys, at);
+      values.set(u.values, at);
+      at += block.length * d;
+    }
+    keys.set(head.keys.subarray(0, head.rows * d), at);
+    values.set(head.values.subarray(0, head.rows * d), at);
+    head.unpacked = { keys, values };
+    return head.unpacked;
   }
 
-  private head(g: number): number {
+  /** Reallocates the full-precision rows to `rows` rows and the positions to `slots` entries (grow or shrink). */
+  private resize(head: HeadStore, rows: number, slots = rows): void {
+    const d = this.dim;
+    if (rows * d !== head.keys.length) {
+      const keys = new Float32Array(rows * d);
+      keys.set(head.keys.subarray(0, head.rows * d));
+      const values = new Float32Array(rows * d);
+      values.set(head.values.subarray(0, head.rows * d));
+      head.keys = keys;
+      head.values = values;
+    }
+    if (slots !== head.positions.length) {
+      const positions = new Int32Array(slots);
+      positions.set(head.positions.subarray(0, head.packed + head.rows));
+      head.positions = positions;
+    }
+  }
+
+  /** Gives unused full-precision row storage back once most of it is free (after eviction or packing). */
+  private shrink(head: HeadStore): void {
+    const capacity = head.keys.length / this.dim;
+    const slots = head.packed + head.rows;
+    const rowsCap = head.rows * 4 < capacity && capacity > 64 ? Math.max(64, head.rows * 2) : capacity;
+    const slotsCap = slots * 4 < head.positions.length && head.positions.length > 64 ? Math.max(64, slots * 2) : head.positions.length;
+    this.resize(head, rowsCap, slotsCap);
+  }
+
+  private expectSlots(g: number, slots: Int32Array, lo: number, hi: number, what: string): void {
+    if (!(slots instanceof Int32Array)) {
+      throw new SparselandError('E_PARAMS', `${what}(): slots must be an Int32Array of strictly increasing slots, got ${describeValue(slots)}`);
+    }
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i] as number;
+      if (s < lo || s >= hi || (i > 0 && s <= (slots[i - 1] as number))) {
+        throw new SparselandError(
+          'E_PARAMS',
+          `${what}(): slots of kv head ${g} in layer ${this.layer} must be strictly increasing in [${lo}, ${hi}), got ${s} at index ${i}`,
+        );
+      }
+    }
+  }
+
+  private head(g: number): HeadStore {
     if (!Number.isInteger(g) || g < 0 || g >= this.kvHeads) {
       throw new SparselandError('E_PARAMS', `kv head must be an integer in [0, ${this.kvHeads}), got ${describeValue(g)}`);
     }
-    return g;
+    return this.heads[g] as HeadStore;
   }
+}
+
+/** A block holding only the `kept` tokens (indices into the block) of `block`, re-quantised with its settings. */
+function repack(block: PackedKvBlock, kept: readonly number[]): PackedKvBlock {
+  const d = block.dim;
+  const { keys, values } = unpackKvBlock(block);
+  const k = new Float32Array(kept.length * d);
+  const v = new Float32Array(kept.length * d);
+  kept.forEach((t, i) => {
+    k.set(keys.subarray(t * d, (t + 1) * d), i * d);
+    v.set(values.subarray(t * d, (t + 1) * d), i * d);
+  });
+  return packKvBlock(k, v, kept.length, d, { bits: block.bits, keyGroup: block.keyGroup, valueGroup: block.valueGroup });
 }

@@ -29,7 +29,10 @@ export interface SessionOptions {
   readonly registry?: Registry | undefined;
   /** Where attention runs (default: core's float64 reference backend, owned and disposed by the session). */
   readonly backend?: Backend | undefined;
-  /** Manages the KV cache (default: none, the full cache). */
+  /**
+   * Manages the KV cache (default: the recipe's `kv` policies, else none: the full cache). Give a policy either here
+   * or in the recipe, not both.
+   */
   readonly kvPolicy?: KvPolicy | undefined;
   /** Seed for randomised methods (default 0). */
   readonly seed?: number | undefined;
@@ -122,6 +125,7 @@ export class LlamaSession implements InferenceSession {
   private readonly backend: Backend;
   private readonly ownsBackend: boolean;
   private readonly seed: number;
+  private readonly kvPolicy: KvPolicy | undefined;
   private processed = 0;
   private decodeSteps = 0;
   private busy = false;
@@ -148,6 +152,13 @@ export class LlamaSession implements InferenceSession {
       );
     }
     this.recipe = resolveSessionRecipe(options.recipe, options.registry);
+    if (options.kvPolicy !== undefined && this.recipe.compiled.kvPolicy !== undefined) {
+      throw new SparselandError(
+        'E_PARAMS',
+        'the recipe names KV policies (its `kv` entries) and kvPolicy was given too: give the KV policy in one place',
+      );
+    }
+    this.kvPolicy = options.kvPolicy ?? this.recipe.compiled.kvPolicy;
     this.ownsBackend = options.backend === undefined;
     this.backend = options.backend ?? createReferenceBackend();
     const { layers, kvHeads, headDim, seqLen } = runtime.config;
@@ -226,11 +237,11 @@ export class LlamaSession implements InferenceSession {
 
       const output = phase === 'prefill' ? await this.prefillAttention(l, q, k, v, start) : await this.decodeAttention(l, q, k, v, start);
       this.options.onLayer?.({ layer: l, position: start, q, k, v, output });
-      const policy = this.options.kvPolicy;
+      const policy = this.kvPolicy;
       const cache = this.cache[l] as LayerKvCache;
-      const ctx: KvPolicyContext = { layer: l, step: phase === 'prefill' ? 0 : this.decodeSteps, position: start + count - 1 };
+      const ctx = this.policyContext(l, phase, start + count - 1);
       if (phase === 'prefill') policy?.afterPrefill?.(cache, q, ctx);
-      else policy?.afterAppend?.(cache, ctx);
+      else policy?.afterAppend?.(cache, q, ctx);
 
       mergeHeads(output.data, count, heads, headDim, xb);
       matmulRows(qRows, xb, w.wo, count, dim, dim);
@@ -278,10 +289,11 @@ export class LlamaSession implements InferenceSession {
   private async decodeAttention(l: number, q: HeadTensor, k: HeadTensor, v: HeadTensor, position: number): Promise<HeadTensor> {
     const cache = this.cache[l] as LayerKvCache;
     cache.append(k, v, position);
-    const policy = this.options.kvPolicy;
-    const ctx: KvPolicyContext = { layer: l, step: this.decodeSteps, position };
-    const selected = policy?.select?.(cache, q, ctx);
+    const policy = this.kvPolicy;
+    const selected = policy?.select?.(cache, q, this.policyContext(l, 'decode', position));
     if (selected !== undefined) return this.viaDecode(l, q, cache, this.checkSelection(selected, cache, policy as KvPolicy), position);
+    // Packed low-bit slots: the backend reads the codes directly (no dequantised copy of the cache).
+    if (cache.hasPacked()) return this.viaDecodePacked(l, q, cache, position);
     if (cache.isPositional() && !this.recipe.dense) {
       const all = cache.gather();
       return this.viaAttention(l, 'decode', { q, k: all.k, v: all.v, qOffset: position }, this.recipe.compiled, undefined);
@@ -356,14 +368,51 @@ export class LlamaSession implements InferenceSession {
     return result.output;
   }
 
+  private policyContext(layer: number, phase: Phase, position: number): KvPolicyContext {
+    return { layer, layers: this.runtime.config.layers, step: phase === 'prefill' ? 0 : this.decodeSteps, position };
+  }
+
+  /** backend.decodePacked over a cache that holds packed blocks (KIVI-style), with the step's statistics. */
+  private async viaDecodePacked(layer: number, q: HeadTensor, cache: LayerKvCache, position: number): Promise<HeadTensor> {
+    if (typeof this.backend.decodePacked !== 'function') {
+      throw new SparselandError(
+        'E_BACKEND_UNAVAILABLE',
+        `backend "${this.backend.name}" has no decodePacked, but layer ${layer}'s cache holds packed slots`,
+      );
+    }
+    const t0 = now();
+    const result = await this.backend.decodePacked({ q, cache: cache.packedView() }, { causal: true });
+    const attendMs = now() - t0;
+    const onAttention = this.options.onAttention;
+    if (onAttention) {
+      const { heads, kvHeads } = this.runtime.config;
+      let keptPairs = 0;
+      for (let h = 0; h < heads; h++) keptPairs += cache.length(kvHeadOf(h, heads, kvHeads));
+      const attend = attentionFlops(keptPairs, q.dim);
+      onAttention({
+        layer,
+        phase: 'decode',
+        position,
+        queries: 1,
+        keys: cache.maxLength(),
+        stats: { density: keptPairs / (heads * (position + 1)), flops: { estimate: 0, attend, total: attend }, estimateMs: 0, attendMs },
+      });
+    }
+    return result.output;
+  }
+
   private checkSelection(selection: TokenSelection, cache: LayerKvCache, policy: KvPolicy): TokenSelection {
     const width = cache.maxLength();
-    for (let g = 0; g < cache.kvHeads; g++) {
-      if (cache.length(g) !== width) {
-        throw new SparselandError(
-          'E_PARAMS',
-          `kv policy "${policy.name}" returned a selection for layer ${cache.layer}, whose heads hold different numbers of slots; select() only works on caches of equal length per head`,
-        );
+    if (selection instanceof TokenSelection && selection.kvHeads === cache.kvHeads && selection.kvLength === width) {
+      for (let g = 0; g < cache.kvHeads; g++) {
+        const slots = selection.slotsOf(g);
+        const last = slots.length > 0 ? (slots[slots.length - 1] as number) : -1;
+        if (last >= cache.length(g)) {
+          throw new SparselandError(
+            'E_PARAMS',
+            `kv policy "${policy.name}" selected slot ${last} of kv head ${g} in layer ${cache.layer}, which holds only ${cache.length(g)} slots`,
+          );
+        }
       }
     }
     if (!(selection instanceof TokenSelection) || selection.kvHeads !== cache.kvHeads || selection.kvLength !== width) {
