@@ -51,6 +51,11 @@ export interface KvPolicyContext {
   readonly step: number;
   /** Absolute position of the newest token. */
   readonly position: number;
+  /**
+   * An object unique to the inference session: the key for state a policy shares across the layers of one session
+   * (TidalDecode reuses one layer's token selection in the following layers). Caches are per layer, so they cannot be.
+   */
+  readonly session: object;
 }
 
 /**

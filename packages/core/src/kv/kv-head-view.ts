@@ -70,21 +70,30 @@ export interface KvHeadGroup {
  * policy selects nothing read all their slots.
  */
 export function routeKvPolicies(name: string, groupsOf: (layer: number, kvHeads: number) => readonly KvHeadGroup[]): KvPolicy {
-  const views = (cache: KvCacheLayer): { policy: KvPolicy | undefined; heads: readonly number[]; view: KvCacheLayer }[] =>
-    groupsOf(cache.layer, cache.kvHeads).map((group) => ({
-      ...group,
-      view: group.heads.length === cache.kvHeads && group.heads.every((g, i) => g === i) ? cache : kvHeadView(cache, group.heads),
-    }));
+  const views = (cache: KvCacheLayer): { policy: KvPolicy | undefined; heads: readonly number[]; view: KvCacheLayer; whole: boolean }[] =>
+    groupsOf(cache.layer, cache.kvHeads).map((group) => {
+      const whole = group.heads.length === cache.kvHeads && group.heads.every((g, i) => g === i);
+      return { ...group, whole, view: whole ? cache : kvHeadView(cache, group.heads) };
+    });
+  // A view's policy sees only the query heads of its kv heads, in order, so GQA grouping stays h -> floor(h / group).
+  const queriesOf = (queries: HeadTensor, cache: KvCacheLayer, heads: readonly number[], whole: boolean): HeadTensor => {
+    if (whole) return queries;
+    const group = queries.heads / cache.kvHeads;
+    const rows = queries.length * queries.dim;
+    const data = new Float32Array(heads.length * group * rows);
+    heads.forEach((g, i) => data.set(queries.data.subarray(g * group * rows, (g + 1) * group * rows), i * group * rows));
+    return { data, heads: heads.length * group, length: queries.length, dim: queries.dim };
+  };
   return Object.freeze({
     name,
     afterPrefill(cache: KvCacheLayer, queries: HeadTensor, ctx: KvPolicyContext) {
-      for (const { policy, view } of views(cache)) policy?.afterPrefill?.(view, queries, ctx);
+      for (const { policy, view, heads, whole } of views(cache)) policy?.afterPrefill?.(view, queriesOf(queries, cache, heads, whole), ctx);
     },
     select(cache: KvCacheLayer, query: HeadTensor, ctx: KvPolicyContext): TokenSelection | undefined {
       const lists: (Int32Array | undefined)[] = new Array(cache.kvHeads).fill(undefined);
       let any = false;
-      for (const { policy, heads, view } of views(cache)) {
-        const selection = policy?.select?.(view, query, ctx);
+      for (const { policy, heads, view, whole } of views(cache)) {
+        const selection = policy?.select?.(view, queriesOf(query, cache, heads, whole), ctx);
         if (!selection) continue;
         any = true;
         heads.forEach((g, i) => {
@@ -100,7 +109,7 @@ export function routeKvPolicies(name: string, groupsOf: (layer: number, kvHeads:
       );
     },
     afterAppend(cache: KvCacheLayer, query: HeadTensor, ctx: KvPolicyContext) {
-      for (const { policy, view } of views(cache)) policy?.afterAppend?.(view, query, ctx);
+      for (const { policy, view, heads, whole } of views(cache)) policy?.afterAppend?.(view, queriesOf(query, cache, heads, whole), ctx);
     },
     budget(cache: KvCacheLayer, ctx: KvPolicyContext): KvBudget {
       let slots: number | undefined = 0;

@@ -23,7 +23,8 @@ describe('LayerKvCache', () => {
     expect(Array.from(cache.keys(1).subarray(0, 20))).toEqual(Array.from(k1.data.subarray(20, 40)));
     expect(Array.from(cache.keys(1).subarray(20))).toEqual(Array.from(k2.data.subarray(4, 8)));
     expect(Array.from(cache.values(0).subarray(0, 20))).toEqual(Array.from(v1.data.subarray(0, 20)));
-    expect(cache.bytes()).toBe(3 * 6 * 4 * 2 * 4);
+    // Keys and values (float32) plus one int32 position per slot.
+    expect(cache.bytes()).toBe(3 * 6 * (4 * 2 * 4 + 4));
     expect(cache.isPositional()).toBe(true);
     expect(cache.tokensWritten).toBe(6);
   });
@@ -39,7 +40,7 @@ describe('LayerKvCache', () => {
     expect(Array.from(cache.keys(1))).toEqual(
       Array.from([0, 7, 199].flatMap((s) => Array.from(k.data.subarray((200 + s) * 3, (201 + s) * 3)))),
     );
-    expect(cache.bytes()).toBe((200 + 3) * 3 * 2 * 4);
+    expect(cache.bytes()).toBe((200 + 3) * (3 * 2 * 4 + 4));
     expect(cache.isPositional()).toBe(false);
     const { k: gathered } = cache.gather();
     expect(gathered.length).toBe(200);
@@ -47,6 +48,48 @@ describe('LayerKvCache', () => {
     // Appending after a retain continues after the kept slots.
     cache.append(rows(2, 1, 3, 7), rows(2, 1, 3, 8), 210);
     expect(Array.from(cache.positions(1))).toEqual([10, 17, 209, 210]);
+  });
+
+  it('pack moves full-precision slots into a packed block: bytes shrink, keys read back dequantised, positions follow', () => {
+    const d = 8;
+    const cache = new LayerKvCache(0, 2, d);
+    const k = rows(2, 100, d, 9);
+    const v = rows(2, 100, d, 10);
+    cache.append(k, v, 0);
+    const before = cache.bytes();
+    // Head 1 packs every even slot among the first 64 (a tier, not a prefix), 4 bits, groups of 8.
+    const slots = Int32Array.from({ length: 32 }, (_, i) => 2 * i);
+    cache.pack(1, slots, { bits: 4, keyGroup: 8, valueGroup: 8 });
+    expect(cache.packedLength(1)).toBe(32);
+    expect(cache.length(1)).toBe(100);
+    expect(cache.isPositional()).toBe(false);
+    expect(cache.hasPacked()).toBe(true);
+    const positions = Array.from(cache.positions(1));
+    expect(positions.slice(0, 32)).toEqual(Array.from(slots));
+    expect(positions.slice(32, 64)).toEqual(Array.from({ length: 32 }, (_, i) => 2 * i + 1));
+    expect(positions.slice(64)).toEqual(Array.from({ length: 36 }, (_, i) => 64 + i));
+    // 32 slots: 4 bytes of codes each for K and V, per-channel scale+min per 8-token group for K, per token for V.
+    const packedBytes = 32 * 4 * 2 + (32 / 8) * d * 2 * 4 + 32 * 2 * 4;
+    expect(cache.bytes()).toBe(before - 32 * d * 2 * 4 + packedBytes);
+    // Dequantised keys are close to the originals (4 bits over each group's range), full-precision slots exact.
+    const keys = cache.keys(1);
+    for (let i = 0; i < 32; i++) {
+      for (let c = 0; c < d; c++) expect(Math.abs(keys[i * d + c]! - k.data[(100 + 2 * i) * d + c]!)).toBeLessThan(0.6);
+    }
+    expect(Array.from(keys.subarray(32 * d, 33 * d))).toEqual(Array.from(k.data.subarray(101 * d, 102 * d)));
+    // The packed view holds the block and the full-precision rows.
+    const view = cache.packedView();
+    expect(view.heads[1]!.blocks[0]!.length).toBe(32);
+    expect(view.heads[1]!.keys.length).toBe(68 * d);
+    expect(view.heads[0]!.blocks.length).toBe(0);
+    // Evicting a packed slot re-packs its block without it; evicting full-precision slots compacts as before.
+    cache.retain(1, Int32Array.from([...Array(100).keys()].filter((s) => s !== 5 && s !== 70)));
+    expect(cache.packedLength(1)).toBe(31);
+    expect(cache.length(1)).toBe(98);
+    expect(Array.from(cache.positions(1)).includes(10)).toBe(false);
+    expect(Array.from(cache.positions(1)).includes(70)).toBe(false);
+    expect(Array.from(cache.positions(1)).includes(71)).toBe(true);
+    expect(() => cache.pack(1, Int32Array.of(3), { bits: 4 })).toThrow(/strictly increasing in \[31, 98\)/);
   });
 
   it('rejects bad heads and slot lists with E_PARAMS', () => {

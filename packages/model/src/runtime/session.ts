@@ -369,7 +369,7 @@ export class LlamaSession implements InferenceSession {
   }
 
   private policyContext(layer: number, phase: Phase, position: number): KvPolicyContext {
-    return { layer, layers: this.runtime.config.layers, step: phase === 'prefill' ? 0 : this.decodeSteps, position };
+    return { layer, layers: this.runtime.config.layers, step: phase === 'prefill' ? 0 : this.decodeSteps, position, session: this };
   }
 
   /** backend.decodePacked over a cache that holds packed blocks (KIVI-style), with the step's statistics. */
