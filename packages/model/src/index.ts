@@ -9,7 +9,7 @@ export type { LayerWeights, LlamaWeights } from './checkpoint/weights.js';
 export { writeCheckpoint } from './checkpoint/write-checkpoint.js';
 export type { BinaryInput } from './format/bytes.js';
 // Runtime
-export { LayerKvCache } from './runtime/kv-cache.js';
+export { LayerKvCache } from '@sparseland/core/kit';
 export type { GenerateOptions, LlamaModel } from './runtime/model.js';
 export { BOS_ID, createModel } from './runtime/model.js';
 export { RotaryTable } from './runtime/rope.js';

@@ -13,10 +13,9 @@ import {
   SparselandError,
   TokenSelection,
 } from '@sparseland/core';
-import { describeValue, expectInteger, type KvPolicy, type KvPolicyContext } from '@sparseland/core/kit';
+import { describeValue, expectInteger, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
 import type { ModelConfig } from '../checkpoint/config.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';
-import { LayerKvCache } from './kv-cache.js';
 import { addInPlace, mergeHeads, rmsNormRows, splitHeads, swiGlu } from './layers.js';
 import { matmulRows } from './matmul.js';
 import { resolveSessionRecipe, type SessionRecipe } from './recipe.js';

@@ -1,7 +1,7 @@
-import { createHeadTensor } from '@sparseland/core';
-import { createRng } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
-import { LayerKvCache } from './kv-cache.js';
+import { createRng } from '../rng.js';
+import { createHeadTensor } from '../tensor/head-tensor.js';
+import { LayerKvCache } from './layer-kv-cache.js';
 
 function rows(kvHeads: number, count: number, dim: number, seed: number) {
   const rng = createRng(seed);

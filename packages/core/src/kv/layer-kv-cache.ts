@@ -1,5 +1,7 @@
-import { type HeadTensor, type PackedKvBlock, type PackedKvCache, type PackOptions, packKvBlock, SparselandError, unpackKvBlock } from '@sparseland/core';
-import { describeValue, type KvCacheLayer, packedBlockBytes } from '@sparseland/core/kit';
+import { describeValue, SparselandError } from '../errors.js';
+import type { KvCacheLayer } from '../kv-policy.js';
+import type { HeadTensor } from '../tensor/head-tensor.js';
+import { type PackedKvBlock, type PackedKvCache, type PackOptions, packedBlockBytes, packKvBlock, unpackKvBlock } from './packed-kv.js';
 
 /** One kv head's storage: packed blocks (oldest first), then full-precision rows; positions cover every slot. */
 interface HeadStore {
@@ -16,8 +18,9 @@ interface HeadStore {
 }
 
 /**
- * One layer's KV cache: separate growable storage per kv head, so a KV policy can keep a different number of slots
- * per head and really free the memory (core's `KvCacheLayer`). A head's slots are its packed low-bit blocks first
+ * One layer's KV cache, the implementation of `KvCacheLayer` the model runtime and the conformance kit use: separate
+ * growable storage per kv head, so a KV policy can keep a different number of slots per head and really free the
+ * memory. A head's slots are its packed low-bit blocks first
  * (KIVI-style, made by `pack`), then its full-precision rows in the order they were written; `positions(g)` says
  * which token each slot holds.
  */
