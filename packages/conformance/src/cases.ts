@@ -17,6 +17,8 @@ export type { CaseExclusion, CaseFilters } from './filters.js';
 export { exclusionReason } from './filters.js';
 export type { PackedDecodeCase, PackedHeadSpec } from './packed-decode-cases.js';
 export { packedCacheInput, packedDecodeCases } from './packed-decode-cases.js';
+export type { KvPolicyCase, KvPolicyCaseOptions, KvPolicyInputs, KvPolicyRecord, KvPolicyShape } from './kv-policy-cases.js';
+export { DEFAULT_KV_POLICY_SHAPES, kvPolicyCases, kvPolicyHooks, kvPolicyInputs, runKvPolicy } from './kv-policy-cases.js';
 export type { CaseShape } from './inputs.js';
 export { caseInputs, maskShapeOf } from './inputs.js';
 export type { Tolerance } from './tolerance.js';

@@ -5,3 +5,5 @@ export type { DescribeEstimatorOptions } from './describe-estimator.js';
 export { describeEstimator } from './describe-estimator.js';
 export type { DescribePatternOptions } from './describe-pattern.js';
 export { DEFAULT_PATTERN_SHAPES, describePattern } from './describe-pattern.js';
+export type { DescribeKvPolicyOptions } from './describe-kv-policy.js';
+export { describeKvPolicy } from './describe-kv-policy.js';
