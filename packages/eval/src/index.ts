@@ -2,6 +2,16 @@ export { BUDGET_PARAM_NAMES, type BudgetParam, budgetParam, type MatchDensityOpt
 export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEnd } from './end-to-end.js';
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { findMethod, methodNames } from './find-method.js';
+export {
+  compareKvPolicies,
+  DEFAULT_KV_TEXTS,
+  type KvCompareOptions,
+  type KvCompareReport,
+  type KvResult,
+  type KvSummary,
+  type KvText,
+  splitKvRecipe,
+} from './kv/kv-compare.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
 export {
   FIXTURE_DEFAULTS,

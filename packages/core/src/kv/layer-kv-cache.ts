@@ -1,5 +1,6 @@
 import { describeValue, SparselandError } from '../errors.js';
 import type { KvCacheLayer } from '../kv-policy.js';
+import { TokenSelection } from '../masks/token-selection.js';
 import type { HeadTensor } from '../tensor/head-tensor.js';
 import { type PackedKvBlock, type PackedKvCache, type PackOptions, packedBlockBytes, packKvBlock, unpackKvBlock } from './packed-kv.js';
 
@@ -237,6 +238,49 @@ export class LayerKvCache implements KvCacheLayer {
     return {
       k: { data: k, heads: this.kvHeads, length: width, dim: d },
       v: { data: v, heads: this.kvHeads, length: width, dim: d },
+    };
+  }
+
+  /**
+   * Keys and values of only the selected slots of each head, [kvHeads, width, dim] with width = the largest
+   * selection (shorter heads zero-padded), and the selection over these compact rows (undefined when every head
+   * selected the same number of slots). Decoding through it reads what decoding the whole cache through `selection`
+   * reads, for O(selected) copying instead of O(cache).
+   */
+  gatherSelected(selection: TokenSelection): { k: HeadTensor; v: HeadTensor; selection: TokenSelection | undefined } {
+    const d = this.dim;
+    let width = 0;
+    for (let g = 0; g < this.kvHeads; g++) width = Math.max(width, selection.slotsOf(g).length);
+    const k = new Float32Array(this.kvHeads * width * d);
+    const v = new Float32Array(this.kvHeads * width * d);
+    let ragged = false;
+    for (let g = 0; g < this.kvHeads; g++) {
+      const slots = selection.slotsOf(g);
+      if (slots.length !== width) ragged = true;
+      const head = this.heads[g] as HeadStore;
+      const packed = head.packed > 0 ? this.unpack(head) : undefined;
+      const keys = packed ? packed.keys : head.keys;
+      const values = packed ? packed.values : head.values;
+      for (let i = 0; i < slots.length; i++) {
+        const s = slots[i] as number;
+        k.set(keys.subarray(s * d, (s + 1) * d), (g * width + i) * d);
+        v.set(values.subarray(s * d, (s + 1) * d), (g * width + i) * d);
+      }
+    }
+    // Per-slot precisions travel with the rows; padding needs a selection too.
+    let compact: TokenSelection | undefined;
+    if (ragged || selection.precision) {
+      const slots = new Int32Array(selection.slots.length);
+      for (let g = 0; g < this.kvHeads; g++) {
+        const from = selection.rowPtr[g] as number;
+        for (let i = from; i < (selection.rowPtr[g + 1] as number); i++) slots[i] = i - from;
+      }
+      compact = new TokenSelection({ kvHeads: this.kvHeads, kvLength: width, rowPtr: selection.rowPtr, slots, precision: selection.precision });
+    }
+    return {
+      k: { data: k, heads: this.kvHeads, length: width, dim: d },
+      v: { data: v, heads: this.kvHeads, length: width, dim: d },
+      selection: compact,
     };
   }
 

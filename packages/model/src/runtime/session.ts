@@ -342,9 +342,11 @@ export class LlamaSession implements InferenceSession {
           width,
         );
     }
-    const { k, v } = cache.gather(width);
+    // A policy's selection: copy only the selected rows (O(selected), not O(cache)); the newest token is among them.
+    const compact = selection ? cache.gatherSelected(selection) : undefined;
+    const { k, v } = compact ?? cache.gather(width);
     const t0 = now();
-    const result = await this.backend.decode({ q, k, v }, { selection: slots, causal: true });
+    const result = await this.backend.decode({ q, k, v }, { selection: compact ? compact.selection : slots, causal: !compact });
     const attendMs = now() - t0;
     const onAttention = this.options.onAttention;
     if (onAttention) {
