@@ -10,6 +10,7 @@ export const PLUGIN_PACKAGES: readonly { readonly name: string; readonly exportN
   { name: '@sparseland/patterns', exportName: 'patterns' },
   { name: '@sparseland/backend-cpu', exportName: 'cpuBackend' },
   { name: '@sparseland/estimators', exportName: 'estimators' },
+  { name: '@sparseland/kv-cache', exportName: 'kvPolicies' },
 ];
 
 export interface LoadedPlugins {

@@ -12,6 +12,9 @@ export {
   type KvText,
   splitKvRecipe,
 } from './kv/kv-compare.js';
+export { formatKvReport } from './kv/format-kv.js';
+export { kvTradeoffSpec, kvTradeoffSvg } from './plots/kv-charts.js';
+export { type PlantedNeedleOptions, type PlantedNeedleResult, plantedDecodeNeedles } from './kv/planted-needles.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
 export {
   FIXTURE_DEFAULTS,

@@ -13,7 +13,7 @@ export { LayerKvCache } from '@sparseland/core/kit';
 export type { GenerateOptions, LlamaModel } from './runtime/model.js';
 export { BOS_ID, createModel } from './runtime/model.js';
 export { RotaryTable } from './runtime/rope.js';
-export { argmax } from './runtime/sampling.js';
+export { argmax, sampleWithTemperature } from './runtime/sampling.js';
 export type { AttentionEvent, InferenceSession, LayerCapture, PrefillOptions, SessionOptions } from './runtime/session.js';
 // Tokenizers
 export { loadTokenizer, MAX_TOKENIZER_FILE_BYTES } from './tokenizer/load-tokenizer.js';

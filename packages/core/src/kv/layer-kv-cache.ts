@@ -4,6 +4,12 @@ import { TokenSelection } from '../masks/token-selection.js';
 import type { HeadTensor } from '../tensor/head-tensor.js';
 import { type PackedKvBlock, type PackedKvCache, type PackOptions, packedBlockBytes, packKvBlock, unpackKvBlock } from './packed-kv.js';
 
+/** Reusable buffers for `gather` (start with empty arrays). */
+export interface GatherScratch {
+  k: Float32Array;
+  v: Float32Array;
+}
+
 /** One kv head's storage: packed blocks (oldest first), then full-precision rows; positions cover every slot. */
 interface HeadStore {
   blocks: PackedKvBlock[];
@@ -225,15 +231,38 @@ export class LayerKvCache implements KvCacheLayer {
 
   /**
    * Keys and values of every head as HeadTensors [kvHeads, width, dim], width = the longest head; shorter heads are
-   * zero-padded at the end (callers mask the padding out). Packed slots are dequantised.
+   * zero-padded at the end (callers mask the padding out). Packed slots are dequantised. With a `scratch`, the
+   * result lives in its buffers (grown or shrunk as needed, valid until the scratch is used again): a session decodes
+   * every layer through one scratch, since fresh multi-megabyte arrays every step cost more in garbage collection
+   * than the copy itself.
    */
-  gather(width = this.maxLength()): { k: HeadTensor; v: HeadTensor } {
+  gather(width = this.maxLength(), options: { readonly scratch?: GatherScratch } = {}): { k: HeadTensor; v: HeadTensor } {
     const d = this.dim;
-    const k = new Float32Array(this.kvHeads * width * d);
-    const v = new Float32Array(this.kvHeads * width * d);
+    const size = this.kvHeads * width * d;
+    let k: Float32Array;
+    let v: Float32Array;
+    const scratch = options.scratch;
+    if (scratch) {
+      // Grow geometrically; shrink when the caches did (eviction), so the scratch follows what is held.
+      if (scratch.k.length < size || scratch.k.length > 4 * size + 4096) {
+        const capacity = Math.max(size, Math.min(2 * size, scratch.k.length * 2));
+        scratch.k = new Float32Array(capacity);
+        scratch.v = new Float32Array(capacity);
+      }
+      k = scratch.k.subarray(0, size);
+      v = scratch.v.subarray(0, size);
+    } else {
+      k = new Float32Array(size);
+      v = new Float32Array(size);
+    }
     for (let g = 0; g < this.kvHeads; g++) {
-      k.set(this.keys(g), g * width * d);
+      const keys = this.keys(g);
+      k.set(keys, g * width * d);
       v.set(this.values(g), g * width * d);
+      if (scratch && keys.length < width * d) {
+        k.fill(0, g * width * d + keys.length, (g + 1) * width * d);
+        v.fill(0, g * width * d + keys.length, (g + 1) * width * d);
+      }
     }
     return {
       k: { data: k, heads: this.kvHeads, length: width, dim: d },
@@ -261,10 +290,15 @@ export class LayerKvCache implements KvCacheLayer {
       const packed = head.packed > 0 ? this.unpack(head) : undefined;
       const keys = packed ? packed.keys : head.keys;
       const values = packed ? packed.values : head.values;
-      for (let i = 0; i < slots.length; i++) {
-        const s = slots[i] as number;
-        k.set(keys.subarray(s * d, (s + 1) * d), (g * width + i) * d);
-        v.set(values.subarray(s * d, (s + 1) * d), (g * width + i) * d);
+      // Runs of consecutive slots (Quest's pages, windows) are copied with one native copy each.
+      for (let i = 0; i < slots.length; ) {
+        let j = i + 1;
+        while (j < slots.length && (slots[j] as number) === (slots[j - 1] as number) + 1) j++;
+        const from = (slots[i] as number) * d;
+        const to = (g * width + i) * d;
+        k.set(keys.subarray(from, from + (j - i) * d), to);
+        v.set(values.subarray(from, from + (j - i) * d), to);
+        i = j;
       }
     }
     // Per-slot precisions travel with the rows; padding needs a selection too.

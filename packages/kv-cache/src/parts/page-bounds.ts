@@ -59,17 +59,39 @@ export class PageBounds {
     const d = this.dim;
     const pages = this.pages;
     const out = new Float64Array(pages).fill(-Infinity);
-    for (const h of heads) {
-      const q = query.data.subarray(h * query.length * d, (h * query.length + 1) * d);
-      for (let p = 0; p < pages; p++) {
-        let u = 0;
-        const at = p * d;
+    const min = this.min;
+    const max = this.max;
+    // Sign trick (as Quest's kernel): q_c·max_c when q_c >= 0, else q_c·min_c, i.e. up_c·max_c + down_c·min_c with
+    // up = max(q, 0) and down = min(q, 0). Up to four heads per pass, so each page's bounds are read once for them.
+    for (let h0 = 0; h0 < heads.length; h0 += 4) {
+      const count = Math.min(4, heads.length - h0);
+      const up = new Float64Array(4 * d);
+      const down = new Float64Array(4 * d);
+      for (let j = 0; j < count; j++) {
+        const at0 = (heads[h0 + j] as number) * query.length * d;
         for (let c = 0; c < d; c++) {
-          const x = q[c] as number;
-          const a = x * (this.min[at + c] as number);
-          const b = x * (this.max[at + c] as number);
-          u += a > b ? a : b;
+          const x = query.data[at0 + c] as number;
+          up[c * 4 + j] = x > 0 ? x : 0;
+          down[c * 4 + j] = x < 0 ? x : 0;
         }
+      }
+      for (let p = 0, at = 0; p < pages; p++, at += d) {
+        let u0 = 0;
+        let u1 = 0;
+        let u2 = 0;
+        let u3 = 0;
+        for (let c = 0, w = 0; c < d; c++, w += 4) {
+          const hi = max[at + c] as number;
+          const lo = min[at + c] as number;
+          u0 += (up[w] as number) * hi + (down[w] as number) * lo;
+          u1 += (up[w + 1] as number) * hi + (down[w + 1] as number) * lo;
+          u2 += (up[w + 2] as number) * hi + (down[w + 2] as number) * lo;
+          u3 += (up[w + 3] as number) * hi + (down[w + 3] as number) * lo;
+        }
+        let u = u0;
+        if (count > 1 && u1 > u) u = u1;
+        if (count > 2 && u2 > u) u = u2;
+        if (count > 3 && u3 > u) u = u3;
         if (u > (out[p] as number)) out[p] = u;
       }
     }

@@ -125,6 +125,8 @@ export class LlamaSession implements InferenceSession {
   private readonly ownsBackend: boolean;
   private readonly seed: number;
   private readonly kvPolicy: KvPolicy | undefined;
+  /** One buffer for copying a layer's cache out at decode steps, reused by every layer and step. */
+  private readonly gatherScratch = { k: new Float32Array(0), v: new Float32Array(0) };
   private processed = 0;
   private decodeSteps = 0;
   private busy = false;
@@ -294,7 +296,7 @@ export class LlamaSession implements InferenceSession {
     // Packed low-bit slots: the backend reads the codes directly (no dequantised copy of the cache).
     if (cache.hasPacked()) return this.viaDecodePacked(l, q, cache, position);
     if (cache.isPositional() && !this.recipe.dense) {
-      const all = cache.gather();
+      const all = cache.gather(undefined, { scratch: this.gatherScratch });
       return this.viaAttention(l, 'decode', { q, k: all.k, v: all.v, qOffset: position }, this.recipe.compiled, undefined);
     }
     return this.viaDecode(l, q, cache, undefined, position);
@@ -344,7 +346,7 @@ export class LlamaSession implements InferenceSession {
     }
     // A policy's selection: copy only the selected rows (O(selected), not O(cache)); the newest token is among them.
     const compact = selection ? cache.gatherSelected(selection) : undefined;
-    const { k, v } = compact ?? cache.gather(width);
+    const { k, v } = compact ?? cache.gather(width, { scratch: this.gatherScratch });
     const t0 = now();
     const result = await this.backend.decode({ q, k, v }, { selection: compact ? compact.selection : slots, causal: !compact });
     const attendMs = now() - t0;
