@@ -24,7 +24,9 @@ export function parseKvNames(text: string, registry: Registry): string[] {
   for (const name of names) {
     if (!known.includes(name)) {
       const suggestion = closestName(name, known);
-      throw new UsageError(`--kv: unknown KV policy "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Installed: ${known.join(', ')}`);
+      throw new UsageError(
+        `--kv: unknown KV policy "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Installed: ${known.join(', ')}`,
+      );
     }
   }
   return names;

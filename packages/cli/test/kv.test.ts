@@ -6,9 +6,30 @@ import { runCli } from './run-cli.js';
 
 describe('sparseland generate', () => {
   it('generates under a KV policy and reports the bytes the cache holds against the full cache', () => {
-    const run = runCli(['generate', 'Once upon a time', '--model', 'stories', '--max-tokens', '12', '--kv', 'streaming-llm', '--kv-budget', '8', '--kv-params', '{"sink": 2}', '--json']);
+    const run = runCli([
+      'generate',
+      'Once upon a time',
+      '--model',
+      'stories',
+      '--max-tokens',
+      '12',
+      '--kv',
+      'streaming-llm',
+      '--kv-budget',
+      '8',
+      '--kv-params',
+      '{"sink": 2}',
+      '--json',
+    ]);
     expect(run.code).toBe(0);
-    const report = JSON.parse(run.stdout) as { tokens: number[]; text: string; bytes: number; fullBytes: number; kv: string; promptTokens: number };
+    const report = JSON.parse(run.stdout) as {
+      tokens: number[];
+      text: string;
+      bytes: number;
+      fullBytes: number;
+      kv: string;
+      promptTokens: number;
+    };
     expect(report.tokens.length).toBe(12);
     expect(report.kv).toBe('streaming-llm 8 tokens');
     // 8 slots per kv head against promptTokens + 11 written.
@@ -32,7 +53,24 @@ describe('sparseland eval --kv', () => {
   it('compares KV policies at budgets with the full cache and writes the report and plots', () => {
     const dir = mkdtempSync(join(tmpdir(), 'sparseland-kv-'));
     const run = runCli(
-      ['eval', '--kv', 'streaming-llm,kivi', '--kv-budget', '0.25', '--workload', 'stories', '--positions', '96', '--continuation', '6', '--greedy', '6', '--out', dir, '--json'],
+      [
+        'eval',
+        '--kv',
+        'streaming-llm,kivi',
+        '--kv-budget',
+        '0.25',
+        '--workload',
+        'stories',
+        '--positions',
+        '96',
+        '--continuation',
+        '6',
+        '--greedy',
+        '6',
+        '--out',
+        dir,
+        '--json',
+      ],
       { timeoutMs: 300_000 },
     );
     expect(run.code).toBe(0);

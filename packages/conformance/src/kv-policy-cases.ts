@@ -59,7 +59,8 @@ function tensor(rng: ReturnType<typeof createRng>, heads: number, length: number
   const t = createHeadTensor(heads, length, dim);
   for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal() * scale;
   // A few heavy keys and a recurring direction make attention uneven, as in real models.
-  for (let h = 0; h < heads; h++) for (let i = 0; i < length; i += 7) t.data[(h * length + i) * dim] = (t.data[(h * length + i) * dim] as number) + 3;
+  for (let h = 0; h < heads; h++)
+    for (let i = 0; i < length; i += 7) t.data[(h * length + i) * dim] = (t.data[(h * length + i) * dim] as number) + 3;
   return t;
 }
 
@@ -87,12 +88,24 @@ function fail(name: string, message: string): never {
  * unique positions that were written, full-precision rows equal to what was written, packed rows within a 2-bit
  * step of it, bytes no more than full precision), and the cache decodes through the float64 reference.
  */
-export function runKvPolicy(name: string, policy: KvPolicy, shape: KvPolicyShape, inputs: KvPolicyInputs, session: object = {}): KvPolicyRecord[] {
+export function runKvPolicy(
+  name: string,
+  policy: KvPolicy,
+  shape: KvPolicyShape,
+  inputs: KvPolicyInputs,
+  session: object = {},
+): KvPolicyRecord[] {
   return [...kvPolicyHooks(name, policy, shape, inputs, session)];
 }
 
 /** runKvPolicy one hook at a time: a generator, so two sessions can take turns through one policy object. */
-export function* kvPolicyHooks(name: string, policy: KvPolicy, shape: KvPolicyShape, inputs: KvPolicyInputs, session: object = {}): Generator<KvPolicyRecord> {
+export function* kvPolicyHooks(
+  name: string,
+  policy: KvPolicy,
+  shape: KvPolicyShape,
+  inputs: KvPolicyInputs,
+  session: object = {},
+): Generator<KvPolicyRecord> {
   const caches = Array.from({ length: shape.layers }, (_, l) => new LayerKvCache(l, shape.kvHeads, shape.dim));
   const check = (hook: string, cache: LayerKvCache, ctx: KvPolicyContext, selection: TokenSelection | undefined): KvPolicyRecord => {
     const where = `${hook}, layer ${cache.layer}`;
@@ -107,7 +120,8 @@ export function* kvPolicyHooks(name: string, policy: KvPolicy, shape: KvPolicySh
         fail(name, `${where}: kv head ${g} holds ${n} slots but ${positions.length} positions and ${cache.keys(g).length / d} key rows`);
       }
       if (new Set(positions).size !== n) fail(name, `${where}: kv head ${g} holds a position twice`);
-      for (const p of positions) if (!(p >= 0 && p <= ctx.position)) fail(name, `${where}: kv head ${g} holds position ${p}, never written`);
+      for (const p of positions)
+        if (!(p >= 0 && p <= ctx.position)) fail(name, `${where}: kv head ${g} holds position ${p}, never written`);
       if (!positions.includes(ctx.position)) fail(name, `${where}: kv head ${g} dropped the newest token (position ${ctx.position})`);
       checkRows(name, where, cache, g, inputs, shape);
       held.push(positions);
@@ -121,7 +135,10 @@ export function* kvPolicyHooks(name: string, policy: KvPolicy, shape: KvPolicySh
     const exact = (slots - packedSlots) * d * 2 * 4 + slots * 4;
     const least = exact + packedSlots * 2 * Math.ceil((d * 2) / 8);
     if (packedSlots === 0 ? cache.bytes() !== exact : cache.bytes() < least) {
-      fail(name, `${where}: bytes() = ${cache.bytes()} for ${slots} slots (${packedSlots} packed); expected ${packedSlots === 0 ? exact : `at least ${least}`}`);
+      fail(
+        name,
+        `${where}: bytes() = ${cache.bytes()} for ${slots} slots (${packedSlots} packed); expected ${packedSlots === 0 ? exact : `at least ${least}`}`,
+      );
     }
     const budget = policy.budget?.(cache, ctx) ?? {};
     // During a step (at select) the step's own token is in the cache before the policy evicts for it.
@@ -133,7 +150,10 @@ export function* kvPolicyHooks(name: string, policy: KvPolicy, shape: KvPolicySh
     if (selection !== undefined) {
       if (!(selection instanceof TokenSelection)) fail(name, `${where}: select() must return a TokenSelection or undefined`);
       if (selection.kvHeads !== shape.kvHeads || selection.kvLength !== longest) {
-        fail(name, `${where}: selection over ${selection.kvHeads} kv heads and ${selection.kvLength} slots; the cache has ${shape.kvHeads} and ${longest}`);
+        fail(
+          name,
+          `${where}: selection over ${selection.kvHeads} kv heads and ${selection.kvLength} slots; the cache has ${shape.kvHeads} and ${longest}`,
+        );
       }
       let total = 0;
       selected = held.map((positions, g) => {
@@ -144,7 +164,8 @@ export function* kvPolicyHooks(name: string, policy: KvPolicy, shape: KvPolicySh
         if (!read.includes(ctx.position)) fail(name, `${where}: kv head ${g}'s selection leaves out the newest token`);
         return read;
       });
-      if (budget.selected !== undefined && total > budget.selected) fail(name, `${where}: selected ${total} slots, budget ${budget.selected}`);
+      if (budget.selected !== undefined && total > budget.selected)
+        fail(name, `${where}: selected ${total} slots, budget ${budget.selected}`);
     }
     return { hook: where, held, selected, bytes: cache.bytes() };
   };
@@ -220,7 +241,10 @@ function checkRows(name: string, where: string, cache: LayerKvCache, g: number, 
       // Rows here lie within about ±8; 2 bits over that range is a step of 16/3, half of it ~2.7.
       const tol = s < packed ? 2.7 : 0;
       if (dk > tol || dv > tol) {
-        fail(name, `${where}: kv head ${g} slot ${s} (position ${p}) channel ${c} reads ${keys[s * d + c]} / ${values[s * d + c]}, written ${k[c]} / ${v[c]}`);
+        fail(
+          name,
+          `${where}: kv head ${g} slot ${s} (position ${p}) channel ${c} reads ${keys[s * d + c]} / ${values[s * d + c]}, written ${k[c]} / ${v[c]}`,
+        );
       }
     }
   }
@@ -262,7 +286,8 @@ export function kvPolicyCases(plugin: KvPolicyPlugin, options: KvPolicyCaseOptio
         if (typeof defaults !== 'object' || defaults === null) fail(this.name, 'parseParams({}) must give the default parameters');
         paramsJsonSchema(plugin.params);
         const policy = plugin.build(defaults);
-        if (typeof policy !== 'object' || policy === null || typeof policy.name !== 'string') fail(this.name, 'build() must return a KvPolicy');
+        if (typeof policy !== 'object' || policy === null || typeof policy.name !== 'string')
+          fail(this.name, 'build() must return a KvPolicy');
       },
     },
     {

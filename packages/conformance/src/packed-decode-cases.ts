@@ -20,7 +20,12 @@ export interface PackedDecodeCase {
 
 /** One kv head of a case: packed blocks (token count, bits, key group, value group) then full-precision rows. */
 export interface PackedHeadSpec {
-  readonly blocks: readonly { readonly length: number; readonly bits: PackedBits; readonly keyGroup?: number; readonly valueGroup?: number }[];
+  readonly blocks: readonly {
+    readonly length: number;
+    readonly bits: PackedBits;
+    readonly keyGroup?: number;
+    readonly valueGroup?: number;
+  }[];
   readonly fullRows: number;
 }
 
@@ -81,21 +86,39 @@ export function packedDecodeCases(): PackedDecodeCase[] {
       expectClose(this.name, got, want, tol);
     },
   });
-  const kivi = (bits: PackedBits, packed: number, residual: number): PackedHeadSpec => ({ blocks: [{ length: packed, bits }], fullRows: residual });
+  const kivi = (bits: PackedBits, packed: number, residual: number): PackedHeadSpec => ({
+    blocks: [{ length: packed, bits }],
+    fullRows: residual,
+  });
   return [
-    make('KIVI int4, 256 packed + 32 full-precision, GQA 2:1, dim 64', { qHeads: 4, qLength: 1, dim: 64 }, [kivi(4, 256, 32), kivi(4, 256, 32)]),
+    make('KIVI int4, 256 packed + 32 full-precision, GQA 2:1, dim 64', { qHeads: 4, qLength: 1, dim: 64 }, [
+      kivi(4, 256, 32),
+      kivi(4, 256, 32),
+    ]),
     make('KIVI int2, 130 packed + 3 full-precision, dim 64', { qHeads: 2, qLength: 1, dim: 64 }, [kivi(2, 130, 3)]),
     make('int8 block, dim 8', { qHeads: 2, qLength: 1, dim: 8 }, [kivi(8, 70, 5)]),
     make(
       'ragged heads: tiered int4 + int2 blocks, odd key groups, no full-precision rows in one head',
       { qHeads: 4, qLength: 1, dim: 16 },
       [
-        { blocks: [{ length: 40, bits: 4, keyGroup: 7 }, { length: 75, bits: 2, keyGroup: 32, valueGroup: 5 }], fullRows: 9 },
+        {
+          blocks: [
+            { length: 40, bits: 4, keyGroup: 7 },
+            { length: 75, bits: 2, keyGroup: 32, valueGroup: 5 },
+          ],
+          fullRows: 9,
+        },
         { blocks: [{ length: 12, bits: 4, keyGroup: 32 }], fullRows: 0 },
       ],
     ),
     make('odd head dim 13 (int4 and int2 codes cross byte boundaries)', { qHeads: 1, qLength: 1, dim: 13 }, [
-      { blocks: [{ length: 33, bits: 2 }, { length: 20, bits: 4, valueGroup: 6 }], fullRows: 4 },
+      {
+        blocks: [
+          { length: 33, bits: 2 },
+          { length: 20, bits: 4, valueGroup: 6 },
+        ],
+        fullRows: 4,
+      },
     ]),
     make('3 causal queries, the last slots of each head', { qHeads: 2, qLength: 3, dim: 8 }, [kivi(4, 64, 6), kivi(4, 96, 3)]),
     make('non-causal, 2 queries', { qHeads: 2, qLength: 2, dim: 8 }, [kivi(2, 50, 0)], { causal: false }),

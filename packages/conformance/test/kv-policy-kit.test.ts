@@ -1,14 +1,18 @@
 // describeKvPolicy on a small correct policy, and each KV-policy case catching the fault it is there for.
 import { defineKvPolicy, TokenSelection } from '@sparseland/core';
 import type { KvCacheLayer, KvPolicy } from '@sparseland/core/kit';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import { z } from 'zod';
 import { describeKvPolicy, type KvPolicyCase, kvPolicyCases } from '../src/index.js';
 
 const keepNewest = (cache: KvCacheLayer, keep: number) => {
   for (let g = 0; g < cache.kvHeads; g++) {
     const n = cache.length(g);
-    if (n > keep) cache.retain(g, Int32Array.from({ length: keep }, (_, i) => n - keep + i));
+    if (n > keep)
+      cache.retain(
+        g,
+        Int32Array.from({ length: keep }, (_, i) => n - keep + i),
+      );
   }
 };
 
@@ -55,7 +59,11 @@ describe('KV-policy cases catch faulty policies', () => {
     const broken = variant('drops-newest', (keep) => ({
       name: 'drops-newest',
       afterAppend: (cache) => {
-        for (let g = 0; g < cache.kvHeads; g++) cache.retain(g, Int32Array.from({ length: Math.min(keep, cache.length(g) - 1) }, (_, i) => i));
+        for (let g = 0; g < cache.kvHeads; g++)
+          cache.retain(
+            g,
+            Int32Array.from({ length: Math.min(keep, cache.length(g) - 1) }, (_, i) => i),
+          );
       },
     }));
     await failing(kvPolicyCases(broken), /dropped the newest token/);
@@ -73,7 +81,11 @@ describe('KV-policy cases catch faulty policies', () => {
   it('selections that leave out the newest token, read slots the cache does not hold, or exceed the budget', async () => {
     const oldOnly = variant('old-only', () => ({
       name: 'old-only',
-      select: (cache) => TokenSelection.fromLists(Array.from({ length: cache.kvHeads }, () => [0]), cache.length(0)),
+      select: (cache) =>
+        TokenSelection.fromLists(
+          Array.from({ length: cache.kvHeads }, () => [0]),
+          cache.length(0),
+        ),
     }));
     await failing(kvPolicyCases(oldOnly), /selection leaves out the newest token/);
     const wide = variant('wide', () => ({
@@ -115,7 +127,11 @@ describe('KV-policy cases catch faulty policies', () => {
   });
 
   it('bad parameters accepted, or refused without a coded error', async () => {
-    const loose = variant('loose', (keep) => ({ name: 'loose', afterAppend: (cache) => keepNewest(cache, keep) }), z.object({ keep: z.number().default(16) }));
+    const loose = variant(
+      'loose',
+      (keep) => ({ name: 'loose', afterAppend: (cache) => keepNewest(cache, keep) }),
+      z.object({ keep: z.number().default(16) }),
+    );
     await failing(kvPolicyCases(loose), /\{"notAParameter":1\} was accepted/);
     const crashes = defineKvPolicy({
       ...window,

@@ -65,7 +65,9 @@ function targets(report: KvCompareReport): string[] {
   const at25 = report.summary.filter((s) => s.method.endsWith(' 25%'));
   const best = [...at25].sort((a, b) => b.greedyAgreementMin - a.greedyAgreementMin || b.recall - a.recall)[0];
   const streaming = at25.find((s) => s.method.startsWith('streaming-llm'));
-  const evicting = at25.filter((s) => s.bytesRatio < 0.5).sort((a, b) => b.greedyAgreementMin - a.greedyAgreementMin || b.recall - a.recall)[0];
+  const evicting = at25
+    .filter((s) => s.bytesRatio < 0.5)
+    .sort((a, b) => b.greedyAgreementMin - a.greedyAgreementMin || b.recall - a.recall)[0];
   const show = (s: (typeof at25)[number] | undefined) =>
     s
       ? `${s.method}: recall ${s.recall.toFixed(3)} (worst passage ${s.recallWorstText.toFixed(3)}), greedy agreement ${s.greedyAgreement.toFixed(1)} mean / ${s.greedyAgreementMin} min of ${report.greedyTokens}, ΔNLL ${s.nllDelta.toFixed(4)}, bytes ${(100 * s.bytesRatio).toFixed(1)}% of full`
@@ -74,13 +76,17 @@ function targets(report: KvCompareReport): string[] {
   lines.push(`  beside it: ${show(streaming)}`);
   lines.push(`  best policy that holds < 50% of the bytes: ${show(evicting)}`);
   for (const k of report.summary.filter((s) => s.method.startsWith('kivi'))) {
-    lines.push(`target (KIVI int4, 32-token window: ΔNLL <= 0.02, bytes <= 30%): ${k.method}: ΔNLL ${k.nllDelta.toFixed(4)} nats/token, bytes ${(100 * k.bytesRatio).toFixed(1)}% of fp32`);
+    lines.push(
+      `target (KIVI int4, 32-token window: ΔNLL <= 0.02, bytes <= 30%): ${k.method}: ΔNLL ${k.nllDelta.toFixed(4)} nats/token, bytes ${(100 * k.bytesRatio).toFixed(1)}% of fp32`,
+    );
   }
   return lines;
 }
 
 for (const model of models) {
-  const budgeted = smoke ? ['streaming-llm', 'quest'] : ['streaming-llm', 'h2o', 'tova', 'snapkv', 'pyramidkv', 'adakv', 'expected-attention', 'quest', 'tidal-decode', 'double-sparsity'];
+  const budgeted = smoke
+    ? ['streaming-llm', 'quest']
+    : ['streaming-llm', 'h2o', 'tova', 'snapkv', 'pyramidkv', 'adakv', 'expected-attention', 'quest', 'tidal-decode', 'double-sparsity'];
   const methods: MethodSpec[] = [];
   for (const budget of budgets) {
     for (const name of budgeted) methods.push(kv(`${name} ${pct(budget)}`, name, { budget }));
@@ -101,15 +107,22 @@ for (const model of models) {
     methods,
     registry,
     backend,
-    ...(smoke ? { texts: DEFAULT_KV_TEXTS[model].slice(0, 1), continuation: 16, greedyTokens: 32 } : { continuation: 64, greedyTokens: 128 }),
-    onProgress: (done, total, label) => console.error(`[${model}] ${done}/${total} ${label} (${((performance.now() - t0) / 60000).toFixed(1)} min)`),
+    ...(smoke
+      ? { texts: DEFAULT_KV_TEXTS[model].slice(0, 1), continuation: 16, greedyTokens: 32 }
+      : { continuation: 64, greedyTokens: 128 }),
+    onProgress: (done, total, label) =>
+      console.error(`[${model}] ${done}/${total} ${label} (${((performance.now() - t0) / 60000).toFixed(1)} min)`),
   });
   const base = join(dir, `kv-cache-quality-${model}`);
-  writeFileSync(`${base}.json`, `${JSON.stringify({ ...report, size: benchSize(), node: process.version, threads: backend.threads }, null, 2)}\n`);
+  writeFileSync(
+    `${base}.json`,
+    `${JSON.stringify({ ...report, size: benchSize(), node: process.version, threads: backend.threads }, null, 2)}\n`,
+  );
   const text = formatKvReport(report);
   const lines = targets(report);
   writeFileSync(`${base}.txt`, `${text}\n\n${lines.join('\n')}\n`);
-  for (const metric of ['recall', 'nllDelta', 'greedyAgreement'] as const) writeFileSync(`${base}-${metric}.svg`, await kvTradeoffSvg(report, metric));
+  for (const metric of ['recall', 'nllDelta', 'greedyAgreement'] as const)
+    writeFileSync(`${base}-${metric}.svg`, await kvTradeoffSvg(report, metric));
   console.log(text);
   for (const line of lines) console.log(line);
   console.log(`wrote ${base}.json`);

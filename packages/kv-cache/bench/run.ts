@@ -79,7 +79,10 @@ for (const n of contexts) {
   cases.push([
     `tidal-decode, a reusing layer (reads ${selected})`,
     'tidal-decode-reuse',
-    () => backend.decode(reuseInput, { selection: tidal.select?.(reuse.cache, reuse.q, { layer: 1, layers: 2, step: 1, position: n - 1, session: tidalSession }) }),
+    () =>
+      backend.decode(reuseInput, {
+        selection: tidal.select?.(reuse.cache, reuse.q, { layer: 1, layers: 2, step: 1, position: n - 1, session: tidalSession }),
+      }),
     () => reuse.cache.bytes(),
   ]);
   const evicted = cacheFor(n, streamingPolicy);
@@ -130,7 +133,9 @@ const dir = join(process.cwd(), 'bench-results');
 writeFileSync(join(dir, 'kv-cache-decode.svg'), await speedSvg(speed, `${backend.name} (${backend.impl}), decode step per token`));
 const largest = contexts[contexts.length - 1] as number;
 for (const r of records.filter((x) => x.n === largest && !x.case.includes('full cache'))) {
-  console.log(`target: ${r.case} at ${largest}: ${(r['speedupVsFull'] as number).toFixed(1)}x faster per token than the full cache (target >= 10x)`);
+  console.log(
+    `target: ${r.case} at ${largest}: ${(r['speedupVsFull'] as number).toFixed(1)}x faster per token than the full cache (target >= 10x)`,
+  );
 }
 
 // Planted decode needles at 2K of 32K.
@@ -144,8 +149,19 @@ for (const [label, policy] of [
   const t0 = performance.now();
   const result = plantedDecodeNeedles({ policy, context: needleContext, trials, layers: 6, ...shape, seed: 11 });
   const ms = performance.now() - t0;
-  needles.push({ case: `planted needle, ${label} ${selected} of ${needleContext}`, n: needleContext, ...shape, medianMs: ms / trials, minMs: 0, maxMs: 0, runs: trials, ...result });
-  console.log(`target: ${label} found ${result.found}/${result.trials} needles at ${selected} of ${needleContext} (rate ${result.rate.toFixed(2)}, target >= 0.9; needle mass ${result.needleMass.toFixed(2)})`);
+  needles.push({
+    case: `planted needle, ${label} ${selected} of ${needleContext}`,
+    n: needleContext,
+    ...shape,
+    medianMs: ms / trials,
+    minMs: 0,
+    maxMs: 0,
+    runs: trials,
+    ...result,
+  });
+  console.log(
+    `target: ${label} found ${result.found}/${result.trials} needles at ${selected} of ${needleContext} (rate ${result.rate.toFixed(2)}, target >= 0.9; needle mass ${result.needleMass.toFixed(2)})`,
+  );
 }
 writeSuite('kv-cache-needles', needles);
 await backend.dispose();

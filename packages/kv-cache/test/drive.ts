@@ -49,7 +49,8 @@ export function drive(policy: KvPolicy, shape: DriveShape): { records: StepRecor
     const add = (into: number[][][][], t: HeadTensor) => {
       into[l] ??= Array.from({ length: t.heads }, () => []);
       for (let h = 0; h < t.heads; h++) {
-        for (let i = 0; i < t.length; i++) (into[l]![h] as number[][]).push(Array.from(t.data.subarray((h * t.length + i) * t.dim, (h * t.length + i + 1) * t.dim)));
+        for (let i = 0; i < t.length; i++)
+          (into[l]![h] as number[][]).push(Array.from(t.data.subarray((h * t.length + i) * t.dim, (h * t.length + i + 1) * t.dim)));
       }
     };
     add(history.q, q);
@@ -112,7 +113,12 @@ export function softmaxOver(q: number[], keys: number[][], positions: readonly n
 }
 
 /** The k positions with the highest score; protected ones first (newest first), ties to the later position. */
-export function topPositions(candidates: readonly number[], score: (p: number) => number, k: number, isProtected: (p: number) => boolean = () => false): number[] {
+export function topPositions(
+  candidates: readonly number[],
+  score: (p: number) => number,
+  k: number,
+  isProtected: (p: number) => boolean = () => false,
+): number[] {
   const sorted = [...candidates].sort((a, b) => {
     const pa = isProtected(a) ? 1 : 0;
     const pb = isProtected(b) ? 1 : 0;

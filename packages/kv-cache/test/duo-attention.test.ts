@@ -1,4 +1,4 @@
-import { compileRecipe, createRegistry, createHeadTensor } from '@sparseland/core';
+import { compileRecipe, createHeadTensor, createRegistry } from '@sparseland/core';
 import type { KvPolicy } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { classifyHeads, duoAttention, duoRecipe, kvPolicies } from '../src/index.js';
@@ -26,7 +26,10 @@ describe('duo-attention', () => {
     expect(recipe.layers?.['0']?.kvHeads?.['2']).toEqual({ method: 'streaming-llm', params: { budget: 10, sink: 3 } });
     const compiled = compileRecipe(JSON.parse(JSON.stringify(recipe)), createRegistry({ plugins: kvPolicies }));
     const viaRecipe = drive(compiled.kvPolicy as KvPolicy, shape).records.map((r) => r.held);
-    const direct = drive(duoAttention.build(duoAttention.parseParams({ streamingHeads: [[0, 2], [1]], sink: 3, recent: 7 })), shape).records.map((r) => r.held);
+    const direct = drive(
+      duoAttention.build(duoAttention.parseParams({ streamingHeads: [[0, 2], [1]], sink: 3, recent: 7 })),
+      shape,
+    ).records.map((r) => r.held);
     expect(viaRecipe).toEqual(direct);
   });
 

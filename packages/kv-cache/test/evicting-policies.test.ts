@@ -6,9 +6,6 @@ import { drive, type History, range, softmaxOver, topPositions } from './drive.j
 
 const SHAPE = { qHeads: 4, kvHeads: 2, dim: 8, prompt: 40, steps: 12 } as const;
 
-/** Positions each kv head holds after each hook, as the oracle computes them. */
-type Oracle = (history: History, shape: typeof SHAPE) => number[][][];
-
 function expectHeld(records: ReturnType<typeof drive>['records'], oracle: number[][][]): void {
   expect(records.length).toBe(oracle.length);
   records.forEach((r, i) => {
@@ -55,10 +52,17 @@ describe('h2o', () => {
           for (const i of queries) {
             for (const h of groupHeads(g)) {
               const visible = held[g]!.filter((p) => p <= i);
-              for (const [p, prob] of softmaxOver(history.q[0]![h]![i]!, history.k[0]![g]!, visible)) acc[g]!.set(p, (acc[g]!.get(p) ?? 0) + prob);
+              for (const [p, prob] of softmaxOver(history.q[0]![h]![i]!, history.k[0]![g]!, visible))
+                acc[g]!.set(p, (acc[g]!.get(p) ?? 0) + prob);
             }
           }
-          if (held[g]!.length > budget) held[g] = topPositions(held[g]!, (p) => acc[g]!.get(p) ?? 0, budget, (p) => p > newest - recent);
+          if (held[g]!.length > budget)
+            held[g] = topPositions(
+              held[g]!,
+              (p) => acc[g]!.get(p) ?? 0,
+              budget,
+              (p) => p > newest - recent,
+            );
         }
         oracle.push(held.map((h) => [...h]));
       });
@@ -83,9 +87,16 @@ describe('tova', () => {
       const score = new Map<number, number>();
       for (let h = 0; h < SHAPE.qHeads; h++) {
         const g = Math.floor(h / group);
-        for (const [p, prob] of softmaxOver(history.q[0]![h]![newest]!, history.k[0]![g]!, held)) score.set(p, (score.get(p) ?? 0) + prob / SHAPE.qHeads);
+        for (const [p, prob] of softmaxOver(history.q[0]![h]![newest]!, history.k[0]![g]!, held))
+          score.set(p, (score.get(p) ?? 0) + prob / SHAPE.qHeads);
       }
-      if (held.length > budget) held = topPositions(held, (p) => score.get(p) ?? 0, budget, (p) => p === newest);
+      if (held.length > budget)
+        held = topPositions(
+          held,
+          (p) => score.get(p) ?? 0,
+          budget,
+          (p) => p === newest,
+        );
       oracle.push([[...held], [...held]]);
     });
     expectHeld(records, oracle);
@@ -93,7 +104,12 @@ describe('tova', () => {
 });
 
 /** SnapKV's rule over positions: the last `window` queries vote, votes pooled over slot order, window kept. */
-function snapOracle(history: History, budgets: (layer: number) => number, opts: { window: number; kernel: number; pooling: 'avg' | 'max' }, layer = 0) {
+function snapOracle(
+  history: History,
+  budgets: (layer: number) => number,
+  opts: { window: number; kernel: number; pooling: 'avg' | 'max' },
+  layer = 0,
+) {
   const budget = budgets(layer);
   const held = [range(0, SHAPE.prompt), range(0, SHAPE.prompt)];
   const oracle: number[][][] = [];
@@ -106,7 +122,8 @@ function snapOracle(history: History, budgets: (layer: number) => number, opts: 
       for (const i of window) {
         for (const h of groupHeads(g)) {
           const visible = held[g]!.filter((p) => p <= i);
-          for (const [p, prob] of softmaxOver(history.q[layer]![h]![i]!, history.k[layer]![g]!, visible)) votes.set(p, (votes.get(p) ?? 0) + prob);
+          for (const [p, prob] of softmaxOver(history.q[layer]![h]![i]!, history.k[layer]![g]!, visible))
+            votes.set(p, (votes.get(p) ?? 0) + prob);
         }
       }
       const slots = held[g]!;
@@ -117,7 +134,12 @@ function snapOracle(history: History, budgets: (layer: number) => number, opts: 
         pooled.set(p, opts.pooling === 'max' ? Math.max(...around) : around.reduce((a, b) => a + b, 0) / opts.kernel);
       });
       const recent = Math.max(1, Math.min(opts.window, budget));
-      held[g] = topPositions(slots, (p) => pooled.get(p) ?? 0, budget, (p) => p > newest - recent);
+      held[g] = topPositions(
+        slots,
+        (p) => pooled.get(p) ?? 0,
+        budget,
+        (p) => p > newest - recent,
+      );
     }
     oracle.push(held.map((h) => [...h]));
   });
@@ -129,7 +151,10 @@ describe('snapkv', () => {
     it(`observation-window vote with ${pooling} pooling, the window kept, sliding over decode queries`, () => {
       const opts = { window: 6, kernel: 5, pooling };
       const { records, history } = drive(snapKv.build(snapKv.parseParams({ budget: 14, ...opts })), SHAPE);
-      expectHeld(records, snapOracle(history, () => 14, opts));
+      expectHeld(
+        records,
+        snapOracle(history, () => 14, opts),
+      );
     });
   }
 });
@@ -171,10 +196,20 @@ describe('adakv', () => {
         const votes = new Map<number, number>();
         for (const i of window) {
           for (const h of groupHeads(g)) {
-            for (const [p, prob] of softmaxOver(history.q[0]![h]![i]!, history.k[0]![g]!, slots.filter((p) => p <= i))) votes.set(p, (votes.get(p) ?? 0) + prob);
+            for (const [p, prob] of softmaxOver(
+              history.q[0]![h]![i]!,
+              history.k[0]![g]!,
+              slots.filter((p) => p <= i),
+            ))
+              votes.set(p, (votes.get(p) ?? 0) + prob);
           }
         }
-        return new Map(slots.map((p, s) => [p, Math.max(...range(Math.max(0, s - 1), Math.min(slots.length, s + 2)).map((t) => votes.get(slots[t]!) ?? 0))]));
+        return new Map(
+          slots.map((p, s) => [
+            p,
+            Math.max(...range(Math.max(0, s - 1), Math.min(slots.length, s + 2)).map((t) => votes.get(slots[t]!) ?? 0)),
+          ]),
+        );
       });
       const recent = Math.min(opts.window, budget);
       const isProtected = (p: number) => p > newest - recent;
@@ -242,7 +277,9 @@ describe('expected-attention', () => {
         for (const h of groupHeads(g)) {
           const pre = window.map((i) => apply(transpose(rotation(i)), history.q[0]![h]![i]!));
           mean = range(0, d).map((c) => pre.reduce((s, x) => s + x[c]!, 0) / pre.length);
-          const cov = range(0, d).map((a) => range(0, d).map((b) => pre.reduce((s, x) => s + (x[a]! - mean[a]!) * (x[b]! - mean[b]!), 0) / pre.length));
+          const cov = range(0, d).map((a) =>
+            range(0, d).map((b) => pre.reduce((s, x) => s + (x[a]! - mean[a]!) * (x[b]! - mean[b]!), 0) / pre.length),
+          );
           const mu = apply(rBar, mean);
           const sigma = mul(mul(rBar, cov), transpose(rBar));
           const z = slots.map((p) => {
@@ -265,7 +302,9 @@ describe('expected-attention', () => {
 
 describe('budgets and bad parameters', () => {
   it('policies report their budget; protected slots that cannot fit the budget are refused', () => {
-    expect(() => streamingLlm.build(streamingLlm.parseParams({ budget: 4, sink: 4 }))).toThrow(/E_PARAMS.*sink \(4\) \+ recent \(1\) must fit in the budget \(4 tokens\)/);
+    expect(() => streamingLlm.build(streamingLlm.parseParams({ budget: 4, sink: 4 }))).toThrow(
+      /E_PARAMS.*sink \(4\) \+ recent \(1\) must fit in the budget \(4 tokens\)/,
+    );
     expect(() => h2o.parseParams({ budget: 1.5 })).toThrow(/E_PARAMS.*integer/);
     expect(() => h2o.parseParams({ budget: 0 })).toThrow(/E_PARAMS.*> 0/);
     expect(() => snapKv.parseParams({ window: 0 })).toThrow(/E_PARAMS.*window/);

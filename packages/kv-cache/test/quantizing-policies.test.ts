@@ -32,7 +32,9 @@ describe('kivi', () => {
       let at = 0;
       for (const block of view.heads[0]!.blocks) {
         const rows = (t: number[][]) => Float32Array.from(range(at, at + block.length).flatMap((p) => t[p]!));
-        const again = unpackKvBlock(packKvBlock(rows(history.k[0]![0]!), rows(history.v[0]![0]!), block.length, 16, { bits, keyGroup: group, valueGroup: group }));
+        const again = unpackKvBlock(
+          packKvBlock(rows(history.k[0]![0]!), rows(history.v[0]![0]!), block.length, 16, { bits, keyGroup: group, valueGroup: group }),
+        );
         expect(Array.from(cache.keys(0).subarray(at * 16, (at + block.length) * 16))).toEqual(Array.from(again.keys));
         expect(block.bits).toBe(bits);
         at += block.length;
@@ -81,7 +83,10 @@ describe('zipcache', () => {
     expect(count).toBeLessThan(span.length);
     const view = caches[0]!.packedView();
     for (let g = 0; g < 2; g++) {
-      const high = [...span].sort((a, b) => scores[g]![b]! - scores[g]![a]! || b - a).slice(0, count).sort((a, b) => a - b);
+      const high = [...span]
+        .sort((a, b) => scores[g]![b]! - scores[g]![a]! || b - a)
+        .slice(0, count)
+        .sort((a, b) => a - b);
       const low = span.filter((p) => !high.includes(p));
       expect(records[0]!.packed[g]).toBe(span.length);
       expect(records[0]!.held[g]).toEqual([...low, ...high, ...range(n - params.recent, n)]);

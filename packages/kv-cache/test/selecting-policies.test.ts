@@ -59,19 +59,28 @@ describe('tidal-decode', () => {
   it('selects top-k positions at the selection layer, reuses them below, re-selects at the correction layer', () => {
     const topK = 12;
     const layers = 5;
-    const { records, history } = drive(tidalDecode.build(tidalDecode.parseParams({ budget: topK, selectionLayer: 1, correctionLayer: 3 })), {
-      ...SHAPE,
-      layers,
-    });
+    const { records, history } = drive(
+      tidalDecode.build(tidalDecode.parseParams({ budget: topK, selectionLayer: 1, correctionLayer: 3 })),
+      {
+        ...SHAPE,
+        layers,
+      },
+    );
     for (let step = 1; step <= SHAPE.steps; step++) {
       const newest = SHAPE.prompt + step - 1;
       const pick = (layer: number) =>
         range(0, 2).map((g) => {
           const mass = new Map<number, number>();
           for (const h of groupHeads(g)) {
-            for (const [p, prob] of softmaxOver(history.q[layer]![h]![newest]!, history.k[layer]![g]!, range(0, newest + 1))) mass.set(p, (mass.get(p) ?? 0) + prob);
+            for (const [p, prob] of softmaxOver(history.q[layer]![h]![newest]!, history.k[layer]![g]!, range(0, newest + 1)))
+              mass.set(p, (mass.get(p) ?? 0) + prob);
           }
-          return topPositions(range(0, newest + 1), (p) => mass.get(p)!, topK, (p) => p === newest);
+          return topPositions(
+            range(0, newest + 1),
+            (p) => mass.get(p)!,
+            topK,
+            (p) => p === newest,
+          );
         });
       const at = (layer: number) => records.find((r) => r.step === step && r.layer === layer)!;
       // Layer 0 (before selection), 1 (selection) and 3 (correction) attend densely.
@@ -87,11 +96,17 @@ describe('double-sparsity', () => {
     const budget = 15;
     const groupFactor = 4;
     const labelBits = 4;
-    const { records, history } = drive(doubleSparsity.build(doubleSparsity.parseParams({ budget, groupFactor, labelBits, denseLayers: 0 })), SHAPE);
+    const { records, history } = drive(
+      doubleSparsity.build(doubleSparsity.parseParams({ budget, groupFactor, labelBits, denseLayers: 0 })),
+      SHAPE,
+    );
     const r = SHAPE.dim / groupFactor;
     const channels = range(0, 2).map((g) => {
       const importance = range(0, SHAPE.dim).map((c) =>
-        groupHeads(g).reduce((s, h) => s + range(0, SHAPE.prompt).reduce((t, i) => t + Math.abs(history.q[0]![h]![i]![c]! * history.k[0]![g]![i]![c]!), 0), 0),
+        groupHeads(g).reduce(
+          (s, h) => s + range(0, SHAPE.prompt).reduce((t, i) => t + Math.abs(history.q[0]![h]![i]![c]! * history.k[0]![g]![i]![c]!), 0),
+          0,
+        ),
       );
       return range(0, SHAPE.dim)
         .sort((a, b) => importance[b]! - importance[a]! || a - b)
@@ -109,7 +124,10 @@ describe('double-sparsity', () => {
           return Math.max(
             ...groupHeads(g).map((h) => {
               const q = history.q[0]![h]![newest]!;
-              const dot = channels[g]!.reduce((s, c) => s + q[c]! * (scale === 0 ? 0 : Math.max(-qmax, Math.min(qmax, Math.round(k[c]! / (absmax / qmax))))), 0);
+              const dot = channels[g]!.reduce(
+                (s, c) => s + q[c]! * (scale === 0 ? 0 : Math.max(-qmax, Math.min(qmax, Math.round(k[c]! / (absmax / qmax))))),
+                0,
+              );
               return (dot * scale) / Math.sqrt(r);
             }),
           );

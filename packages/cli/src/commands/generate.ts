@@ -1,6 +1,13 @@
 import { compileRecipe, createRegistry, type Recipe } from '@sparseland/core';
 import { createRng } from '@sparseland/core/kit';
-import { type FixtureModelName, type FixtureTextName, FIXTURE_TEXTS, loadFixtureModel, passageTokens, readFixtureText } from '@sparseland/eval';
+import {
+  FIXTURE_TEXTS,
+  type FixtureModelName,
+  type FixtureTextName,
+  loadFixtureModel,
+  passageTokens,
+  readFixtureText,
+} from '@sparseland/eval';
 import { argmax, sampleWithTemperature } from '@sparseland/model';
 import { chooseBackend } from '../backend.js';
 import { UsageError } from '../exit-codes.js';
@@ -51,7 +58,8 @@ export async function generateCommand(prompt: string[], options: GenerateOptions
   if (!(temperature >= 0)) throw new UsageError(`--temperature must be a number >= 0, got "${options.temperature}"`);
   const { registry } = await loadPlugins(options.plugin);
   const methods = kvMethods(options, registry);
-  if (methods.length > 1) throw new UsageError('generate runs one KV policy: give one --kv name and at most one --kv-budget (or a --recipe)');
+  if (methods.length > 1)
+    throw new UsageError('generate runs one KV policy: give one --kv name and at most one --kv-budget (or a --recipe)');
   const method = methods[0];
   const model = await loadFixtureModel(modelName);
   let promptIds: number[];
@@ -67,7 +75,9 @@ export async function generateCommand(prompt: string[], options: GenerateOptions
   }
   if (promptIds.length === 0) throw new UsageError('the prompt is empty');
   const backend = await chooseBackend(registry, options.backend);
-  const compiled = method ? compileRecipe(method.recipe as Recipe, registry) : compileRecipe({ method: 'dense' }, createRegistry({ plugins: [] }));
+  const compiled = method
+    ? compileRecipe(method.recipe as Recipe, registry)
+    : compileRecipe({ method: 'dense' }, createRegistry({ plugins: [] }));
   const session = model.model.createSession({ backend, recipe: compiled });
   const rng = createRng(nonNegative(options.seed, '--seed'));
   const tty = process.stderr.isTTY === true && options.json !== true;

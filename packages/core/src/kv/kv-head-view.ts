@@ -81,7 +81,9 @@ export function routeKvPolicies(name: string, groupsOf: (layer: number, kvHeads:
     const group = queries.heads / cache.kvHeads;
     const rows = queries.length * queries.dim;
     const data = new Float32Array(heads.length * group * rows);
-    heads.forEach((g, i) => data.set(queries.data.subarray(g * group * rows, (g + 1) * group * rows), i * group * rows));
+    heads.forEach((g, i) => {
+      data.set(queries.data.subarray(g * group * rows, (g + 1) * group * rows), i * group * rows);
+    });
     return { data, heads: heads.length * group, length: queries.length, dim: queries.dim };
   };
   return Object.freeze({

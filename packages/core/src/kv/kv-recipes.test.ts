@@ -24,7 +24,11 @@ const keepLast = defineKvPolicy({
       seen.push(`L${ctx.layer} heads ${cache.kvHeads} q ${queries.heads} keep ${keep}`);
       for (let g = 0; g < cache.kvHeads; g++) {
         const n = cache.length(g);
-        if (n > keep) cache.retain(g, Int32Array.from({ length: keep }, (_, i) => n - keep + i));
+        if (n > keep)
+          cache.retain(
+            g,
+            Int32Array.from({ length: keep }, (_, i) => n - keep + i),
+          );
       }
     },
     select: (cache) =>
@@ -48,7 +52,11 @@ const ctxOf = (layer: number) => ({ layer, layers: 3, step: 0, position: 9, sess
 
 describe('recipes name KV policies', () => {
   it('parses kv at the top, per layer and per kv head; layer objects with only kv keep the default mask', () => {
-    const doc = parseRecipe({ default: { method: 'dense' }, kv: { method: 'keep-last' }, layers: { '1': { kvHeads: { '0': { method: 'keep-last', params: { keep: 3 } } } } } });
+    const doc = parseRecipe({
+      default: { method: 'dense' },
+      kv: { method: 'keep-last' },
+      layers: { '1': { kvHeads: { '0': { method: 'keep-last', params: { keep: 3 } } } } },
+    });
     expect(doc.kv).toEqual({ method: 'keep-last' });
     expect(doc.layers?.['1']?.kvHeads?.['0']).toEqual({ method: 'keep-last', params: { keep: 3 } });
     expect(doc.layers?.['1']?.default).toBeUndefined();
@@ -66,7 +74,10 @@ describe('recipes name KV policies', () => {
       /E_UNKNOWN_PLUGIN.*kv\.method: unknown KV policy "keep-lats". Did you mean "keep-last"\?/,
     );
     expect(() =>
-      compileRecipe({ default: { method: 'dense' }, layers: { '2': { kvHeads: { '1': { method: 'keep-last', params: { keep: 0 } } } } } }, registry),
+      compileRecipe(
+        { default: { method: 'dense' }, layers: { '2': { kvHeads: { '1': { method: 'keep-last', params: { keep: 0 } } } } } },
+        registry,
+      ),
     ).toThrow(/E_PARAMS.*layers\.2\.kvHeads\.1\.params\.keep/);
   });
 
@@ -76,7 +87,10 @@ describe('recipes name KV policies', () => {
       {
         default: { method: 'dense' },
         kv: { method: 'keep-last', params: { keep: 5 } },
-        layers: { '1': { kvHeads: { '1': { method: 'keep-last', params: { keep: 2 } } } }, '2': { kv: { method: 'keep-last', params: { keep: 1 } } } },
+        layers: {
+          '1': { kvHeads: { '1': { method: 'keep-last', params: { keep: 2 } } } },
+          '2': { kv: { method: 'keep-last', params: { keep: 1 } } },
+        },
       },
       registry,
     );

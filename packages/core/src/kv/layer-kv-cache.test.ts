@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { TokenSelection } from '../masks/token-selection.js';
 import { referenceDecode } from '../reference/reference-attention.js';
-import { randomHeadTensor } from '../tensor/head-tensor.js';
 import { createRng } from '../rng.js';
-import { createHeadTensor } from '../tensor/head-tensor.js';
+import { createHeadTensor, randomHeadTensor } from '../tensor/head-tensor.js';
 import { LayerKvCache } from './layer-kv-cache.js';
 
 function rows(kvHeads: number, count: number, dim: number, seed: number) {
@@ -107,13 +106,34 @@ describe('LayerKvCache', () => {
   it('gatherSelected copies only the selected rows; decoding through it equals decoding the whole cache', () => {
     const cache = new LayerKvCache(0, 2, 8);
     cache.append(rows(2, 50, 8, 3), rows(2, 50, 8, 4), 0);
-    cache.retain(1, Int32Array.from({ length: 30 }, (_, i) => i + 20));
+    cache.retain(
+      1,
+      Int32Array.from({ length: 30 }, (_, i) => i + 20),
+    );
     const q = randomHeadTensor({ heads: 4, length: 1, dim: 8, seed: 5 });
     const whole = cache.gather();
     for (const selection of [
-      TokenSelection.fromLists([[0, 9, 49], [3, 29]], 50),
-      TokenSelection.fromLists([[1, 2], [28, 29]], 50),
-      new TokenSelection({ kvHeads: 2, kvLength: 50, rowPtr: Int32Array.of(0, 2, 3), slots: Int32Array.of(4, 49, 29), precision: Uint8Array.of(4, 32, 8) }),
+      TokenSelection.fromLists(
+        [
+          [0, 9, 49],
+          [3, 29],
+        ],
+        50,
+      ),
+      TokenSelection.fromLists(
+        [
+          [1, 2],
+          [28, 29],
+        ],
+        50,
+      ),
+      new TokenSelection({
+        kvHeads: 2,
+        kvLength: 50,
+        rowPtr: Int32Array.of(0, 2, 3),
+        slots: Int32Array.of(4, 49, 29),
+        precision: Uint8Array.of(4, 32, 8),
+      }),
     ]) {
       const compact = cache.gatherSelected(selection);
       expect(compact.k.length).toBe(Math.max(selection.slotsOf(0).length, selection.slotsOf(1).length));

@@ -309,7 +309,13 @@ export class LayerKvCache implements KvCacheLayer {
         const from = selection.rowPtr[g] as number;
         for (let i = from; i < (selection.rowPtr[g + 1] as number); i++) slots[i] = i - from;
       }
-      compact = new TokenSelection({ kvHeads: this.kvHeads, kvLength: width, rowPtr: selection.rowPtr, slots, precision: selection.precision });
+      compact = new TokenSelection({
+        kvHeads: this.kvHeads,
+        kvLength: width,
+        rowPtr: selection.rowPtr,
+        slots,
+        precision: selection.precision,
+      });
     }
     return {
       k: { data: k, heads: this.kvHeads, length: width, dim: d },
@@ -366,7 +372,10 @@ export class LayerKvCache implements KvCacheLayer {
 
   private expectSlots(g: number, slots: Int32Array, lo: number, hi: number, what: string): void {
     if (!(slots instanceof Int32Array)) {
-      throw new SparselandError('E_PARAMS', `${what}(): slots must be an Int32Array of strictly increasing slots, got ${describeValue(slots)}`);
+      throw new SparselandError(
+        'E_PARAMS',
+        `${what}(): slots must be an Int32Array of strictly increasing slots, got ${describeValue(slots)}`,
+      );
     }
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i] as number;

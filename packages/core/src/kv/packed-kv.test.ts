@@ -83,15 +83,24 @@ describe('packKvBlock / unpackKvBlock', () => {
     expect(() => packKvBlock(new Float32Array(4), new Float32Array(4), 2, 4, { bits: 4 })).toThrow(/E_SHAPE/);
     expect(() => packKvBlock(new Float32Array(4), new Float32Array(4), 1, 4, { bits: 4, keyGroup: 0 })).toThrow(/E_PARAMS.*keyGroup/);
     const block = packKvBlock(rows(3, 4, 1), rows(3, 4, 2), 3, 4, { bits: 4 });
-    const good: PackedKvCache = { kvHeads: 1, dim: 4, heads: [{ blocks: [block], keys: new Float32Array(8), values: new Float32Array(8) }] };
+    const good: PackedKvCache = {
+      kvHeads: 1,
+      dim: 4,
+      heads: [{ blocks: [block], keys: new Float32Array(8), values: new Float32Array(8) }],
+    };
     expect(() => expectPackedKvCache(good)).not.toThrow();
     expect(() => expectPackedKvCache({ ...good, kvHeads: 2 })).toThrow(/E_SHAPE.*heads must be an array of 2/);
-    expect(() => expectPackedKvCache({ ...good, heads: [{ ...good.heads[0]!, values: new Float32Array(4) }] })).toThrow(/same whole number of rows/);
-    expect(() => expectPackedKvCache({ ...good, heads: [{ ...good.heads[0]!, blocks: [{ ...block, keyScale: new Float32Array(1) }] }] })).toThrow(
-      /head 0 block 0: keyScale must be a Float32Array of 4/,
+    expect(() => expectPackedKvCache({ ...good, heads: [{ ...good.heads[0]!, values: new Float32Array(4) }] })).toThrow(
+      /same whole number of rows/,
     );
     expect(() =>
-      expectPackedKvCache({ ...good, heads: [{ ...good.heads[0]!, blocks: [{ ...block, keyMin: Float32Array.of(Number.NaN, 0, 0, 0) }] }] }),
+      expectPackedKvCache({ ...good, heads: [{ ...good.heads[0]!, blocks: [{ ...block, keyScale: new Float32Array(1) }] }] }),
+    ).toThrow(/head 0 block 0: keyScale must be a Float32Array of 4/);
+    expect(() =>
+      expectPackedKvCache({
+        ...good,
+        heads: [{ ...good.heads[0]!, blocks: [{ ...block, keyMin: Float32Array.of(Number.NaN, 0, 0, 0) }] }],
+      }),
     ).toThrow(/finite/);
   });
 });

@@ -193,7 +193,9 @@ export function unpackKvBlock(block: PackedKvBlock): { keys: Float32Array; value
     const kg = Math.floor(t / keyGroup) * dim;
     for (let c = 0; c < dim; c++) {
       const at = t * dim + c;
-      keys[at] = Math.fround(readCode(block.keyCodes, t * rowBytes, c, bits) * (block.keyScale[kg + c] as number) + (block.keyMin[kg + c] as number));
+      keys[at] = Math.fround(
+        readCode(block.keyCodes, t * rowBytes, c, bits) * (block.keyScale[kg + c] as number) + (block.keyMin[kg + c] as number),
+      );
       const vg = t * valueGroups + Math.floor(c / valueGroup);
       values[at] = Math.fround(
         readCode(block.valueCodes, t * rowBytes, c, bits) * (block.valueScale[vg] as number) + (block.valueMin[vg] as number),
@@ -238,14 +240,20 @@ export function expectPackedKvCache(cache: PackedKvCache, what = 'packed cache')
   if (typeof cache !== 'object' || cache === null) fail(`expected {kvHeads, dim, heads}, got ${describeValue(cache)}`);
   const kvHeads = cache.kvHeads;
   const dim = cache.dim;
-  if (!Number.isInteger(kvHeads) || kvHeads < 1 || kvHeads > LIMITS.heads) fail(`kvHeads must be an integer in [1, ${LIMITS.heads}], got ${describeValue(kvHeads)}`);
-  if (!Number.isInteger(dim) || dim < 1 || dim > LIMITS.dim) fail(`dim must be an integer in [1, ${LIMITS.dim}], got ${describeValue(dim)}`);
-  if (!Array.isArray(cache.heads) || cache.heads.length !== kvHeads) fail(`heads must be an array of ${kvHeads} entries, got ${describeValue(cache.heads)}`);
+  if (!Number.isInteger(kvHeads) || kvHeads < 1 || kvHeads > LIMITS.heads)
+    fail(`kvHeads must be an integer in [1, ${LIMITS.heads}], got ${describeValue(kvHeads)}`);
+  if (!Number.isInteger(dim) || dim < 1 || dim > LIMITS.dim)
+    fail(`dim must be an integer in [1, ${LIMITS.dim}], got ${describeValue(dim)}`);
+  if (!Array.isArray(cache.heads) || cache.heads.length !== kvHeads)
+    fail(`heads must be an array of ${kvHeads} entries, got ${describeValue(cache.heads)}`);
   cache.heads.forEach((head, g) => {
     if (typeof head !== 'object' || head === null) fail(`head ${g} must be {blocks, keys, values}, got ${describeValue(head)}`);
-    if (!(head.keys instanceof Float32Array) || !(head.values instanceof Float32Array)) fail(`head ${g}: keys and values must be Float32Arrays`);
+    if (!(head.keys instanceof Float32Array) || !(head.values instanceof Float32Array))
+      fail(`head ${g}: keys and values must be Float32Arrays`);
     if (head.keys.length % dim !== 0 || head.values.length !== head.keys.length) {
-      fail(`head ${g}: keys and values must hold the same whole number of rows of ${dim}, got ${head.keys.length} and ${head.values.length} values`);
+      fail(
+        `head ${g}: keys and values must hold the same whole number of rows of ${dim}, got ${head.keys.length} and ${head.values.length} values`,
+      );
     }
     if (!Array.isArray(head.blocks)) fail(`head ${g}: blocks must be an array`);
     let total = head.keys.length / dim;
@@ -255,7 +263,8 @@ export function expectPackedKvCache(cache: PackedKvCache, what = 'packed cache')
       if (b.bits !== 2 && b.bits !== 4 && b.bits !== 8) fail(`${where}: bits must be 2, 4 or 8, got ${describeValue(b.bits)}`);
       if (b.dim !== dim) fail(`${where}: dim ${describeValue(b.dim)} differs from the cache's ${dim}`);
       if (!Number.isInteger(b.length) || b.length < 0) fail(`${where}: length must be an integer >= 0, got ${describeValue(b.length)}`);
-      if (!Number.isInteger(b.keyGroup) || b.keyGroup < 1) fail(`${where}: keyGroup must be an integer >= 1, got ${describeValue(b.keyGroup)}`);
+      if (!Number.isInteger(b.keyGroup) || b.keyGroup < 1)
+        fail(`${where}: keyGroup must be an integer >= 1, got ${describeValue(b.keyGroup)}`);
       if (!Number.isInteger(b.valueGroup) || b.valueGroup < 1 || b.valueGroup > dim) {
         fail(`${where}: valueGroup must be an integer in [1, ${dim}], got ${describeValue(b.valueGroup)}`);
       }

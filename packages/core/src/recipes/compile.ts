@@ -1,6 +1,8 @@
 import type { Backend } from '../backend.js';
 import type { CostMeter } from '../cost.js';
 import { SparselandError } from '../errors.js';
+import { type KvHeadGroup, routeKvPolicies } from '../kv/kv-head-view.js';
+import type { KvPolicy } from '../kv-policy.js';
 import { createBlockMask, resolveBlockSizes } from '../masks/build-block-mask.js';
 import { composeScoreMods, type ScoreMod } from '../masks/mask-mod.js';
 import { mergeHeadMasks } from '../masks/merge-heads.js';
@@ -8,8 +10,6 @@ import { intersectMasks, type SparseMask, toSparseMask, unionMasks } from '../ma
 import type { Registry } from '../plugins/registry.js';
 import type { EstimateResult, Estimator, EstimatorInput, OutputCorrection, PatternInstance } from '../plugins/types.js';
 import { joinPath } from '../plugins/zod-errors.js';
-import type { KvPolicy } from '../kv-policy.js';
-import { type KvHeadGroup, routeKvPolicies } from '../kv/kv-head-view.js';
 import {
   DENSE_METHOD,
   isRecipeDocument,

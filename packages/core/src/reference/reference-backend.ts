@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
-import { defineBackend } from '../plugins/define.js';
 import { referenceDecodePacked } from '../kv/packed-decode.js';
+import { defineBackend } from '../plugins/define.js';
 import { referenceAttention, referenceDecode } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 

@@ -9,7 +9,11 @@ import { plantedDecodeNeedles } from './planted-needles.js';
 const keepNewest = (cache: KvCacheLayer, keep: number) => {
   for (let g = 0; g < cache.kvHeads; g++) {
     const n = cache.length(g);
-    if (n > keep) cache.retain(g, Int32Array.from({ length: keep }, (_, i) => n - keep + i));
+    if (n > keep)
+      cache.retain(
+        g,
+        Int32Array.from({ length: keep }, (_, i) => n - keep + i),
+      );
   }
 };
 // Small policies defined here: eval measures whatever KV policy a registry holds.
@@ -27,7 +31,10 @@ const window = defineKvPolicy({
   build: ({ keep }): KvPolicy => ({ name: 'window', afterPrefill: (c) => keepNewest(c, keep), afterAppend: (c) => keepNewest(c, keep) }),
 });
 const registry = createRegistry({ plugins: [noop, selectAll, window] });
-const kv = (method: string, params: Record<string, unknown> = {}) => ({ label: method, recipe: { default: { method: 'dense' }, kv: { method, params } } });
+const kv = (method: string, params: Record<string, unknown> = {}) => ({
+  label: method,
+  recipe: { default: { method: 'dense' }, kv: { method, params } },
+});
 
 describe('compareKvPolicies', () => {
   it('a policy that keeps everything matches the full cache exactly; a small window loses recall, bytes and agreement', async () => {
@@ -60,7 +67,10 @@ describe('compareKvPolicies', () => {
   });
 
   it('splitKvRecipe keeps the masks and hands the KV part over as a policy', async () => {
-    const { maskRecipe, kvPolicy } = splitKvRecipe({ default: { method: 'dense' }, kv: { method: 'window', params: { keep: 3 } } }, registry);
+    const { maskRecipe, kvPolicy } = splitKvRecipe(
+      { default: { method: 'dense' }, kv: { method: 'window', params: { keep: 3 } } },
+      registry,
+    );
     expect(maskRecipe.kv).toBeUndefined();
     expect(maskRecipe.default).toEqual({ method: 'dense' });
     expect(kvPolicy?.name).toBe('recipe');
@@ -101,7 +111,11 @@ describe('plantedDecodeNeedles', () => {
     expect(found.needleMass).toBeGreaterThan(0.1);
     const recent: KvPolicy = {
       name: 'recent',
-      select: (cache) => TokenSelection.fromLists(Array.from({ length: cache.kvHeads }, () => Array.from({ length: 64 }, (_, i) => cache.length(0) - 1 - i)), cache.length(0)),
+      select: (cache) =>
+        TokenSelection.fromLists(
+          Array.from({ length: cache.kvHeads }, () => Array.from({ length: 64 }, (_, i) => cache.length(0) - 1 - i)),
+          cache.length(0),
+        ),
     };
     expect(plantedDecodeNeedles({ policy: recent, ...base }).found).toBe(0);
   });

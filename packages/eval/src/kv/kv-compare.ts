@@ -11,7 +11,7 @@ import {
   type TokenSelection,
 } from '@sparseland/core';
 import { describeValue, expectInteger, type KvPolicy } from '@sparseland/core/kit';
-import { type LayerCapture, argmax } from '@sparseland/model';
+import { argmax, type LayerCapture } from '@sparseland/model';
 import {
   type FixtureModelName,
   type FixtureTextName,
@@ -97,7 +97,13 @@ export interface KvCompareReport {
   readonly backend: { readonly name: string; readonly impl: string };
   /** True when decoding runs past the model's trained context (RoPE extrapolation). */
   readonly extrapolated: boolean;
-  readonly texts: readonly { readonly text: string; readonly offset: number; readonly nll: number; readonly msPerToken: number; readonly bytes: number }[];
+  readonly texts: readonly {
+    readonly text: string;
+    readonly offset: number;
+    readonly nll: number;
+    readonly msPerToken: number;
+    readonly bytes: number;
+  }[];
   readonly results: readonly KvResult[];
   /** Per method: means over the passages, and the worst passage's greedy agreement and recall. */
   readonly summary: readonly KvSummary[];
@@ -176,7 +182,10 @@ export async function compareKvPolicies(options: KvCompareOptions): Promise<KvCo
     extrapolated: prompt + Math.max(continuation, greedyTokens) > seqLen,
     texts: textRows,
     results,
-    summary: summarize(results, methods.map((m) => m.label)),
+    summary: summarize(
+      results,
+      methods.map((m) => m.label),
+    ),
   };
 }
 
@@ -262,7 +271,8 @@ async function runPolicy(
   const onLayer = (capture: LayerCapture) => {
     const { k, layer } = capture;
     for (let g = 0; g < kvHeads; g++) {
-      for (let t = 0; t < k.length; t++) (history[layer] as Float32Array[][])[g]?.push(k.data.slice((g * k.length + t) * d, (g * k.length + t + 1) * d));
+      for (let t = 0; t < k.length; t++)
+        (history[layer] as Float32Array[][])[g]?.push(k.data.slice((g * k.length + t) * d, (g * k.length + t + 1) * d));
     }
     if (!measuring || !session) return;
     // Called after the step's attention and before the policy's afterAppend: the cache holds what attention read.

@@ -77,7 +77,8 @@ export function plantedDecodeNeedles(options: PlantedNeedleOptions): PlantedNeed
         const at = (g * context + needle) * dim;
         saved.set(k.data.subarray(at, at + dim), g * dim);
         const dir = new Float64Array(dim);
-        for (let h = g * group; h < (g + 1) * group; h++) for (let c = 0; c < dim; c++) dir[c] = (dir[c] as number) + (q.data[h * dim + c] as number);
+        for (let h = g * group; h < (g + 1) * group; h++)
+          for (let c = 0; c < dim; c++) dir[c] = (dir[c] as number) + (q.data[h * dim + c] as number);
         const norm = Math.hypot(...dir);
         for (let c = 0; c < dim; c++) k.data[at + c] = ((dir[c] as number) / norm) * strength;
       }

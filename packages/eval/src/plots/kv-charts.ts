@@ -23,7 +23,12 @@ export function kvTradeoffSpec(report: KvCompareReport, metric: keyof typeof TIT
     data: { values },
     mark: { type: 'line', point: { filled: true, size: 50 } },
     encoding: {
-      x: { field: 'memory', type: 'quantitative', title: 'KV bytes held / full cache (policy state included)', scale: { domain: [0, 1.1] } },
+      x: {
+        field: 'memory',
+        type: 'quantitative',
+        title: 'KV bytes held / full cache (policy state included)',
+        scale: { domain: [0, 1.1] },
+      },
       y: { field: 'value', type: 'quantitative', title: TITLES[metric] },
       color: { field: 'policy', type: 'nominal', title: 'policy' },
       order: { field: 'memory', type: 'quantitative' },

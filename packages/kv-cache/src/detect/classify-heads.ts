@@ -64,7 +64,8 @@ export function classifyHeads(traces: readonly NeedleTrace[], options: ClassifyH
           let max = -Infinity;
           for (let j = 0; j <= i; j++) {
             let dot = 0;
-            for (let c = 0; c < d; c++) dot += (q.data[(h * q.length + i) * d + c] as number) * (k.data[(g * k.length + j) * d + c] as number);
+            for (let c = 0; c < d; c++)
+              dot += (q.data[(h * q.length + i) * d + c] as number) * (k.data[(g * k.length + j) * d + c] as number);
             logits[j] = dot / Math.sqrt(d);
             if ((logits[j] as number) > max) max = logits[j] as number;
           }
@@ -82,7 +83,9 @@ export function classifyHeads(traces: readonly NeedleTrace[], options: ClassifyH
     rows += trace.queryRows.length;
   }
   const scores = sums.map((s) => Array.from(s, (x) => x / Math.max(1, rows)));
-  const ranked = scores.flatMap((s, l) => s.map((score, g) => ({ l, g, score }))).sort((a, b) => a.score - b.score || a.l - b.l || a.g - b.g);
+  const ranked = scores
+    .flatMap((s, l) => s.map((score, g) => ({ l, g, score })))
+    .sort((a, b) => a.score - b.score || a.l - b.l || a.g - b.g);
   const streaming = Array.from({ length: layers }, () => [] as number[]);
   for (const { l, g } of ranked.slice(0, Math.round(streamingFraction * ranked.length))) (streaming[l] as number[]).push(g);
   return { scores, streamingHeads: streaming.map((s) => s.sort((a, b) => a - b)) };

@@ -167,6 +167,8 @@ export function selectionOf(cache: KvCacheLayer, kept: readonly Int32Array[]): T
     rowPtr[g + 1] = total;
   });
   const slots = new Int32Array(total);
-  kept.forEach((k, g) => slots.set(k, rowPtr[g] as number));
+  kept.forEach((k, g) => {
+    slots.set(k, rowPtr[g] as number);
+  });
   return new TokenSelection({ kvHeads: kept.length, kvLength: width, rowPtr, slots }, { trusted: true });
 }

@@ -71,8 +71,8 @@ export class PageBounds {
         const at0 = (heads[h0 + j] as number) * query.length * d;
         for (let c = 0; c < d; c++) {
           const x = query.data[at0 + c] as number;
-          up[c * 4 + j] = x > 0 ? x : 0;
-          down[c * 4 + j] = x < 0 ? x : 0;
+          up[c * 4 + j] = Math.max(x, 0);
+          down[c * 4 + j] = Math.min(x, 0);
         }
       }
       for (let p = 0, at = 0; p < pages; p++, at += d) {

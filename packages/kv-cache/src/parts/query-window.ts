@@ -28,7 +28,10 @@ export class QueryWindow {
         data.set(this.data.subarray((h * old + old - keep) * dim, (h * old + old) * dim), h * size * dim);
       }
       const from = queries.length - take;
-      data.set(queries.data.subarray((h * queries.length + from) * dim, (h * queries.length + queries.length) * dim), (h * size + keep) * dim);
+      data.set(
+        queries.data.subarray((h * queries.length + from) * dim, (h * queries.length + queries.length) * dim),
+        (h * size + keep) * dim,
+      );
     }
     const positions = this.positions.slice(this.positions.length - keep);
     for (let i = queries.length - take; i < queries.length; i++) positions.push(position(i));

@@ -1,7 +1,7 @@
 import type { HeadTensor } from '@sparseland/core';
 import { defineKvPolicy } from '@sparseland/core';
-import { intParam, type KvCacheLayer } from '@sparseland/core/kit';
 import type { KvPolicy } from '@sparseland/core/kit';
+import { intParam, type KvCacheLayer } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PAPERS } from '../papers.js';
 import { budgetFor, budgetParam, notePrompt } from '../parts/budget.js';
@@ -45,7 +45,9 @@ export const doubleSparsity = defineKvPolicy({
       select(cache: KvCacheLayer, query: HeadTensor, ctx) {
         const state = labels(cache);
         if (state.heads.length === 0) calibrate(cache, query);
-        state.heads.forEach((label, g) => label.update(cache, g));
+        state.heads.forEach((label, g) => {
+          label.update(cache, g);
+        });
         if (ctx.layer < denseLayers) return undefined;
         const k = budgetFor(cache, budget);
         const group = query.heads / cache.kvHeads;

@@ -37,7 +37,10 @@ function duoPolicy(name: string, streamingHeads: readonly (readonly number[])[],
     const mine = new Set(streamingHeads[layer] ?? []);
     for (const g of mine) {
       if (g >= kvHeads) {
-        throw new SparselandError('E_PARAMS', `duo-attention: streamingHeads[${layer}] names kv head ${g}, but the model has ${kvHeads} kv heads`);
+        throw new SparselandError(
+          'E_PARAMS',
+          `duo-attention: streamingHeads[${layer}] names kv head ${g}, but the model has ${kvHeads} kv heads`,
+        );
       }
     }
     const all = Array.from({ length: kvHeads }, (_, g) => g);

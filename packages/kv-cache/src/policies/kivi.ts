@@ -1,6 +1,6 @@
 import { defineKvPolicy, type PackedBits } from '@sparseland/core';
-import { intParam, type KvCacheLayer } from '@sparseland/core/kit';
 import type { KvPolicy } from '@sparseland/core/kit';
+import { intParam, type KvCacheLayer } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PAPERS } from '../papers.js';
 
@@ -18,7 +18,10 @@ export const kivi = defineKvPolicy({
   paper: PAPERS.kivi,
   params: z
     .object({
-      bits: z.union([z.literal(2), z.literal(4)]).default(2).describe('bits per key and value (KIVI-2; KIVI-4 for GQA models)'),
+      bits: z
+        .union([z.literal(2), z.literal(4)])
+        .default(2)
+        .describe('bits per key and value (KIVI-2; KIVI-4 for GQA models)'),
       group: intParam(1, 32, 'tokens per key group and channels per value group (G = 32)'),
       residual: intParam(0, 128, 'newest tokens kept in full precision (R = 128)'),
     })
@@ -29,7 +32,12 @@ export const kivi = defineKvPolicy({
         const packed = cache.packedLength(g);
         const full = cache.length(g) - packed;
         const count = Math.floor(Math.max(0, full - residual) / group) * group;
-        if (count > 0) cache.pack(g, Int32Array.from({ length: count }, (_, i) => packed + i), { bits: bits as PackedBits, keyGroup: group, valueGroup: group });
+        if (count > 0)
+          cache.pack(
+            g,
+            Int32Array.from({ length: count }, (_, i) => packed + i),
+            { bits: bits as PackedBits, keyGroup: group, valueGroup: group },
+          );
       }
     };
     return Object.freeze<KvPolicy>({

@@ -1,6 +1,6 @@
 import { defineKvPolicy } from '@sparseland/core';
-import { intParam } from '@sparseland/core/kit';
 import type { KvPolicy } from '@sparseland/core/kit';
+import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PAPERS } from '../papers.js';
 import { budgetFor, budgetParam, notePrompt } from '../parts/budget.js';

@@ -1,11 +1,11 @@
 import type { HeadTensor } from '@sparseland/core';
-import { intParam, type KvCacheLayer, lowerBound } from '@sparseland/core/kit';
-import type { KvPolicy } from '@sparseland/core/kit';
 import { defineKvPolicy } from '@sparseland/core';
+import type { KvPolicy } from '@sparseland/core/kit';
+import { intParam, type KvCacheLayer, lowerBound } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PAPERS } from '../papers.js';
-import { budgetFor, budgetParam, notePrompt } from '../parts/budget.js';
 import { summedAttention } from '../parts/attention-rows.js';
+import { budgetFor, budgetParam, notePrompt } from '../parts/budget.js';
 import { selectionOf } from '../parts/compose.js';
 import { keepTop } from '../parts/top-k.js';
 

@@ -1,6 +1,6 @@
 import { defineKvPolicy, type HeadTensor, type PackedBits } from '@sparseland/core';
-import { createRng, intParam, type KvCacheLayer, type KvPolicyContext, numberParam } from '@sparseland/core/kit';
 import type { KvPolicy } from '@sparseland/core/kit';
+import { createRng, intParam, type KvCacheLayer, type KvPolicyContext, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { PAPERS } from '../papers.js';
 import { countForMass } from '../parts/mass-threshold.js';
@@ -10,7 +10,10 @@ import { keepTop } from '../parts/top-k.js';
 import { normalizedAttention } from '../scorers/normalized-attention.js';
 
 const bitsParam = (fallback: PackedBits, description: string) =>
-  z.union([z.literal(2), z.literal(4), z.literal(8)]).default(fallback).describe(description);
+  z
+    .union([z.literal(2), z.literal(4), z.literal(8)])
+    .default(fallback)
+    .describe(description);
 
 /**
  * Importance-tiered precision after ZipCache / ZipVL: token importance is ZipCache's normalised attention from probe
@@ -41,7 +44,13 @@ export const zipCache = defineKvPolicy({
     const pack = { keyGroup: group, valueGroup: group };
 
     /** Quantises the full-precision slots [from, to) of every head: the important ones high, the rest low. */
-    const quantize = (cache: KvCacheLayer, queries: HeadTensor, probes: readonly number[], position: (i: number) => number, span: (g: number) => [number, number]) => {
+    const quantize = (
+      cache: KvCacheLayer,
+      queries: HeadTensor,
+      probes: readonly number[],
+      position: (i: number) => number,
+      span: (g: number) => [number, number],
+    ) => {
       const scores = Array.from({ length: cache.kvHeads }, (_, g) => {
         const [from, to] = span(g);
         return normalizedAttention(cache, g, queries, probes, position).slice(from, to);
@@ -79,7 +88,10 @@ export const zipCache = defineKvPolicy({
         const older = n - newest.length;
         const random = older > 0 ? Array.from(new Set(Array.from({ length: half }, () => Math.floor(rng.next() * older)))) : [];
         const probes = [...random, ...newest].sort((a, b) => a - b);
-        quantize(cache, queries, probes, position, (g) => [cache.packedLength(g), Math.max(cache.packedLength(g), cache.length(g) - recent)]);
+        quantize(cache, queries, probes, position, (g) => [
+          cache.packedLength(g),
+          Math.max(cache.packedLength(g), cache.length(g) - recent),
+        ]);
       },
       afterAppend(cache: KvCacheLayer, query: HeadTensor, ctx: KvPolicyContext) {
         const win = windows(cache);

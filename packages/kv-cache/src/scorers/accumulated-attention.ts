@@ -1,5 +1,5 @@
-import type { Scorer } from '../parts/compose.js';
 import { forEachAttentionRow } from '../parts/attention-rows.js';
+import type { Scorer } from '../parts/compose.js';
 import { SlotValues } from '../parts/slot-values.js';
 
 /**

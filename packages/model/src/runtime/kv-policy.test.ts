@@ -126,14 +126,20 @@ describe('KV policy hooks', () => {
     };
     const other = model.createSession({ kvPolicy: raggedSelect });
     await other.prefill([1, 2, 3]);
-    await expect(other.step(4)).rejects.toThrow(/kv policy "ragged-select" selected slot 3 of kv head 0 in layer 0, which holds only 2 slots/);
+    await expect(other.step(4)).rejects.toThrow(
+      /kv policy "ragged-select" selected slot 3 of kv head 0 in layer 0, which holds only 2 slots/,
+    );
   });
 
   it('a selection over a ragged cache reads, per head, only selected slots it holds', async () => {
     // kv head 0 keeps every other prompt position; every head then reads only its last 4 slots.
     const policy: KvPolicy = {
       name: 'ragged-then-select',
-      afterPrefill: (cache) => cache.retain(0, Int32Array.from({ length: Math.ceil(PROMPT / 2) }, (_, i) => 2 * i)),
+      afterPrefill: (cache) =>
+        cache.retain(
+          0,
+          Int32Array.from({ length: Math.ceil(PROMPT / 2) }, (_, i) => 2 * i),
+        ),
       select: (cache) =>
         TokenSelection.fromLists(
           Array.from({ length: cache.kvHeads }, (_, g) => Array.from({ length: 4 }, (_, i) => cache.length(g) - 1 - i)),
@@ -163,7 +169,11 @@ describe('KV policy hooks', () => {
       name: `pack-${bits}`,
       afterPrefill: (cache) => {
         for (let g = 0; g < cache.kvHeads; g++) {
-          cache.pack(g, Int32Array.from({ length: PROMPT - 3 }, (_, i) => i), { bits, keyGroup: 4, valueGroup: 4 });
+          cache.pack(
+            g,
+            Int32Array.from({ length: PROMPT - 3 }, (_, i) => i),
+            { bits, keyGroup: 4, valueGroup: 4 },
+          );
         }
       },
     });
