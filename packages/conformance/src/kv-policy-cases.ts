@@ -1,14 +1,18 @@
 import {
+  type AttendResult,
+  type Backend,
   createHeadTensor,
   type HeadTensor,
   type KvPolicyPlugin,
-  paramsJsonSchema,
   referenceDecode,
   referenceDecodePacked,
   SparselandError,
   TokenSelection,
 } from '@sparseland/core';
 import { createRng, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
+import type { OnBackendCase, PluginCase } from './case.js';
+import { metadataCase } from './metadata-case.js';
+import { FP32_TOLERANCE, firstMismatch, type Tolerance } from './tolerance.js';
 
 /** The geometry of one KV-policy run: heads, head dim, layers, prompt length and decode steps. */
 export interface KvPolicyShape {
@@ -35,11 +39,8 @@ export interface KvPolicyCaseOptions {
   readonly shapes?: readonly KvPolicyShape[];
 }
 
-/** One framework-free KV-policy case: throws an Error naming the first violation. */
-export interface KvPolicyCase {
-  readonly name: string;
-  run(): Promise<void>;
-}
+/** One framework-free KV-policy case about the plugin alone: throws an Error naming the first violation. */
+export type KvPolicyCase = PluginCase;
 
 /** What one run recorded after each hook: per layer, positions held per kv head and positions read per head. */
 export interface KvPolicyRecord {
@@ -266,7 +267,8 @@ function describeParams(params: Record<string, unknown>): string {
 }
 
 /**
- * The conformance cases of a KV-policy plugin: metadata and a strict params schema; bad parameters refused with a
+ * The conformance cases of a KV-policy plugin about the plugin alone: metadata and a strict params schema (the kit's
+ * `metadataCase`); bad parameters refused with a
  * coded E_PARAMS; on every shape and parameter set the run invariants of `runKvPolicy`; the same records from the
  * same inputs (deterministic); and one policy object serving two sessions interleaved exactly as two separate runs
  * (state kept per cache and per session, never shared).
@@ -275,21 +277,7 @@ export function kvPolicyCases(plugin: KvPolicyPlugin, options: KvPolicyCaseOptio
   const shapes = options.shapes ?? DEFAULT_KV_POLICY_SHAPES;
   const paramSets = [{}, ...(options.paramSets ?? [])];
   const cases: KvPolicyCase[] = [
-    {
-      name: 'metadata: kind, kebab-case name, summary, paper, strict params with defaults',
-      async run() {
-        if (plugin.kind !== 'kv-policy') fail(this.name, `kind is ${plugin.kind}`);
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(plugin.name)) fail(this.name, `name ${plugin.name} is not kebab-case`);
-        if (!plugin.summary) fail(this.name, 'summary is empty');
-        if (!plugin.paper?.url || !plugin.paper.title || !plugin.paper.year) fail(this.name, 'paper must name a title, a year and a link');
-        const defaults = plugin.parseParams({});
-        if (typeof defaults !== 'object' || defaults === null) fail(this.name, 'parseParams({}) must give the default parameters');
-        paramsJsonSchema(plugin.params);
-        const policy = plugin.build(defaults);
-        if (typeof policy !== 'object' || policy === null || typeof policy.name !== 'string')
-          fail(this.name, 'build() must return a KvPolicy');
-      },
-    },
+    metadataCase(plugin, 'kv-policy'),
     {
       name: 'bad parameters give a coded SparselandError (E_PARAMS)',
       async run() {
@@ -359,4 +347,54 @@ function interleave(name: string, policy: KvPolicy, shape: KvPolicyShape, runs: 
     });
   }
   return out;
+}
+
+/**
+ * The cases of a KV-policy plugin on a backend: at every decode step of a run (the last parameter set, every shape),
+ * the backend reads the policy's cache as the model runtime does (`decode` through the step's selection, or
+ * `decodePacked` for packed slots) and must match the float64 reference reading the same cache.
+ */
+export function kvPolicyBackendCases(plugin: KvPolicyPlugin, options: KvPolicyCaseOptions & { tolerance?: Partial<Tolerance> } = {}): OnBackendCase[] {
+  const shapes = options.shapes ?? DEFAULT_KV_POLICY_SHAPES;
+  const params = (options.paramSets ?? [])[Math.max(0, (options.paramSets?.length ?? 0) - 1)] ?? {};
+  const tolerance: Tolerance = { ...FP32_TOLERANCE, ...options.tolerance };
+  return shapes.map((shape) => ({
+    name: `decoding the policy's caches matches the reference (${describeParams(params)}; ${shape.qHeads}q/${shape.kvHeads}kv d${shape.dim}, ${shape.layers} layer(s))`,
+    async run(backend: Backend) {
+      const policy = plugin.build(plugin.parseParams(params));
+      const inputs = kvPolicyInputs(shape, 31);
+      const caches = Array.from({ length: shape.layers }, (_, l) => new LayerKvCache(l, shape.kvHeads, shape.dim));
+      const session = {};
+      inputs.prompt.forEach((rows, l) => {
+        const cache = caches[l] as LayerKvCache;
+        cache.append(rows.k, rows.v, 0);
+        policy.afterPrefill?.(cache, rows.q, { layer: l, layers: shape.layers, step: 0, position: shape.prompt - 1, session });
+      });
+      for (let i = 0; i < inputs.steps.length; i++) {
+        for (let l = 0; l < shape.layers; l++) {
+          const rows = (inputs.steps[i] as KvPolicyInputs['steps'][number])[l] as KvPolicyInputs['prompt'][number];
+          const cache = caches[l] as LayerKvCache;
+          const ctx = { layer: l, layers: shape.layers, step: i + 1, position: shape.prompt + i, session };
+          cache.append(rows.k, rows.v, ctx.position);
+          const selection = policy.select?.(cache, rows.q, ctx);
+          let got: AttendResult;
+          let want: AttendResult;
+          if (cache.hasPacked() && selection === undefined) {
+            const packed = { q: rows.q, cache: cache.packedView() };
+            got = await backend.decodePacked(packed);
+            want = referenceDecodePacked(packed);
+          } else {
+            const { k, v } = cache.gather();
+            const chosen = selection ?? raggedAll(cache);
+            got = await backend.decode({ q: rows.q, k, v }, { selection: chosen });
+            want = referenceDecode({ q: rows.q, k, v }, { selection: chosen });
+          }
+          const where = `step ${i + 1}, layer ${l}`;
+          const out = firstMismatch(got.output.data, want.output.data, tolerance.atol, tolerance.rtol, 'output');
+          if (out) fail(this.name, `${where}: ${out}`);
+          policy.afterAppend?.(cache, rows.q, ctx);
+        }
+      }
+    },
+  }));
 }

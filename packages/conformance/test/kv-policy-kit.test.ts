@@ -146,6 +146,6 @@ describe('KV-policy cases catch faulty policies', () => {
 
   it('metadata without a paper', async () => {
     const anonymous = defineKvPolicy({ ...window, name: 'anonymous', paper: undefined });
-    await failing(kvPolicyCases(anonymous), /paper must name a title, a year and a link/);
+    await failing(kvPolicyCases(anonymous), /the paper must have a title and an http\(s\) URL/);
   });
 });

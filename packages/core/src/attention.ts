@@ -11,7 +11,7 @@ import { type CompiledRecipe, compileRecipe, isCompiledRecipe } from './recipes/
 import type { Recipe } from './recipes/schema.js';
 import { resolveScale } from './reference/reference-attention.js';
 import { createReferenceBackend } from './reference/reference-backend.js';
-import { type AttentionInput, expectInputsInRange, resolveAttentionShape } from './tensor/shape.js';
+import { type AttentionInput, expectCausalPositions, expectInputsInRange, resolveAttentionShape } from './tensor/shape.js';
 
 export interface AttentionOptions {
   /** A recipe (JSON text, object, or compiled once with compileRecipe). Needs `registry` unless compiled. */
@@ -65,6 +65,7 @@ export async function attention(input: AttentionInput, options: AttentionOptions
   const resolved = resolveAttentionOptions(options);
   const shape = resolveAttentionShape(input, { checkFinite: false });
   const { causal, layer } = resolved;
+  expectCausalPositions(shape, causal);
   const scale = resolveScale(options.scale, shape.dim);
   if (resolved.checkFinite) expectInputsInRange(input, shape, scale);
   const ownBackend = resolved.backend === undefined;

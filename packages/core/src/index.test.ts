@@ -91,6 +91,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "createRng",
       "describeValue",
       "editDistance",
+      "expectCausalPositions",
       "expectFinite",
       "expectHeadTensor",
       "expectInputsInRange",

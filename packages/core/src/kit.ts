@@ -9,7 +9,7 @@ export { expectSelectionFits } from './masks/token-selection.js';
 export { closestName, editDistance } from './plugins/closest-name.js';
 export { expectModdedScore } from './masks/mask-mod.js';
 export { expectSeed } from './rng.js';
-export { expectInputsInRange, expectTensorSize } from './tensor/shape.js';
+export { expectCausalPositions, expectInputsInRange, expectTensorSize } from './tensor/shape.js';
 
 // Parameters: zod helpers with a default and a description (JSON schema for forms)
 export { flagParam, intParam, numberParam } from './plugins/params.js';

@@ -4,7 +4,13 @@ import { expectModdedScore, type ScoreMod } from '../masks/mask-mod.js';
 import { type AttentionMask, fillRowMembership, toSparseMask } from '../masks/sparse-mask.js';
 import { expectSelectionFits, type TokenSelection } from '../masks/token-selection.js';
 import { createHeadTensor, type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
-import { type AttentionInput, type AttentionShape, resolveAttentionShape, type ValidateOptions } from '../tensor/shape.js';
+import {
+  type AttentionInput,
+  type AttentionShape,
+  expectCausalPositions,
+  resolveAttentionShape,
+  type ValidateOptions,
+} from '../tensor/shape.js';
 import { fakeQuantizeRow } from './fake-quantize.js';
 
 export interface ReferenceOptions extends ValidateOptions {
@@ -29,6 +35,7 @@ export function resolveScale(scale: number | undefined, dim: number): number {
  */
 export function referenceAttention(input: AttentionInput, options: ReferenceOptions = {}): AttendResult {
   const shape = resolveAttentionShape(input, options);
+  expectCausalPositions(shape, options.causal ?? true);
   const given = options.mask;
   // A bare MaskMod is evaluated pair by pair: the oracle should not depend on block classification.
   const maskMod = typeof given === 'function' ? given : undefined;
@@ -58,6 +65,7 @@ export interface ReferenceDecodeOptions extends ValidateOptions {
  */
 export function referenceDecode(input: AttentionInput, options: ReferenceDecodeOptions = {}): AttendResult {
   const shape = resolveAttentionShape(input, options);
+  expectCausalPositions(shape, options.causal ?? true);
   const selection = options.selection;
   if (selection) expectSelectionFits(selection, shape);
   const quantized = selection?.precision ? applySlotPrecision(input.k, input.v, selection) : undefined;

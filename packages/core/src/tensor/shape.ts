@@ -137,14 +137,6 @@ export function resolveAttentionShape(input: AttentionInput, options: ValidateOp
       `qOffset must be an integer >= 0 (the absolute position of query row 0), got ${describeValue(qOffset)}`,
     );
   }
-  if (qOffset + q.length > k.length) {
-    // A query after the last key has no key of its own: almost always an off-by-one in the caller's positions.
-    throw new SparselandError(
-      'E_SHAPE',
-      `query rows sit at positions qOffset .. qOffset + qLength - 1 and must not pass the last key: qOffset + qLength must be <= kvLength, got ${qOffset} + ${q.length} > ${k.length}`,
-      { qOffset, qLength: q.length, kvLength: k.length },
-    );
-  }
   if (options.checkFinite !== false) {
     expectFinite(q, 'q');
     expectFinite(k, 'k');
@@ -185,4 +177,19 @@ function maxAbsFinite(t: HeadTensor, what: string): number {
   }
   if (max === Infinity) expectFinite(t, what);
   return max;
+}
+
+/**
+ * In a causal call every query row keeps its own key, so the rows must not pass the last key:
+ * qOffset + qLength ≤ kvLength (E_SHAPE otherwise). A causal query after the last key would see the whole cache
+ * and nothing of its own — almost always an off-by-one in the caller's positions (append the new keys first, as the
+ * model runtime does). Non-causal calls may have any geometry (cross-attention: positions only matter to masks).
+ */
+export function expectCausalPositions(shape: AttentionShape, causal: boolean): void {
+  if (!causal || shape.qOffset + shape.qLength <= shape.kvLength) return;
+  throw new SparselandError(
+    'E_SHAPE',
+    `a causal call's query rows sit at positions qOffset .. qOffset + qLength - 1 and each needs its own key: qOffset + qLength must be <= kvLength, got ${shape.qOffset} + ${shape.qLength} > ${shape.kvLength}`,
+    { qOffset: shape.qOffset, qLength: shape.qLength, kvLength: shape.kvLength },
+  );
 }

@@ -27,7 +27,6 @@ export const blockTopk = defineEstimator({
       mode: z.enum(['topk', 'cumulative']).default('topk').describe("'topk' (MoBA) or 'cumulative' (VMoBA threshold selection)"),
       threshold: numberParam(0, 1, 0.9, "softmax mass the kept blocks reach in 'cumulative' mode"),
       global: flagParam(false, 'rank (query block, key block) pairs across the head (VMoBA global selection)'),
-      forceDiagonal: flagParam(true, "always keep the blocks of the rows' own keys (MoBA's current chunk)"),
     })
     .strict(),
   build: (params) => async (input, ctx) => {
@@ -49,7 +48,6 @@ export const blockTopk = defineEstimator({
     // The own blocks count toward a top-k budget, as MoBA's +inf gate on the current chunk does: one key block when
     // blockQ <= blockK, up to ⌈blockQ / blockK⌉ + 1 when a query block spans several.
     const forcedOf = (qb: number): number => {
-      if (!params.forceDiagonal) return 0;
       const own = qBlocks.ownKeyBlocks(qb, blockK);
       return own.last - own.first + 1;
     };
@@ -72,13 +70,11 @@ export const blockTopk = defineEstimator({
           }
         }
       }
-      if (params.forceDiagonal) {
-        for (let qb = 0; qb < rows; qb++) {
-          const own = qBlocks.ownKeyBlocks(qb, blockK);
-          for (let kb = own.first; kb <= own.last; kb++) {
-            chosen[base + qb * kBlocks + kb] = 1;
-            probs[qb * kBlocks + kb] = -Infinity;
-          }
+      for (let qb = 0; qb < rows; qb++) {
+        const own = qBlocks.ownKeyBlocks(qb, blockK);
+        for (let kb = own.first; kb <= own.last; kb++) {
+          chosen[base + qb * kBlocks + kb] = 1;
+          probs[qb * kBlocks + kb] = -Infinity;
         }
       }
       if (params.mode === 'topk') {
