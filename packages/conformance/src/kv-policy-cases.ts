@@ -354,7 +354,10 @@ function interleave(name: string, policy: KvPolicy, shape: KvPolicyShape, runs: 
  * the backend reads the policy's cache as the model runtime does (`decode` through the step's selection, or
  * `decodePacked` for packed slots) and must match the float64 reference reading the same cache.
  */
-export function kvPolicyBackendCases(plugin: KvPolicyPlugin, options: KvPolicyCaseOptions & { tolerance?: Partial<Tolerance> } = {}): OnBackendCase[] {
+export function kvPolicyBackendCases(
+  plugin: KvPolicyPlugin,
+  options: KvPolicyCaseOptions & { tolerance?: Partial<Tolerance> } = {},
+): OnBackendCase[] {
   const shapes = options.shapes ?? DEFAULT_KV_POLICY_SHAPES;
   const params = (options.paramSets ?? [])[Math.max(0, (options.paramSets?.length ?? 0) - 1)] ?? {};
   const tolerance: Tolerance = { ...FP32_TOLERANCE, ...options.tolerance };

@@ -1,5 +1,6 @@
 // describeKvPolicy on every built-in policy, with small budgets so each one acts on the kit's shapes.
-import { DEFAULT_KV_POLICY_SHAPES, describeKvPolicy } from '@sparseland/conformance';
+import { createCpuBackend } from '@sparseland/backend-cpu';
+import { DEFAULT_KV_POLICY_SHAPES, describeKvPolicy, REFERENCE_BACKEND } from '@sparseland/conformance';
 import { describe, expect, it } from 'vitest';
 import {
   adaKv,
@@ -18,6 +19,9 @@ import {
   tova,
   zipCache,
 } from '../src/index.js';
+
+// Packed and selected caches are also decoded by the cpu backend (WebAssembly, one thread) against the reference.
+const withCpu = [REFERENCE_BACKEND, { name: 'cpu (wasm, 1 thread)', create: () => createCpuBackend({ impl: 'wasm', threads: 1 }) }];
 
 describeKvPolicy(fullCache);
 describeKvPolicy(streamingLlm, {
@@ -49,6 +53,7 @@ describeKvPolicy(expectedAttention, {
   badParams: [{ statsWindow: 1 }],
 });
 describeKvPolicy(quest, {
+  backends: withCpu,
   paramSets: [
     { budget: 24, pageSize: 4, denseLayers: 1 },
     { budget: 0.3, pageSize: 8, denseLayers: 0 },
@@ -76,6 +81,7 @@ describeKvPolicy(duoAttention, {
   shapes: DEFAULT_KV_POLICY_SHAPES.filter((s) => s.kvHeads >= 2),
 });
 describeKvPolicy(kivi, {
+  backends: withCpu,
   paramSets: [
     { bits: 4, group: 8, residual: 4 },
     { bits: 2, group: 16, residual: 0 },
@@ -83,6 +89,7 @@ describeKvPolicy(kivi, {
   badParams: [{ bits: 3 }, { group: 0 }],
 });
 describeKvPolicy(zipCache, {
+  backends: withCpu,
   paramSets: [
     { recent: 8, group: 8, tau: 0.9 },
     { recent: 4, highBits: 8, lowBits: 4, probeFraction: 0.5 },
