@@ -2,6 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
 import { generateCommand } from './commands/generate.js';
+import { kvHeadsCommand } from './commands/kv-heads.js';
 import { listCommand } from './commands/list.js';
 import { maskCommand } from './commands/mask.js';
 import { searchCommand } from './commands/search.js';
@@ -100,6 +101,20 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .option('--json', 'print the tokens, text and bytes as JSON instead of streaming')
     .addOption(plugin)
     .action(async (prompt, options) => generateCommand(prompt, options, out));
+
+  program
+    .command('kv-heads')
+    .description("split a model's kv heads into retrieval and streaming heads on pass-key prompts (DuoAttention); write the recipe")
+    .option('--model <name>', 'tinybooks or stories', 'tinybooks')
+    .option('--prompts <n>', 'pass-key prompts', '4')
+    .option('--streaming <fraction>', 'share of kv heads made streaming, lowest retrieval mass first', '0.5')
+    .option('--sink <tokens>', 'first tokens a streaming head keeps', '128')
+    .option('--recent <tokens>', 'newest tokens a streaming head keeps', '256')
+    .option('--out <file>', 'write the recipe JSON there')
+    .option('--json', 'print scores, heads and recipe as JSON')
+    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .option('--seed <seed>', 'seed of the pass keys and filler', '0')
+    .action(async (options) => kvHeadsCommand(options, out));
 
   program
     .command('search')

@@ -84,3 +84,35 @@ describe('sparseland eval --kv', () => {
     expect(readFileSync(join(dir, 'kv-recall-vs-memory.svg'), 'utf8')).toMatch(/^<svg/);
   });
 });
+
+describe('sparseland kv-heads', () => {
+  it('splits kv heads on pass-key prompts and writes a recipe that generate loads', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sparseland-duo-'));
+    const file = join(dir, 'duo.json');
+    const run = runCli([
+      'kv-heads',
+      '--model',
+      'stories',
+      '--prompts',
+      '1',
+      '--sink',
+      '4',
+      '--recent',
+      '32',
+      '--streaming',
+      '0.25',
+      '--out',
+      file,
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const { scores, streamingHeads } = JSON.parse(run.stdout) as { scores: number[][]; streamingHeads: number[][] };
+    expect(scores.length).toBe(5);
+    expect(streamingHeads.flat().length).toBe(5); // a quarter of 5 layers × 4 kv heads
+    const recipe = JSON.parse(readFileSync(file, 'utf8'));
+    expect(recipe.kv).toEqual({ method: 'full-cache' });
+    const gen = runCli(['generate', 'Once upon a time', '--model', 'stories', '--max-tokens', '4', '--recipe', file, '--json']);
+    expect(gen.code).toBe(0);
+    expect(JSON.parse(gen.stdout).tokens.length).toBe(4);
+  });
+});

@@ -13,6 +13,7 @@ export {
   splitKvRecipe,
 } from './kv/kv-compare.js';
 export { formatKvReport } from './kv/format-kv.js';
+export { type NeedleTrace, type NeedleTraceOptions, needleTraces } from './kv/needle-traces.js';
 export { kvTradeoffSpec, kvTradeoffSvg } from './plots/kv-charts.js';
 export { type PlantedNeedleOptions, type PlantedNeedleResult, plantedDecodeNeedles } from './kv/planted-needles.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';

@@ -120,3 +120,16 @@ describe('plantedDecodeNeedles', () => {
     expect(plantedDecodeNeedles({ policy: recent, ...base }).found).toBe(0);
   });
 });
+
+describe('needleTraces', () => {
+  it('plants a pass key in filler, asks for it at the end, and captures every layer', async () => {
+    const { needleTraces } = await import('./needle-traces.js');
+    const [trace] = await needleTraces({ model: 'stories260K', prompts: 1, length: 160, seed: 2 });
+    expect(trace!.layers.length).toBe(5);
+    expect(trace!.layers[0]!.q.length).toBe(160);
+    expect(trace!.layers[4]!.k.heads).toBe(4);
+    expect(trace!.queryRows).toEqual(Array.from({ length: 8 }, (_, i) => 152 + i));
+    expect(trace!.key).toMatch(/^\d{5}$/);
+    expect(trace!.factAt).toBeGreaterThan(0);
+  });
+});
