@@ -182,6 +182,16 @@ export class LayerKvCache implements KvCacheLayer {
     return bytes;
   }
 
+  /** Bytes of the arrays this layer has allocated (capacity included), beside `bytes()`, what it holds. */
+  allocatedBytes(): number {
+    let bytes = 0;
+    for (const h of this.heads) {
+      bytes += h.keys.byteLength + h.values.byteLength + h.positions.byteLength;
+      for (const b of h.blocks) bytes += packedBlockBytes(b);
+    }
+    return bytes;
+  }
+
   /** Tokens written to this layer so far (evicted ones included). */
   get tokensWritten(): number {
     return this.writtenCount;
@@ -361,12 +371,16 @@ export class LayerKvCache implements KvCacheLayer {
     }
   }
 
-  /** Gives unused full-precision row storage back once most of it is free (after eviction or packing). */
+  /**
+   * Gives unused storage back once less than half of it is used (after eviction or packing), keeping a quarter of
+   * slack so the steady state of an evicting policy (append one, evict one) does not reallocate every step.
+   */
   private shrink(head: HeadStore): void {
     const capacity = head.keys.length / this.dim;
     const slots = head.packed + head.rows;
-    const rowsCap = head.rows * 4 < capacity && capacity > 64 ? Math.max(64, head.rows * 2) : capacity;
-    const slotsCap = slots * 4 < head.positions.length && head.positions.length > 64 ? Math.max(64, slots * 2) : head.positions.length;
+    const fit = (used: number) => Math.max(64, Math.ceil(used * 1.25) + 16);
+    const rowsCap = head.rows * 2 < capacity && capacity > 64 ? fit(head.rows) : capacity;
+    const slotsCap = slots * 2 < head.positions.length && head.positions.length > 64 ? fit(slots) : head.positions.length;
     this.resize(head, rowsCap, slotsCap);
   }
 
