@@ -5,7 +5,8 @@
 // continuation NLL change (64 teacher-forced tokens), greedy agreement (of 128), decode attention recall, bytes held
 // (policy state included) and decode ms per token (indicative). Writes bench-results/kv-cache-quality-<model>.json,
 // .txt and three SVG plots (recall, ΔNLL, greedy agreement vs memory), and prints the issue's targets.
-// `--model tinybooks-2k|stories260K` runs one model; BENCH_SIZE=smoke runs one passage, three policies, short runs.
+// `--model tinybooks-2k|stories260K` runs one model; `--only a,b` only the methods whose label contains one of them
+// (written to kv-cache-quality-<model>-only.json); BENCH_SIZE=smoke runs one passage, three policies, short runs.
 // The tinybooks-2k sweep takes about an hour on a busy machine: run it under `flock /tmp/sparseland-bench.lock`.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -27,8 +28,10 @@ import {
 import { classifyHeads, kvPolicies } from '../src/index.js';
 
 const smoke = benchSize() === 'smoke';
-const only = process.argv.includes('--model') ? process.argv[process.argv.indexOf('--model') + 1] : undefined;
-const models = (only ? [only] : ['tinybooks-2k', 'stories260K']) as FixtureModelName[];
+const arg = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const oneModel = arg('--model');
+const models = (oneModel ? [oneModel] : ['tinybooks-2k', 'stories260K']) as FixtureModelName[];
+const only = arg('--only')?.split(',');
 const budgets = smoke ? [0.25] : [0.1, 0.25, 0.5];
 const registry = createRegistry({ plugins: kvPolicies });
 const backend = await createCpuBackend();
@@ -90,8 +93,10 @@ for (const model of models) {
   const methods: MethodSpec[] = [];
   for (const budget of budgets) {
     for (const name of budgeted) methods.push(kv(`${name} ${pct(budget)}`, name, { budget }));
-    // Quest with every layer sparse (its paper keeps the first two dense, the default).
+    // Quest with every layer sparse (its paper keeps the first two dense, the default), and Expected Attention with
+    // a recent window (its scores carry no recency; the paper keeps only sinks).
     if (!smoke) methods.push(kv(`quest-all-layers ${pct(budget)}`, 'quest', { budget, denseLayers: 0 }));
+    if (!smoke) methods.push(kv(`expected-attention+recent64 ${pct(budget)}`, 'expected-attention', { budget, recent: 64 }));
   }
   methods.push(kv('kivi int4 r32', 'kivi', { bits: 4, residual: 32 }));
   if (!smoke) {
@@ -101,10 +106,12 @@ for (const model of models) {
     const streamingHeads = await duoHeads(model, duo.sink, duo.recent);
     methods.push(kv('duo-attention (half streaming)', 'duo-attention', { streamingHeads, ...duo }));
   }
+  const chosen = only ? methods.filter((m) => only.some((o) => m.label.includes(o))) : methods;
+  if (chosen.length === 0) throw new Error(`--only ${only?.join(',')} matches no method`);
   const t0 = performance.now();
   const report = await compareKvPolicies({
     model,
-    methods,
+    methods: chosen,
     registry,
     backend,
     ...(smoke
@@ -113,7 +120,7 @@ for (const model of models) {
     onProgress: (done, total, label) =>
       console.error(`[${model}] ${done}/${total} ${label} (${((performance.now() - t0) / 60000).toFixed(1)} min)`),
   });
-  const base = join(dir, `kv-cache-quality-${model}`);
+  const base = join(dir, `kv-cache-quality-${model}${only ? '-only' : ''}`);
   writeFileSync(
     `${base}.json`,
     `${JSON.stringify({ ...report, size: benchSize(), node: process.version, threads: backend.threads }, null, 2)}\n`,

@@ -16,28 +16,23 @@ export function budgetParam(fallback: number, description: string) {
     .describe(`${description} (integer: tokens per kv head; in (0, 1): fraction of the prompt)`);
 }
 
-const PROMPT = new WeakMap<object, number>();
+// Keyed by the cache object: sessions have their own caches, and per-head views their own view objects.
+const PROMPT = new WeakMap<KvCacheLayer, number>();
 
 /** Records the prompt length of a cache (the first time its prefill ends); fractions of budgets refer to it. */
 export function notePrompt(cache: KvCacheLayer): void {
-  const key = promptKey(cache);
-  if (!PROMPT.has(key)) PROMPT.set(key, cache.written());
+  if (!PROMPT.has(cache)) PROMPT.set(cache, cache.written());
 }
 
 /** Tokens the prompt wrote into this cache (tokens written so far when no prefill was recorded). */
 export function promptTokens(cache: KvCacheLayer): number {
-  return PROMPT.get(promptKey(cache)) ?? cache.written();
+  return PROMPT.get(cache) ?? cache.written();
 }
 
 /** The budget in slots per kv head for this cache: a token count, or the fraction of its prompt (at least 1). */
 export function budgetFor(cache: KvCacheLayer, budget: number): number {
   if (budget >= 1) return budget;
   return Math.max(1, Math.round(budget * promptTokens(cache)));
-}
-
-// Per-head views of one cache share its prompt: key by the layer object they read (all views have the same written()).
-function promptKey(cache: KvCacheLayer): object {
-  return cache;
 }
 
 /** Throws E_PARAMS when protected slots (sinks + recent window) cannot fit a token budget. */

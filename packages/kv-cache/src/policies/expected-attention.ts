@@ -22,6 +22,7 @@ export const expectedAttention = defineKvPolicy({
       budget: budgetParam(0.5, 'slots kept (compression_ratio 0.5 keeps half)'),
       futurePositions: intParam(1, 512, 'future positions the query distribution is averaged over (n_future_positions)'),
       sink: intParam(0, 4, 'first tokens always kept and left out of the statistics (n_sink)'),
+      recent: intParam(0, 0, 'newest tokens always kept (not in the paper, whose scores carry no recency: 0)'),
       covariance: flagParam(true, 'add the covariance term ½·kᵀΣk/d (use_covariance)'),
       valueNorm: flagParam(true, 'multiply by ‖v‖ + epsilon (use_vnorm)'),
       epsilon: numberParam(0, 1e6, 0, 'added to ‖v‖ (epsilon)'),
@@ -29,13 +30,13 @@ export const expectedAttention = defineKvPolicy({
       ropeBase: numberParam(1, 1e9, 10000, "the model's RoPE base (llama2.c: 10000)"),
     })
     .strict(),
-  build: ({ budget, futurePositions, sink, covariance, valueNorm, epsilon, statsWindow, ropeBase }) =>
+  build: ({ budget, futurePositions, sink, recent, covariance, valueNorm, epsilon, statsWindow, ropeBase }) =>
     composePolicy({
       name: 'expected-attention',
       scorer: expectedAttentionScorer({ futurePositions, sink, covariance, valueNorm, epsilon, statsWindow, rope: { base: ropeBase } }),
       schedule: { prefill: true, decode: 'over-budget' },
       action: 'evict',
       budget,
-      protect: { sink },
+      protect: { sink, recent },
     }),
 });
