@@ -55,7 +55,9 @@ async function importPluginModule(spec: string): Promise<PluginInput> {
     (value) => isPlugin(value) || (Array.isArray(value) && value.length > 0 && value.every(isPlugin)),
   );
   if (found.length === 0) {
-    throw new UsageError(`--plugin ${spec}: the module exports no plugin (make one with definePattern, defineEstimator, defineBackend or defineKvPolicy)`);
+    throw new UsageError(
+      `--plugin ${spec}: the module exports no plugin (make one with definePattern, defineEstimator, defineBackend or defineKvPolicy)`,
+    );
   }
   return found as PluginInput;
 }

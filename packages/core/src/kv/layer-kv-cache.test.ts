@@ -149,18 +149,31 @@ describe('LayerKvCache', () => {
     const full = cache.allocatedBytes();
     expect(full).toBe(cache.bytes());
     // A quarter kept (StreamingLLM at 25 %): the arrays shrink to it, with some slack.
-    for (let g = 0; g < 2; g++) cache.retain(g, Int32Array.from({ length: 512 }, (_, i) => 1536 + i));
+    for (let g = 0; g < 2; g++)
+      cache.retain(
+        g,
+        Int32Array.from({ length: 512 }, (_, i) => 1536 + i),
+      );
     expect(cache.allocatedBytes()).toBeLessThan(0.35 * full);
     expect(cache.allocatedBytes()).toBeLessThan(1.3 * cache.bytes());
     // Steady state of an evicting policy: append one, evict one, no growth.
     const before = cache.allocatedBytes();
     for (let t = 0; t < 40; t++) {
       cache.append(rows(2, 1, 16, 10 + t), rows(2, 1, 16, 50 + t), 2048 + t);
-      for (let g = 0; g < 2; g++) cache.retain(g, Int32Array.from({ length: 512 }, (_, i) => i + 1));
+      for (let g = 0; g < 2; g++)
+        cache.retain(
+          g,
+          Int32Array.from({ length: 512 }, (_, i) => i + 1),
+        );
     }
     expect(cache.allocatedBytes()).toBe(before);
     // Packing all but 32 slots: the full-precision rows shrink too.
-    for (let g = 0; g < 2; g++) cache.pack(g, Int32Array.from({ length: 480 }, (_, i) => i), { bits: 4 });
+    for (let g = 0; g < 2; g++)
+      cache.pack(
+        g,
+        Int32Array.from({ length: 480 }, (_, i) => i),
+        { bits: 4 },
+      );
     expect(cache.allocatedBytes()).toBeLessThan(0.4 * before);
   });
 });

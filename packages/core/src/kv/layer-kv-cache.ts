@@ -378,9 +378,9 @@ export class LayerKvCache implements KvCacheLayer {
   private shrink(head: HeadStore): void {
     const capacity = head.keys.length / this.dim;
     const slots = head.packed + head.rows;
-    const fit = (used: number) => Math.max(64, Math.ceil(used * 1.25) + 16);
-    const rowsCap = head.rows * 2 < capacity && capacity > 64 ? fit(head.rows) : capacity;
-    const slotsCap = slots * 2 < head.positions.length && head.positions.length > 64 ? fit(slots) : head.positions.length;
+    const withSlack = (used: number) => Math.max(64, Math.ceil(used * 1.25) + 16);
+    const rowsCap = head.rows * 2 < capacity && capacity > 64 ? withSlack(head.rows) : capacity;
+    const slotsCap = slots * 2 < head.positions.length && head.positions.length > 64 ? withSlack(slots) : head.positions.length;
     this.resize(head, rowsCap, slotsCap);
   }
 
