@@ -4,6 +4,8 @@ import { availableCores, isNode, relaxedSimdReason, sharedMemoryReason, wasmReas
 import { type CpuImpl, type CpuSimd, Executor } from './executor.js';
 import { attend } from './ops/attend.js';
 import { decode } from './ops/decode.js';
+import { createKvStoreOps } from './ops/kv-store.js';
+import { createLinearOps } from './ops/linear.js';
 import { decodePacked } from './ops/packed-decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
@@ -79,6 +81,8 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
   const live = (): void => {
     if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the cpu backend was used after dispose(); create a new one');
   };
+  const { prepareLinear } = createLinearOps(exec, live);
+  const { createKvStore } = createKvStoreOps(exec, live);
   return Object.freeze({
     name: 'cpu' as const,
     impl,
@@ -108,6 +112,8 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
       live();
       return quantizedScores(exec, input, opts);
     },
+    prepareLinear,
+    createKvStore,
     async dispose() {
       if (disposed) return;
       disposed = true;

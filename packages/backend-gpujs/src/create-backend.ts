@@ -1,5 +1,5 @@
 import { type Backend, SparselandError } from '@sparseland/core';
-import { parseOptions } from '@sparseland/core/kit';
+import { createHostKvStore, createHostLinear, parseOptions } from '@sparseland/core/kit';
 import { attend } from './ops/attend.js';
 import { createContext } from './ops/context.js';
 import { decode } from './ops/decode.js';
@@ -95,6 +95,9 @@ export async function createGpujsBackend(input: GpujsBackendOptions = {}): Promi
     queue = next.catch(() => undefined);
     return next;
   };
+  const live = (): void => {
+    if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the gpujs backend was used after dispose(); create a new one');
+  };
   const backend: GpujsBackend = {
     name: 'gpujs',
     impl: mode,
@@ -106,6 +109,17 @@ export async function createGpujsBackend(input: GpujsBackendOptions = {}): Promi
     pooledScores: (input, opts) => serial(() => pooledScores(ctx, input, opts)),
     lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
     quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),
+    // Matrix products run on the calling thread in plain JS (float64 sums): gpu.js's CPU modes are slower than that
+    // (performance.md: 0.7 to 1.3 GFLOP/s), and its GPU modes would pay an upload and a readback per layer call.
+    prepareLinear: async (weights, shape) => {
+      live();
+      return createHostLinear(weights, shape, live);
+    },
+    // Keys and values stay in JS memory; each decode gathers them and runs this backend's decode kernels.
+    createKvStore: async (shape) => {
+      live();
+      return createHostKvStore(shape, (input, opts) => serial(() => decode(ctx, input, opts)), live);
+    },
     kernelCount: () => cache.size,
     kernelsCompiled: () => cache.compiled,
     fallbacks: () => cache.fallbacks,

@@ -22,11 +22,20 @@ import {
   type ScoreRows,
 } from '@sparseland/core/kit';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
+import { kvStoreCases, linearCases } from './model-op-cases.js';
 import { packedDecodeCases } from './packed-decode-cases.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 
 /** Which Backend op a case exercises (filters may exclude whole ops). */
-export type BackendOp = 'attend' | 'decode' | 'decodePacked' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores';
+export type BackendOp =
+  | 'attend'
+  | 'decode'
+  | 'decodePacked'
+  | 'pooledScores'
+  | 'lastQueriesAttention'
+  | 'quantizedScores'
+  | 'linear'
+  | 'kvStore';
 
 /**
  * One conformance case: runs an op on the backend and on the reference with the same inputs, and throws an Error
@@ -333,6 +342,29 @@ export function estimatorOpCases(): BackendCase[] {
           );
         },
       });
+      cases.push({
+        name: `quantizedScores: int${bits} per-row bias, groups of 16 rows / 8 keys, rows and pooled 16×32, ${tag}`,
+        op: 'quantizedScores',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 10);
+          const bias = (rows: number) => Float32Array.from({ length: shape.qHeads * rows }, (_, i) => ((i * 7) % 11) / 5 - 1);
+          const rowsOptions = { bits, rows: { start: 2, count: Math.min(9, shape.qLength - 2) }, groups: { q: 16, k: 8 } };
+          const rowsCall = { ...rowsOptions, rowBias: bias(rowsOptions.rows.count) };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, rowsCall)) as ScoreRows,
+            referenceQuantizedScores(input, rowsCall) as ScoreRows,
+            tol,
+          );
+          const poolCall = { bits, pool: { blockQ: 16, blockK: 32 }, groups: { q: 16, k: 8 }, rowBias: bias(shape.qLength) };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, poolCall)) as BlockScores,
+            referenceQuantizedScores(input, poolCall) as BlockScores,
+            tol,
+          );
+        },
+      });
     }
   }
   return cases;
@@ -360,5 +392,5 @@ function compareQuantized(name: string, got: ScoreRows | BlockScores, want: Scor
 
 /** Every case of the kit. */
 export function allBackendCases(): BackendCase[] {
-  return [...attendCases(), ...decodeCases(), ...packedDecodeCases(), ...estimatorOpCases()];
+  return [...attendCases(), ...decodeCases(), ...packedDecodeCases(), ...estimatorOpCases(), ...linearCases(), ...kvStoreCases()];
 }

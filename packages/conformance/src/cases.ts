@@ -13,6 +13,7 @@ export { METADATA_CASE_NAME, metadataCase } from './metadata-case.js';
 // Backends
 export type { BackendCase, BackendOp } from './backend-cases.js';
 export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
+export { kvStoreCases, linearCases } from './model-op-cases.js';
 
 // Patterns
 export type { PatternCaseOptions, PatternRunShape } from './pattern-cases.js';

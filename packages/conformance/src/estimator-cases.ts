@@ -82,7 +82,7 @@ export async function runEstimator(
   const cost = createCostMeter();
   const estimate = plugin.build(plugin.parseParams(params));
   const result = await estimate(
-    { q: input.q, k: input.k, shape, causal: options.causal },
+    { q: input.q, k: input.k, v: input.v, shape, causal: options.causal },
     { backend: options.backend, cost, seed: options.seed, layer: options.layer ?? 0, blockQ: options.blockQ, blockK: options.blockK },
   );
   return { mask: isEstimateResult(result) ? result.mask : result, cost };

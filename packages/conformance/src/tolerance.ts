@@ -17,6 +17,8 @@ export interface Tolerance {
    */
   readonly quantizedRel: number;
   readonly quantizedOutliers: number;
+  /** Linear layers: |y − y_ref| ≤ linearRel · Σ_j |x_j·w_j| (the scale of a float32 sum's rounding error). */
+  readonly linearRel: number;
 }
 
 /** What fp32 kernels with fp32 accumulation meet against the float64 reference on the kit's inputs. */
@@ -27,6 +29,7 @@ export const FP32_TOLERANCE: Tolerance = Object.freeze({
   probAtol: 2e-6,
   quantizedRel: 1e-4,
   quantizedOutliers: 0.002,
+  linearRel: 1e-5,
 });
 
 /** The float64 reference compared with itself: only summation order may differ. */
@@ -37,6 +40,7 @@ export const EXACT_TOLERANCE: Tolerance = Object.freeze({
   probAtol: 1e-12,
   quantizedRel: 1e-9,
   quantizedOutliers: 0,
+  linearRel: 1e-12,
 });
 
 /**

@@ -47,6 +47,43 @@ describe('the kit catches wrong backends', () => {
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/expected/);
   });
 
+  it('a linear layer that drops the last input feature fails the linear cases', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      prepareLinear: async (weights: Float32Array, shape: { outDim: number; inDim: number }) => {
+        const cut = weights.slice();
+        for (let o = 0; o < shape.outDim; o++) cut[o * shape.inDim + shape.inDim - 1] = 0;
+        return ref.prepareLinear(cut, shape);
+      },
+    };
+    const c = allBackendCases().find((x) => x.name.includes('linear: odd sizes'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/y\[\d+\] = .*expected/);
+  });
+
+  it('a KV store that forgets each append of one token fails the growth case', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      createKvStore: async (shape: { kvHeads: number; dim: number }) => {
+        const store = await ref.createKvStore(shape);
+        let appended = 0;
+        return {
+          ...store,
+          kvHeads: store.kvHeads,
+          dim: store.dim,
+          length: () => appended,
+          append: async (k: { length: number }, v: never) => {
+            appended += k.length;
+            if (k.length > 1) await store.append(k as never, v);
+          },
+        };
+      },
+    };
+    const c = allBackendCases().find((x) => x.name.includes('one token at a time'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/after 61 slots/);
+  });
+
   it('filters need a reason and match by substring or regexp', () => {
     expect(exclusionReason('attend: x', { excludes: [{ match: /^attend/, reason: 'no' }] })).toBe('no');
     expect(exclusionReason('decode: x', { include: ['attend'] })).toBe('not included by this run');

@@ -79,7 +79,7 @@ export async function attention(input: AttentionInput, options: AttentionOptions
     if (options.recipe !== undefined) {
       const compiled = isCompiledRecipe(options.recipe) ? options.recipe : compileRecipe(options.recipe, requireRegistry(options.registry));
       const built = await compiled.build({
-        input: { q: input.q, k: input.k, shape, causal },
+        input: { q: input.q, k: input.k, v: input.v, shape, causal },
         backend,
         cost,
         seed: resolved.seed,

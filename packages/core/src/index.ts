@@ -47,7 +47,17 @@ export { TokenSelection } from './masks/token-selection.js';
 // The entry point and the backend contract
 export type { AttentionOptions, AttentionResult, AttentionStats } from './attention.js';
 export { attention } from './attention.js';
-export type { AttendOptions, AttendResult, Backend, DecodeOptions } from './backend.js';
+export type {
+  AttendOptions,
+  AttendResult,
+  Backend,
+  DecodeOptions,
+  KvStore,
+  KvStoreDecodeOptions,
+  KvStoreShape,
+  LinearShape,
+  PreparedLinear,
+} from './backend.js';
 
 // Packed low-bit KV caches (KIVI's layout) and decoding over them
 export type { PackedBits, PackedKvBlock, PackedKvCache, PackedKvHead, PackOptions } from './kv/packed-kv.js';

@@ -72,16 +72,32 @@ export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall } from './r
 export {
   resolveLastQueriesCall,
   resolvePooledScoresCall,
+  MAX_QUANT_GROUP,
   resolveQuantizedScoresCall,
   resolveScoreShape,
 } from './reference/op-options.js';
 export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
 export {
+  channelMeans,
   maxPoolRows,
   poolRows,
+  quantizeRowsGrouped,
   quantizeRowTo,
   referenceLastQueriesAttention,
   referencePooledScores,
   referenceQuantizedScores,
 } from './reference/reference-ops.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';
+
+// Writing backends: linear layers (y = x·Wᵀ) and resident KV stores, their resolvers and host implementations
+export type { LinearCall } from './reference/linear.js';
+export { createHostLinear, expectLinearWeights, referenceLinear, resolveLinearCall } from './reference/linear.js';
+export type { KvStoreDecodeCall, KvStoreState } from './reference/kv-store.js';
+export {
+  createHostKvStore,
+  expectKvStoreShape,
+  gatherKvStore,
+  resolveKvStoreAppend,
+  resolveKvStoreDecode,
+  resolveKvStoreSetHead,
+} from './reference/kv-store.js';

@@ -12,6 +12,8 @@ export const LIMITS = Object.freeze({
   dim: 1024,
   /** Values of one HeadTensor (heads · length · dim): 2^30 floats = 4 GiB. */
   tensorValues: 2 ** 30,
+  /** Input or output features of one linear layer (`prepareLinear`): vocabularies of classifiers included. */
+  linearDim: 1 << 20,
   /** Layers a recipe or a model may name (recipe layer keys are below it). */
   layers: 4096,
   /** Nesting depth of union / intersect in a recipe. */

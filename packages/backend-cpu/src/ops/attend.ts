@@ -18,7 +18,7 @@ export async function attend(exec: Executor, input: AttentionInput, options: Att
   const plan = planAttend(shape, mask, causal);
   const dp = paddedDim(shape.dim);
   const kvLength = shape.kvLength;
-  return runAttendJob(exec, input, {
+  return runAttendJob(exec, input.q, {
     shape,
     scale,
     plan,

@@ -85,7 +85,7 @@ export async function decodePacked(exec: Executor, input: PackedDecodeInput, opt
 
   return runAttendJob(
     exec,
-    { q: input.q, k: input.q, v: input.q },
+    input.q,
     {
       shape,
       scale,

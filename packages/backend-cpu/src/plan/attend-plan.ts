@@ -203,6 +203,10 @@ export function planAttend(shape: AttentionShape, mask: SparseMask | undefined, 
 
 /** Reorders task records by decreasing cost: the shared counter then hands out the long tasks first. */
 export function sortByCost(tasks: Int32Array, costs: readonly number[], ints: number): Int32Array {
+  // Already in order (a decode step's few equal tasks): nothing to move.
+  let sorted = true;
+  for (let i = 1; i < costs.length && sorted; i++) sorted = (costs[i - 1] as number) >= (costs[i] as number);
+  if (sorted) return tasks;
   const order = costs.map((_, i) => i).sort((a, b) => (costs[b] as number) - (costs[a] as number));
   const out = new Int32Array(tasks.length);
   order.forEach((from, to) => {

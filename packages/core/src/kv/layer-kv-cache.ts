@@ -22,6 +22,8 @@ interface HeadStore {
   positions: Int32Array;
   /** Dequantised keys and values of every slot, while the head holds packed slots and nothing changed. */
   unpacked: { keys: Float32Array; values: Float32Array } | undefined;
+  /** Bumped whenever the head's slots change other than by appending (retain, pack). */
+  revision: number;
 }
 
 /**
@@ -52,6 +54,7 @@ export class LayerKvCache implements KvCacheLayer {
       rows: 0,
       positions: new Int32Array(capacity),
       unpacked: undefined,
+      revision: 0,
     }));
   }
 
@@ -62,6 +65,14 @@ export class LayerKvCache implements KvCacheLayer {
 
   written(): number {
     return this.writtenCount;
+  }
+
+  /**
+   * Changes whenever kv head g's slots change other than by appending (retain, pack): a copy that only saw appends
+   * since it read this number (the backend's KV store a session decodes from) must then be rewritten.
+   */
+  revision(g: number): number {
+    return this.head(g).revision;
   }
 
   packedLength(g: number): number {
@@ -121,6 +132,7 @@ export class LayerKvCache implements KvCacheLayer {
     head.packed = packedKept;
     head.rows = slots.length - packedKept;
     head.unpacked = undefined;
+    head.revision++;
     // Give memory back when most of it is now unused: eviction should shrink the cache for real.
     this.shrink(head);
   }
@@ -161,6 +173,7 @@ export class LayerKvCache implements KvCacheLayer {
     head.packed += n;
     head.rows -= n;
     head.unpacked = undefined;
+    head.revision++;
     this.shrink(head);
   }
 

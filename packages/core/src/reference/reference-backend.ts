@@ -3,12 +3,15 @@ import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
 import { referenceDecodePacked } from '../kv/packed-decode.js';
 import { defineBackend } from '../plugins/define.js';
+import { createHostKvStore } from './kv-store.js';
+import { createHostLinear } from './linear.js';
 import { referenceAttention, referenceDecode } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 
 /**
  * The float64 reference as a Backend: slow, exact, everywhere. It is what `attention()` runs on when no faster
- * backend is given, and what the conformance kit compares every other backend with.
+ * backend is given, and what the conformance kit compares every other backend with. Linear layers sum in float64
+ * over a view of the weights; its KV store keeps per-head arrays and decodes them with `referenceDecode`.
  */
 export function createReferenceBackend(): Backend {
   let disposed = false;
@@ -41,6 +44,14 @@ export function createReferenceBackend(): Backend {
     async quantizedScores(input, options) {
       live();
       return referenceQuantizedScores(input, options);
+    },
+    async prepareLinear(weights, shape) {
+      live();
+      return createHostLinear(weights, shape, live);
+    },
+    async createKvStore(shape) {
+      live();
+      return createHostKvStore(shape, async (input, options) => referenceDecode(input, { ...options, checkFinite: false }), live);
     },
     async dispose() {
       disposed = true;
