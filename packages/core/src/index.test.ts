@@ -76,6 +76,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
     [
       "IntList",
       "MAX_QUANT_GROUP",
+      "MaskTiles",
       "applySlotPrecision",
       "binarySearch",
       "buildBlockMask",
@@ -121,8 +122,10 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "referencePooledScores",
       "referenceQuantizedScores",
       "referenceRowProbabilities",
+      "resolveAttendCall",
       "resolveAttentionShape",
       "resolveBlockSizes",
+      "resolveDecodeCall",
       "resolveKvStoreAppend",
       "resolveKvStoreDecode",
       "resolveKvStoreSetHead",

@@ -58,7 +58,8 @@ export { mergeHeadMasks } from './masks/merge-heads.js';
 // Growable int lists and sorted-list helpers
 export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/int-list.js';
 
-// Writing backends: the estimator ops' types, one resolver per op, the float64 reference ops
+// Writing backends: one resolver per op (attend and decode too), the mask-tiling visitor both backends plan with,
+// the estimator ops' types, the float64 reference ops
 export type {
   BlockScores,
   LastQueriesOptions,
@@ -76,7 +77,11 @@ export {
   resolveQuantizedScoresCall,
   resolveScoreShape,
 } from './reference/op-options.js';
-export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
+export type { AttendCall, AttendCallOptions, DecodeCall } from './reference/attend-call.js';
+export { resolveAttendCall, resolveDecodeCall, resolveScale } from './reference/attend-call.js';
+export type { MaskTileOptions, MaskTileSink } from './masks/mask-tiles.js';
+export { MaskTiles } from './masks/mask-tiles.js';
+export { applySlotPrecision, referenceRowProbabilities } from './reference/reference-attention.js';
 export {
   channelMeans,
   maxPoolRows,

@@ -1,5 +1,5 @@
-import { type AttendResult, type AttentionInput, type DecodeOptions, SparselandError, TokenSelection } from '@sparseland/core';
-import { expectSelectionFits, fakeQuantizeRow, resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
+import type { AttendResult, AttentionInput, DecodeOptions, TokenSelection } from '@sparseland/core';
+import { fakeQuantizeRow, resolveDecodeCall } from '@sparseland/core/kit';
 import type { Executor } from '../executor.js';
 import { planDecode } from '../plan/decode-plan.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
@@ -12,17 +12,8 @@ import { runAttendJob } from './attend-job.js';
  * every head of a GQA group are stacked into one task, so one pass over the gathered keys serves the whole group.
  */
 export async function decode(exec: Executor, input: AttentionInput, options: DecodeOptions = {}): Promise<AttendResult> {
-  const shape = resolveAttentionShape(input, { checkFinite: false });
+  const { shape, causal, scale, selection, scoreMod } = resolveDecodeCall(input, options);
   const { kvLength, dim } = shape;
-  const selection = options.selection;
-  if (selection !== undefined) {
-    if (!(selection instanceof TokenSelection)) {
-      throw new SparselandError('E_SHAPE', 'decode: selection must be a TokenSelection (TokenSelection.fromLists / TokenSelection.all)');
-    }
-    expectSelectionFits(selection, shape);
-  }
-  const causal = options.causal ?? true;
-  const scale = resolveScale(options.scale, dim);
   const dp = paddedDim(dim);
   const keyCount = (g: number): number => (selection ? selection.slotsOf(g).length : kvLength);
   const plan = planDecode(shape, causal, (g) => ({ count: keyCount(g), slots: selection?.slotsOf(g), gather: false }));
@@ -31,7 +22,7 @@ export async function decode(exec: Executor, input: AttentionInput, options: Dec
     shape,
     scale,
     rowOrder: plan.rowOrder,
-    scoreMod: options.scoreMod,
+    scoreMod,
     plan,
     sources: selection
       ? {

@@ -3,9 +3,10 @@ import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
 import { referenceDecodePacked } from '../kv/packed-decode.js';
 import { defineBackend } from '../plugins/define.js';
+import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
 import { createHostKvStore } from './kv-store.js';
 import { createHostLinear } from './linear.js';
-import { referenceAttention, referenceDecode } from './reference-attention.js';
+import { referenceAttendCall, referenceDecode, referenceDecodeCall } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 
 /**
@@ -23,11 +24,11 @@ export function createReferenceBackend(): Backend {
     impl: 'float64',
     async attend(input, options = {}) {
       live();
-      return referenceAttention(input, { ...options, checkFinite: false });
+      return referenceAttendCall(resolveAttendCall(input, options));
     },
     async decode(input, options = {}) {
       live();
-      return referenceDecode(input, { ...options, checkFinite: false });
+      return referenceDecodeCall(resolveDecodeCall(input, options));
     },
     async decodePacked(input, options = {}) {
       live();
