@@ -30,7 +30,11 @@ export class CaptureGate {
   }
 }
 
-/** The same backend, whose every operation first waits at the gate (disposing is left to the backend's owner). */
+/**
+ * The same backend, whose every attention and estimator operation first waits at the gate (disposing is left to the
+ * backend's owner). Linear layers and KV stores are handed through ungated: the forward pass already gives way once
+ * per layer at its attention call, and a wait per matrix product would only add event-loop turns.
+ */
 export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
   return {
     name: backend.name,
@@ -42,6 +46,10 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
     decode: async (input, options) => {
       await gate.wait();
       return backend.decode(input, options);
+    },
+    decodePacked: async (input, options) => {
+      await gate.wait();
+      return backend.decodePacked(input, options);
     },
     pooledScores: async (input, options) => {
       await gate.wait();
@@ -55,6 +63,8 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
       await gate.wait();
       return backend.quantizedScores(input, options);
     },
+    prepareLinear: (weights, shape) => backend.prepareLinear(weights, shape),
+    createKvStore: (shape) => backend.createKvStore(shape),
     dispose: async () => {},
   };
 }
