@@ -23,6 +23,7 @@ import {
   referenceQuantizedScores,
   type ScoreRows,
 } from '@sparseland/core/kit';
+import { thrown } from './case.js';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
 import { kvStoreCases, linearCases } from './model-op-cases.js';
 import { packedDecodeCases } from './packed-decode-cases.js';
@@ -207,16 +208,6 @@ export function attendCases(): BackendCase[] {
     }),
     ...attendRejections(),
   ];
-}
-
-/** The error a call throws, or undefined when it returns. */
-async function thrown(call: () => unknown): Promise<unknown> {
-  try {
-    await call();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   type AttendResult,
   type Backend,
   type PackedBits,
+  type PackedDecodeInput,
   type PackedDecodeOptions,
   type PackedKvCache,
   type PackedKvHead,
@@ -9,7 +10,10 @@ import {
   randomHeadTensor,
   referenceDecodePacked,
 } from '@sparseland/core';
+import { thrown } from './case.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
+
+type Rejection = { code?: unknown; message?: unknown };
 
 /** One packed-decode case; `op` is 'decodePacked' so filters can exclude the op as a whole. */
 export interface PackedDecodeCase {
@@ -86,10 +90,7 @@ export function packedDecodeCases(): PackedDecodeCase[] {
       expectClose(this.name, got, want, tol);
     },
   });
-  const kivi = (bits: PackedBits, packed: number, residual: number): PackedHeadSpec => ({
-    blocks: [{ length: packed, bits }],
-    fullRows: residual,
-  });
+  const kivi = kiviHead;
   return [
     make('KIVI int4, 256 packed + 32 full-precision, GQA 2:1, dim 64', { qHeads: 4, qLength: 1, dim: 64 }, [
       kivi(4, 256, 32),
@@ -123,5 +124,46 @@ export function packedDecodeCases(): PackedDecodeCase[] {
     make('3 causal queries, the last slots of each head', { qHeads: 2, qLength: 3, dim: 8 }, [kivi(4, 64, 6), kivi(4, 96, 3)]),
     make('non-causal, 2 queries', { qHeads: 2, qLength: 2, dim: 8 }, [kivi(2, 50, 0)], { causal: false }),
     make('only full-precision rows', { qHeads: 2, qLength: 1, dim: 8 }, [{ blocks: [], fullRows: 30 }]),
+    ...packedRejections(),
   ];
+}
+
+/**
+ * Calls every backend must refuse as the reference does (core's resolvePackedDecodeCall): the same error code and
+ * the same message, as the attend and decode rejection cases ask.
+ */
+function packedRejections(): PackedDecodeCase[] {
+  const reject = (name: string, call: () => { input: PackedDecodeInput; options?: unknown }): PackedDecodeCase => ({
+    name: `decodePacked: rejects ${name}`,
+    op: 'decodePacked',
+    async run(backend) {
+      const { input, options } = call();
+      const want = (await thrown(() => referenceDecodePacked(input, options as PackedDecodeOptions))) as Rejection | undefined;
+      if (!want) throw new Error(`${this.name}: the reference accepts this call: the case is wrong`);
+      const got = (await thrown(() => backend.decodePacked(input, options as PackedDecodeOptions))) as Rejection | undefined;
+      if (!got) throw new Error(`${this.name}: the call was accepted; expected ${String(want.code)}: ${String(want.message)}`);
+      if (got.code !== want.code || got.message !== want.message) {
+        throw new Error(
+          `${this.name}: threw ${String(got.code)}: ${String(got.message)}; expected ${String(want.code)}: ${String(want.message)}`,
+        );
+      }
+    },
+  });
+  const cache = (): PackedKvCache => packedCacheInput(8, [kiviHead(4, 40, 3), kiviHead(4, 40, 3)], 3);
+  const q = (heads: number, length: number, dim = 8) => randomHeadTensor({ heads, length, dim, seed: 9 });
+  return [
+    reject('a non-boolean causal', () => ({ input: { q: q(2, 1), cache: cache() }, options: { causal: 'yes' } })),
+    reject('a scale that is not a positive finite number', () => ({ input: { q: q(2, 1), cache: cache() }, options: { scale: -1 } })),
+    reject('options that are not an object', () => ({ input: { q: q(2, 1), cache: cache() }, options: 7 })),
+    reject('queries whose dim differs from the cache', () => ({ input: { q: q(2, 1, 16), cache: cache() } })),
+    reject('query heads that are not a multiple of the kv heads', () => ({ input: { q: q(3, 1), cache: cache() } })),
+    reject('a causal call with more queries than a head holds', () => ({ input: { q: q(2, 44), cache: cache() } })),
+    reject('a cache that is not a packed cache', () => ({
+      input: { q: q(2, 1), cache: { kvHeads: 1, dim: 8, heads: [{ keys: new Float32Array(8) }] } as unknown as PackedKvCache },
+    })),
+  ];
+}
+
+function kiviHead(bits: PackedBits, packed: number, residual: number): PackedHeadSpec {
+  return { blocks: [{ length: packed, bits }], fullRows: residual };
 }

@@ -1,6 +1,6 @@
 import type { AttendResult } from '../backend.js';
 import { describeValue, SparselandError } from '../errors.js';
-import { resolveScale } from '../reference/reference-attention.js';
+import { expectCausal, expectOptions, resolveScale } from '../reference/attend-call.js';
 import { createHeadTensor, type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
 import { expectHeadTensor } from '../tensor/shape.js';
 import { expectPackedKvCache, type PackedKvCache, packedHeadLength, unpackKvHead } from './packed-kv.js';
@@ -34,8 +34,9 @@ export interface PackedDecodeCall {
 }
 
 /**
- * Validates a packed decode call once (query tensor, cache structure, GQA, causal needs at least qLength slots per
- * head) so that every backend accepts and rejects exactly the same calls.
+ * Validates a packed decode call once (query tensor, cache structure, GQA, options as resolveDecodeCall reads them,
+ * causal needs at least qLength slots per head) so that every backend accepts and rejects exactly the same calls
+ * (the conformance kit's packed rejection cases hold them to it).
  */
 export function resolvePackedDecodeCall(input: PackedDecodeInput, options: PackedDecodeOptions = {}): PackedDecodeCall {
   if (typeof input !== 'object' || input === null) {
@@ -48,10 +49,8 @@ export function resolvePackedDecodeCall(input: PackedDecodeInput, options: Packe
   if (q.heads % kvHeads !== 0) {
     throw new SparselandError('E_SHAPE', `decodePacked: query heads (${q.heads}) must be a multiple of the cache's kv heads (${kvHeads})`);
   }
-  if (options.causal !== undefined && typeof options.causal !== 'boolean') {
-    throw new SparselandError('E_PARAMS', `decodePacked: causal must be a boolean, got ${describeValue(options.causal)}`);
-  }
-  const causal = options.causal ?? true;
+  const opts = expectOptions(options, 'decodePacked');
+  const causal = expectCausal(opts.causal);
   const lengths = Int32Array.from(input.cache.heads, (h) => packedHeadLength(h, dim));
   if (causal) {
     lengths.forEach((n, g) => {
@@ -63,7 +62,7 @@ export function resolvePackedDecodeCall(input: PackedDecodeInput, options: Packe
       }
     });
   }
-  return { heads: q.heads, kvHeads, qLength: q.length, dim, lengths, causal, scale: resolveScale(options.scale, dim) };
+  return { heads: q.heads, kvHeads, qLength: q.length, dim, lengths, causal, scale: resolveScale(opts.scale, dim) };
 }
 
 /** Last slot query row i may read in a head of `length` slots (the causal rule of packed decode). */
