@@ -2,7 +2,8 @@
 // - decode time per token as the context grows: backend.decode over the whole cache against the same op reading a
 //   2K selection (Quest with pages of 16 and 64, Double Sparsity, a TidalDecode layer reusing its selection; each
 //   policy's select() inside the timing), a cache evicted to 2K (StreamingLLM), KIVI int4 read packed
-//   (decodePacked), and the model runtime's path (copying the cache out of its per-head storage every step);
+//   (decodePacked), and the model runtime's path (a step as LlamaSession runs it: append, select, sync the
+//   backend's KV store, decode in the store, afterAppend) for the full cache, Quest and StreamingLLM;
 //   medians of 15 runs; speedups are against the full cache in this one run (the issue's target: >= 10x at 32K);
 // - planted decode needles at 2K of 32K for Quest and TidalDecode (target >= 0.9 found).
 // 8 query heads, 2 kv heads, head dim 64. BENCH_SIZE=smoke: contexts up to 2K and 2 needles at 4K (seconds).
@@ -11,7 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, measure, writeSuite } from '@sparseland/bench-harness';
-import { createHeadTensor, type HeadTensor } from '@sparseland/core';
+import { createHeadTensor, type HeadTensor, type KvStore } from '@sparseland/core';
 import { createRng, type KvPolicy, LayerKvCache } from '@sparseland/core/kit';
 import { plantedDecodeNeedles, type SpeedRecord, speedSvg } from '@sparseland/eval';
 import { doubleSparsity, kivi, quest, streamingLlm, tidalDecode } from '../src/index.js';
@@ -41,7 +42,33 @@ function cacheFor(n: number, policy: KvPolicy | undefined): { cache: LayerKvCach
   return { cache, q: random(shape.qHeads, 1) };
 }
 
+/**
+ * What the model session's KvMirror does before a decode step: a head whose revision moved (a policy's retain) is
+ * rewritten whole, the others get the slots the cache gained since.
+ */
+async function syncStore(store: KvStore, cache: LayerKvCache, revisions: Int32Array): Promise<void> {
+  const count = cache.length(0) - store.length(0);
+  const fresh = revisions.every((r, g) => r === cache.revision(g)) && count > 0;
+  if (fresh) {
+    const k = createHeadTensor(shape.kvHeads, count, shape.dim);
+    const v = createHeadTensor(shape.kvHeads, count, shape.dim);
+    for (let g = 0; g < shape.kvHeads; g++) {
+      const end = cache.length(g) * shape.dim;
+      k.data.set(cache.keys(g).subarray(end - count * shape.dim, end), g * count * shape.dim);
+      v.data.set(cache.values(g).subarray(end - count * shape.dim, end), g * count * shape.dim);
+    }
+    await store.append(k, v);
+    return;
+  }
+  for (let g = 0; g < shape.kvHeads; g++) {
+    if (revisions[g] === cache.revision(g) && store.length(g) === cache.length(g)) continue;
+    await store.setHead(g, cache.keys(g), cache.values(g));
+    revisions[g] = cache.revision(g);
+  }
+}
+
 const records: BenchRecord[] = [];
+const stores: KvStore[] = [];
 const speed: SpeedRecord[] = [];
 const base = { backend: backend.name, impl: backend.impl, threads: backend.threads, ...shape };
 const questPolicy = quest.build(quest.parseParams({ budget: selected, denseLayers: 0 }));
@@ -95,30 +122,41 @@ for (const n of contexts) {
     () => backend.decodePacked({ q: packed.q, cache: packed.cache.packedView() }),
     () => packed.cache.bytes(),
   ]);
-  // The model runtime's path, which copies the cache out of its per-head storage every step (gather into one reused
-  // buffer), against
-  // Quest's (which copies only the selected rows).
-  const questRun = cacheFor(n, questPolicy);
-  const scratch = { k: new Float32Array(0), v: new Float32Array(0) };
-  cases.push([
-    'runtime path: full cache, gathered every step',
-    'runtime-full',
-    async () => backend.decode({ q: full.q, ...full.cache.gather(undefined, { scratch }) }),
-    () => full.cache.bytes(),
-  ]);
-  cases.push([
-    `runtime path: quest, selected rows gathered (reads ${selected})`,
-    'runtime-quest',
-    async () => {
-      const selection = questPolicy.select?.(questRun.cache, questRun.q, ctxAt(n));
-      if (!selection) throw new Error('quest selected nothing');
-      const compact = questRun.cache.gatherSelected(selection);
-      await backend.decode({ q: questRun.q, k: compact.k, v: compact.v }, { selection: compact.selection, causal: false });
-    },
-    () => questRun.cache.bytes() + (questPolicy.stateBytes?.(questRun.cache) ?? 0),
-  ]);
+  // The model runtime's path (LlamaSession): each step appends the token to the cache, asks the policy for a
+  // selection, brings the backend's KV store level with the cache (the new token appended; a head rewritten whole
+  // when a policy's retain moved its revision) and decodes there, then runs afterAppend. Against the full cache
+  // through the same store in the same run.
+  const runtimeCases: [string, string, KvPolicy | undefined][] = [
+    ['runtime path: full cache in the KV store', 'runtime-full', undefined],
+    [`runtime path: quest, page 16, selection read in the KV store (reads ${selected})`, 'runtime-quest', questPolicy],
+    [`runtime path: quest, page 64, selection read in the KV store (reads ${selected})`, 'runtime-quest-page64', quest64Policy],
+    [`runtime path: streaming-llm, evicting every step (holds ${selected})`, 'runtime-streaming-llm', streamingPolicy],
+  ];
+  for (const [label, method, policy] of runtimeCases) {
+    const c = cacheFor(n, policy);
+    const store = await backend.createKvStore({ kvHeads: shape.kvHeads, dim: shape.dim });
+    const revisions = new Int32Array(shape.kvHeads).fill(-1);
+    await syncStore(store, c.cache, revisions);
+    stores.push(store);
+    const token = { k: random(shape.kvHeads, 1), v: random(shape.kvHeads, 1) };
+    cases.push([
+      label,
+      method,
+      async () => {
+        const position = c.cache.written();
+        c.cache.append(token.k, token.v, position);
+        const ctx = ctxAt(position + 1);
+        const selection = policy?.select?.(c.cache, c.q, ctx);
+        await syncStore(store, c.cache, revisions);
+        await store.decode(c.q, { selection, causal: true });
+        policy?.afterAppend?.(c.cache, c.q, ctx);
+      },
+      () => c.cache.bytes() + (policy?.stateBytes?.(c.cache) ?? 0),
+    ]);
+  }
   const timed: { label: string; method: string; m: Awaited<ReturnType<typeof measure>>; bytes: number }[] = [];
   for (const [label, method, fn, bytes] of cases) timed.push({ label, method, m: await measure(fn, runs), bytes: bytes() });
+  for (const store of stores.splice(0)) store.dispose();
   const fullMs = (timed[0] as (typeof timed)[number]).m.medianMs;
   const runtimeFullMs = timed.find((t) => t.method === 'runtime-full')?.m.medianMs as number;
   for (const { label, method, m, bytes } of timed) {
