@@ -143,6 +143,44 @@ describe('LayerKvCache', () => {
     }
   });
 
+  it('gatherSelected over packed slots dequantises just the selected rows, exactly as gather() does', () => {
+    const cache = new LayerKvCache(0, 2, 12);
+    cache.append(rows(2, 150, 12, 5), rows(2, 150, 12, 6), 0);
+    // Head 0: two blocks (int4 then int2, odd groups) before its full-precision rows; head 1: one int8 block.
+    cache.pack(
+      0,
+      Int32Array.from({ length: 40 }, (_, i) => i),
+      { bits: 4, keyGroup: 7, valueGroup: 5 },
+    );
+    cache.pack(
+      0,
+      Int32Array.from({ length: 70 }, (_, i) => 40 + i),
+      { bits: 2 },
+    );
+    cache.pack(
+      1,
+      Int32Array.from({ length: 100 }, (_, i) => i),
+      { bits: 8 },
+    );
+    const whole = cache.gather();
+    const selection = TokenSelection.fromLists(
+      [
+        [0, 6, 7, 39, 40, 41, 109, 110, 111, 149],
+        [5, 99, 100, 101, 102, 149],
+      ],
+      150,
+    );
+    const compact = cache.gatherSelected(selection);
+    for (let g = 0; g < 2; g++) {
+      selection.slotsOf(g).forEach((s, i) => {
+        const at = (g * 150 + s) * 12;
+        const to = (g * compact.k.length + i) * 12;
+        expect(Array.from(compact.k.data.subarray(to, to + 12))).toEqual(Array.from(whole.k.data.subarray(at, at + 12)));
+        expect(Array.from(compact.v.data.subarray(to, to + 12))).toEqual(Array.from(whole.v.data.subarray(at, at + 12)));
+      });
+    }
+  });
+
   it('eviction and packing give memory back: what is allocated follows what is held', () => {
     const cache = new LayerKvCache(0, 2, 16);
     cache.append(rows(2, 2048, 16, 1), rows(2, 2048, 16, 2), 0);

@@ -2,7 +2,15 @@ import { describeValue, SparselandError } from '../errors.js';
 import type { KvCacheLayer } from '../kv-policy.js';
 import { TokenSelection } from '../masks/token-selection.js';
 import type { HeadTensor } from '../tensor/head-tensor.js';
-import { type PackedKvBlock, type PackedKvCache, type PackOptions, packedBlockBytes, packKvBlock, unpackKvBlock } from './packed-kv.js';
+import {
+  type PackedKvBlock,
+  type PackedKvCache,
+  type PackOptions,
+  packedBlockBytes,
+  packKvBlock,
+  unpackKvBlock,
+  unpackKvRow,
+} from './packed-kv.js';
 
 /** Reusable buffers for `gather` (start with empty arrays). */
 export interface GatherScratch {
@@ -310,17 +318,25 @@ export class LayerKvCache implements KvCacheLayer {
       const slots = selection.slotsOf(g);
       if (slots.length !== width) ragged = true;
       const head = this.heads[g] as HeadStore;
-      const packed = head.packed > 0 ? this.unpack(head) : undefined;
-      const keys = packed ? packed.keys : head.keys;
-      const values = packed ? packed.values : head.values;
-      // Runs of consecutive slots (Quest's pages, windows) are copied with one native copy each.
+      // Packed slots are dequantised one selected row at a time (slots increase, so the block pointer only moves
+      // forward); runs of full-precision slots (Quest's pages, windows) are copied with one native copy each.
+      let block = 0;
+      let blockStart = 0;
       for (let i = 0; i < slots.length; ) {
+        const s = slots[i] as number;
+        if (s < head.packed) {
+          while (s >= blockStart + (head.blocks[block] as PackedKvBlock).length)
+            blockStart += (head.blocks[block++] as PackedKvBlock).length;
+          unpackKvRow(head.blocks[block] as PackedKvBlock, s - blockStart, k, v, (g * width + i) * d);
+          i++;
+          continue;
+        }
         let j = i + 1;
         while (j < slots.length && (slots[j] as number) === (slots[j - 1] as number) + 1) j++;
-        const from = (slots[i] as number) * d;
+        const from = (s - head.packed) * d;
         const to = (g * width + i) * d;
-        k.set(keys.subarray(from, from + (j - i) * d), to);
-        v.set(values.subarray(from, from + (j - i) * d), to);
+        k.set(head.keys.subarray(from, from + (j - i) * d), to);
+        v.set(head.values.subarray(from, from + (j - i) * d), to);
         i = j;
       }
     }

@@ -184,25 +184,30 @@ export function readCode(codes: Uint8Array, rowStart: number, c: number, bits: P
  * values every backend must attend over.
  */
 export function unpackKvBlock(block: PackedKvBlock): { keys: Float32Array; values: Float32Array } {
-  const { length, dim, bits, keyGroup, valueGroup } = block;
-  const rowBytes = packedRowBytes(dim, bits);
-  const valueGroups = Math.ceil(dim / valueGroup);
-  const keys = new Float32Array(length * dim);
-  const values = new Float32Array(length * dim);
-  for (let t = 0; t < length; t++) {
-    const kg = Math.floor(t / keyGroup) * dim;
-    for (let c = 0; c < dim; c++) {
-      const at = t * dim + c;
-      keys[at] = Math.fround(
-        readCode(block.keyCodes, t * rowBytes, c, bits) * (block.keyScale[kg + c] as number) + (block.keyMin[kg + c] as number),
-      );
-      const vg = t * valueGroups + Math.floor(c / valueGroup);
-      values[at] = Math.fround(
-        readCode(block.valueCodes, t * rowBytes, c, bits) * (block.valueScale[vg] as number) + (block.valueMin[vg] as number),
-      );
-    }
-  }
+  const keys = new Float32Array(block.length * block.dim);
+  const values = new Float32Array(block.length * block.dim);
+  for (let t = 0; t < block.length; t++) unpackKvRow(block, t, keys, values, t * block.dim);
   return { keys, values };
+}
+
+/**
+ * Dequantises token t of a block into keys[at, at + dim) and values[at, at + dim): what `unpackKvBlock` gives for that
+ * token, for callers that need a few rows of a long block (a selection over a packed cache).
+ */
+export function unpackKvRow(block: PackedKvBlock, t: number, keys: Float32Array, values: Float32Array, at: number): void {
+  const { dim, bits, keyGroup, valueGroup } = block;
+  const rowStart = t * packedRowBytes(dim, bits);
+  const kg = Math.floor(t / keyGroup) * dim;
+  const vg0 = t * Math.ceil(dim / valueGroup);
+  for (let c = 0; c < dim; c++) {
+    keys[at + c] = Math.fround(
+      readCode(block.keyCodes, rowStart, c, bits) * (block.keyScale[kg + c] as number) + (block.keyMin[kg + c] as number),
+    );
+    const vg = vg0 + Math.floor(c / valueGroup);
+    values[at + c] = Math.fround(
+      readCode(block.valueCodes, rowStart, c, bits) * (block.valueScale[vg] as number) + (block.valueMin[vg] as number),
+    );
+  }
 }
 
 /** Every slot of one head as float32 rows: its blocks dequantised, then its full-precision rows. */
