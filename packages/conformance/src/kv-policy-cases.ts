@@ -9,7 +9,7 @@ import {
   SparselandError,
   TokenSelection,
 } from '@sparseland/core';
-import { createRng, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
+import { createRng, KvMirror, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
 import type { OnBackendCase, PluginCase } from './case.js';
 import { metadataCase } from './metadata-case.js';
 import { FP32_TOLERANCE, firstMismatch, type Tolerance } from './tolerance.js';
@@ -351,8 +351,10 @@ function interleave(name: string, policy: KvPolicy, shape: KvPolicyShape, runs: 
 
 /**
  * The cases of a KV-policy plugin on a backend: at every decode step of a run (the last parameter set, every shape),
- * the backend reads the policy's cache as the model runtime does (`decode` through the step's selection, or
- * `decodePacked` for packed slots) and must match the float64 reference reading the same cache.
+ * the backend reads the policy's cache as the model runtime does — the backend's KV store mirroring the cache
+ * (`KvMirror`: appended every step, heads rewritten after the policy's retain) decoded through the step's selection;
+ * `decodePacked` for a cache with packed slots; the selected rows (`gatherSelected`) through `decode` for a selection
+ * over packed slots — and must match the float64 reference reading the whole cache through the same selection.
  */
 export function kvPolicyBackendCases(
   plugin: KvPolicyPlugin,
@@ -367,6 +369,7 @@ export function kvPolicyBackendCases(
       const policy = plugin.build(plugin.parseParams(params));
       const inputs = kvPolicyInputs(shape, 31);
       const caches = Array.from({ length: shape.layers }, (_, l) => new LayerKvCache(l, shape.kvHeads, shape.dim));
+      const mirrors = await Promise.all(caches.map((cache) => KvMirror.create(backend, cache)));
       const session = {};
       inputs.prompt.forEach((rows, l) => {
         const cache = caches[l] as LayerKvCache;
@@ -389,8 +392,14 @@ export function kvPolicyBackendCases(
           } else {
             const { k, v } = cache.gather();
             const chosen = selection ?? raggedAll(cache);
-            got = await backend.decode({ q: rows.q, k, v }, { selection: chosen });
             want = referenceDecode({ q: rows.q, k, v }, { selection: chosen });
+            if (cache.hasPacked()) {
+              const compact = cache.gatherSelected(selection as TokenSelection);
+              got = await backend.decode({ q: rows.q, k: compact.k, v: compact.v }, { selection: compact.selection, causal: false });
+            } else {
+              const store = await (mirrors[l] as KvMirror).sync(cache);
+              got = await store.decode(rows.q, { selection, causal: true });
+            }
           }
           const where = `step ${i + 1}, layer ${l}`;
           const out = firstMismatch(got.output.data, want.output.data, tolerance.atol, tolerance.rtol, 'output');
@@ -398,6 +407,7 @@ export function kvPolicyBackendCases(
           policy.afterAppend?.(cache, rows.q, ctx);
         }
       }
+      for (const mirror of mirrors) mirror.dispose();
     },
   }));
 }

@@ -81,6 +81,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
   expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
     [
       "IntList",
+      "KvMirror",
       "LayerKvCache",
       "MAX_QUANT_GROUP",
       "MaskTiles",

@@ -36,6 +36,7 @@ export { createRng } from './rng.js';
 export type { KvBudget, KvCacheLayer, KvPolicy, KvPolicyContext } from './kv-policy.js';
 export type { KvHeadGroup } from './kv/kv-head-view.js';
 export { kvHeadView, routeKvPolicies } from './kv/kv-head-view.js';
+export { KvMirror } from './kv/kv-mirror.js';
 export type { GatherScratch } from './kv/layer-kv-cache.js';
 export { LayerKvCache } from './kv/layer-kv-cache.js';
 export {

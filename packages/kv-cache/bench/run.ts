@@ -12,8 +12,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, measure, writeSuite } from '@sparseland/bench-harness';
-import { createHeadTensor, type HeadTensor, type KvStore } from '@sparseland/core';
-import { createRng, type KvPolicy, LayerKvCache } from '@sparseland/core/kit';
+import { createHeadTensor, type HeadTensor } from '@sparseland/core';
+import { createRng, KvMirror, type KvPolicy, LayerKvCache } from '@sparseland/core/kit';
 import { plantedDecodeNeedles, type SpeedRecord, speedSvg } from '@sparseland/eval';
 import { doubleSparsity, kivi, quest, streamingLlm, tidalDecode } from '../src/index.js';
 
@@ -42,33 +42,8 @@ function cacheFor(n: number, policy: KvPolicy | undefined): { cache: LayerKvCach
   return { cache, q: random(shape.qHeads, 1) };
 }
 
-/**
- * What the model session's KvMirror does before a decode step: a head whose revision moved (a policy's retain) is
- * rewritten whole, the others get the slots the cache gained since.
- */
-async function syncStore(store: KvStore, cache: LayerKvCache, revisions: Int32Array): Promise<void> {
-  const count = cache.length(0) - store.length(0);
-  const fresh = revisions.every((r, g) => r === cache.revision(g)) && count > 0;
-  if (fresh) {
-    const k = createHeadTensor(shape.kvHeads, count, shape.dim);
-    const v = createHeadTensor(shape.kvHeads, count, shape.dim);
-    for (let g = 0; g < shape.kvHeads; g++) {
-      const end = cache.length(g) * shape.dim;
-      k.data.set(cache.keys(g).subarray(end - count * shape.dim, end), g * count * shape.dim);
-      v.data.set(cache.values(g).subarray(end - count * shape.dim, end), g * count * shape.dim);
-    }
-    await store.append(k, v);
-    return;
-  }
-  for (let g = 0; g < shape.kvHeads; g++) {
-    if (revisions[g] === cache.revision(g) && store.length(g) === cache.length(g)) continue;
-    await store.setHead(g, cache.keys(g), cache.values(g));
-    revisions[g] = cache.revision(g);
-  }
-}
-
 const records: BenchRecord[] = [];
-const stores: KvStore[] = [];
+const mirrors: KvMirror[] = [];
 const speed: SpeedRecord[] = [];
 const base = { backend: backend.name, impl: backend.impl, threads: backend.threads, ...shape };
 const questPolicy = quest.build(quest.parseParams({ budget: selected, denseLayers: 0 }));
@@ -123,9 +98,9 @@ for (const n of contexts) {
     () => packed.cache.bytes(),
   ]);
   // The model runtime's path (LlamaSession): each step appends the token to the cache, asks the policy for a
-  // selection, brings the backend's KV store level with the cache (the new token appended; a head rewritten whole
-  // when a policy's retain moved its revision) and decodes there, then runs afterAppend. Against the full cache
-  // through the same store in the same run.
+  // selection, brings the backend's KV store level with the cache (KvMirror: the new token appended; a head
+  // rewritten whole when a policy's retain moved its revision) and decodes there, then runs afterAppend. Against the
+  // full cache through the same store in the same run.
   const runtimeCases: [string, string, KvPolicy | undefined][] = [
     ['runtime path: full cache in the KV store', 'runtime-full', undefined],
     [`runtime path: quest, page 16, selection read in the KV store (reads ${selected})`, 'runtime-quest', questPolicy],
@@ -134,10 +109,9 @@ for (const n of contexts) {
   ];
   for (const [label, method, policy] of runtimeCases) {
     const c = cacheFor(n, policy);
-    const store = await backend.createKvStore({ kvHeads: shape.kvHeads, dim: shape.dim });
-    const revisions = new Int32Array(shape.kvHeads).fill(-1);
-    await syncStore(store, c.cache, revisions);
-    stores.push(store);
+    const mirror = await KvMirror.create(backend, c.cache);
+    await mirror.sync(c.cache);
+    mirrors.push(mirror);
     const token = { k: random(shape.kvHeads, 1), v: random(shape.kvHeads, 1) };
     cases.push([
       label,
@@ -147,7 +121,7 @@ for (const n of contexts) {
         c.cache.append(token.k, token.v, position);
         const ctx = ctxAt(position + 1);
         const selection = policy?.select?.(c.cache, c.q, ctx);
-        await syncStore(store, c.cache, revisions);
+        const store = await mirror.sync(c.cache);
         await store.decode(c.q, { selection, causal: true });
         policy?.afterAppend?.(c.cache, c.q, ctx);
       },
@@ -156,7 +130,7 @@ for (const n of contexts) {
   }
   const timed: { label: string; method: string; m: Awaited<ReturnType<typeof measure>>; bytes: number }[] = [];
   for (const [label, method, fn, bytes] of cases) timed.push({ label, method, m: await measure(fn, runs), bytes: bytes() });
-  for (const store of stores.splice(0)) store.dispose();
+  for (const mirror of mirrors.splice(0)) mirror.dispose();
   const fullMs = (timed[0] as (typeof timed)[number]).m.medianMs;
   const runtimeFullMs = timed.find((t) => t.method === 'runtime-full')?.m.medianMs as number;
   for (const { label, method, m, bytes } of timed) {

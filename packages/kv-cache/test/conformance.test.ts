@@ -20,11 +20,13 @@ import {
   zipCache,
 } from '../src/index.js';
 
-// Packed and selected caches are also decoded by the cpu backend (WebAssembly, one thread) against the reference.
+// Packed, selected and evicted caches are also decoded by the cpu backend (WebAssembly, one thread) against the
+// reference: its KV store mirrors the cache (rewritten per head after evictions), or its decodePacked reads the codes.
 const withCpu = [REFERENCE_BACKEND, { name: 'cpu (wasm, 1 thread)', create: () => createCpuBackend({ impl: 'wasm', threads: 1 }) }];
 
 describeKvPolicy(fullCache);
 describeKvPolicy(streamingLlm, {
+  backends: withCpu,
   paramSets: [
     { budget: 20, sink: 4 },
     { budget: 0.3, sink: 0 },
@@ -44,7 +46,11 @@ describeKvPolicy(snapKv, {
   badParams: [{ kernel: 0 }, { pooling: 'sum' }],
 });
 describeKvPolicy(pyramidKv, { paramSets: [{ budget: 24, window: 4, beta: 5 }, { budget: 0.4 }], badParams: [{ beta: 0.5 }] });
-describeKvPolicy(adaKv, { paramSets: [{ budget: 14, window: 4, alpha: 0.3 }, { budget: 0.25 }], badParams: [{ alpha: 1.5 }] });
+describeKvPolicy(adaKv, {
+  backends: withCpu,
+  paramSets: [{ budget: 14, window: 4, alpha: 0.3 }, { budget: 0.25 }],
+  badParams: [{ alpha: 1.5 }],
+});
 describeKvPolicy(expectedAttention, {
   paramSets: [
     { budget: 15, futurePositions: 32, statsWindow: 16 },
@@ -61,6 +67,7 @@ describeKvPolicy(quest, {
   badParams: [{ pageSize: 0 }],
 });
 describeKvPolicy(tidalDecode, {
+  backends: withCpu,
   paramSets: [
     { budget: 12, selectionLayer: 1, correctionLayer: 2 },
     { budget: 0.2, selectionLayer: 0, correctionLayer: 9 },
@@ -75,6 +82,7 @@ describeKvPolicy(doubleSparsity, {
   badParams: [{ labelBits: 1 }],
 });
 describeKvPolicy(duoAttention, {
+  backends: withCpu,
   paramSets: [{ streamingHeads: [[0], [1], [0, 1], []], sink: 2, recent: 8 }],
   badParams: [{ recent: 0 }, { streamingHeads: [[-1]] }],
   // The parameter set names kv head 1, which a one-kv-head model does not have (that error has its own test).

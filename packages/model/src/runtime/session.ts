@@ -13,10 +13,9 @@ import {
   SparselandError,
   TokenSelection,
 } from '@sparseland/core';
-import { describeValue, expectInteger, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
+import { describeValue, expectInteger, KvMirror, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
 import type { ModelConfig } from '../checkpoint/config.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';
-import { KvMirror } from './kv-mirror.js';
 import { addInPlace, mergeHeads, rmsNormRows, splitHeads, swiGluRows } from './layers.js';
 import type { LinearCache } from './linears.js';
 import { resolveSessionRecipe, type SessionRecipe } from './recipe.js';
@@ -420,7 +419,13 @@ export class LlamaSession implements InferenceSession {
   }
 
   /** A selection over a cache with packed slots: the selected rows, dequantised, through backend.decode. */
-  private async viaSelectedRows(layer: number, q: HeadTensor, cache: LayerKvCache, selection: TokenSelection, position: number): Promise<HeadTensor> {
+  private async viaSelectedRows(
+    layer: number,
+    q: HeadTensor,
+    cache: LayerKvCache,
+    selection: TokenSelection,
+    position: number,
+  ): Promise<HeadTensor> {
     const compact = cache.gatherSelected(selection);
     const t0 = now();
     const result = await this.backend.decode({ q, k: compact.k, v: compact.v }, { selection: compact.selection, causal: false });
@@ -429,7 +434,14 @@ export class LlamaSession implements InferenceSession {
   }
 
   /** The attention event of a decode step: pairs read over every token written so far. */
-  private reportDecode(layer: number, position: number, q: HeadTensor, cache: LayerKvCache, selection: TokenSelection | undefined, attendMs: number): void {
+  private reportDecode(
+    layer: number,
+    position: number,
+    q: HeadTensor,
+    cache: LayerKvCache,
+    selection: TokenSelection | undefined,
+    attendMs: number,
+  ): void {
     const onAttention = this.options.onAttention;
     if (!onAttention) return;
     const { heads, kvHeads } = this.runtime.config;
