@@ -38,4 +38,28 @@ describe('gatedBackend', () => {
     expect(done).toBe(true);
     await backend.dispose();
   });
+  it('holds a KV store decode and a prepared linear run until the gate is released, as the attention ops', async () => {
+    const backend = createReferenceBackend();
+    const gate = new CaptureGate();
+    const gated = gatedBackend(backend, gate);
+    const q = { data: new Float32Array(4).fill(1), heads: 1, length: 1, dim: 4 };
+    const store = await gated.createKvStore({ kvHeads: 1, dim: 4 });
+    await store.append(q, q);
+    const linear = await gated.prepareLinear(new Float32Array(8).fill(1), { outDim: 2, inDim: 4 });
+    const release = gate.hold();
+    const done: string[] = [];
+    const calls = [
+      store.decode(q).then(() => done.push('decode')),
+      linear.run(new Float32Array(4).fill(1), 1).then(() => done.push('linear')),
+    ];
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(done).toEqual([]);
+    release();
+    await Promise.all(calls);
+    expect(done.sort()).toEqual(['decode', 'linear']);
+    expect(store.length(0)).toBe(1);
+    store.dispose();
+    linear.dispose();
+    await backend.dispose();
+  });
 });

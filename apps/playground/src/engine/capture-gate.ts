@@ -31,9 +31,8 @@ export class CaptureGate {
 }
 
 /**
- * The same backend, whose every attention and estimator operation first waits at the gate (disposing is left to the
- * backend's owner). Linear layers and KV stores are handed through ungated: the forward pass already gives way once
- * per layer at its attention call, and a wait per matrix product would only add event-loop turns.
+ * The same backend, whose every operation first waits at the gate (disposing is left to the backend's owner): the
+ * attention and estimator ops, a prepared linear layer's runs and a KV store's decodes (a decode step's attention).
  */
 export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
   return {
@@ -63,8 +62,33 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
       await gate.wait();
       return backend.quantizedScores(input, options);
     },
-    prepareLinear: (weights, shape) => backend.prepareLinear(weights, shape),
-    createKvStore: (shape) => backend.createKvStore(shape),
+    prepareLinear: async (weights, shape) => {
+      const prepared = await backend.prepareLinear(weights, shape);
+      // The forward pass's matrix products give way too, not only its attention.
+      return {
+        ...shape,
+        run: async (x, rows, out) => {
+          await gate.wait();
+          return prepared.run(x, rows, out);
+        },
+        dispose: () => prepared.dispose(),
+      };
+    },
+    createKvStore: async (shape) => {
+      const store = await backend.createKvStore(shape);
+      return {
+        kvHeads: store.kvHeads,
+        dim: store.dim,
+        length: (g) => store.length(g),
+        append: (k, v) => store.append(k, v),
+        setHead: (g, keys, values) => store.setHead(g, keys, values),
+        decode: async (q, options) => {
+          await gate.wait();
+          return store.decode(q, options);
+        },
+        dispose: () => store.dispose(),
+      };
+    },
     dispose: async () => {},
   };
 }
