@@ -83,42 +83,38 @@ export async function decodePacked(exec: Executor, input: PackedDecodeInput, opt
     }
   }
 
-  return runAttendJob(
-    exec,
-    input.q,
-    {
-      shape,
-      scale,
-      rowOrder,
-      plan: {
-        tasks: sortByCost(tasks.view(), costs, ATTEND_TASK_INTS),
-        segments: segments.view(),
-        bitmaps: new Int32Array(0),
-        columns: new Int32Array(0),
-        work,
-      },
-      sources: {
-        kFloats: (g) => fullKeyFloats(g) + blocksFloats(g),
-        vFloats: (g) => fullRows(g) * dp,
-        positions: (g) => fullRows(g),
-        write: (g, f32, i32, k, v, pos) => {
-          const head = cache.heads[g];
-          if (!head) return;
-          const rows = fullRows(g);
-          packKeys({ data: head.keys, heads: 1, length: rows, dim }, 0, f32, k, dp);
-          copyRows({ data: head.values, heads: 1, length: rows, dim }, 0, f32, v, dp);
-          let slot = 0;
-          let at = k + fullKeyFloats(g);
-          for (const block of head.blocks) {
-            writeBlock(block, f32, i32, at);
-            at += blockFloats(block);
-            slot += block.length;
-          }
-          for (let j = 0; j < rows; j++) i32[pos + j] = slot + j + shift(g);
-        },
+  return runAttendJob(exec, input.q, {
+    shape,
+    scale,
+    rowOrder,
+    plan: {
+      tasks: sortByCost(tasks.view(), costs, ATTEND_TASK_INTS),
+      segments: segments.view(),
+      bitmaps: new Int32Array(0),
+      columns: new Int32Array(0),
+      work,
+    },
+    sources: {
+      kFloats: (g) => fullKeyFloats(g) + blocksFloats(g),
+      vFloats: (g) => fullRows(g) * dp,
+      positions: (g) => fullRows(g),
+      write: (g, f32, i32, k, v, pos) => {
+        const head = cache.heads[g];
+        if (!head) return;
+        const rows = fullRows(g);
+        packKeys({ data: head.keys, heads: 1, length: rows, dim }, 0, f32, k, dp);
+        copyRows({ data: head.values, heads: 1, length: rows, dim }, 0, f32, v, dp);
+        let slot = 0;
+        let at = k + fullKeyFloats(g);
+        for (const block of head.blocks) {
+          writeBlock(block, f32, i32, at);
+          at += blockFloats(block);
+          slot += block.length;
+        }
+        for (let j = 0; j < rows; j++) i32[pos + j] = slot + j + shift(g);
       },
     },
-  );
+  });
 }
 
 /**
