@@ -11,6 +11,7 @@ export const PLUGIN_PACKAGES: readonly { readonly name: string; readonly exportN
   { name: '@sparseland/backend-cpu', exportName: 'cpuBackend' },
   { name: '@sparseland/backend-gpujs', exportName: 'gpujsBackend' },
   { name: '@sparseland/estimators', exportName: 'estimators' },
+  { name: '@sparseland/kv-cache', exportName: 'kvPolicies' },
   { name: '@sparseland/estimator-lowbit', exportName: 'lowbitEstimators' },
   { name: '@sparseland/estimator-gate', exportName: 'gateEstimators' },
 ];
@@ -57,7 +58,9 @@ async function importPluginModule(spec: string): Promise<PluginInput> {
     (value) => isPlugin(value) || (Array.isArray(value) && value.length > 0 && value.every(isPlugin)),
   );
   if (found.length === 0) {
-    throw new UsageError(`--plugin ${spec}: the module exports no plugin (make one with definePattern, defineEstimator or defineBackend)`);
+    throw new UsageError(
+      `--plugin ${spec}: the module exports no plugin (make one with definePattern, defineEstimator, defineBackend or defineKvPolicy)`,
+    );
   }
   return found as PluginInput;
 }

@@ -75,6 +75,9 @@ describe('sparseland exits 2 before any work on bad values', () => {
       /--heads must be an integer in \[1, 1024\], got "5000"/,
     ],
     ['mask --n past the limit', ['mask', 'sliding-window', '--n', '1000000'], /--n: expected a length .* from 16 to 131072/],
+    ['eval --kv --greedy 0', ['eval', '--kv', 'streaming-llm', '--greedy', '0'], /--greedy must be an integer in \[1, 4096\], got "0"/],
+    ['generate --seed 1.5', ['generate', '--seed', '1.5'], /\[E_USAGE\] --seed must be an integer in \[0, 4294967295\], got "1.5"/],
+    ['kv-heads --seed past 2^32 - 1', ['kv-heads', '--seed', '4294967296'], /\[E_PARAMS\] --seed must be an integer/],
     ['--rows past the limit', ['eval', '--rows', '999999999'], /--rows must be an integer in \[1, 131072\]/],
   ];
   it.each(cases)('%s', (_name, args, message) => {

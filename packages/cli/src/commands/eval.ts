@@ -27,6 +27,7 @@ import { loadOwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
 import { createProgress } from '../progress.js';
 import { checkWorkloadSpec, createWorkload, modelOf, parseLength, WORKLOAD_HELP } from '../workload-spec.js';
+import { evalKvCommand } from './eval-kv.js';
 
 export interface EvalOptions {
   readonly methods?: string;
@@ -50,6 +51,11 @@ export interface EvalOptions {
   readonly model?: string;
   readonly tokenizer?: string;
   readonly text?: string;
+  readonly kv?: string;
+  readonly kvBudget?: string;
+  readonly kvParams?: string;
+  readonly recipe?: string;
+  readonly continuation?: string;
 }
 
 /** Everything one `sparseland eval` run measured (what `--json` prints and `--out` writes as report.json). */
@@ -64,6 +70,7 @@ const REAL_DEFAULT_METHODS = 'dense,sliding-window,a-shape,tri-shape';
 const SYNTHETIC_DEFAULT_METHODS = 'sliding-window,a-shape,tri-shape';
 
 export async function evalCommand(options: EvalOptions, out: (text: string) => void): Promise<void> {
+  if (options.kv !== undefined || options.recipe !== undefined) return evalKvCommand(options, out);
   const quiet = options.json === true;
   // Every value and destination is checked before anything is loaded, traced or measured.
   const blocks = options.blocks === undefined ? undefined : parseBlocks(options.blocks);
