@@ -74,7 +74,12 @@ export function createRegistry(options: { plugins: PluginInput }): Registry {
       const suggestion = closestName(name, names);
       const hint = suggestion ? ` Did you mean "${suggestion}"?` : '';
       const known = names.length ? ` Known ${kind}s: ${names.join(', ')}.` : ` No ${kind} is registered.`;
-      throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown ${kind} ${describeValue(name)}.${hint}${known}`, { kind, name, suggestion, known: names });
+      throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown ${kind} ${describeValue(name)}.${hint}${known}`, {
+        kind,
+        name,
+        suggestion,
+        known: names,
+      });
     },
     has(kind, name) {
       return byKey.has(`${kind}:${name}`);
