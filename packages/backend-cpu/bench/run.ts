@@ -27,9 +27,10 @@ import {
 
 const FULL = benchSize() === 'full';
 const QH = 8;
-// BENCH_DENSE=8192,32768 picks the dense lengths; BENCH_SUITES=cpu-attention,cpu-decode runs only those suites (the
+// BENCH_DENSE=8192,32768 picks the dense lengths, BENCH_KV=2 their kv head counts; BENCH_SUITES=cpu-attention,cpu-decode runs only those suites (the
 // attention suite always runs: the others take their baselines from it).
 const denseOverride = process.env['BENCH_DENSE']?.split(',').map(Number);
+const kvOverride = process.env['BENCH_KV']?.split(',').map(Number);
 const suites = process.env['BENCH_SUITES']?.split(',');
 const runSuite = (name: string): boolean => !suites || suites.includes(name);
 const size = FULL
@@ -205,7 +206,7 @@ async function interleaved(contenders: { key: string; fn: () => unknown }[], rou
 
 // ---- Dense causal: ours vs onnxruntime GroupQueryAttention (and the plain MatMul-Softmax-MatMul graph).
 for (const n of size.dense) {
-  for (const kvHeads of [8, 2]) {
+  for (const kvHeads of kvOverride ?? [8, 2]) {
     const x = inputs(n, QH, kvHeads);
     const flops = denseCausalFlops(n, QH);
     const base = { case: `dense causal N=${n} GQA ${QH}:${kvHeads}`, n, qHeads: QH, kvHeads, dim: DIM, density: 1 };
