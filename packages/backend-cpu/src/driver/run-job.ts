@@ -25,7 +25,9 @@ import {
   SEG_COLUMNS,
   SEG_INTS,
   SEG_KIND_MASK,
+  SEG_PACKED,
   SEG_PARTIAL,
+  SEG_RANGE,
   SOURCE_INTS,
   T_HEAD,
   T_ROW_START,
@@ -103,6 +105,21 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
       }
       continue;
     }
+    if (kind === SEG_PACKED) {
+      // A packed block: each 64-token tile is dequantised into the scratch's gathered area, then attended as usual.
+      const desc = kp + a;
+      const pos0 = i32[seg + 3] as number;
+      for (let t0 = 0; t0 < n; t0 += TILE) {
+        const count = Math.min(TILE, n - t0);
+        kern.unpackTile(scr, desc, t0, count);
+        if (hook) {
+          kern.tileScores(scr, rows, layout.kg, count, causal, pos0 + t0, -1, -1);
+          hook(count, pos0 + t0, -1);
+          kern.tileUpdate(scr, rows, layout.vg, count);
+        } else kern.tile(scr, rows, layout.kg, layout.vg, count, causal, pos0 + t0, -1, -1);
+      }
+      continue;
+    }
     const bitmap = kind === SEG_PARTIAL ? (i32[seg + 3] as number) : -1;
     const mode = causal | (kind === SEG_PARTIAL ? MODE_BITMAP : 0) | (posList >= 0 ? MODE_POSITIONS : 0);
     const end = a + n;
@@ -128,9 +145,10 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
   kern.finish(scr, rowTable, rows);
 }
 
-/** Prefetch hint for the first tile of a range or partial segment (gathered columns have no contiguous tile). */
+/** Prefetch hint for the first tile of a range or partial segment (columns and packed blocks have no K/V tile). */
 function prefetchSegment(kern: Kernels, i32: Int32Array, seg: number, kp: number, v: number, dp: number): void {
-  if (((i32[seg] as number) & SEG_KIND_MASK) === SEG_COLUMNS) return;
+  const kind = (i32[seg] as number) & SEG_KIND_MASK;
+  if (kind !== SEG_RANGE && kind !== SEG_PARTIAL) return;
   const a = i32[seg + 1] as number;
   const count = Math.min(i32[seg + 2] as number, TILE - (a & (TILE - 1)));
   kern.prefetch(kp + (a >> 6) * TILE * dp, TILE * dp, v + a * dp, count * dp);
