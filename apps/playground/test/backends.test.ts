@@ -6,7 +6,7 @@ import { launch, type OpenedPage, open, recipeParam, screenshot, shownNumbers, w
 // gpu.js in webgl2 and webgpu (SwiftShader in the packaged Chromium) must build the same masks as the CPU backend:
 // two estimators whose selection runs on the backend (MInference's last-queries probe, MoBA-style pooled block
 // scores), on every head of a layer of tinybooks-2k. The page shows a fingerprint of each layer's whole mask.
-const A: MethodRecipe = { method: 'vertical-slash', params: { vertical: 16, slash: 32 } };
+const A: MethodRecipe = { method: 'vertical-slash', params: { vertical: 30, slash: 50 } };
 const B: MethodRecipe = { method: 'block-topk', params: { topK: 2 } };
 const base = `#n=256&layer=2&a=${recipeParam(A)}&b=${recipeParam(B)}`;
 

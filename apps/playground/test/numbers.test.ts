@@ -14,7 +14,7 @@ import { launch, type OpenedPage, open, recipeParam, screenshot, shownNumbers, w
 const POSITIONS = 256;
 const LAYER = 1;
 const A: MethodRecipe = { method: 'a-shape', params: { sink: 4, local: 64 } };
-const B: MethodRecipe = { method: 'vertical-slash', params: { vertical: 16, slash: 32 } };
+const B: MethodRecipe = { method: 'vertical-slash', params: { vertical: 30, slash: 50 } };
 const PICKED: MethodRecipe = { method: 'sliding-window', params: { window: 48 } };
 const METRICS = ['density', 'recallMean', 'recallMin', 'outputError', 'flopsEstimate', 'flopsAttend'] as const;
 

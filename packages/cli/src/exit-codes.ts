@@ -31,12 +31,29 @@ export function exitCodeOf(error: unknown): number {
   return EXIT.failure;
 }
 
-/** A mistake on the command line the CLI itself detects. */
+/** A mistake on the command line the CLI itself detects; its message starts with [E_USAGE] like a SparselandError's code. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+  readonly code = 'E_USAGE';
+  constructor(message: string) {
+    super(`[E_USAGE] ${message}`);
+  }
 }
 
-/** Something the command needs is not installed or cannot run here. */
+/** Something the command needs is not installed or cannot run here ([E_UNAVAILABLE]). */
 export class UnavailableError extends Error {
   override readonly name = 'UnavailableError';
+  readonly code = 'E_UNAVAILABLE';
+  constructor(message: string) {
+    super(`[E_UNAVAILABLE] ${message}`);
+  }
+}
+
+/** A result could not be written (a full disk, a closed pipe): exit 1 with this message, never a stack trace. */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+  readonly code = 'E_OUTPUT';
+  constructor(message: string) {
+    super(`[E_OUTPUT] ${message}`);
+  }
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { paramsJsonSchema, type Recipe, type Registry } from '@sparseland/core';
 import { closestName } from '@sparseland/core/kit';
 import type { MethodSpec } from '@sparseland/eval';
+import { quote } from './cli-values.js';
 import { UsageError } from './exit-codes.js';
 
 /** What `--kv`, `--kv-budget`, `--kv-params` and `--recipe` ask for. */
@@ -38,7 +39,7 @@ export function parseKvBudgets(text: string | undefined): (number | undefined)[]
   return text.split(',').map((s) => {
     const b = Number(s.trim());
     if (!(b > 0) || (b >= 1 && !Number.isInteger(b))) {
-      throw new UsageError(`--kv-budget: expected fractions of the prompt in (0, 1) or whole token counts, got "${s}"`);
+      throw new UsageError(`--kv-budget: expected fractions of the prompt in (0, 1) or whole token counts, got ${quote(s)}`);
     }
     return b;
   });

@@ -29,6 +29,15 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .exitOverride()
     .configureOutput({ writeOut: (s) => out(s.trimEnd()), writeErr: (s) => err(s.trimEnd()) });
   const plugin = new Option('--plugin <module>', 'also load the plugins a module exports (repeatable)').argParser(collect);
+  // Bring your own model and text: the same format checks as the embedded ones (@sparseland/model's loaders).
+  const model = () => new Option('--model <checkpoint>', 'your llama2.c checkpoint (.bin) instead of an embedded model; needs --tokenizer');
+  const tokenizer = () => new Option('--tokenizer <file>', "the llama2.c tokenizer of --model's vocabulary (tokenizer.bin)");
+  const text = () => new Option('--text <file>', 'a UTF-8 text the model reads instead of the embedded book');
+  const backend = () =>
+    new Option(
+      '--backend <name>',
+      'auto, cpu, gpujs, reference, or name:variant such as gpujs:webgpu, gpujs:webasm, cpu:ts (sparseland list shows all)',
+    ).default('auto');
 
   program
     .command('list')
@@ -44,13 +53,17 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .argument('<method>', 'a pattern or estimator name')
     .option('--params <json>', 'method parameters, e.g. \'{"window": 128}\'')
     .option('--n <length>', 'sequence length (e.g. 1024 or 4k)', '256')
-    .option('--heads <count>', 'query heads', '1')
+    .addOption(new Option('--heads <count>', 'query heads of the synthetic input (default 1)').conflicts('model'))
     .option('--head <index>', 'head to draw', '0')
     .option('--svg <file>', 'write an SVG picture')
     .option('--png <file>', 'write a PNG picture')
     .option('--level <level>', 'auto, element or block', 'auto')
     .option('--seed <seed>', 'seed of the synthetic input estimators look at', '0')
-    .option('--backend <name>', 'backend for estimators: auto, cpu or reference', 'auto')
+    .addOption(backend())
+    .addOption(model())
+    .addOption(tokenizer())
+    .addOption(text())
+    .option('--layer <index>', 'with --model: the layer whose Q and K estimators look at (default 0)')
     .option('--json', 'print JSON')
     .addOption(plugin)
     .action(async (method, options) => maskCommand(method, options, out));
@@ -59,7 +72,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .command('eval')
     .description('measure methods against dense attention: recall, output error, needles, FLOPs, time; NLL on real models')
     .option('--methods <list>', 'comma-separated methods (default: dense,sliding-window,a-shape,tri-shape on real models)')
-    .option('--workload <list>', `comma-separated: ${WORKLOAD_HELP}`, 'tinybooks')
+    .addOption(new Option('--workload <list>', `comma-separated: ${WORKLOAD_HELP}`).default('tinybooks').conflicts('model'))
     .option('--positions <n>', 'tokens of model text (default: the trained context, 2048 tinybooks / 512 stories)')
     .option('--offset <chars>', 'character offset into the text')
     .option('--density <fraction>', "set each method's budget so its mask keeps this fraction of the causal pairs", '0.25')
@@ -70,7 +83,11 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .option('--lengths <list>', 'with --sweep: also time methods at these lengths and plot speed vs length')
     .option('--out <dir>', 'write report.json, report.txt and SVG plots there')
     .option('--json', 'print the report as JSON on stdout')
-    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .option('--blocks <QxK>', 'block sizes of every method (default 64x64); block-granular methods depend on them')
+    .addOption(backend())
+    .addOption(model())
+    .addOption(tokenizer())
+    .addOption(text())
     .option('--no-end-to-end', 'skip the end-to-end NLL run on real models')
     .option('--greedy <tokens>', 'greedy tokens compared end to end (default 32)')
     .option('--seed <seed>', 'seed for synthetic inputs and row sampling', '0')
@@ -143,7 +160,7 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
   program
     .command('search')
     .description('offline per-head search: calibrate candidate methods on traces, write the best per-layer/per-head recipe under a budget')
-    .option('--workload <spec>', `calibration traces: ${WORKLOAD_HELP}`, 'tinybooks')
+    .addOption(new Option('--workload <spec>', `calibration traces: ${WORKLOAD_HELP}`).default('tinybooks').conflicts('model'))
     .option('--positions <n>', 'tokens of model text (default: the trained context)')
     .option('--offset <chars>', 'character offset of the calibration passage')
     .option('--budget <fraction>', 'mean density over all heads the recipe may keep', '0.2')
@@ -155,7 +172,10 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .option('--rows <n>', 'query rows measured per layer (default: all up to a memory budget)')
     .option('--out <file>', 'write the recipe JSON there')
     .option('--json', 'print the recipe, summary and per-head choices as JSON')
-    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .addOption(backend())
+    .addOption(model())
+    .addOption(tokenizer())
+    .addOption(text())
     .option('--seed <seed>', 'seed for synthetic traces and row sampling', '0')
     .addOption(plugin)
     .action(async (options) => searchCommand(options, out));

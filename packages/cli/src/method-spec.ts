@@ -1,5 +1,6 @@
-import { DENSE_METHOD, type Registry } from '@sparseland/core';
-import { budgetParam, findMethod, type MethodSpec, matchDensity, type WorkloadItem } from '@sparseland/eval';
+import { DENSE_METHOD, isSparselandError, type MethodRecipe, type Recipe, type Registry } from '@sparseland/core';
+import { budgetParam, findMethod, formatValue, type MethodSpec, matchDensity, type WorkloadItem } from '@sparseland/eval';
+import { CLI_LIMITS, quote } from './cli-values.js';
 import { UsageError } from './exit-codes.js';
 
 /** `--params` JSON: `{"method": {...params}}` for several methods, or a bare params object when there is one. */
@@ -32,9 +33,32 @@ export function parseMethodNames(text: string, registry: Registry): string[] {
   return names;
 }
 
+/** Block sizes of every method's recipe (`--blocks QxK`); undefined: the recipe default (64 × 64). */
+export interface BlockSizes {
+  readonly blockQ: number;
+  readonly blockK: number;
+}
+
+/** `--blocks 16x16` → { blockQ: 16, blockK: 16 }. */
+export function parseBlocks(text: string): BlockSizes {
+  const m = /^(\d{1,9})x(\d{1,9})$/.exec(text.trim());
+  const blockQ = Number(m?.[1]);
+  const blockK = Number(m?.[2]);
+  if (!m || !(blockQ >= 1 && blockK >= 1 && blockQ <= CLI_LIMITS.block && blockK <= CLI_LIMITS.block)) {
+    throw new UsageError(`--blocks must look like 64x64 (query × key block, each 1 to ${CLI_LIMITS.block}), got ${quote(text)}`);
+  }
+  return { blockQ, blockK };
+}
+
+/** A method's recipe, with the block sizes when given. */
+export function methodRecipe(method: MethodRecipe, blocks: BlockSizes | undefined): Recipe {
+  return blocks ? { ...blocks, default: method } : method;
+}
+
 /**
- * One MethodSpec per method. With a target density, each method's budget parameter is set (by bisection on `item`)
- * so its mask keeps that fraction of the causal pairs; methods without a budget parameter run as given.
+ * One MethodSpec per method. With a target density, each method's budget parameter (the one its plugin declares) is
+ * set by bisection on `item` so its mask keeps that fraction of the causal pairs; a method that declares none runs
+ * with its own parameters, and `note` says so.
  */
 export async function resolveMethods(
   names: readonly string[],
@@ -42,7 +66,9 @@ export async function resolveMethods(
   registry: Registry,
   density: number | undefined,
   item: WorkloadItem,
+  options: { readonly blocks?: BlockSizes | undefined; readonly note?: (text: string) => void } = {},
 ): Promise<MethodSpec[]> {
+  const { blocks } = options;
   const out: MethodSpec[] = [];
   for (const name of names) {
     if (name === DENSE_METHOD) {
@@ -55,19 +81,20 @@ export async function resolveMethods(
     if (density !== undefined) {
       try {
         budget = budgetParam(registry, name).name;
-      } catch {
-        budget = undefined;
+      } catch (error) {
+        if (!isSparselandError(error, 'E_BUDGET')) throw error;
+        options.note?.(`${name} has no budget parameter to match --density with: it runs with its own parameters`);
       }
     }
     if (budget === undefined || density === undefined) {
-      out.push({ label: name, recipe: { method: name, params: own } });
+      out.push({ label: name, recipe: methodRecipe({ method: name, params: own }, blocks) });
       continue;
     }
-    const matched = await matchDensity({ registry, method: name, param: budget, params: own, target: density, item });
+    const matched = await matchDensity({ registry, method: name, params: own, target: density, item, ...blocks });
     out.push({
-      label: `${name} ${matched.param}=${matched.value}`,
+      label: `${name} ${matched.param}=${formatValue(matched.value)}`,
       group: name,
-      recipe: { method: name, params: { ...own, [matched.param]: matched.value } },
+      recipe: methodRecipe({ method: name, params: { ...own, [matched.param]: matched.value } }, blocks),
     });
   }
   return out;

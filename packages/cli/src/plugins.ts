@@ -9,6 +9,7 @@ import { UsageError } from './exit-codes.js';
 export const PLUGIN_PACKAGES: readonly { readonly name: string; readonly exportName: string }[] = [
   { name: '@sparseland/patterns', exportName: 'patterns' },
   { name: '@sparseland/backend-cpu', exportName: 'cpuBackend' },
+  { name: '@sparseland/backend-gpujs', exportName: 'gpujsBackend' },
   { name: '@sparseland/estimators', exportName: 'estimators' },
   { name: '@sparseland/kv-cache', exportName: 'kvPolicies' },
   { name: '@sparseland/estimator-lowbit', exportName: 'lowbitEstimators' },

@@ -10,7 +10,8 @@ describe('sparseland list', () => {
   it('lists installed plugins with summaries and papers, as a table or JSON', () => {
     const table = runCli(['list', '--kind', 'pattern']);
     expect(table.code).toBe(0);
-    expect(table.stdout).toMatch(/sliding-window\s+Local band/);
+    expect(table.stdout).toMatch(/sliding-window\s+Local band.*window \(higher = denser\)/);
+    expect(table.stdout).toMatch(/\bcausal\s+.*\bnone\b/);
     expect(table.stdout).toMatch(/arxiv\.org/);
     const json = runCli(['list', '--json']);
     expect(json.code).toBe(0);
@@ -80,6 +81,37 @@ describe('sparseland eval', () => {
     expect(report.endToEnd).toBeUndefined();
   });
 
+  it('builds every method with --blocks, matches the declared budget knobs, and runs a method without one as given', () => {
+    const run = runCli([
+      'eval',
+      '--workload',
+      'synthetic:512',
+      '--methods',
+      'block-topk,strided',
+      '--blocks',
+      '16x16',
+      '--density',
+      '0.2',
+      '--backend',
+      'reference',
+      '--json',
+    ]);
+    expect(run.code).toBe(0);
+    const report = JSON.parse(run.stdout);
+    expect(report.eval.methods[0]).toEqual({
+      label: expect.stringMatching(/^block-topk topK=\d+$/),
+      recipe: { blockQ: 16, blockK: 16, default: { method: 'block-topk', params: { topK: expect.any(Number) } } },
+    });
+    expect(report.eval.methods[1]).toEqual({
+      label: 'strided',
+      recipe: { blockQ: 16, blockK: 16, default: { method: 'strided', params: {} } },
+    });
+    expect(run.stderr).toMatch(/strided has no budget parameter to match --density with: it runs with its own parameters/);
+    const bad = runCli(['eval', '--workload', 'synthetic:512', '--blocks', '0x16']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--blocks must look like 64x64 \(query × key block, each 1 to 4096\), got "0x16"/);
+  });
+
   it('runs a real model end to end and writes the report files', () => {
     const dir = tmp();
     const run = runCli(['eval', '--workload', 'stories', '--positions', '128', '--methods', 'dense,sliding-window', '--out', dir]);
@@ -120,7 +152,7 @@ describe('sparseland eval', () => {
   it('exits 2 with a helpful message for unknown workloads, methods and backends', () => {
     const workload = runCli(['eval', '--workload', 'tinybook']);
     expect(workload.code).toBe(2);
-    expect(workload.stderr).toMatch(/unknown workload "tinybook"; expected tinybooks \| stories/);
+    expect(workload.stderr).toMatch(/unknown workload "tinybook"; did you mean "tinybooks"\?; expected tinybooks \| stories/);
     const method = runCli(['eval', '--workload', 'synthetic:1k', '--methods', 'a-shap']);
     expect(method.code).toBe(2);
     expect(method.stderr).toMatch(/Did you mean "a-shape"/);

@@ -10,8 +10,9 @@ export const METADATA_CASE_NAME =
  * error message and recipe), a one-sentence summary, the paper it implements (a title and a URL; optional for
  * backends, which implement engineering rather than a method), a params schema that JSON Schema can describe (the
  * CLI and the playground render it), defaults for every parameter, and a refusal of unknown parameters (so a typo
- * in a recipe is an error, not a silent default). A backend's `priority` is a finite number and `isSupported()`
- * answers a boolean without throwing.
+ * in a recipe is an error, not a silent default). Patterns and estimators declare their budget (`budget: { param,
+ * denser }` or `'none'`), so density matching and sweeps never guess the knob. A backend's `priority` is a finite
+ * number and `isSupported()` answers a boolean without throwing.
  */
 export function metadataCase(plugin: AnyPlugin, kind: PluginKind): PluginCase {
   return {
@@ -41,6 +42,11 @@ export function metadataCase(plugin: AnyPlugin, kind: PluginKind): PluginCase {
         accepted = false;
       }
       if (accepted) fail('an unknown parameter was accepted: make the params schema strict (z.object({...}).strict())');
+      if ((plugin.kind === 'pattern' || plugin.kind === 'estimator') && plugin.budget === undefined) {
+        fail(
+          "declares no budget: add `budget: { param, denser: 'higher' | 'lower' }` (the numeric parameter that sets the density) or `budget: 'none'`",
+        );
+      }
       if (plugin.kind === 'backend') {
         if (!Number.isFinite(plugin.priority)) fail(`priority ${plugin.priority} is not a finite number`);
         let supported: unknown;

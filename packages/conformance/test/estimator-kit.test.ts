@@ -19,6 +19,7 @@ const localBlocks = defineEstimator({
   summary: 'Keeps the diagonal key block and the one before it.',
   paper: { title: 'Longformer: The Long-Document Transformer', year: 2020, url: 'https://arxiv.org/abs/2004.05150' },
   params: z.object({ before: z.number().int().min(0).default(1) }).strict(),
+  budget: { param: 'before', denser: 'higher' },
   build:
     ({ before }) =>
     async (input, ctx) => {
@@ -72,6 +73,7 @@ const topBlocks = defineEstimator({
   summary: 'Keeps the diagonal key block and the best-scoring earlier ones.',
   paper: { title: 'MoBA: Mixture of Block Attention for Long-Context LLMs', year: 2025, url: 'https://arxiv.org/abs/2502.13189' },
   params: z.object({ topK: z.number().int().min(0).default(2), threshold: z.number().optional() }).strict(),
+  budget: { param: 'topK', denser: 'higher' },
   build:
     ({ topK, threshold }): Estimator =>
     (input, ctx) =>

@@ -12,6 +12,7 @@ const causalWindow = definePattern({
   summary: 'A causal window, used to test the conformance kit itself.',
   paper: { title: 'Longformer: The Long-Document Transformer', year: 2020, url: 'https://arxiv.org/abs/2004.05150' },
   params: z.object({ window: z.number().int().min(1).default(5) }).strict(),
+  budget: { param: 'window', denser: 'higher' },
   build: ({ window }) => ({
     causal: true,
     maskMod: () => (_h, q, k) => k <= q && q - k < window,
@@ -25,6 +26,7 @@ const distanceBias = definePattern({
   summary: 'Subtracts a slope times the distance from every score, used to test the conformance kit itself.',
   paper: { title: 'Train Short, Test Long: Attention with Linear Biases', year: 2021, url: 'https://arxiv.org/abs/2108.12409' },
   params: z.object({ slope: z.number().default(0.25) }).strict(),
+  budget: 'none',
   build: ({ slope }) => ({ causal: false, scoreMod: () => (s, _h, q, k) => s - slope * Math.abs(q - k) }),
 });
 describePattern(distanceBias, { backends: [REFERENCE_BACKEND, { name: 'a second reference', create: () => createReferenceBackend() }] });
@@ -87,9 +89,12 @@ describe('pattern cases catch faulty patterns', () => {
     expect(message).toMatch(/at least have a scoreMod/);
   });
 
-  it('metadata: a name that is not kebab-case, or no paper', async () => {
+  it('metadata: a name that is not kebab-case, no paper, or no budget declaration', async () => {
     await expect(metadataCase({ ...causalWindow, name: 'Kit Window' } as PatternPlugin, 'pattern').run()).rejects.toThrow(/kebab-case/);
     await expect(metadataCase({ ...causalWindow, paper: undefined } as PatternPlugin, 'pattern').run()).rejects.toThrow(/paper/);
+    await expect(metadataCase({ ...causalWindow, budget: undefined } as PatternPlugin, 'pattern').run()).rejects.toThrow(
+      /declares no budget/,
+    );
   });
 });
 

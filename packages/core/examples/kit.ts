@@ -11,6 +11,7 @@ export async function kitExample(log: (line: string) => void = console.log): Pro
     summary: 'Keeps the diagonal key block and the topK best-scoring earlier key blocks.',
     paper: { title: 'MoBA: Mixture of Block Attention for Long-Context LLMs', year: 2025, url: 'https://arxiv.org/abs/2502.13189' },
     params: z.object({ topK: intParam(0, 3, 'earlier key blocks kept per query block') }).strict(),
+    budget: { param: 'topK', denser: 'higher' },
     build:
       ({ topK }): Estimator =>
       async (input, ctx) => {

@@ -48,6 +48,7 @@ export async function quickstart(log: (line: string) => void = console.log): Pro
     summary: 'Each query sees the previous `window` keys.',
     paper: { title: 'Longformer: The Long-Document Transformer', year: 2020, url: 'https://arxiv.org/abs/2004.05150' },
     params: z.object({ window: z.number().int().min(1).default(128) }).strict(),
+    budget: { param: 'window', denser: 'higher' }, // the knob density matching and sweeps turn
     build: ({ window }) => ({ causal: true, maskMod: () => (_h, qPos, kPos) => kPos <= qPos && qPos - kPos < window }),
   });
   const registry = createRegistry({ plugins: [band] });

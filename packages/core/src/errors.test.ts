@@ -106,3 +106,15 @@ describe('HeadTensor helpers', () => {
     expect(Array.from(a.data)).not.toEqual(Array.from(randomHeadTensor({ heads: 1, length: 3, dim: 2, seed: 10 }).data));
   });
 });
+
+describe('SparselandError', () => {
+  it('keeps the coded message and gives the reason without the code, for wrapping in another message', () => {
+    const error = new SparselandError('E_PARAMS', 'window must be >= 1, got 0', { what: 'window' });
+    expect(error.message).toBe('[E_PARAMS] window must be >= 1, got 0');
+    expect(error.reason).toBe('window must be >= 1, got 0');
+    expect(error.code).toBe('E_PARAMS');
+    expect(error.details).toEqual({ what: 'window' });
+    // A reason that itself starts like a code is kept whole: nothing is parsed out of the message.
+    expect(new SparselandError('E_SHAPE', '[E_PARAMS] nested').reason).toBe('[E_PARAMS] nested');
+  });
+});

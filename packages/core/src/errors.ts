@@ -11,17 +11,21 @@ export type SparselandErrorCode =
   | 'E_RECIPE';
 
 /**
- * The one error class of the library. `code` is for programs, `message` says what was expected and what came,
- * `details` carries machine-readable context (a JSON path, the allowed values, the plugin name...).
+ * The one error class of the library. `code` is for programs, `message` says what was expected and what came
+ * (prefixed with `[code]`), `reason` is the same text without the prefix (to wrap it in another message), `details`
+ * carries machine-readable context (a JSON path, the allowed values, the plugin name...).
  */
 export class SparselandError extends Error {
   override readonly name = 'SparselandError';
   readonly code: SparselandErrorCode;
+  /** The message without its `[code] ` prefix. */
+  readonly reason: string;
   readonly details: Readonly<Record<string, unknown>>;
 
   constructor(code: SparselandErrorCode, message: string, details: Record<string, unknown> = {}) {
     super(`[${code}] ${message}`);
     this.code = code;
+    this.reason = message;
     this.details = Object.freeze({ ...details });
   }
 }
@@ -63,5 +67,6 @@ export function describeValue(value: unknown): string {
   if (ArrayBuffer.isView(value)) return `a ${value.constructor.name} of length ${(value as unknown as ArrayLike<number>).length}`;
   return `an object with keys [${Object.keys(value as object)
     .slice(0, 8)
+    .map((key) => (key.length > 60 ? `${key.slice(0, 57)}...` : key))
     .join(', ')}]`;
 }

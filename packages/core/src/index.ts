@@ -88,11 +88,13 @@ export { attentionRecall, outputError } from './metrics/recall.js';
 export type {
   AnyPlugin,
   BackendPlugin,
+  BudgetDeclaration,
   EstimatorPlugin,
   KvPolicyPlugin,
   PaperRef,
   PatternPlugin,
   PluginBase,
+  PluginBudget,
   PluginKind,
   PluginOfKind,
 } from './plugins/types.js';

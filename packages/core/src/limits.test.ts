@@ -139,3 +139,31 @@ describe('recipe limits', () => {
     expect(() => parseRecipe('{"method": "first-column", "constructor": 1}')).toThrow(/E_RECIPE/);
   });
 });
+
+describe('long names in messages', () => {
+  // A user's 1 MB name must not come back whole in the message (nor take seconds to find no suggestion for).
+  const long = `window${'x'.repeat(1 << 20)}`;
+  const messageOf = (run: () => unknown): string => {
+    try {
+      run();
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error('expected a throw');
+  };
+
+  it('unknown plugin and method names are cut short, and the closest-name search stays fast', () => {
+    const started = performance.now();
+    const messages = [
+      messageOf(() => registry.get('pattern', long)),
+      messageOf(() => compileRecipe({ method: long }, registry)),
+      messageOf(() => compileRecipe({ method: 'first-column', params: { [long]: 1 } }, registry)),
+    ];
+    for (const message of messages) {
+      expect(message.length).toBeLessThan(400);
+      expect(message).toContain('"windowxxxxxxx');
+      expect(message).toContain('..."');
+    }
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});

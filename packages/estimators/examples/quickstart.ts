@@ -1,7 +1,7 @@
-// The README's "Use" section: run an estimator through attention(), search a per-head recipe, load it.
+// The README's "Use" section: run an estimator through attention(), search a per-head recipe (@sparseland/eval), load it.
 import { attention, attentionRecall, createRegistry } from '@sparseland/core';
-import { defaultCandidates, estimators, searchRecipe } from '@sparseland/estimators';
-import { collectItems, realTraceWorkload } from '@sparseland/eval';
+import { estimators } from '@sparseland/estimators';
+import { collectItems, defaultCandidates, realTraceWorkload, searchRecipe } from '@sparseland/eval';
 
 export async function quickstart(log: (line: string) => void): Promise<void> {
   const registry = createRegistry({ plugins: [estimators] });

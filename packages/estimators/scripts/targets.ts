@@ -21,11 +21,12 @@ import {
   evaluateMethods,
   loadFixtureModel,
   realTraceWorkload,
+  searchRecipe,
   syntheticWorkload,
   type Workload,
   type WorkloadItem,
 } from '@sparseland/eval';
-import { estimators, searchRecipe } from '../src/index.js';
+import { estimators } from '../src/index.js';
 
 const backend = await createCpuBackend();
 const registry = createRegistry({ plugins: [estimators] });

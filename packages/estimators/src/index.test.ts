@@ -6,14 +6,12 @@ it('exposes the public api', () => {
   expect(Object.keys(api).sort()).toMatchInlineSnapshot(`
     [
       "PAPERS",
-      "allocate",
       "anchor",
       "biformer",
       "blockSparse",
       "blockTopk",
       "calibrateChannels",
       "channelImportance",
-      "defaultCandidates",
       "doubleSparsity",
       "doubleSparsityRecipe",
       "estimators",
@@ -26,10 +24,10 @@ it('exposes the public api', () => {
       "rettentionCorrection",
       "routing",
       "sea",
-      "searchRecipe",
       "sparkTopk",
       "topChannels",
       "verticalSlash",
+      "withRettention",
       "zipvl",
     ]
   `);

@@ -19,15 +19,11 @@ export { sparkTopk } from './estimators/spark-topk.js';
 export { verticalSlash } from './estimators/vertical-slash.js';
 export { zipvl } from './estimators/zipvl.js';
 export { PAPERS } from './papers.js';
-// Re-ttention: the correction every estimator's `rettention` option returns, and the wrapper for any recipe or mask.
+// Re-ttention: the option every estimator can get (`withRettention`), the correction it returns, and the wrapper
+// for any recipe or mask.
 export type { RettentionParam } from './rettention/correction.js';
 export { rettentionCorrection } from './rettention/correction.js';
 export type { RettentionOptions, RettentionResult } from './rettention/rettention-attention.js';
 export { rettentionAttention } from './rettention/rettention-attention.js';
-// The offline per-head search.
-export type { Option } from './search/allocate.js';
-export { allocate } from './search/allocate.js';
-export type { CalibrationItem, TraceSource } from './search/calibration.js';
-export { defaultCandidates } from './search/candidates.js';
-export type { CandidatePoint, HeadChoice, SearchOptions, SearchResult } from './search/search-recipe.js';
-export { searchRecipe } from './search/search-recipe.js';
+export type { WithRettentionParams } from './rettention/with-rettention.js';
+export { withRettention } from './rettention/with-rettention.js';

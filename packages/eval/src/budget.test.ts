@@ -1,18 +1,41 @@
-import { countKeptPairs } from '@sparseland/core';
+import { countKeptPairs, createRegistry, definePattern } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
-import { testRegistry } from '../test/helpers.js';
+import { z } from 'zod';
+import { testRegistry, windowPattern } from '../test/helpers.js';
 import { budgetParam, matchDensity } from './budget.js';
 import { syntheticWorkload } from './workloads/synthetic.js';
 import { collectItems } from './workloads/workload.js';
 
 describe('budgetParam', () => {
-  it('finds a method’s budget knob and its range from the params schema', () => {
-    expect(budgetParam(testRegistry, 'window')).toEqual({ name: 'window', integer: true, min: 1, max: undefined });
-    expect(budgetParam(testRegistry, 'sink-window')).toEqual({ name: 'local', integer: true, min: 1, max: undefined });
-    expect(budgetParam(testRegistry, 'every-nth')).toEqual({ name: 'stride', integer: true, min: 1, max: 512 });
-    expect(budgetParam(testRegistry, 'sink-window', 'sink')).toMatchObject({ name: 'sink', min: 0 });
+  it('takes the budget knob a plugin declares, with its range and direction from the params schema', () => {
+    expect(budgetParam(testRegistry, 'window')).toEqual({ name: 'window', integer: true, min: 1, max: undefined, denser: 'higher' });
+    expect(budgetParam(testRegistry, 'sink-window')).toEqual({ name: 'local', integer: true, min: 1, max: undefined, denser: 'higher' });
+    expect(budgetParam(testRegistry, 'every-nth')).toEqual({ name: 'stride', integer: true, min: 1, max: 512, denser: 'lower' });
+    // An explicit parameter overrides the declaration; its direction is then unknown (matchDensity measures it).
+    expect(budgetParam(testRegistry, 'sink-window', 'sink')).toEqual({
+      name: 'sink',
+      integer: true,
+      min: 0,
+      max: undefined,
+      denser: undefined,
+    });
     expect(() => budgetParam(testRegistry, 'sink-window', 'width')).toThrow(/E_PARAMS.*no numeric parameter "width".*sink, local/);
     expect(() => budgetParam(testRegistry, 'windoww')).toThrow(/E_UNKNOWN_PLUGIN.*Did you mean "window"/);
+  });
+
+  it('asks for a parameter, with a coded error, when the plugin declares none (or declares that it has none)', () => {
+    const params = z.object({ width: z.number().int().min(1).default(8), causal: z.boolean().default(true) }).strict();
+    const build = () => ({ causal: true, maskMod: () => () => true });
+    const silent = definePattern({ name: 'silent', summary: 'No declaration.', params, build });
+    const fixed = definePattern({ name: 'fixed-width', summary: 'No budget.', params, budget: 'none', build });
+    const registry = createRegistry({ plugins: [silent, fixed, windowPattern] });
+    expect(() => budgetParam(registry, 'silent')).toThrow(
+      /E_BUDGET.*pattern "silent" declares no budget parameter; pass one of its numeric parameters \(width\) as `param`, or declare `budget: \{ param, denser: 'higher' \| 'lower' \}` in its definePattern/,
+    );
+    expect(() => budgetParam(registry, 'fixed-width')).toThrow(
+      /E_BUDGET.*"fixed-width" declares that it has no budget parameter; pass one of its numeric parameters \(width\)/,
+    );
+    expect(budgetParam(registry, 'silent', 'width')).toMatchObject({ name: 'width', min: 1, denser: undefined });
   });
 });
 

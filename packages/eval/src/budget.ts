@@ -19,31 +19,9 @@ export interface BudgetParam {
   readonly min: number;
   /** Undefined for unbounded integer parameters (token counts): the sequence length bounds them. */
   readonly max: number | undefined;
+  /** Which way keeps more pairs, as the plugin declares it; undefined for a parameter it does not declare. */
+  readonly denser: 'higher' | 'lower' | undefined;
 }
-
-/**
- * Parameter names that set a method's budget, most specific first. The first one a method's schema has is its
- * budget parameter (`sparseland eval --sweep` varies it). Methods whose knob has another name pass it explicitly.
- */
-export const BUDGET_PARAM_NAMES: readonly string[] = [
-  'density',
-  'budget',
-  'tokenBudget',
-  'window',
-  'windowSize',
-  'local',
-  'localWindow',
-  'recent',
-  'topK',
-  'topk',
-  'k',
-  'keep',
-  'gamma',
-  'threshold',
-  'ratio',
-  'blocks',
-  'stride',
-];
 
 interface JsonSchemaNumber {
   readonly type?: string;
@@ -51,25 +29,39 @@ interface JsonSchemaNumber {
   readonly exclusiveMinimum?: number;
   readonly maximum?: number;
   readonly exclusiveMaximum?: number;
+  readonly anyOf?: readonly JsonSchemaNumber[];
 }
 
-/** The budget parameter of a registered pattern or estimator: `param` if given (checked), else the first known name. */
+/**
+ * The budget parameter of a registered pattern or estimator: the one its plugin declares (`budget: { param, denser }`
+ * in definePattern / defineEstimator), or `param` when given (any numeric parameter). Throws E_BUDGET when the plugin
+ * declares no budget parameter and none is named, E_PARAMS when `param` is not one of its numeric parameters.
+ */
 export function budgetParam(registry: Registry, method: string, param?: string): BudgetParam {
   const plugin = findMethod(registry, method);
   const schema = paramsJsonSchema(plugin.params) as { properties?: Record<string, JsonSchemaNumber> };
-  const properties = schema.properties ?? {};
-  const numeric = Object.entries(properties).filter(([, p]) => p.type === 'integer' || p.type === 'number');
-  const pick = param ?? BUDGET_PARAM_NAMES.find((name) => numeric.some(([key]) => key === name));
+  const numeric = Object.entries(schema.properties ?? {}).flatMap(([key, p]) => {
+    const branch = p.type === 'integer' || p.type === 'number' ? p : p.anyOf?.find((b) => b.type === 'integer' || b.type === 'number');
+    return branch ? [[key, branch] as const] : [];
+  });
+  const names = numeric.map(([key]) => key).join(', ') || '(none)';
+  const declared = typeof plugin.budget === 'object' ? plugin.budget : undefined;
+  if (param === undefined && declared === undefined) {
+    const why = plugin.budget === 'none' ? 'declares that it has no budget parameter' : 'declares no budget parameter';
+    throw new SparselandError(
+      'E_BUDGET',
+      `${plugin.kind} "${method}" ${why}; pass one of its numeric parameters (${names}) as \`param\`, or declare \`budget: { param, denser: 'higher' | 'lower' }\` in its ${plugin.kind === 'pattern' ? 'definePattern' : 'defineEstimator'}`,
+      { method, budget: plugin.budget ?? null, numeric: numeric.map(([key]) => key) },
+    );
+  }
+  const pick = param ?? declared?.param;
   const found = numeric.find(([key]) => key === pick);
   if (!found) {
-    const names = numeric.map(([key]) => key);
-    throw new SparselandError(
-      'E_PARAMS',
-      param
-        ? `${method} has no numeric parameter "${param}"; its numeric parameters are: ${names.join(', ') || '(none)'}`
-        : `${method} has no parameter known to set its budget (${BUDGET_PARAM_NAMES.join(', ')}); name one of ${names.join(', ') || '(none)'} explicitly`,
-      { method, param, numeric: names },
-    );
+    throw new SparselandError('E_PARAMS', `${method} has no numeric parameter "${pick}"; its numeric parameters are: ${names}`, {
+      method,
+      param: pick,
+      numeric: numeric.map(([key]) => key),
+    });
   }
   const [name, p] = found;
   const integer = p.type === 'integer';
@@ -77,13 +69,13 @@ export function budgetParam(registry: Registry, method: string, param?: string):
   const stated = p.maximum ?? (p.exclusiveMaximum !== undefined ? p.exclusiveMaximum - (integer ? 1 : 1e-6) : undefined);
   // zod writes Number.MAX_SAFE_INTEGER as the maximum of a plain int: that means unbounded.
   const max = stated !== undefined && stated < 2 ** 31 ? stated : integer ? undefined : 1;
-  return { name, integer, min, max };
+  return { name, integer, min, max, denser: declared?.param === name ? declared.denser : undefined };
 }
 
 export interface MatchDensityOptions {
   readonly registry: Registry;
   readonly method: string;
-  /** The budget parameter (default: inferred with `budgetParam`). */
+  /** The budget parameter (default: the one the plugin declares, see `budgetParam`). */
   readonly param?: string;
   /** Other parameters, held fixed. */
   readonly params?: Readonly<Record<string, unknown>>;
@@ -93,6 +85,9 @@ export interface MatchDensityOptions {
   readonly item: WorkloadItem;
   readonly backend?: Backend;
   readonly causal?: boolean;
+  /** Block sizes the masks are built with (default: a recipe's, 64 × 64); block-granular methods depend on them. */
+  readonly blockQ?: number;
+  readonly blockK?: number;
 }
 
 export interface MatchedBudget {
@@ -104,7 +99,8 @@ export interface MatchedBudget {
 
 /**
  * Finds the budget value whose mask has the density closest to `target` on `item`, by bisection (density must be
- * monotone in the parameter, either way). Patterns cost a mask build per step; estimators also run their estimate.
+ * monotone in the parameter, the way the plugin declares; for an undeclared parameter the two ends of its range
+ * tell). Patterns cost a mask build per step; estimators also run their estimate.
  */
 export async function matchDensity(options: MatchDensityOptions): Promise<MatchedBudget> {
   const target = expectNumber(options.target, 'target density', 1e-9, 1);
@@ -114,7 +110,8 @@ export async function matchDensity(options: MatchDensityOptions): Promise<Matche
   const causal = options.causal ?? true;
   const backend = options.backend ?? createReferenceBackend();
   const densityAt = async (value: number): Promise<number> => {
-    const recipe = compileRecipe({ method: options.method, params: { ...options.params, [budget.name]: value } }, options.registry);
+    const method = { method: options.method, params: { ...options.params, [budget.name]: value } };
+    const recipe = compileRecipe({ blockQ: options.blockQ, blockK: options.blockK, default: method }, options.registry);
     const built = await recipe.build({
       input: { q: input.q, k: input.k, v: input.v, shape, causal },
       backend,
@@ -130,7 +127,7 @@ export async function matchDensity(options: MatchDensityOptions): Promise<Matche
   const hi = budget.max ?? upperTokenBound(shape);
   let a = { value: lo, density: await densityAt(lo) };
   let b = { value: hi, density: await densityAt(hi) };
-  const increasing = b.density >= a.density;
+  const increasing = budget.denser === undefined ? b.density >= a.density : budget.denser === 'higher';
   const steps = budget.integer ? Math.ceil(Math.log2(Math.max(2, hi - lo))) + 1 : 30;
   for (let s = 0; s < steps; s++) {
     if (budget.integer && b.value - a.value <= 1) break;

@@ -1,6 +1,7 @@
 import { type Backend, compileRecipe, type Registry, SparselandError } from '@sparseland/core';
 import { describeValue, expectInteger } from '@sparseland/core/kit';
 import { type AttentionEvent, argmax } from '@sparseland/model';
+import { WORKLOAD_LIMITS } from './limits.js';
 import {
   FIXTURE_DEFAULTS,
   type FixtureModelName,
@@ -86,7 +87,12 @@ export async function endToEnd(options: EndToEndOptions): Promise<EndToEndReport
   }
   const model = typeof options.model === 'string' ? await loadFixtureModel(options.model) : options.model;
   const defaults = FIXTURE_DEFAULTS[model.name as FixtureModelName];
-  const positions = expectInteger(options.positions ?? defaults?.positions ?? model.model.config.seqLen, 'positions', 4);
+  const positions = expectInteger(
+    options.positions ?? defaults?.positions ?? model.model.config.seqLen,
+    'positions',
+    4,
+    WORKLOAD_LIMITS.length,
+  );
   const greedyTokens = expectInteger(options.greedyTokens ?? Math.min(32, Math.floor(positions / 4)), 'greedyTokens', 1, positions - 2);
   const textOption = options.text ?? defaults?.heldOut.text ?? 'pride-and-prejudice';
   const text = typeof textOption === 'string' ? { name: textOption, content: await readFixtureText(textOption) } : textOption;

@@ -7,8 +7,8 @@ import {
   type Registry,
   SparselandError,
 } from '@sparseland/core';
-import { expectInteger, resolveAttentionShape } from '@sparseland/core/kit';
-import { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
+import { expectInteger, expectSeed, resolveAttentionShape } from '@sparseland/core/kit';
+import { type HeadMeasurement, measureItem, relativeError } from './metrics/item-metrics.js';
 import { computeDenseOracle } from './oracle/dense-oracle.js';
 import { defaultRowCount, sampleRows } from './oracle/row-sample.js';
 import type { EvalReport, HeadResult, MethodResult, MethodSpec, ResultSummary, WorkloadSummary } from './results/types.js';
@@ -48,7 +48,7 @@ export interface EvaluateOptions {
 export async function evaluateMethods(options: EvaluateOptions): Promise<EvalReport> {
   const { methods, workloads, registry, backend } = validate(options);
   const causal = options.causal ?? true;
-  const seed = options.seed ?? 0;
+  const seed = expectSeed(options.seed ?? 0);
   const compiled = methods.map((m, i) => ({ spec: m, recipe: compileWithLabel(m, i, registry) }));
   const sizes = workloads.map(workloadSize);
   const total = sizes.every((s) => s !== undefined) ? sizes.reduce((a, b) => (a ?? 0) + (b ?? 0), 0)! * methods.length : undefined;
@@ -158,7 +158,7 @@ function compileWithLabel(spec: MethodSpec, index: number, registry: Registry): 
     return compileRecipe(spec.recipe, registry);
   } catch (error) {
     if (error instanceof SparselandError) {
-      throw new SparselandError(error.code, `method ${index} ("${spec.label}"): ${error.message.replace(/^\[[A-Z_]+\] /, '')}`, {
+      throw new SparselandError(error.code, `method ${index} ("${spec.label}"): ${error.reason}`, {
         ...error.details,
         method: spec.label,
       });
@@ -187,11 +187,6 @@ function headResult(item: number, layer: number, hm: HeadMeasurement, dim: numbe
     needleHitRate: hm.needles ? hm.needleHits / hm.needles : null,
     flops: { estimate, attend: attentionFlops(hm.keptPairs, dim) },
   };
-}
-
-function relativeError(errorSquared: number, normSquared: number): number {
-  if (normSquared === 0) return errorSquared === 0 ? 0 : Infinity;
-  return Math.sqrt(errorSquared / normSquared);
 }
 
 function summarize(

@@ -1,5 +1,5 @@
 import { DENSE_METHOD, type EstimatorPlugin, type PatternPlugin, type Registry, SparselandError } from '@sparseland/core';
-import { closestName } from '@sparseland/core/kit';
+import { closestName, describeValue } from '@sparseland/core/kit';
 
 /** Every method name a recipe may use with this registry: `dense`, the patterns, then the estimators. */
 export function methodNames(registry: Registry): string[] {
@@ -17,7 +17,7 @@ export function findMethod(registry: Registry, name: string): PatternPlugin | Es
   const suggestion = closestName(name, known);
   throw new SparselandError(
     'E_UNKNOWN_PLUGIN',
-    `unknown method "${name}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Known methods: ${known.join(', ') || '(none registered)'}`,
+    `unknown method ${describeValue(name)}.${suggestion ? ` Did you mean "${suggestion}"?` : ''} Known methods: ${known.join(', ') || '(none registered)'}`,
     { name, suggestion, known },
   );
 }

@@ -1,7 +1,8 @@
-export { BUDGET_PARAM_NAMES, type BudgetParam, budgetParam, type MatchDensityOptions, type MatchedBudget, matchDensity } from './budget.js';
+export { type BudgetParam, budgetParam, type MatchDensityOptions, type MatchedBudget, matchDensity } from './budget.js';
 export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEnd } from './end-to-end.js';
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { findMethod, methodNames } from './find-method.js';
+export { WORKLOAD_LIMITS } from './limits.js';
 export {
   compareKvPolicies,
   DEFAULT_KV_TEXTS,
@@ -36,6 +37,16 @@ export { renderVegaLite } from './plots/render-svg.js';
 export { formatEndToEnd, formatEvalReport, formatHeads } from './results/format-report.js';
 export { type Column, formatTable } from './results/text-table.js';
 export type { EvalReport, HeadResult, MethodResult, MethodSpec, ResultSummary, WorkloadSummary } from './results/types.js';
+export { allocate, type Option } from './search/allocate.js';
+export type { CalibrationItem, TraceSource } from './search/calibration.js';
+export { defaultCandidates } from './search/candidates.js';
+export {
+  type CandidatePoint,
+  type HeadChoice,
+  type SearchOptions,
+  type SearchResult,
+  searchRecipe,
+} from './search/search-recipe.js';
 export { type SpeedOptions, type SpeedResult, speedVsLength } from './speed.js';
 export {
   DEFAULT_SWEEP_DENSITIES,

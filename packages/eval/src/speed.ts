@@ -1,5 +1,6 @@
 import { attention, type Backend, compileRecipe, type Registry, SparselandError } from '@sparseland/core';
-import { expectInteger } from '@sparseland/core/kit';
+import { expectInteger, expectSeed } from '@sparseland/core/kit';
+import { WORKLOAD_LIMITS } from './limits.js';
 import type { SpeedRecord } from './plots/charts.js';
 import type { MethodSpec } from './results/types.js';
 import { type SyntheticStructure, syntheticWorkload } from './workloads/synthetic.js';
@@ -36,18 +37,21 @@ export interface SpeedResult extends SpeedRecord {
  */
 export async function speedVsLength(options: SpeedOptions): Promise<SpeedResult[]> {
   if (!options.lengths?.length) throw new SparselandError('E_PARAMS', 'speedVsLength: lengths must be a non-empty array');
-  const runs = Math.max(5, expectInteger(options.runs ?? 5, 'runs', 1));
+  // Every length and the seed are checked before anything is generated or timed.
+  const lengths = options.lengths.map((n, i) => expectInteger(n, `lengths[${i}]`, 16, WORKLOAD_LIMITS.length));
+  const seed = expectSeed(options.seed ?? 0);
+  const runs = Math.max(5, expectInteger(options.runs ?? 5, 'runs', 1, 1000));
   const compiled = options.methods.map((m) => ({ label: m.label, recipe: compileRecipe(m.recipe, options.registry) }));
   const out: SpeedResult[] = [];
-  const total = options.lengths.length * compiled.length;
-  for (const n of options.lengths) {
+  const total = lengths.length * compiled.length;
+  for (const n of lengths) {
     const [item] = await collectItems(
       syntheticWorkload({
         n,
         heads: options.heads,
         kvHeads: options.kvHeads,
         dim: options.dim,
-        seed: options.seed ?? 0,
+        seed,
         structure: { needles: 0, ...options.structure },
       }),
     );

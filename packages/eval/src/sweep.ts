@@ -1,4 +1,5 @@
 import { type Backend, type Registry, SparselandError } from '@sparseland/core';
+import { expectSeed } from '@sparseland/core/kit';
 import { budgetParam, matchDensity } from './budget.js';
 import { type EvalProgress, evaluateMethods } from './evaluate.js';
 import type { EvalReport, MethodSpec } from './results/types.js';
@@ -10,7 +11,7 @@ export const DEFAULT_SWEEP_DENSITIES: readonly number[] = [1 / 32, 1 / 16, 1 / 8
 export interface SweepOptions {
   /** A registered pattern or estimator. */
   readonly method: string;
-  /** The budget parameter (default: inferred, see `budgetParam`). */
+  /** The budget parameter (default: the one the plugin declares, see `budgetParam`). */
   readonly param?: string;
   /** Values to try; default: the values that reach `densities` on the first item of the first workload. */
   readonly values?: readonly number[];
@@ -23,6 +24,9 @@ export interface SweepOptions {
   readonly recallRows?: number | 'all';
   readonly seed?: number;
   readonly causal?: boolean;
+  /** Block sizes of every point's recipe (default: a recipe's, 64 × 64). */
+  readonly blockQ?: number;
+  readonly blockK?: number;
   readonly onProgress?: (progress: EvalProgress) => void;
 }
 
@@ -48,6 +52,8 @@ export interface SweepReport {
  * recall Pareto front. Without `values`, each target density is matched by bisection on the first workload item.
  */
 export async function sweep(options: SweepOptions): Promise<SweepReport> {
+  // Checked before any density matching runs.
+  if (options.seed !== undefined) expectSeed(options.seed);
   const param = budgetParam(options.registry, options.method, options.param).name;
   const points: SweepPoint[] = [];
   const label = (value: number) => `${options.method} ${param}=${formatValue(value)}`;
@@ -68,12 +74,14 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
       const matched = await matchDensity({
         registry: options.registry,
         method: options.method,
-        param,
+        param: options.param,
         params: options.params,
         target,
         item,
         backend: options.backend,
         causal: options.causal,
+        blockQ: options.blockQ,
+        blockK: options.blockK,
       });
       if (seen.has(matched.value)) continue;
       seen.add(matched.value);
@@ -83,7 +91,11 @@ export async function sweep(options: SweepOptions): Promise<SweepReport> {
   const methods: MethodSpec[] = points.map((p) => ({
     label: p.label,
     group: options.method,
-    recipe: { method: options.method, params: { ...options.params, [param]: p.value } },
+    recipe: {
+      blockQ: options.blockQ,
+      blockK: options.blockK,
+      default: { method: options.method, params: { ...options.params, [param]: p.value } },
+    },
   }));
   const report = await evaluateMethods({
     methods,

@@ -7,6 +7,7 @@ export const windowPattern = definePattern({
   name: 'window',
   summary: 'Keeps the last `window` keys of every query.',
   params: z.object({ window: z.number().int().min(1).default(64) }).strict(),
+  budget: { param: 'window', denser: 'higher' },
   build: ({ window }) => ({ causal: true, maskMod: () => (_h, q, k) => k <= q && q - k < window }),
 });
 
@@ -14,6 +15,7 @@ export const sinkWindowPattern = definePattern({
   name: 'sink-window',
   summary: 'Keeps the first `sink` keys and the last `local` keys.',
   params: z.object({ sink: z.number().int().min(0).default(4), local: z.number().int().min(1).default(64) }).strict(),
+  budget: { param: 'local', denser: 'higher' },
   build: ({ sink, local }) => ({ causal: true, maskMod: () => (_h, q, k) => k <= q && (k < sink || q - k < local) }),
 });
 
@@ -22,6 +24,7 @@ export const stridePattern = definePattern({
   name: 'every-nth',
   summary: 'Keeps every `stride`-th key.',
   params: z.object({ stride: z.number().int().min(1).max(512).default(8) }).strict(),
+  budget: { param: 'stride', denser: 'lower' },
   build: ({ stride }) => ({ causal: true, maskMod: () => (_h, _q, k) => k % stride === 0 }),
 });
 
@@ -30,6 +33,7 @@ export const exactTopK = defineEstimator({
   name: 'exact-top-k',
   summary: 'Keeps each row’s top-k keys by exact dense probability (a test oracle, not a method).',
   params: z.object({ topK: z.number().int().min(1).default(8) }).strict(),
+  budget: { param: 'topK', denser: 'higher' },
   build:
     ({ topK }) =>
     async (input, ctx) => {

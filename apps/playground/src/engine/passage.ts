@@ -17,10 +17,10 @@ export function passageOf(model: LoadedModel, text: string, offset: number, posi
   try {
     return passageTokens(model, text, offset, positions);
   } catch (error) {
-    // "the text has only N tokens from offset …": take those N.
-    const available = isSparselandError(error, 'E_PARAMS') ? /has only (\d+) tokens/.exec(error.message)?.[1] : undefined;
-    if (available === undefined || Number(available) < 2) throw error;
-    return passageTokens(model, text, offset, Number(available));
+    // The text ends before `positions` tokens: take the tokens it has (the error's details say how many).
+    const available = isSparselandError(error, 'E_PARAMS') ? error.details?.['available'] : undefined;
+    if (typeof available !== 'number' || available < 2) throw error;
+    return passageTokens(model, text, offset, available);
   }
 }
 

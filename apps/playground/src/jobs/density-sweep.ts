@@ -1,6 +1,6 @@
-// The one call site of the density-vs-recall sweep and of budget-parameter inference. Plugins are getting a declared
-// `budget` parameter; when they do, `budgetParam` reads it and nothing here changes.
-import type { Backend, Registry } from '@sparseland/core';
+// The one call site of the density-vs-recall sweep and of `budgetParam`, which reads the budget knob each plugin
+// declares (`budget: { param, denser }`, or 'none').
+import { type Backend, isSparselandError, type Registry } from '@sparseland/core';
 import { budgetParam, sweep } from '@sparseland/eval';
 import type { TraceItem } from '../engine/protocol.js';
 import type { SweepPointResult, SweepResult } from './protocol.js';
@@ -9,8 +9,9 @@ import type { SweepPointResult, SweepResult } from './protocol.js';
 export function sweepParam(registry: Registry, method: string): string | undefined {
   try {
     return budgetParam(registry, method).name;
-  } catch {
-    return undefined;
+  } catch (error) {
+    if (isSparselandError(error, 'E_BUDGET')) return undefined;
+    throw error;
   }
 }
 

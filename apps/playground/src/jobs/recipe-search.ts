@@ -1,7 +1,6 @@
-// The one call site of the offline per-head recipe search. `searchRecipe` is moving from @sparseland/estimators to
-// @sparseland/eval: when it lands, only the import below changes.
+// The one call site of the offline per-head recipe search (@sparseland/eval's searchRecipe).
 import type { Backend, Registry } from '@sparseland/core';
-import { defaultCandidates, type SearchResult, searchRecipe } from '@sparseland/estimators';
+import { defaultCandidates, type SearchResult, searchRecipe } from '@sparseland/eval';
 import type { TraceItem } from '../engine/protocol.js';
 
 export interface RecipeSearchOptions {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { quote } from '../cli-values.js';
 import { UnavailableError, UsageError } from '../exit-codes.js';
 
 export interface BenchOptions {
@@ -30,7 +31,7 @@ export function findCpuBenchmark(): { dir: string; script: string } | undefined 
  * the chosen size, passing extra arguments through. Exits with the benchmark's own status.
  */
 export async function benchCommand(args: readonly string[], options: BenchOptions, out: (text: string) => void): Promise<number> {
-  if (options.size !== 'smoke' && options.size !== 'full') throw new UsageError(`--size must be smoke or full, got "${options.size}"`);
+  if (options.size !== 'smoke' && options.size !== 'full') throw new UsageError(`--size must be smoke or full, got ${quote(options.size)}`);
   const bench = findCpuBenchmark();
   if (!bench) throw new UnavailableError(`the CPU backend benchmark is not installed here.\n${HOW_TO_GET_IT}`);
   if (!existsSync(join(bench.dir, 'dist'))) {

@@ -1,9 +1,10 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKvPolicies, type FixtureModelName, formatKvReport, kvTradeoffSvg } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, quote } from '../cli-values.js';
 import { UsageError } from '../exit-codes.js';
 import { kvMethods } from '../kv-spec.js';
+import { prepareOutputDir, writeFilesAtomically } from '../output-files.js';
 import { loadPlugins } from '../plugins.js';
 import { createProgress } from '../progress.js';
 import { modelOf } from '../workload-spec.js';
@@ -30,16 +31,16 @@ export interface EvalKvOptions {
  */
 export async function evalKvCommand(options: EvalKvOptions, out: (text: string) => void): Promise<void> {
   const model = modelOf(options.workload) as FixtureModelName | undefined;
-  if (!model) throw new UsageError(`eval --kv runs on a real model: --workload tinybooks or stories, got "${options.workload}"`);
+  if (!model) throw new UsageError(`eval --kv runs on a real model: --workload tinybooks or stories, got ${quote(options.workload)}`);
+  // Values and the destination are checked before any policy runs.
+  const int = (text: string | undefined, what: string, max: number) => (text === undefined ? undefined : parseInteger(text, what, 1, max));
+  const prompt = int(options.positions, '--positions', CLI_LIMITS.length);
+  const continuation = int(options.continuation, '--continuation', CLI_LIMITS.length);
+  const greedyTokens = int(options.greedy, '--greedy', CLI_LIMITS.greedy);
+  if (options.out !== undefined) prepareOutputDir(options.out, '--out');
   const { registry } = await loadPlugins(options.plugin);
   const methods = kvMethods(options, registry);
   if (methods.length === 0) throw new UsageError('eval --kv needs KV policy names (or --recipe)');
-  const int = (text: string | undefined, what: string) => {
-    if (text === undefined) return undefined;
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be a positive integer, got "${text}"`);
-    return n;
-  };
   const backend = await chooseBackend(registry, options.backend);
   const progress = createProgress('kv', options.json === true);
   try {
@@ -48,22 +49,25 @@ export async function evalKvCommand(options: EvalKvOptions, out: (text: string) 
       methods,
       registry,
       backend,
-      prompt: int(options.positions, '--positions'),
-      continuation: int(options.continuation, '--continuation'),
-      greedyTokens: int(options.greedy, '--greedy'),
+      prompt,
+      continuation,
+      greedyTokens,
       onProgress: (done, total, label) => progress.update(done, total, label),
     });
     progress.stop();
     const text = formatKvReport(report);
-    if (options.out) {
-      mkdirSync(options.out, { recursive: true });
-      writeFileSync(join(options.out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-      writeFileSync(join(options.out, 'report.txt'), `${text}\n`);
-      writeFileSync(join(options.out, 'kv-recall-vs-memory.svg'), await kvTradeoffSvg(report, 'recall'));
-      writeFileSync(join(options.out, 'kv-nll-vs-memory.svg'), await kvTradeoffSvg(report, 'nllDelta'));
-      writeFileSync(join(options.out, 'kv-greedy-vs-memory.svg'), await kvTradeoffSvg(report, 'greedyAgreement'));
-    }
+    // Printed first: a failed write must not lose the result.
     out(options.json ? JSON.stringify(report, null, 2) : text);
+    if (options.out) {
+      const dir = options.out;
+      writeFilesAtomically([
+        { path: join(dir, 'report.json'), data: `${JSON.stringify(report, null, 2)}\n` },
+        { path: join(dir, 'report.txt'), data: `${text}\n` },
+        { path: join(dir, 'kv-recall-vs-memory.svg'), data: await kvTradeoffSvg(report, 'recall') },
+        { path: join(dir, 'kv-nll-vs-memory.svg'), data: await kvTradeoffSvg(report, 'nllDelta') },
+        { path: join(dir, 'kv-greedy-vs-memory.svg'), data: await kvTradeoffSvg(report, 'greedyAgreement') },
+      ]);
+    }
   } finally {
     progress.stop();
     await backend.dispose();

@@ -1,4 +1,3 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DENSE_METHOD } from '@sparseland/core';
 import {
@@ -20,11 +19,14 @@ import {
   type Workload,
 } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UsageError } from '../exit-codes.js';
-import { parseMethodNames, parseParamsOption, resolveMethods } from '../method-spec.js';
+import { parseBlocks, parseMethodNames, parseParamsOption, resolveMethods } from '../method-spec.js';
+import { prepareOutputDir, writeFilesAtomically } from '../output-files.js';
+import { loadOwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
 import { createProgress } from '../progress.js';
-import { createWorkload, modelOf, parseLength } from '../workload-spec.js';
+import { checkWorkloadSpec, createWorkload, modelOf, parseLength, WORKLOAD_HELP } from '../workload-spec.js';
 import { evalKvCommand } from './eval-kv.js';
 
 export interface EvalOptions {
@@ -45,6 +47,10 @@ export interface EvalOptions {
   readonly seed: string;
   readonly heads?: boolean;
   readonly plugin?: string[];
+  readonly blocks?: string;
+  readonly model?: string;
+  readonly tokenizer?: string;
+  readonly text?: string;
   readonly kv?: string;
   readonly kvBudget?: string;
   readonly kvParams?: string;
@@ -66,22 +72,37 @@ const SYNTHETIC_DEFAULT_METHODS = 'sliding-window,a-shape,tri-shape';
 export async function evalCommand(options: EvalOptions, out: (text: string) => void): Promise<void> {
   if (options.kv !== undefined || options.recipe !== undefined) return evalKvCommand(options, out);
   const quiet = options.json === true;
-  const { registry } = await loadPlugins(options.plugin);
-  const specs = options.workload
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean);
-  const allReal = specs.every((s) => modelOf(s) !== undefined);
-  const names = parseMethodNames(options.methods ?? (allReal ? REAL_DEFAULT_METHODS : SYNTHETIC_DEFAULT_METHODS), registry);
-  const params = parseParamsOption(options.params, names);
-  const density = options.density === false ? undefined : fraction(options.density, '--density');
+  // Every value and destination is checked before anything is loaded, traced or measured.
+  const blocks = options.blocks === undefined ? undefined : parseBlocks(options.blocks);
   const positions = options.positions === undefined ? undefined : parseLength(options.positions, '--positions');
-  const offset = options.offset === undefined ? undefined : nonNegative(options.offset, '--offset');
-  const seed = nonNegative(options.seed, '--seed');
+  const offset = options.offset === undefined ? undefined : parseInteger(options.offset, '--offset', 0, CLI_LIMITS.offset);
+  const seed = parseSeed(options.seed);
   const recallRows =
-    options.rows === undefined || options.rows === 'all' ? (options.rows as 'all' | undefined) : positive(options.rows, '--rows');
+    options.rows === undefined || options.rows === 'all'
+      ? (options.rows as 'all' | undefined)
+      : parseInteger(options.rows, '--rows', 1, CLI_LIMITS.rows);
+  const greedyTokens = options.greedy === undefined ? undefined : parseGreedy(options.greedy, positions);
   const lengths = options.lengths?.split(',').map((s) => parseLength(s, '--lengths'));
   if (lengths && !options.sweep) throw new UsageError('--lengths draws the speed plot of a sweep: add --sweep');
+  const density = options.density === false ? undefined : fraction(options.density, '--density');
+  if (options.model === undefined) {
+    const given = options.workload.split(',').map((s) => s.trim());
+    if (given.every((s) => s === '')) throw new UsageError(`--workload is empty; expected ${WORKLOAD_HELP}`);
+    for (const spec of given.filter(Boolean)) checkWorkloadSpec(spec);
+  }
+  if (options.out !== undefined) prepareOutputDir(options.out, '--out');
+  const own = await loadOwnFiles(options);
+  const { registry } = await loadPlugins(options.plugin);
+  const specs = own.model
+    ? [own.model.name]
+    : options.workload
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean);
+  const modelFor = (spec: string) => own.model ?? modelOf(spec);
+  const allReal = specs.every((s) => modelFor(s) !== undefined);
+  const names = parseMethodNames(options.methods ?? (allReal ? REAL_DEFAULT_METHODS : SYNTHETIC_DEFAULT_METHODS), registry);
+  const params = parseParamsOption(options.params, names);
   const backend = await chooseBackend(registry, options.backend);
   const log = (text: string) => {
     if (!quiet) process.stderr.write(`${text}\n`);
@@ -90,8 +111,8 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
     log(`backend: ${backend.name} (${backend.impl})`);
     const workloads: Workload[] = [];
     for (const spec of specs) {
-      log(`preparing workload ${spec}${modelOf(spec) ? ' (tracing the model densely)' : ''}...`);
-      workloads.push(await createWorkload({ spec, positions, offset, seed, backend }));
+      log(`preparing workload ${spec}${modelFor(spec) ? ' (tracing the model densely)' : ''}...`);
+      workloads.push(await createWorkload({ spec, own, positions, offset, seed, backend }));
     }
     const first = await firstItem(workloads[0] as Workload);
     const progress = createProgress('eval', quiet);
@@ -99,13 +120,18 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
       progress.update(p.done, p.total, `${p.workload} ${p.method ?? ''}`);
     let report: EvalReport;
     let sweeps: SweepReport[] | undefined;
-    let methods = await resolveMethods(names, params, registry, options.sweep ? undefined : density, first);
+    let methods = await resolveMethods(names, params, registry, options.sweep ? undefined : density, first, {
+      blocks,
+      note: (text) => process.stderr.write(`note: ${text}\n`),
+    });
     try {
       if (options.sweep) {
         sweeps = [];
         for (const name of names.filter((n) => n !== DENSE_METHOD)) {
           log(`sweeping ${name}...`);
-          sweeps.push(await sweep({ method: name, params: params[name], workloads, registry, backend, recallRows, seed, onProgress }));
+          sweeps.push(
+            await sweep({ method: name, params: params[name], workloads, registry, backend, recallRows, seed, onProgress, ...blocks }),
+          );
         }
         const denseSpec = methods.filter((m) => m.label === DENSE_METHOD);
         const dense = denseSpec.length
@@ -122,16 +148,20 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
     if (options.endToEnd && !options.sweep) {
       methods = methods.filter((m) => m.label !== DENSE_METHOD);
       for (const spec of specs) {
-        const model = modelOf(spec);
+        const model = modelFor(spec);
         if (!model || methods.length === 0) continue;
-        log(`end to end on ${model} (dense + ${methods.length} method${methods.length > 1 ? 's' : ''})...`);
+        log(
+          `end to end on ${typeof model === 'string' ? model : model.name} (dense + ${methods.length} method${methods.length > 1 ? 's' : ''})...`,
+        );
         const bar = createProgress('end-to-end', quiet);
         try {
           endToEndReports.push(
             await endToEnd({
               model,
+              // The user's text is read from --offset on; an embedded model's own held-out passage otherwise.
+              ...(own.text ? { text: own.text, offset } : {}),
               positions,
-              greedyTokens: options.greedy === undefined ? undefined : positive(options.greedy, '--greedy'),
+              greedyTokens,
               methods,
               registry,
               backend,
@@ -156,11 +186,12 @@ export async function evalCommand(options: EvalOptions, out: (text: string) => v
     };
     const text = [formatEvalReport(report), ...endToEndReports.map(formatEndToEnd)];
     if (options.heads) for (const r of report.results) text.push(`\n# ${r.method} on ${r.workload}, per head\n${formatHeads(r)}`);
+    // Printed first: a failed write must not lose the result.
+    out(options.json ? JSON.stringify(result, null, 2) : text.join('\n\n'));
     if (options.out) {
       const files = await writeOutputs(options.out, result, text.join('\n\n'), report, speed, backend.name, options.sweep === true);
       log(`wrote ${files.join(', ')}`);
     }
-    out(options.json ? JSON.stringify(result, null, 2) : text.join('\n\n'));
   } finally {
     await backend.dispose();
   }
@@ -175,23 +206,19 @@ async function writeOutputs(
   backend: string,
   plots: boolean,
 ): Promise<string[]> {
-  mkdirSync(dir, { recursive: true });
-  const files = [join(dir, 'report.json'), join(dir, 'report.txt')];
-  writeFileSync(files[0] as string, `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(files[1] as string, `${text}\n`);
+  const files = [
+    { path: join(dir, 'report.json'), data: `${JSON.stringify(result, null, 2)}\n` },
+    { path: join(dir, 'report.txt'), data: `${text}\n` },
+  ];
   if (plots) {
     for (const w of report.workloads) {
-      const file = join(dir, `density-recall-${w.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.svg`);
-      writeFileSync(file, await densityRecallSvg(report, w.name));
-      files.push(file);
+      const path = join(dir, `density-recall-${w.name.replace(/[^A-Za-z0-9._-]+/g, '_')}.svg`);
+      files.push({ path, data: await densityRecallSvg(report, w.name) });
     }
   }
-  if (speed) {
-    const file = join(dir, 'speed-vs-length.svg');
-    writeFileSync(file, await speedSvg(speed, backend));
-    files.push(file);
-  }
-  return files;
+  if (speed) files.push({ path: join(dir, 'speed-vs-length.svg'), data: await speedSvg(speed, backend) });
+  writeFilesAtomically(files);
+  return files.map((f) => f.path);
 }
 
 async function firstItem(workload: Workload) {
@@ -201,18 +228,12 @@ async function firstItem(workload: Workload) {
 
 function fraction(text: string, what: string): number {
   const x = Number(text);
-  if (!(x > 0 && x <= 1)) throw new UsageError(`${what} must be a number in (0, 1], got "${text}"`);
+  if (!(x > 0 && x <= 1)) throw new UsageError(`${what} must be a number in (0, 1], got ${quote(text)}`);
   return x;
 }
 
-function nonNegative(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} must be an integer >= 0, got "${text}"`);
-  return n;
-}
-
-function positive(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new UsageError(`${what} must be an integer >= 1, got "${text}"`);
-  return n;
+/** `--greedy`: 1 to CLI_LIMITS.greedy, and at most positions − 2 when --positions is given (one scored token stays). */
+function parseGreedy(text: string, positions: number | undefined): number {
+  const most = positions === undefined ? CLI_LIMITS.greedy : Math.min(CLI_LIMITS.greedy, positions - 2);
+  return parseInteger(text, positions === undefined ? '--greedy' : `--greedy (with --positions ${positions})`, 1, most);
 }

@@ -10,6 +10,7 @@ import {
 } from '@sparseland/eval';
 import { argmax, sampleWithTemperature } from '@sparseland/model';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UsageError } from '../exit-codes.js';
 import { kvMethods } from '../kv-spec.js';
 import { loadPlugins } from '../plugins.js';
@@ -52,10 +53,14 @@ const MiB = 2 ** 20;
  */
 export async function generateCommand(prompt: string[], options: GenerateOptions, out: (text: string) => void): Promise<void> {
   const modelName = modelOf(options.model) as FixtureModelName | undefined;
-  if (!modelName) throw new UsageError(`--model must be tinybooks or stories, got "${options.model}"`);
+  if (!modelName) throw new UsageError(`--model must be tinybooks or stories, got ${quote(options.model)}`);
   const maxTokens = positiveInt(options.maxTokens, '--max-tokens');
   const temperature = Number(options.temperature);
-  if (!(temperature >= 0)) throw new UsageError(`--temperature must be a number >= 0, got "${options.temperature}"`);
+  if (!(temperature >= 0 && temperature <= 1e6))
+    throw new UsageError(`--temperature must be a number in [0, 1e6], got ${quote(options.temperature)}`);
+  const seed = parseSeed(options.seed);
+  const offsetOption = options.offset === undefined ? undefined : parseInteger(options.offset, '--offset', 0, CLI_LIMITS.offset);
+  const promptTokens = options.promptTokens === undefined ? undefined : positiveInt(options.promptTokens, '--prompt-tokens');
   const { registry } = await loadPlugins(options.plugin);
   const methods = kvMethods(options, registry);
   if (methods.length > 1)
@@ -68,9 +73,10 @@ export async function generateCommand(prompt: string[], options: GenerateOptions
     promptIds = model.tokenizer.encode(prompt.join(' '), { bos: model.bos });
   } else {
     const text = (options.text ?? 'tinyshakespeare') as FixtureTextName;
-    if (!FIXTURE_TEXTS.includes(text)) throw new UsageError(`--text must be one of ${FIXTURE_TEXTS.join(', ')}, got "${options.text}"`);
-    const count = options.promptTokens === undefined ? model.model.config.seqLen : positiveInt(options.promptTokens, '--prompt-tokens');
-    const offset = options.offset === undefined ? (text === 'tinyshakespeare' ? 1_024_740 : 0) : nonNegative(options.offset, '--offset');
+    if (!FIXTURE_TEXTS.includes(text))
+      throw new UsageError(`--text must be one of ${FIXTURE_TEXTS.join(', ')}, got ${quote(String(options.text))}`);
+    const count = promptTokens ?? model.model.config.seqLen;
+    const offset = offsetOption ?? (text === 'tinyshakespeare' ? 1_024_740 : 0);
     promptIds = passageTokens(model, await readFixtureText(text), offset, count);
   }
   if (promptIds.length === 0) throw new UsageError('the prompt is empty');
@@ -79,7 +85,7 @@ export async function generateCommand(prompt: string[], options: GenerateOptions
     ? compileRecipe(method.recipe as Recipe, registry)
     : compileRecipe({ method: 'dense' }, createRegistry({ plugins: [] }));
   const session = model.model.createSession({ backend, recipe: compiled });
-  const rng = createRng(nonNegative(options.seed, '--seed'));
+  const rng = createRng(seed);
   const tty = process.stderr.isTTY === true && options.json !== true;
   const { kvHeads, headDim } = model.model.config;
   const fullBytes = () => session.cache.reduce((n, c) => n + c.written() * kvHeads * (2 * headDim * 4 + 4), 0);
@@ -139,13 +145,5 @@ export async function generateCommand(prompt: string[], options: GenerateOptions
 }
 
 function positiveInt(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > 1 << 20) throw new UsageError(`${what} must be an integer in [1, 1048576], got "${text}"`);
-  return n;
-}
-
-function nonNegative(text: string, what: string): number {
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${what} must be an integer >= 0, got "${text}"`);
-  return n;
+  return parseInteger(text, what, 1, CLI_LIMITS.length);
 }

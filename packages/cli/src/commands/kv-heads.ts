@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
 import { type FixtureModelName, formatTable, needleTraces } from '@sparseland/eval';
 import { classifyHeads, duoRecipe } from '@sparseland/kv-cache';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UsageError } from '../exit-codes.js';
+import { checkOutputFile, writeFilesAtomically } from '../output-files.js';
 import { loadPlugins } from '../plugins.js';
 import { modelOf } from '../workload-spec.js';
 
@@ -25,29 +26,27 @@ export interface KvHeadsOptions {
  */
 export async function kvHeadsCommand(options: KvHeadsOptions, out: (text: string) => void): Promise<void> {
   const model = modelOf(options.model) as FixtureModelName | undefined;
-  if (!model) throw new UsageError(`--model must be tinybooks or stories, got "${options.model}"`);
-  const int = (text: string, what: string, min: number) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < min) throw new UsageError(`${what} must be an integer >= ${min}, got "${text}"`);
-    return n;
-  };
+  if (!model) throw new UsageError(`--model must be tinybooks or stories, got ${quote(options.model)}`);
   const streamingFraction = Number(options.streaming);
   if (!(streamingFraction >= 0 && streamingFraction <= 1))
-    throw new UsageError(`--streaming must be a fraction in [0, 1], got "${options.streaming}"`);
-  const sink = int(options.sink, '--sink', 0);
-  const recent = int(options.recent, '--recent', 1);
+    throw new UsageError(`--streaming must be a fraction in [0, 1], got ${quote(options.streaming)}`);
+  const sink = parseInteger(options.sink, '--sink', 0, CLI_LIMITS.length);
+  const recent = parseInteger(options.recent, '--recent', 1, CLI_LIMITS.length);
+  const prompts = parseInteger(options.prompts, '--prompts', 1, 1024);
+  const seed = parseSeed(options.seed);
+  if (options.out !== undefined) checkOutputFile(options.out, '--out');
   const { registry } = await loadPlugins();
   const backend = await chooseBackend(registry, options.backend);
   try {
     const traces = await needleTraces({
       model,
-      prompts: int(options.prompts, '--prompts', 1),
-      seed: int(options.seed, '--seed', 0),
+      prompts,
+      seed,
       backend,
     });
     const { scores, streamingHeads } = classifyHeads(traces, { sink, recent, streamingFraction });
     const recipe = duoRecipe(streamingHeads, { sink, recent });
-    if (options.out) writeFileSync(options.out, `${JSON.stringify(recipe, null, 2)}\n`);
+    if (options.out) writeFilesAtomically([{ path: options.out, data: `${JSON.stringify(recipe, null, 2)}\n` }]);
     if (options.json) {
       out(JSON.stringify({ scores, streamingHeads, recipe }, null, 2));
       return;

@@ -1,10 +1,13 @@
-import { writeFileSync } from 'node:fs';
 import type { MethodRecipe } from '@sparseland/core';
-import { eachItem, findMethod, formatTable } from '@sparseland/eval';
+import { defaultCandidates, eachItem, findMethod, formatTable, searchRecipe } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
+import { CLI_LIMITS, parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UnavailableError, UsageError } from '../exit-codes.js';
+import { parseBlocks } from '../method-spec.js';
+import { checkOutputFile, writeFilesAtomically } from '../output-files.js';
+import { loadOwnFiles } from '../own-files.js';
 import { loadPlugins } from '../plugins.js';
-import { createWorkload, parseLength } from '../workload-spec.js';
+import { checkWorkloadSpec, createWorkload, parseLength } from '../workload-spec.js';
 
 export interface SearchCommandOptions {
   readonly workload: string;
@@ -22,9 +25,10 @@ export interface SearchCommandOptions {
   readonly backend: string;
   readonly seed: string;
   readonly plugin?: string[];
+  readonly model?: string;
+  readonly tokenizer?: string;
+  readonly text?: string;
 }
-
-type Estimators = typeof import('@sparseland/estimators');
 
 /**
  * `sparseland search`: the offline per-head search. Calibrates every candidate on the workload's traces, picks one per
@@ -32,25 +36,21 @@ type Estimators = typeof import('@sparseland/estimators');
  * `attention()`, model sessions and `sparseland eval` load.
  */
 export async function searchCommand(options: SearchCommandOptions, out: (text: string) => void): Promise<void> {
-  let estimators: Estimators;
-  try {
-    estimators = await import('@sparseland/estimators');
-  } catch {
-    throw new UnavailableError('sparseland search needs @sparseland/estimators; add it with your package manager');
-  }
   const budget = Number(options.budget);
-  if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got "${options.budget}"`);
-  const blocks = /^(\d+)x(\d+)$/.exec(options.blocks);
-  if (!blocks) throw new UsageError(`--blocks must look like 64x64 (query × key block), got "${options.blocks}"`);
-  const [blockQ, blockK] = [Number(blocks[1]), Number(blocks[2])];
+  if (!(budget > 0 && budget <= 1)) throw new UsageError(`--budget must be a fraction in (0, 1], got ${quote(options.budget)}`);
+  const { blockQ, blockK } = parseBlocks(options.blocks);
   if (options.objective !== 'recall' && options.objective !== 'output-error') {
-    throw new UsageError(`--objective must be recall or output-error, got "${options.objective}"`);
+    throw new UsageError(`--objective must be recall or output-error, got ${quote(options.objective)}`);
   }
   if (options.cost !== 'density' && options.cost !== 'flops')
-    throw new UsageError(`--cost must be density or flops, got "${options.cost}"`);
-  const rows = options.rows === undefined ? undefined : Number(options.rows);
-  if (rows !== undefined && !(Number.isInteger(rows) && rows > 0))
-    throw new UsageError(`--rows must be a positive integer, got "${options.rows}"`);
+    throw new UsageError(`--cost must be density or flops, got ${quote(options.cost)}`);
+  const rows = options.rows === undefined ? undefined : parseInteger(options.rows, '--rows', 1, CLI_LIMITS.rows);
+  const positions = options.positions === undefined ? undefined : parseLength(options.positions, '--positions');
+  const offset = options.offset === undefined ? undefined : parseInteger(options.offset, '--offset', 0, CLI_LIMITS.offset);
+  const seed = parseSeed(options.seed);
+  if (options.model === undefined) checkWorkloadSpec(options.workload);
+  if (options.out !== undefined) checkOutputFile(options.out, '--out');
+  const own = await loadOwnFiles(options);
   const { registry } = await loadPlugins(options.plugin);
   const backend = await chooseBackend(registry, options.backend);
   const quiet = options.json === true;
@@ -58,12 +58,13 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
     if (!quiet) process.stderr.write(`${text}\n`);
   };
   try {
-    log(`backend: ${backend.name} (${backend.impl}); tracing ${options.workload}...`);
+    log(`backend: ${backend.name} (${backend.impl}); tracing ${own.model?.name ?? options.workload}...`);
     const workload = await createWorkload({
       spec: options.workload,
-      positions: options.positions === undefined ? undefined : parseLength(options.positions, '--positions'),
-      offset: options.offset === undefined ? undefined : Number(options.offset),
-      seed: Number(options.seed),
+      own,
+      positions,
+      offset,
+      seed,
       backend,
     });
     let length = 0;
@@ -71,9 +72,9 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
       length = item.k.length;
       break;
     }
-    const candidates = readCandidates(options, estimators, length, registry);
+    const candidates = readCandidates(options, length, registry);
     log(`searching ${candidates.length} candidates per head under a mean density of ${budget}...`);
-    const result = await estimators.searchRecipe({
+    const result = await searchRecipe({
       traces: workload,
       candidates,
       budget,
@@ -84,10 +85,10 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
       objective: options.objective,
       cost: options.cost,
       rows,
-      seed: Number(options.seed),
+      seed,
       onProgress: log,
     });
-    if (options.out) writeFileSync(options.out, `${JSON.stringify(result.recipe, null, 2)}\n`);
+    if (options.out) writeFilesAtomically([{ path: options.out, data: `${JSON.stringify(result.recipe, null, 2)}\n` }]);
     if (options.json) {
       out(JSON.stringify({ recipe: result.recipe, summary: result.summary, heads: result.heads }, null, 2));
       return;
@@ -114,12 +115,7 @@ export async function searchCommand(options: SearchCommandOptions, out: (text: s
 }
 
 /** Candidates from `--candidates <json>` (a list of {method, params}), else the default grid, optionally filtered by `--methods`. */
-function readCandidates(
-  options: SearchCommandOptions,
-  estimators: Estimators,
-  length: number,
-  registry: Parameters<typeof findMethod>[0],
-): MethodRecipe[] {
+function readCandidates(options: SearchCommandOptions, length: number, registry: Parameters<typeof findMethod>[0]): MethodRecipe[] {
   let candidates: MethodRecipe[];
   if (options.candidates !== undefined) {
     let parsed: unknown;
@@ -132,12 +128,20 @@ function readCandidates(
       throw new UsageError('--candidates must be a JSON list of {"method", "params"}');
     }
     candidates = parsed as MethodRecipe[];
-  } else candidates = estimators.defaultCandidates(length);
+  } else {
+    candidates = defaultCandidates(length);
+    const missing = [...new Set(candidates.map((c) => c.method))].filter((m) => m !== 'dense' && !registry.has('estimator', m));
+    if (missing.length) {
+      throw new UnavailableError(
+        `the default candidate grid uses ${missing.join(', ')} from @sparseland/estimators, which is not installed; add it or pass --candidates`,
+      );
+    }
+  }
   if (options.methods !== undefined) {
     const names = options.methods.split(',').map((s) => s.trim());
     for (const name of names) if (name !== 'dense') findMethod(registry, name);
     candidates = candidates.filter((c) => names.includes(c.method));
-    if (candidates.length === 0) throw new UsageError(`--methods ${options.methods} leaves no candidate`);
+    if (candidates.length === 0) throw new UsageError(`--methods ${quote(options.methods)} leaves no candidate`);
   }
   return candidates;
 }

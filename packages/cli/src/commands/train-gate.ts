@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
 import { cpuUsage } from 'node:process';
 import type { Backend } from '@sparseland/core';
 import { collectItems, FIXTURE_TEXTS, type FixtureTextName, readFixtureText, realTraceWorkload, renderVegaLite } from '@sparseland/eval';
 import { chooseBackend } from '../backend.js';
+import { parseInteger, parseSeed, quote } from '../cli-values.js';
 import { UnavailableError, UsageError } from '../exit-codes.js';
+import { checkOutputFile, writeFilesAtomically } from '../output-files.js';
 import { loadPlugins } from '../plugins.js';
 import { createProgress } from '../progress.js';
 
@@ -28,11 +29,7 @@ export interface TrainGateCommandOptions {
 
 type Gate = typeof import('@sparseland/estimator-gate');
 
-const int = (value: string, name: string, min: number, max: number): number => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${name} must be an integer in [${min}, ${max}], got "${value}"`);
-  return n;
-};
+const int = parseInteger;
 
 /**
  * `sparseland train-gate`: traces a fixture model densely over windows of its training texts, distils each layer into
@@ -47,19 +44,30 @@ export async function trainGateCommand(options: TrainGateCommandOptions, out: (t
     throw new UnavailableError('sparseland train-gate needs @sparseland/estimator-gate; add it with your package manager');
   }
   if (options.model !== 'tinybooks-2k' && options.model !== 'stories260K') {
-    throw new UsageError(`--model must be tinybooks-2k or stories260K, got "${options.model}"`);
+    throw new UsageError(`--model must be tinybooks-2k or stories260K, got ${quote(options.model)}`);
   }
   if (!(gate.GATE_KINDS as readonly string[]).includes(options.kind)) {
-    throw new UsageError(`--kind must be one of ${gate.GATE_KINDS.join(', ')}, got "${options.kind}"`);
+    throw new UsageError(`--kind must be one of ${gate.GATE_KINDS.join(', ')}, got ${quote(options.kind)}`);
   }
   const kind = options.kind as (typeof gate.GATE_KINDS)[number];
   const texts = options.texts.split(',').map((t) => t.trim());
   for (const t of texts)
     if (!(FIXTURE_TEXTS as readonly string[]).includes(t))
-      throw new UsageError(`--texts: unknown text "${t}"; known: ${FIXTURE_TEXTS.join(', ')}`);
+      throw new UsageError(`--texts: unknown text ${quote(t)}; known: ${FIXTURE_TEXTS.join(', ')}`);
   const windows = int(options.windows, '--windows', texts.length, 10_000);
   const validation = int(options.validation, '--validation', 1, 10_000);
   const positions = int(options.positions, '--positions', 64, 16_384);
+  // Checked before hours of tracing and training, not after.
+  const hidden = options.hidden !== undefined ? int(options.hidden, '--hidden', 2, 1024) : undefined;
+  const epochs = int(options.epochs, '--epochs', 1, 10_000);
+  const batch = int(options.batch, '--batch', 1, 1 << 20);
+  const patience = int(options.patience, '--patience', 1, 10_000);
+  const seed = parseSeed(options.seed);
+  const learningRate = Number(options.lr);
+  if (!(learningRate >= 1e-8 && learningRate <= 1)) throw new UsageError(`--lr must be a number in [1e-8, 1], got ${quote(options.lr)}`);
+  const svgPath = options.lossSvg ?? options.out.replace(/(\.h5)?$/, '.loss.svg');
+  checkOutputFile(options.out, '--out');
+  checkOutputFile(svgPath, options.lossSvg === undefined ? '--out (its .loss.svg)' : '--loss-svg');
   const quiet = options.json === true;
   const { registry } = await loadPlugins();
   const backend: Backend = await chooseBackend(registry, options.backend);
@@ -111,12 +119,12 @@ export async function trainGateCommand(options: TrainGateCommandOptions, out: (t
       kind,
       train: trainSamples,
       validation: validationSamples,
-      ...(options.hidden !== undefined ? { hidden: int(options.hidden, '--hidden', 2, 1024) } : {}),
-      epochs: int(options.epochs, '--epochs', 1, 10_000),
-      batchSize: int(options.batch, '--batch', 1, trainSamples.length),
-      learningRate: Number(options.lr),
-      patience: int(options.patience, '--patience', 1, 10_000),
-      seed: int(options.seed, '--seed', 0, 2 ** 31 - 1),
+      ...(hidden !== undefined ? { hidden } : {}),
+      epochs,
+      batchSize: Math.min(batch, trainSamples.length),
+      learningRate,
+      patience,
+      seed,
       onProgress: (p) => {
         if (p.validationLoss !== undefined) lastValidation = p.validationLoss;
         training.update(p.step, p.steps, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)} held-out ${lastValidation.toFixed(4)}`);
@@ -139,9 +147,10 @@ export async function trainGateCommand(options: TrainGateCommandOptions, out: (t
       trainedWith: 'sparseland train-gate',
     };
     const bytes = await gate.encodeGateWeights({ ...result.weights, meta });
-    writeFileSync(options.out, bytes);
-    const svgPath = options.lossSvg ?? options.out.replace(/(\.h5)?$/, '.loss.svg');
-    writeFileSync(svgPath, await renderVegaLite(lossCurveSpec(kind, result)));
+    writeFilesAtomically([
+      { path: options.out, data: bytes },
+      { path: svgPath, data: await renderVegaLite(lossCurveSpec(kind, result)) },
+    ]);
     const summary = {
       kind,
       out: options.out,

@@ -18,12 +18,17 @@ export function editDistance(a: string, b: string): number {
 export function closestName(name: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
+  const limit = Math.max(2, Math.floor(name.length / 3));
   for (const c of candidates) {
-    const score = c.includes(name) || name.includes(c) ? 0.5 : editDistance(name, c);
+    const substring = c.includes(name) || name.includes(c);
+    // The distance is at least the length difference: past the limit no typo is plausible (and a long name would
+    // make the quadratic distance slow).
+    if (!substring && Math.abs(c.length - name.length) > limit) continue;
+    const score = substring ? 0.5 : editDistance(name, c);
     if (score < bestScore) {
       bestScore = score;
       best = c;
     }
   }
-  return best !== undefined && bestScore <= Math.max(2, Math.floor(name.length / 3)) ? best : undefined;
+  return best !== undefined && bestScore <= limit ? best : undefined;
 }

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { describeValue, SparselandError } from '../errors.js';
-import type { BackendPlugin, EstimatorPlugin, KvPolicyPlugin, PatternPlugin, PluginBase, PluginKind } from './types.js';
+import { paramsJsonSchema } from './registry.js';
+import type { BackendPlugin, EstimatorPlugin, KvPolicyPlugin, PatternPlugin, PluginBase, PluginBudget, PluginKind } from './types.js';
 import { zodFailure } from './zod-errors.js';
 
 type Definition<P extends PluginBase<PluginKind, z.ZodType>> = Omit<P, 'kind' | 'parseParams'>;
@@ -31,18 +32,57 @@ function finish<K extends PluginKind, S extends z.ZodType, P extends PluginBase<
   return Object.freeze({ ...def, kind, parseParams }) as unknown as P;
 }
 
-/** Defines a static mask pattern with typed parameters. The result is a frozen plain object. */
+/**
+ * A declared budget must name a numeric parameter of the schema (an integer or number, possibly one branch of a
+ * union) and say which way is denser.
+ */
+function checkBudget(kind: PluginKind, name: string, budget: PluginBudget | undefined, schema: z.ZodType): void {
+  if (budget === undefined || budget === 'none') return;
+  const expected = `budget must be { param: <a numeric parameter>, denser: 'higher' | 'lower' } or 'none'`;
+  if (typeof budget !== 'object' || budget === null || typeof budget.param !== 'string') {
+    throw new SparselandError('E_PARAMS', `${kind} "${name}": ${expected}, got ${describeValue(budget)}`);
+  }
+  if (budget.denser !== 'higher' && budget.denser !== 'lower') {
+    throw new SparselandError(
+      'E_PARAMS',
+      `${kind} "${name}": budget.denser must be 'higher' or 'lower', got ${describeValue(budget.denser)}`,
+    );
+  }
+  const properties = (paramsJsonSchema(schema) as { properties?: Record<string, JsonProperty> }).properties ?? {};
+  const numeric = Object.keys(properties).filter((key) => isNumeric(properties[key] as JsonProperty));
+  if (!numeric.includes(budget.param)) {
+    throw new SparselandError(
+      'E_PARAMS',
+      `${kind} "${name}": budget.param must be one of its numeric parameters (${numeric.join(', ') || 'none'}), got ${describeValue(budget.param)}`,
+      { param: budget.param, numeric },
+    );
+  }
+}
+
+interface JsonProperty {
+  readonly type?: string;
+  readonly anyOf?: readonly JsonProperty[];
+}
+
+const isNumeric = (p: JsonProperty): boolean =>
+  p.type === 'integer' || p.type === 'number' || (p.anyOf ?? []).some((branch) => branch.type === 'integer' || branch.type === 'number');
+
+/** Defines a static mask pattern with typed parameters (and its budget knob, see `PluginBudget`). The result is a frozen plain object. */
 export function definePattern<S extends z.ZodType>(def: Definition<PatternPlugin<S>>): PatternPlugin<S> {
   if (typeof def?.build !== 'function')
     throw new SparselandError('E_PARAMS', `pattern "${String(def?.name)}": build(params) must be a function`);
-  return finish<'pattern', S, PatternPlugin<S>>('pattern', def);
+  const plugin = finish<'pattern', S, PatternPlugin<S>>('pattern', def);
+  checkBudget('pattern', plugin.name, plugin.budget, plugin.params);
+  return plugin;
 }
 
-/** Defines a dynamic estimator (Q, K → SparseMask) with typed parameters. */
+/** Defines a dynamic estimator (Q, K → SparseMask) with typed parameters (and its budget knob, see `PluginBudget`). */
 export function defineEstimator<S extends z.ZodType>(def: Definition<EstimatorPlugin<S>>): EstimatorPlugin<S> {
   if (typeof def?.build !== 'function')
     throw new SparselandError('E_PARAMS', `estimator "${String(def?.name)}": build(params) must be a function`);
-  return finish<'estimator', S, EstimatorPlugin<S>>('estimator', def);
+  const plugin = finish<'estimator', S, EstimatorPlugin<S>>('estimator', def);
+  checkBudget('estimator', plugin.name, plugin.budget, plugin.params);
+  return plugin;
 }
 
 /** Defines a backend: a probe, a priority, and an async factory whose options are validated with `params`. */

@@ -11,6 +11,7 @@ const window = definePattern({
   summary: 'A causal band.',
   paper: { title: 'Test', year: 2024, url: 'https://example.org' },
   params: z.object({ window: z.number().int().min(1).default(4), sink: z.number().int().min(0).default(0) }).strict(),
+  budget: { param: 'window', denser: 'higher' },
   build: (p) => ({ causal: true, maskMod: () => (_h, q, k) => k <= q && (q - k < p.window || k < p.sink) }),
 });
 
@@ -45,6 +46,48 @@ describe('define*', () => {
   });
 });
 
+describe('budget declarations', () => {
+  const params = z
+    .object({
+      stride: z.number().int().min(1).default(8),
+      kernel: z.union([z.number().int().min(1), z.array(z.number().int())]).default(3),
+      mode: z.enum(['a', 'b']).default('a'),
+    })
+    .strict();
+  const build = () => ({ causal: true });
+
+  it('accept a numeric parameter (also one branch of a union) with a direction, or none', () => {
+    expect(definePattern({ name: 'p', summary: 's', params, budget: { param: 'stride', denser: 'lower' }, build }).budget).toEqual({
+      param: 'stride',
+      denser: 'lower',
+    });
+    expect(definePattern({ name: 'p', summary: 's', params, budget: { param: 'kernel', denser: 'higher' }, build }).name).toBe('p');
+    expect(definePattern({ name: 'p', summary: 's', params, budget: 'none', build }).budget).toBe('none');
+    expect(definePattern({ name: 'p', summary: 's', params, build }).budget).toBeUndefined();
+  });
+
+  it('reject a parameter the schema lacks or that is not numeric, and a missing direction, naming what is allowed', () => {
+    expect(() => definePattern({ name: 'p', summary: 's', params, budget: { param: 'window', denser: 'higher' }, build })).toThrow(
+      /E_PARAMS.*pattern "p": budget\.param must be one of its numeric parameters \(stride, kernel\), got "window"/,
+    );
+    expect(() => definePattern({ name: 'p', summary: 's', params, budget: { param: 'mode', denser: 'higher' }, build })).toThrow(
+      /numeric parameters.*got "mode"/,
+    );
+    expect(() =>
+      defineEstimator({
+        name: 'e',
+        summary: 's',
+        params,
+        budget: { param: 'stride', denser: 'up' as never },
+        build: () => async () => ({}),
+      }),
+    ).toThrow(/estimator "e": budget\.denser must be 'higher' or 'lower', got "up"/);
+    expect(() => definePattern({ name: 'p', summary: 's', params, budget: 'stride' as never, build })).toThrow(
+      /budget must be \{ param: <a numeric parameter>, denser: 'higher' \| 'lower' \} or 'none', got "stride"/,
+    );
+  });
+});
+
 describe('createRegistry', () => {
   const registry = createRegistry({ plugins: [window, false, [noop, null], referenceBackend] });
 
@@ -75,6 +118,8 @@ describe('createRegistry', () => {
     const props = (d.params as { properties: Record<string, { default?: number; minimum?: number }> }).properties;
     expect(props['window']?.default).toBe(4);
     expect(props['window']?.minimum).toBe(1);
+    expect(d.budget).toEqual({ param: 'window', denser: 'higher' });
+    expect(registry.describe().find((x) => x.name === 'test-noop')).not.toHaveProperty('budget');
     expect(JSON.parse(JSON.stringify(registry.describe())).length).toBe(3);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { describeValue, SparselandError } from '../errors.js';
 import { closestName } from './closest-name.js';
-import type { AnyPlugin, PaperRef, PluginKind, PluginOfKind } from './types.js';
+import type { AnyPlugin, PaperRef, PluginBudget, PluginKind, PluginOfKind } from './types.js';
 
 /** What `createRegistry` accepts: plugins, nested arrays (presets), and falsy entries (easy toggling). */
 export type PluginInput = AnyPlugin | false | null | undefined | readonly PluginInput[];
@@ -13,6 +13,8 @@ export interface PluginDescription {
   readonly summary: string;
   readonly paper?: PaperRef | undefined;
   readonly params: Record<string, unknown>;
+  /** Patterns and estimators: their budget knob, `'none'`, or absent when the plugin does not say. */
+  readonly budget?: PluginBudget | undefined;
 }
 
 export interface Registry {
@@ -72,7 +74,12 @@ export function createRegistry(options: { plugins: PluginInput }): Registry {
       const suggestion = closestName(name, names);
       const hint = suggestion ? ` Did you mean "${suggestion}"?` : '';
       const known = names.length ? ` Known ${kind}s: ${names.join(', ')}.` : ` No ${kind} is registered.`;
-      throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown ${kind} "${name}".${hint}${known}`, { kind, name, suggestion, known: names });
+      throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown ${kind} ${describeValue(name)}.${hint}${known}`, {
+        kind,
+        name,
+        suggestion,
+        known: names,
+      });
     },
     has(kind, name) {
       return byKey.has(`${kind}:${name}`);
@@ -87,6 +94,7 @@ export function createRegistry(options: { plugins: PluginInput }): Registry {
         summary: p.summary,
         paper: p.paper,
         params: paramsJsonSchema(p.params),
+        ...((p.kind === 'pattern' || p.kind === 'estimator') && p.budget !== undefined ? { budget: p.budget } : {}),
       }));
     },
   };

@@ -53,7 +53,26 @@ export interface PatternInstance {
   readonly causal: boolean;
 }
 
+/**
+ * A method's budget: the numeric parameter that trades density for quality (what `sparseland eval --density` and
+ * sweeps vary), and which way of turning it keeps more pairs.
+ */
+export interface BudgetDeclaration {
+  /** A numeric parameter of the plugin's `params` schema. */
+  readonly param: string;
+  /** `'higher'`: a larger value keeps more pairs (a window, a top-k); `'lower'`: a smaller one does (a stride). */
+  readonly denser: 'higher' | 'lower';
+}
+
+/**
+ * What a pattern or estimator says about its budget: the knob, or `'none'` when it has no parameter whose value
+ * sets its density (a fixed mask such as `causal`, a score-only pattern such as ALiBi). Left out, tools that need
+ * a budget ask the caller to name the parameter.
+ */
+export type PluginBudget = BudgetDeclaration | 'none';
+
 export interface PatternPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'pattern', S> {
+  readonly budget?: PluginBudget | undefined;
   build(params: z.output<S>): PatternInstance;
 }
 
@@ -105,6 +124,7 @@ export interface EstimateResult {
 export type Estimator = (input: EstimatorInput, ctx: EstimatorContext) => Promise<SparseMask | EstimateResult>;
 
 export interface EstimatorPlugin<S extends z.ZodType = z.ZodType> extends PluginBase<'estimator', S> {
+  readonly budget?: PluginBudget | undefined;
   build(params: z.output<S>): Estimator;
 }
 

@@ -1,9 +1,13 @@
 import type { z } from 'zod';
 import { describeValue, SparselandError, type SparselandErrorCode } from '../errors.js';
 
-/** Joins a JSON path: ['layers', 3, 'heads', 5] → "layers.3.heads.5". */
+/** Joins a JSON path: ['layers', 3, 'heads', 5] → "layers.3.heads.5" (a key longer than 60 characters cut short). */
 export function joinPath(parts: readonly PropertyKey[]): string {
-  return parts.map((p) => String(p)).join('.');
+  return parts.map((p) => shortKey(String(p))).join('.');
+}
+
+function shortKey(key: string): string {
+  return key.length > 60 ? `${key.slice(0, 57)}...` : key;
 }
 
 function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
@@ -21,8 +25,13 @@ export function describeZodIssues(error: z.ZodError, input: unknown, prefix: rea
     const path = joinPath([...prefix, ...issue.path]);
     const got = describeValue(valueAt(input, issue.path));
     const where = path === '' ? '(root)' : path;
-    const extra = issue.code === 'unrecognized_keys' ? '' : ` (got ${got})`;
-    return `${where}: ${issue.message}${extra}`;
+    if (issue.code === 'unrecognized_keys') {
+      // zod's own message quotes every key whole: a user's key may be a megabyte long.
+      const keys = issue.keys.slice(0, 8).map((k) => describeValue(k));
+      const more = issue.keys.length > 8 ? ` and ${issue.keys.length - 8} more` : '';
+      return `${where}: Unrecognized key${issue.keys.length > 1 ? 's' : ''}: ${keys.join(', ')}${more}`;
+    }
+    return `${where}: ${issue.message} (got ${got})`;
   });
 }
 

@@ -1,6 +1,6 @@
 import type { Backend } from '../backend.js';
 import type { CostMeter } from '../cost.js';
-import { SparselandError } from '../errors.js';
+import { describeValue, SparselandError } from '../errors.js';
 import { type KvHeadGroup, routeKvPolicies } from '../kv/kv-head-view.js';
 import type { KvPolicy } from '../kv-policy.js';
 import { createBlockMask, resolveBlockSizes } from '../masks/build-block-mask.js';
@@ -100,11 +100,11 @@ export function compileRecipe(recipe: Recipe | string, registry: Registry): Comp
       const suggestion = (error as SparselandError).details['suggestion'] as string | undefined;
       throw new SparselandError(
         'E_UNKNOWN_PLUGIN',
-        `invalid recipe: ${joinPath([...path, 'method'])}: unknown method "${method}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Allowed: ${names.join(', ')}`,
+        `invalid recipe: ${joinPath([...path, 'method'])}: unknown method ${describeValue(method)}.${suggestion ? ` Did you mean "${suggestion}"?` : ''} Allowed: ${names.join(', ')}`,
         { path: joinPath([...path, 'method']), method, allowed: names },
       );
     }
-    throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown method "${method}"`);
+    throw new SparselandError('E_UNKNOWN_PLUGIN', `unknown method ${describeValue(method)}`);
   };
   const defaultMask = compileMask(document.default, defaultPath);
   const layers = new Map<number, { default: CompiledMask | undefined; heads: Map<number, CompiledMask> }>();

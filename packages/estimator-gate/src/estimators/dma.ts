@@ -21,6 +21,8 @@ export const dma = defineEstimator({
   name: 'dma',
   summary: 'Dynamic Mask Attention: learned per-key scores from the values keep each head’s top keys.',
   paper: PAPERS.dma,
+  // Each head keeps its `keepWindowSize` best keys (all of them with the default dynamicMaskRatio 1): more keeps more.
+  budget: { param: 'keepWindowSize', denser: 'higher' },
   params: z
     .object({
       weights: weightsParam,

@@ -21,6 +21,8 @@ export const seerAttention = defineEstimator({
   name: 'seer-attention',
   summary: 'SeerAttention AttnGate: a learned gate over pooled Q and K blocks predicts the block attention map.',
   paper: PAPERS.seerAttention,
+  // In the default 'threshold' mode a block is kept when its gate probability exceeds `threshold`: lower keeps more.
+  budget: { param: 'threshold', denser: 'lower' },
   params: z.object({ weights: weightsParam, ...selectionParams }).strict(),
   build: (params) => async (input, ctx) => {
     const weights = params.weights ? await loadGateWeights(params.weights) : undefined;

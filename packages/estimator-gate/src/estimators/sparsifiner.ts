@@ -24,6 +24,8 @@ export const sparsifiner = defineEstimator({
   name: 'sparsifiner',
   summary: 'Sparsifiner: a low-rank connectivity predictor approximates attention rows; their block masses pick blocks.',
   paper: PAPERS.sparsifiner,
+  // In the default 'threshold' mode a block is kept when its gate probability exceeds `threshold`: lower keeps more.
+  budget: { param: 'threshold', denser: 'lower' },
   params: z
     .object({
       weights: weightsParam,

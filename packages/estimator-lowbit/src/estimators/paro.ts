@@ -17,6 +17,8 @@ export const paro = defineEstimator({
   name: 'paro',
   summary: 'PAROAttention: a per-head token reordering makes attention block-wise; int4 block estimates pick blocks.',
   paper: PAPERS.paro,
+  // Blocks are kept until their estimated softmax mass reaches `coverage`: a higher coverage keeps more.
+  budget: { param: 'coverage', denser: 'higher' },
   params: z
     .object({
       strides: z

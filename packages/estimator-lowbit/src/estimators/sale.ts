@@ -46,6 +46,8 @@ export const sale = defineEstimator({
   name: 'sale',
   summary: 'SALE: int4 Q·K estimates against the exact sink and local region; a block is kept when any element passes.',
   paper: PAPERS.sale,
+  // A block is kept when one of its elements' estimated relative score exceeds τ: a lower τ keeps more.
+  budget: { param: 'threshold', denser: 'lower' },
   params: saleParams,
   build: (params) => async (input, ctx) => ({ blocks: await saleMask(input, ctx, params) }),
 });

@@ -1,11 +1,12 @@
+import { defineEstimator } from '@sparseland/core';
 import type { EstimatorContext, EstimatorInput } from '@sparseland/core/kit';
 import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledQueryChunks, scoreMatrix } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * AnchorAttention. The anchor of each query is its largest scaled logit over the initial keys and its local window
@@ -14,10 +15,11 @@ import { PAPERS } from '../papers.js';
  * granularity (a ColumnMask), plus the initial and local keys themselves. No reference code is public: the
  * anchor regions (`initTokens`, `localTokens`) and the default θ = 12 are this library's reading of the paper.
  */
-export const anchor = defineEstimator({
+const method = defineEstimator({
   name: 'anchor',
   summary: 'AnchorAttention: key stripes whose block-mean score is within θ of the anchor (max over initial and local keys).',
   paper: PAPERS.anchor,
+  budget: { param: 'threshold', denser: 'higher' },
   params: z
     .object({
       threshold: numberParam(0, 1000, 12, 'θ: keep keys whose compressed score is at most this far below the anchor (logit units)'),
@@ -55,6 +57,8 @@ export const anchor = defineEstimator({
     return builder.finish();
   },
 });
+
+export const anchor = withRettention(method);
 
 /**
  * The block-averaged anchor of every (head, query block): per row, the max scaled logit over the initial keys and

@@ -1,12 +1,13 @@
 import type { HeadTensor } from '@sparseland/core';
+import { defineEstimator } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * BiFormer's bi-level routing on a sequence: positions are cut into `regions` equal regions (BiFormer's 7×7 = 49
@@ -16,10 +17,11 @@ import { PAPERS } from '../papers.js';
  * attends to the regions its rows are routed to. Defaults: 49 regions, top-4 (BiFormer's second-stage top-k; the
  * stages use 1, 4, 16, all).
  */
-export const biformer = defineEstimator({
+const method = defineEstimator({
   name: 'biformer',
   summary: 'BiFormer bi-level routing: region-mean affinity routes each query region to its top-k key regions.',
   paper: PAPERS.biformer,
+  budget: { param: 'topK', denser: 'higher' },
   params: z
     .object({
       regions: intParam(1, 49, 'regions the sequence is cut into (BiFormer n_win² = 7² = 49)'),
@@ -63,6 +65,8 @@ export const biformer = defineEstimator({
     });
   },
 });
+
+export const biformer = withRettention(method);
 
 /** Mean of the rows of every head that fall in each region (`regionOf(row)`), as a HeadTensor [heads][regions][dim]. */
 function regionMeans(t: HeadTensor, regionOf: (row: number) => number, regions: number): HeadTensor {

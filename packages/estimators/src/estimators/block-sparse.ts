@@ -1,10 +1,10 @@
-import { blockMaskFromScores, unionBlockMasks } from '@sparseland/core';
+import { blockMaskFromScores, defineEstimator, unionBlockMasks } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { ownKeyBlocks } from '../common/geometry.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * MInference's block-sparse estimate: mean-pool Q and K over blocks, take the raw pooled dot products (no softmax,
@@ -12,10 +12,11 @@ import { PAPERS } from '../papers.js';
  * MInference). Block sizes are the recipe's (MInference uses 64×64). The key blocks of each row's own key are kept
  * too: with blockQ > blockK the top-k alone can leave a block's first rows with no key at all.
  */
-export const blockSparse = defineEstimator({
+const method = defineEstimator({
   name: 'block-sparse',
   summary: 'MInference block-sparse: mean-pooled Q·K per block, top-k key blocks per query block.',
   paper: PAPERS.minference,
+  budget: { param: 'topK', denser: 'higher' },
   params: z
     .object({
       topK: intParam(1, 100, 'key blocks kept per query block (MInference top_k 100)'),
@@ -34,3 +35,5 @@ export const blockSparse = defineEstimator({
     return { blocks: unionBlockMasks(top, ownKeyBlocks(input.shape, ctx)) };
   },
 });
+
+export const blockSparse = withRettention(method);

@@ -1,12 +1,13 @@
+import { defineEstimator } from '@sparseland/core';
 import { flagParam, intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { softmaxInto } from '../common/divergence.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * Block top-k gating in the style of MoBA and VMoBA: each query block (mean-pooled queries) scores every visible key
@@ -17,10 +18,11 @@ import { PAPERS } from '../papers.js';
  * threshold × query blocks of mass. Blocks are the recipe's (MoBA's chunk is one key block here; see `moba` for
  * per-token gating over larger chunks).
  */
-export const blockTopk = defineEstimator({
+const method = defineEstimator({
   name: 'block-topk',
   summary: 'MoBA/VMoBA-style block gating: mean-pooled keys per block, top-k or cumulative-threshold blocks per query block.',
   paper: PAPERS.moba,
+  budget: { param: 'topK', denser: 'higher' },
   params: z
     .object({
       topK: intParam(1, 12, 'key blocks kept per query block, the own block included (MoBA example moba_topk 12)'),
@@ -96,3 +98,5 @@ export const blockTopk = defineEstimator({
     });
   },
 });
+
+export const blockTopk = withRettention(method);

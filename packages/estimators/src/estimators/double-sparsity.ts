@@ -1,13 +1,13 @@
-import { type HeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
+import { defineEstimator, type HeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
 import { intParam, quantizeRowTo } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledQueryChunks } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { SparseMaskBuilder } from '../common/mask-builder.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 import { channelImportance, topChannels } from './double-sparsity-channels.js';
 
 /**
@@ -18,10 +18,11 @@ import { channelImportance, topChannels } from './double-sparsity-channels.js';
  * positions. Defaults are DoubleSparse's heavy/recent conversion: heavy_const 256, group_factor 8, label_bits 4.
  * Double Sparsity selects per decoded token; prefill query blocks use the block's mean query.
  */
-export const doubleSparsity = defineEstimator({
+const method = defineEstimator({
   name: 'double-sparsity',
   summary: 'Double Sparsity: token scores from a few calibrated channels of a quantised label cache, top heavy tokens.',
   paper: PAPERS.doubleSparsity,
+  budget: { param: 'heavyConst', denser: 'higher' },
   params: z
     .object({
       heavyConst: intParam(1, 256, 'keys kept per query (heavy_const 256)'),
@@ -78,6 +79,8 @@ export const doubleSparsity = defineEstimator({
     return builder.finish();
   },
 });
+
+export const doubleSparsity = withRettention(method);
 
 /** One head's rows restricted to `channels`, optionally fake-quantised per token to `bits` (the label cache). */
 function gatherChannels(t: HeadTensor, head: number, channels: readonly number[], bits: number): HeadTensor {

@@ -1,7 +1,7 @@
+import { defineEstimator } from '@sparseland/core';
 import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledBlockScores, probeLastQueries } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { jensenShannon, softmaxInto } from '../common/divergence.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
@@ -9,6 +9,7 @@ import { probeSums } from '../common/probe-sums.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { subQueries } from '../common/sub-input.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * FlexPrefill. The last `lastQ` queries (FlexPrefill's last block of 128) attend to every key (the probe). Per head, the Jensen–Shannon distance between
@@ -21,10 +22,11 @@ import { PAPERS } from '../papers.js';
  * Defaults: gamma 0.9, tau 0.1, probe 128 (bytedance/FlexPrefill); min budget None → one block. The mask's block
  * sizes are the recipe's (the reference uses 128 for both probe and blocks).
  */
-export const flexprefill = defineEstimator({
+const method = defineEstimator({
   name: 'flexprefill',
   summary: 'FlexPrefill: per-head Jensen–Shannon test picks query-aware or vertical-slash blocks under a cumulative budget gamma.',
   paper: PAPERS.flexprefill,
+  budget: { param: 'gamma', denser: 'higher' },
   params: z
     .object({
       gamma: numberParam(0, 1, 0.9, 'cumulative attention each head must cover (FlexPrefill README 0.9)'),
@@ -109,6 +111,8 @@ export const flexprefill = defineEstimator({
     });
   },
 });
+
+export const flexprefill = withRettention(method);
 
 /**
  * FlexPrefill's query-aware selection: softmax each query block's pooled scores over key blocks, then keep the

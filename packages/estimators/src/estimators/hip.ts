@@ -1,12 +1,12 @@
-import { kvHeadOf } from '@sparseland/core';
+import { defineEstimator, kvHeadOf } from '@sparseland/core';
 import { type EstimatorContext, type EstimatorInput, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /** One query block's tree search: its current nodes as [start, end) ranges of leaf units. */
 interface Search {
@@ -27,10 +27,11 @@ interface Search {
  * Defaults are HiP v1.1's: mask_k 512, block_size_k 2, block_stride_q 2, sink 16, sliding window 256; the query
  * block is the recipe's (HiP's block_size_q 64).
  */
-export const hip = defineEstimator({
+const method = defineEstimator({
   name: 'hip',
   summary: 'HiP: per query block, split-in-half tree search keeps the top-k key chunks by centre-key scores.',
   paper: PAPERS.hip,
+  budget: { param: 'maskK', denser: 'higher' },
   params: z
     .object({
       maskK: intParam(1, 512, 'keys kept by the tree search per query block (HiP mask_k 512)'),
@@ -80,6 +81,8 @@ export const hip = defineEstimator({
     });
   },
 });
+
+export const hip = withRettention(method);
 
 function needsSplit(s: Search): boolean {
   for (let j = 0; j < s.nodes.length; j += 2) if ((s.nodes[j + 1] as number) - (s.nodes[j] as number) > 1) return true;

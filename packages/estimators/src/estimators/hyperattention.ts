@@ -1,12 +1,12 @@
-import { kvHeadOf } from '@sparseland/core';
+import { defineEstimator, kvHeadOf } from '@sparseland/core';
 import { createRng, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreMatrix } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections, signBuckets, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /** A non-causal sub-problem: queries at positions [qs, qe) against keys [ks, ke). */
 interface Quadrant {
@@ -25,10 +25,11 @@ interface Quadrant {
  * Defaults are insuhan/hyper-attn's (7 projections, block 256, 256 samples, exact below 4096). The sampled columns'
  * reweighting (log(n/s) added to their lse) is an output correction, not part of a mask.
  */
-export const hyperattention = defineEstimator({
+const method = defineEstimator({
   name: 'hyperattention',
   summary: 'HyperAttention: LSH-sorted block-diagonal plus uniformly sampled key columns, causal by recursion.',
   paper: PAPERS.hyperattention,
+  budget: { param: 'blockSize', denser: 'higher' },
   params: z
     .object({
       lshNumProjs: intParam(1, 7, 'random hyperplanes of the sortLSH hash (7)'),
@@ -114,3 +115,5 @@ export const hyperattention = defineEstimator({
     });
   },
 });
+
+export const hyperattention = withRettention(method);

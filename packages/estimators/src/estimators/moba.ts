@@ -1,12 +1,12 @@
-import { kvHeadOf, sliceHeads } from '@sparseland/core';
+import { defineEstimator, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { defineEstimator } from '../common/define.js';
 import { addFlops, dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * MoBA's gate, per query token: keys are cut into chunks of `chunkSize` tokens, each chunk is represented by its
@@ -15,10 +15,11 @@ import { PAPERS } from '../papers.js';
  * tokens' chunks. Defaults are MoonshotAI/MoBA's example config (chunk 4096, top-k 12); the paper mostly uses 512/3.
  * MoBA needs continued training; training-free it is a baseline.
  */
-export const moba = defineEstimator({
+const method = defineEstimator({
   name: 'moba',
   summary: 'MoBA: per-token top-k gating over mean-pooled key chunks, own chunk always kept.',
   paper: PAPERS.moba,
+  budget: { param: 'topK', denser: 'higher' },
   params: z
     .object({
       chunkSize: intParam(1, 4096, 'keys per chunk (MoBA example moba_chunk_size 4096; paper 512)'),
@@ -61,3 +62,5 @@ export const moba = defineEstimator({
     });
   },
 });
+
+export const moba = withRettention(method);

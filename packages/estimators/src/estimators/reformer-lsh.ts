@@ -1,12 +1,12 @@
-import { type HeadTensor, kvHeadOf } from '@sparseland/core';
+import { defineEstimator, type HeadTensor, kvHeadOf } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { angularBucketsInto, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * Reformer's LSH attention as a mask. Angular LSH h(x) = argmax([xR; −xR]) with random rotations R hashes queries
@@ -16,10 +16,11 @@ import { PAPERS } from '../papers.js';
  * never misses itself; with separate Q and K the query's own key is kept to play that role. Defaults are Hugging
  * Face's ReformerConfig: chunk 64, one chunk back, none ahead, one hash, buckets ≈ 2N / chunk (a power of two).
  */
-export const reformerLsh = defineEstimator({
+const method = defineEstimator({
   name: 'reformer-lsh',
   summary: 'Reformer LSH: angular-hash sort of Q and K, attend within the sorted chunk and the chunk before.',
   paper: PAPERS.reformer,
+  budget: { param: 'chunkLength', denser: 'higher' },
   params: z
     .object({
       chunkLength: intParam(1, 64, 'keys per chunk of the sorted order (lsh_attn_chunk_length 64)'),
@@ -93,3 +94,5 @@ export const reformerLsh = defineEstimator({
     });
   },
 });
+
+export const reformerLsh = withRettention(method);

@@ -1,13 +1,13 @@
-import { type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { defineEstimator, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { createRng, type EstimatorContext, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * Routing Transformer's content-based clusters, training-free. Per head, queries and keys are L2-normalised and
@@ -19,10 +19,11 @@ import { PAPERS } from '../papers.js';
  * window 256, 10 k-means iterations at initialisation. The reference updates centroids by EMA (0.999) during
  * training; here they are fitted on the call's own tokens.
  */
-export const routing = defineEstimator({
+const method = defineEstimator({
   name: 'routing',
   summary: 'Routing Transformer: spherical k-means clusters of Q and K, attend within cluster plus a local window.',
   paper: PAPERS.routing,
+  budget: { param: 'windowSize', denser: 'higher' },
   params: z
     .object({
       windowSize: intParam(1, 64, 'tokens routed to each cluster (routing-transformer window_size 64)'),
@@ -72,6 +73,8 @@ export const routing = defineEstimator({
     });
   },
 });
+
+export const routing = withRettention(method);
 
 /** Scores per backend call (32 MB): whole rows of centroid similarities, few calls (each packs the tokens anew). */
 const SCORES_PER_CALL = 1 << 23;

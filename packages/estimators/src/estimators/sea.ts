@@ -1,13 +1,14 @@
+import { defineEstimator } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { SmallTopK } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * SEA-style estimated attention, training-free. A Performer (FAVOR+ positive random features, φ(q)·φ(k) ≈
@@ -16,10 +17,11 @@ import { PAPERS } from '../papers.js';
  * SEA trains a CNN decoder on top of the Performer estimate by distillation; without training, the kernel estimate
  * itself is the compressed map. Features: `features` random features (0 = the head dim, Performer nb_factor 1).
  */
-export const sea = defineEstimator({
+const method = defineEstimator({
   name: 'sea',
   summary: 'SEA-style: a Performer kernel estimate of each query’s attention over compressed key bins, top-k bins per row.',
   paper: PAPERS.sea,
+  budget: { param: 'topK', denser: 'higher' },
   params: z
     .object({
       width: intParam(1, 128, 'key bins of the compressed attention map (SEA attention_predictor_length 128)'),
@@ -77,6 +79,8 @@ export const sea = defineEstimator({
     });
   },
 });
+
+export const sea = withRettention(method);
 
 /**
  * Features below this are stored as 0. Features are at most 1/√m after the max subtraction; products of two values

@@ -1,12 +1,13 @@
 import type { HeadTensor } from '@sparseland/core';
+import { defineEstimator } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { pooledQueryChunks } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
 import { normalQuantile } from '../common/normal.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * Spark Transformer's statistical top-k, training-free. Each query block's mean query is scored against every
@@ -15,10 +16,11 @@ import { PAPERS } from '../papers.js';
  * keeps about `k` of the n visible keys in linear time. The block's own positions are always kept. Default k = 256
  * (Spark: each token attends to at most 256 keys). Spark selects per token; here per query block of the recipe.
  */
-export const sparkTopk = defineEstimator({
+const method = defineEstimator({
   name: 'spark-topk',
   summary: 'Spark statistical top-k: a threshold from the mean and std of the scores keeps about k keys, no sorting.',
   paper: PAPERS.spark,
+  budget: { param: 'k', denser: 'higher' },
   params: z
     .object({
       k: intParam(1, 256, 'keys kept per query (Spark: at most 256)'),
@@ -63,6 +65,8 @@ export const sparkTopk = defineEstimator({
     return builder.finish();
   },
 });
+
+export const sparkTopk = withRettention(method);
 
 /** The first r channels of every row. */
 function leadingChannels(t: HeadTensor, r: number): HeadTensor {

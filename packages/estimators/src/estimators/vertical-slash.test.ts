@@ -14,8 +14,8 @@ function twin(
   const shape = resolveAttentionShape(input);
   const { kvLength, qOffset, qLength } = shape;
   const probe = referenceLastQueriesAttention(input, { count: p.lastQ });
-  const v = Math.min(kvLength, Math.max(p.vertical, 30));
-  const s = Math.min(kvLength, Math.max(p.slash, 50));
+  const v = Math.min(kvLength, p.vertical);
+  const s = Math.min(kvLength, p.slash);
   const picks = Array.from({ length: shape.heads }, (_, h) => {
     const vertical = new Float64Array(kvLength);
     const maxPos = qOffset + qLength - 1;
@@ -56,6 +56,12 @@ describe('vertical-slash', () => {
       expect(asArrays(keptKeys(mask, input))).toEqual(asArrays(twin(input, params, blockQ)));
       expect(flops).toBeGreaterThan(0);
     }
+  });
+
+  it('rejects sizes below MInference’s floor (30 columns, 50 diagonals) instead of raising them', () => {
+    expect(verticalSlash.parseParams({ vertical: 30, slash: 50 })).toMatchObject({ vertical: 30, slash: 50 });
+    expect(() => verticalSlash.parseParams({ vertical: 29 })).toThrow(/E_PARAMS.*params\.vertical.*>=30.*got 29/);
+    expect(() => verticalSlash.parseParams({ slash: 8 })).toThrow(/E_PARAMS.*params\.slash.*>=50.*got 8/);
   });
 
   it('finds the planted heavy columns and diagonals: high recall at a fraction of the causal mask', async () => {

@@ -1,12 +1,13 @@
+import { defineEstimator } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { probeLastQueries } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { probeSums } from '../common/probe-sums.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * MInference's vertical-slash estimate. The last `lastQ` queries attend to every key (the probe); summing the probe
@@ -15,16 +16,19 @@ import { PAPERS } from '../papers.js';
  * crosses (blockQ keys, as MInference's 64-wide slash ranges): whole key blocks go to the BlockMask, range edges and
  * chosen columns outside kept blocks to the ColumnMask.
  * Defaults are MInference's fallback head config (1000, 6096), its probe of 64 queries, 30 forced columns and 100
- * forced diagonals; sizes are clamped to [30, N] and [50, N] as MInference does.
+ * forced diagonals. MInference clamps the sizes to [30, N] and [50, N]: its vertical count includes the 30 forced
+ * columns and no config or search candidate goes below (30, 50), so the schema rejects smaller values rather than
+ * raising them silently; sizes above N keep every column or diagonal.
  */
-export const verticalSlash = defineEstimator({
+const method = defineEstimator({
   name: 'vertical-slash',
   summary: 'MInference vertical-slash: a last-queries probe picks key columns and diagonals per head.',
   paper: PAPERS.minference,
+  budget: { param: 'slash', denser: 'higher' },
   params: z
     .object({
-      vertical: intParam(1, 1000, 'key columns kept per head (MInference vertical_size; fallback config 1000)'),
-      slash: intParam(1, 6096, 'diagonals kept per head (MInference slash_size; fallback config 6096)'),
+      vertical: intParam(30, 1000, 'key columns kept per head, at least 30 (MInference vertical_size; fallback config 1000)'),
+      slash: intParam(50, 6096, 'diagonals kept per head, at least 50 (MInference slash_size; fallback config 6096)'),
       lastQ: intParam(1, 64, 'query rows of the probe (MInference last_q 64)'),
       sinkColumns: intParam(0, 30, 'first key columns always kept (MInference forces 30)'),
       localDiagonals: intParam(0, 100, 'nearest diagonals always kept (MInference forces 100)'),
@@ -33,9 +37,8 @@ export const verticalSlash = defineEstimator({
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
     const { kvLength } = shape;
-    // MInference clamps the sizes this way before taking the top-k.
-    const vertical = Math.min(kvLength, Math.max(params.vertical, 30));
-    const slash = Math.min(kvLength, Math.max(params.slash, 50));
+    const vertical = Math.min(kvLength, params.vertical);
+    const slash = Math.min(kvLength, params.slash);
     const probe = await probeLastQueries(input, ctx, params.lastQ);
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
     const chosen: { columns: Int32Array; diagonals: Int32Array }[] = [];
@@ -74,3 +77,5 @@ export const verticalSlash = defineEstimator({
     });
   },
 });
+
+export const verticalSlash = withRettention(method);

@@ -1,12 +1,13 @@
+import { defineEstimator } from '@sparseland/core';
 import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { probeLastQueries } from '../common/backend-ops.js';
-import { defineEstimator } from '../common/define.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
+import { withRettention } from '../rettention/with-rettention.js';
 
 /**
  * ZipVL's adaptive ratio of important tokens. The last `lastQ` queries attend to every key (the probe); each head's
@@ -15,10 +16,11 @@ import { PAPERS } from '../papers.js';
  * then keeps its own top tokens of that count as key columns; query blocks also keep their own positions.
  * τ = 0.975 and the 64-query probe are this library's reading of the paper (no reference code is public).
  */
-export const zipvl = defineEstimator({
+const method = defineEstimator({
   name: 'zipvl',
   summary: 'ZipVL adaptive ratio: per layer, the fewest tokens covering τ of the probe’s attention become key columns.',
   paper: PAPERS.zipvl,
+  budget: { param: 'threshold', denser: 'higher' },
   params: z
     .object({
       threshold: numberParam(0, 1, 0.975, 'τ: attention mass the layer’s important tokens must cover'),
@@ -54,6 +56,8 @@ export const zipvl = defineEstimator({
     });
   },
 });
+
+export const zipvl = withRettention(method);
 
 /** Ascending keys as [start, end) runs of consecutive keys, flattened: [s0, e0, s1, e1, …]. */
 function keyRuns(keys: Int32Array): Int32Array {

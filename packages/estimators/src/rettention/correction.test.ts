@@ -177,7 +177,7 @@ describe('the rettention option', () => {
     async (name) => {
       const input = plantedInputs({ qHeads: 4, kvHeads: 2, qLength: 96, kvLength: 96, dim: 16 }, 9);
       const small: Record<string, Record<string, unknown>> = {
-        'vertical-slash': { vertical: 8, slash: 8, localDiagonals: 4, sinkColumns: 2, lastQ: 8 },
+        'vertical-slash': { vertical: 30, slash: 50, localDiagonals: 4, sinkColumns: 2, lastQ: 8 },
         'block-sparse': { topK: 2 },
         flexprefill: { lastQ: 8, gamma: 0.6 },
         'block-topk': { topK: 2 },

@@ -6,6 +6,7 @@ import {
   type CompiledRecipe,
   compileRecipe,
   createReferenceBackend,
+  isCompiledRecipe,
   type Registry,
   SparselandError,
   type SparseMask,
@@ -74,7 +75,7 @@ export async function rettentionAttention(input: AttentionInput, options: Retten
 
 /** The recipe, compiled, refusing to run estimators that return their own output correction. */
 function withoutCorrection(recipe: NonNullable<AttentionOptions['recipe']>, registry: Registry | undefined): CompiledRecipe {
-  const compiled = isCompiled(recipe) ? recipe : compileRecipe(recipe, requireRegistry(registry));
+  const compiled = isCompiledRecipe(recipe) ? recipe : compileRecipe(recipe, requireRegistry(registry));
   return {
     ...compiled,
     async build(ctx) {
@@ -88,10 +89,6 @@ function withoutCorrection(recipe: NonNullable<AttentionOptions['recipe']>, regi
       return built;
     },
   };
-}
-
-function isCompiled(recipe: unknown): recipe is CompiledRecipe {
-  return typeof recipe === 'object' && recipe !== null && (recipe as CompiledRecipe).kind === 'compiled-recipe';
 }
 
 function requireRegistry(registry: Registry | undefined): Registry {

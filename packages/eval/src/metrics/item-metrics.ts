@@ -13,7 +13,10 @@ export interface HeadMeasurement {
   readonly recallSum: number;
   readonly recallMin: number;
   readonly rows: number;
-  /** Squared L2 distance to the dense output and squared L2 norm of the dense output, over measured rows. */
+  /**
+   * Squared L2 distance to the dense output and squared L2 norm of the dense output, over measured rows; NaN when
+   * the output is not measured (no method output, or an oracle without outputs).
+   */
   readonly errorSquared: number;
   readonly normSquared: number;
   readonly needles: number;
@@ -23,11 +26,12 @@ export interface HeadMeasurement {
 /**
  * Measures a method's mask and output against the dense oracle, per query head: density, recall on the measured
  * rows (dense softmax mass the mask keeps), output error on the same rows, and needle hits (is the needle pair kept).
+ * Without an `output` (or an oracle without outputs) only the mask is measured.
  */
 export function measureItem(
-  oracle: DenseOracle,
+  oracle: DenseOracle<Float64Array | undefined>,
   mask: SparseMask | undefined,
-  output: HeadTensor,
+  output: HeadTensor | undefined,
   needles: readonly Needle[] = [],
 ): HeadMeasurement[] {
   const shape: AttentionShape = oracle.shape;
@@ -35,6 +39,7 @@ export function measureItem(
   const { rows, probs, causal } = oracle;
   const pairs = countKeptPairsPerHead(mask, shape, { causal });
   const keep = new Uint8Array(kvLength);
+  const want = output === undefined ? undefined : oracle.output;
   const out: HeadMeasurement[] = [];
   for (let h = 0; h < heads; h++) {
     let recallSum = 0;
@@ -53,13 +58,14 @@ export function measureItem(
       }
       recallSum += mass;
       if (mass < recallMin) recallMin = mass;
+      if (want === undefined || output === undefined) continue;
       const o = (h * rows.length + r) * dim;
       const s = (h * qLength + i) * dim;
       for (let c = 0; c < dim; c++) {
-        const want = oracle.output[o + c] as number;
-        const d = (output.data[s + c] as number) - want;
+        const w = want[o + c] as number;
+        const d = (output.data[s + c] as number) - w;
         errorSquared += d * d;
-        normSquared += want * want;
+        normSquared += w * w;
       }
     }
     let count = 0;
@@ -78,11 +84,17 @@ export function measureItem(
       recallSum,
       recallMin: rows.length ? recallMin : 1,
       rows: rows.length,
-      errorSquared,
-      normSquared,
+      errorSquared: want === undefined ? Number.NaN : errorSquared,
+      normSquared: want === undefined ? Number.NaN : normSquared,
       needles: count,
       needleHits: hits,
     });
   }
   return out;
+}
+
+/** ‖a − b‖ / ‖b‖ from the squared distance and squared norm: 0 when both are 0, Infinity for a zero reference. */
+export function relativeError(errorSquared: number, normSquared: number): number {
+  if (normSquared === 0) return errorSquared === 0 ? 0 : Infinity;
+  return Math.sqrt(errorSquared / normSquared);
 }

@@ -95,6 +95,7 @@ export function passageTokens(model: LoadedModel, text: string, offset: number, 
       throw new SparselandError(
         'E_PARAMS',
         `the text has only ${ids.length} tokens from offset ${offset}, but ${count} positions were asked for; use a smaller offset or fewer positions`,
+        { available: ids.length, offset, positions: count },
       );
     }
     chars *= 2;

@@ -5,22 +5,46 @@ import { referenceRowProbabilities, resolveScale } from '@sparseland/core/kit';
  * Exact dense attention (float64) of one item at the measured rows, computed once and shared by every method:
  * the softmax probabilities of each (head, row) over all keys, and the dense output row.
  */
-export interface DenseOracle {
+export interface DenseOracle<Output extends Float64Array | undefined = Float64Array> {
   readonly shape: AttentionShape;
   readonly causal: boolean;
   /** Measured query rows (indices into q), sorted. */
   readonly rows: readonly number[];
   /** Probabilities `[head][rowIndex][key]` (rowIndex indexes `rows`). Float32: recall needs no more. */
   readonly probs: Float32Array;
-  /** Dense outputs `[head][rowIndex][dim]` in float64. */
-  readonly output: Float64Array;
+  /** Dense outputs `[head][rowIndex][dim]` in float64; undefined when not asked for (recall only). */
+  readonly output: Output;
 }
 
-export function computeDenseOracle(input: AttentionInput, shape: AttentionShape, rows: readonly number[], causal: boolean): DenseOracle {
+/**
+ * The oracle of `input` at `rows`. `withOutput: false` skips the dense outputs (half the work) when only recall is
+ * measured, as the recipe search does by default.
+ */
+export function computeDenseOracle(
+  input: AttentionInput,
+  shape: AttentionShape,
+  rows: readonly number[],
+  causal: boolean,
+  withOutput?: true,
+): DenseOracle;
+export function computeDenseOracle(
+  input: AttentionInput,
+  shape: AttentionShape,
+  rows: readonly number[],
+  causal: boolean,
+  withOutput: boolean,
+): DenseOracle<Float64Array | undefined>;
+export function computeDenseOracle(
+  input: AttentionInput,
+  shape: AttentionShape,
+  rows: readonly number[],
+  causal: boolean,
+  withOutput = true,
+): DenseOracle<Float64Array | undefined> {
   const { heads, kvHeads, kvLength, dim } = shape;
   const scale = resolveScale(undefined, dim);
   const probs = new Float32Array(heads * rows.length * kvLength);
-  const output = new Float64Array(heads * rows.length * dim);
+  const output = withOutput ? new Float64Array(heads * rows.length * dim) : undefined;
   const row = new Float64Array(kvLength);
   const v = input.v.data;
   for (let h = 0; h < heads; h++) {
@@ -29,6 +53,7 @@ export function computeDenseOracle(input: AttentionInput, shape: AttentionShape,
       referenceRowProbabilities(input, shape, h, rows[r] as number, { causal, scale }, row);
       const at = (h * rows.length + r) * kvLength;
       probs.set(row, at);
+      if (output === undefined) continue;
       const o = (h * rows.length + r) * dim;
       for (let j = 0; j < kvLength; j++) {
         const p = row[j] as number;

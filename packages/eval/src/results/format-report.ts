@@ -14,7 +14,8 @@ const COLUMNS: readonly Column<MethodResult>[] = [
   { header: 'needles', cell: (r) => (r.summary.needles ? `${r.summary.needleHits}/${r.summary.needles}` : null) },
   { header: 'GFLOP est', cell: (r) => gflop(r.summary.flops.estimate), digits: 3 },
   { header: 'GFLOP attn', cell: (r) => gflop(r.summary.flops.attend), digits: 3 },
-  { header: 'ms', cell: (r) => r.summary.ms.total, digits: 0 },
+  { header: 'ms est', cell: (r) => r.summary.ms.estimate, digits: 0 },
+  { header: 'ms attn', cell: (r) => r.summary.ms.attend, digits: 0 },
 ];
 
 /** The report's summary (one row per method × workload) as a plain-text table, with what was measured where. */

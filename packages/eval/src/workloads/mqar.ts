@@ -1,5 +1,6 @@
-import { createHeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
-import { createRng, expectInteger } from '@sparseland/core/kit';
+import { createHeadTensor, kvHeadOf, LIMITS, SparselandError } from '@sparseland/core';
+import { createRng, expectInteger, expectSeed, expectTensorSize } from '@sparseland/core/kit';
+import { WORKLOAD_LIMITS } from '../limits.js';
 import { positionalProcess } from './positional-process.js';
 import { lazyItems, type Needle, type Workload, type WorkloadItem } from './workload.js';
 
@@ -10,7 +11,7 @@ export interface MqarOptions {
   readonly pairs?: number;
   /** Queries placed after the pairs, each asking for one earlier key (default: pairs). */
   readonly queries?: number;
-  /** Token vocabulary the keys, values and filler are drawn from (default 8192, as in Zoology). */
+  /** Token vocabulary the keys, values and filler are drawn from (default 8192, as in Zoology, or 2·pairs + 2 when larger). */
   readonly vocab?: number;
   readonly heads?: number;
   readonly kvHeads?: number;
@@ -27,18 +28,20 @@ export interface MqarOptions {
  * right (query row, value position) pair — the needle — carries most of the row's mass. Other rows attend locally.
  */
 export function mqarWorkload(options: MqarOptions): Workload {
-  const n = expectInteger(options?.n, 'n', 16);
+  if (typeof options !== 'object' || options === null) throw new SparselandError('E_PARAMS', 'mqarWorkload: expected an options object');
+  const n = expectInteger(options.n, 'n', 16, WORKLOAD_LIMITS.length);
   const pairs = expectInteger(options.pairs ?? Math.max(1, Math.floor(n / 8)), 'pairs', 1, Math.floor(n / 4));
   const queries = expectInteger(options.queries ?? pairs, 'queries', 1, n - 2 * pairs - 1);
-  const vocab = expectInteger(options.vocab ?? 8192, 'vocab', 2 * pairs + 2);
-  const heads = expectInteger(options.heads ?? 4, 'heads', 1);
+  const vocab = mqarVocab(options.vocab, pairs);
+  const heads = expectInteger(options.heads ?? 4, 'heads', 1, LIMITS.heads);
   const kvHeads = expectInteger(options.kvHeads ?? 2, 'kvHeads', 1, heads);
   if (heads % kvHeads !== 0) {
     throw new SparselandError('E_PARAMS', `heads must be a multiple of kvHeads, got heads ${heads} and kvHeads ${kvHeads}`);
   }
-  const dim = expectInteger(options.dim ?? 64, 'dim', 8);
-  const seed = expectInteger(options.seed, 'seed', 0);
-  const samples = expectInteger(options.samples ?? 1, 'samples', 1);
+  const dim = expectInteger(options.dim ?? 64, 'dim', 8, LIMITS.dim);
+  expectTensorSize(heads, n, dim, 'q');
+  const seed = expectSeed(options.seed);
+  const samples = expectInteger(options.samples ?? 1, 'samples', 1, WORKLOAD_LIMITS.samples);
   const plan = { n, pairs, queries, vocab, heads, kvHeads, dim };
   return {
     name: options.name ?? `mqar:${n}`,
@@ -46,6 +49,27 @@ export function mqarWorkload(options: MqarOptions): Workload {
     size: samples,
     items: lazyItems(samples, (i) => generateMqar(plan, seed + i * 7919, i)),
   };
+}
+
+/** Zoology's vocabulary: 8,192 tokens. */
+const DEFAULT_VOCAB = 8192;
+
+/**
+ * The vocabulary: keys are distinct and filler never repeats a key, so it needs at least 2·pairs + 2 tokens. The
+ * default grows to that for long inputs; a given vocabulary that is too small is refused saying why.
+ */
+function mqarVocab(given: unknown, pairs: number): number {
+  const least = 2 * pairs + 2;
+  if (given === undefined) return Math.max(DEFAULT_VOCAB, least);
+  const vocab = expectInteger(given, 'vocab', 2, WORKLOAD_LIMITS.vocab);
+  if (vocab < least) {
+    throw new SparselandError(
+      'E_PARAMS',
+      `vocab ${vocab} is too small for ${pairs} key-value pairs: keys must be distinct and filler must avoid them, so the vocabulary needs at least 2·pairs + 2 = ${least} tokens (or fewer pairs)`,
+      { vocab, pairs, least },
+    );
+  }
+  return vocab;
 }
 
 interface MqarPlan {

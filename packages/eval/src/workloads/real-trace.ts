@@ -1,6 +1,7 @@
 import { type Backend, SparselandError } from '@sparseland/core';
 import { describeValue, expectInteger } from '@sparseland/core/kit';
 import { captureTraces } from '@sparseland/model';
+import { WORKLOAD_LIMITS } from '../limits.js';
 import {
   FIXTURE_DEFAULTS,
   type FixtureModelName,
@@ -38,14 +39,28 @@ export async function realTraceWorkload(options: RealTraceOptions): Promise<Work
   }
   const model = typeof options.model === 'string' ? await loadFixtureModel(options.model) : options.model;
   const defaults = FIXTURE_DEFAULTS[model.name as FixtureModelName];
-  const positions = expectInteger(options.positions ?? defaults?.positions ?? model.model.config.seqLen, 'positions', 1);
+  const positions = expectInteger(
+    options.positions ?? defaults?.positions ?? model.model.config.seqLen,
+    'positions',
+    1,
+    WORKLOAD_LIMITS.length,
+  );
   const offset = expectInteger(options.offset ?? 0, 'offset', 0);
+  const c = model.model.config;
+  const layerCount = options.layers?.length ?? c.layers;
+  const traceValues = layerCount * (c.heads + 2 * c.kvHeads) * positions * c.headDim;
+  if (traceValues > WORKLOAD_LIMITS.traceValues) {
+    throw new SparselandError(
+      'E_PARAMS',
+      `a trace of ${positions} positions over ${layerCount} layers of ${model.name} holds ${traceValues} values, more than WORKLOAD_LIMITS.traceValues = ${WORKLOAD_LIMITS.traceValues}: trace fewer positions or layers`,
+      { positions, layers: layerCount, traceValues },
+    );
+  }
   const textOption = options.text ?? defaults?.text ?? 'pride-and-prejudice';
   const text = typeof textOption === 'string' ? { name: textOption, content: await readFixtureText(textOption) } : textOption;
   const tokens = passageTokens(model, text.content, offset, positions);
   const trace = await captureTraces(model.model, tokens, { layers: options.layers, backend: options.backend });
   const items: WorkloadItem[] = trace.layers.map((l) => ({ layer: l.layer, q: l.q, k: l.k, v: l.v }));
-  const c = model.model.config;
   const extrapolated = trace.extrapolated ? `; positions past ${c.seqLen} are RoPE extrapolation` : '';
   return {
     name: options.name ?? `${model.name}:${text.name}@${offset}+${positions}`,

@@ -97,10 +97,10 @@ describe('syntheticWorkload', () => {
         expect((error as Error).message).toMatch(message);
       }
     };
-    expectParams(() => syntheticWorkload({ n: 8, seed: 0 }), /n must be an integer >= 16, got 8/);
+    expectParams(() => syntheticWorkload({ n: 8, seed: 0 }), /n must be an integer in \[16, 131072\], got 8/);
     expectParams(() => syntheticWorkload({ n: 256, seed: 0, heads: 6, kvHeads: 4 }), /multiple of kvHeads/);
     expectParams(() => syntheticWorkload({ n: 256, seed: 0, dim: 16, heads: 8, kvHeads: 2 }), /at most 1 needles per query head/);
-    expectParams(() => syntheticWorkload({ n: 256, seed: 0, dim: 4 }), /dim must be an integer >= 8/);
+    expectParams(() => syntheticWorkload({ n: 256, seed: 0, dim: 4 }), /dim must be an integer in \[8, 1024\]/);
     expectParams(() => syntheticWorkload({ n: 100, seed: 0, structure: { band: 64 } }), /needles need room/);
   });
 });

@@ -1,5 +1,6 @@
-import { createHeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
-import { createRng, expectInteger, type Rng } from '@sparseland/core/kit';
+import { createHeadTensor, kvHeadOf, LIMITS, SparselandError } from '@sparseland/core';
+import { createRng, expectInteger, expectSeed, expectTensorSize, type Rng } from '@sparseland/core/kit';
+import { WORKLOAD_LIMITS } from '../limits.js';
 import { positionalProcess } from './positional-process.js';
 import { lazyItems, type Needle, type Workload, type WorkloadItem } from './workload.js';
 
@@ -55,7 +56,7 @@ export function lengthLabel(n: number): string {
  */
 export function syntheticWorkload(options: SyntheticOptions): Workload {
   const plan = resolvePlan(options);
-  const samples = expectInteger(options.samples ?? 1, 'samples', 1);
+  const samples = expectInteger(options.samples ?? 1, 'samples', 1, WORKLOAD_LIMITS.samples);
   const s = plan.structure;
   return {
     name: options.name ?? `synthetic:${lengthLabel(plan.n)}`,
@@ -80,14 +81,15 @@ interface Plan {
 function resolvePlan(options: SyntheticOptions): Plan {
   if (typeof options !== 'object' || options === null)
     throw new SparselandError('E_PARAMS', 'syntheticWorkload: expected an options object');
-  const n = expectInteger(options.n, 'n', 16);
-  const heads = expectInteger(options.heads ?? 8, 'heads', 1);
+  const n = expectInteger(options.n, 'n', 16, WORKLOAD_LIMITS.length);
+  const heads = expectInteger(options.heads ?? 8, 'heads', 1, LIMITS.heads);
   const kvHeads = expectInteger(options.kvHeads ?? 2, 'kvHeads', 1, heads);
   if (heads % kvHeads !== 0) {
     throw new SparselandError('E_PARAMS', `heads must be a multiple of kvHeads, got heads ${heads} and kvHeads ${kvHeads}`);
   }
-  const dim = expectInteger(options.dim ?? 64, 'dim', 8);
-  expectInteger(options.seed, 'seed', 0);
+  const dim = expectInteger(options.dim ?? 64, 'dim', 8, LIMITS.dim);
+  expectTensorSize(heads, n, dim, 'q');
+  expectSeed(options.seed);
   const given = options.structure ?? {};
   const structure: SyntheticStructure = {
     sinks: expectInteger(given.sinks ?? DEFAULT_STRUCTURE.sinks, 'structure.sinks', 0, n),

@@ -3,6 +3,7 @@ import {
   compileRecipe,
   createRegistry,
   DENSE_METHOD,
+  isCompiledRecipe,
   isSparselandError,
   type MaskRecipe,
   type Recipe,
@@ -18,9 +19,29 @@ export interface SessionRecipe {
 
 const DENSE: Recipe = { method: DENSE_METHOD };
 
-/** Compiles (once per session) the recipe a session was given; no recipe means dense attention. */
-export function resolveSessionRecipe(recipe: Recipe | string | CompiledRecipe | undefined, registry: Registry | undefined): SessionRecipe {
-  if (isCompiled(recipe)) return { compiled: recipe, dense: isDenseDocument(recipe) };
+/**
+ * Compiles (once per session) the recipe a session was given; no recipe means dense attention. A layer override past
+ * the model's `layers` is E_RECIPE, as a head override past the call's heads is: it would otherwise be ignored.
+ */
+export function resolveSessionRecipe(
+  recipe: Recipe | string | CompiledRecipe | undefined,
+  registry: Registry | undefined,
+  layers: number,
+): SessionRecipe {
+  const resolved = compileSessionRecipe(recipe, registry);
+  for (const key of Object.keys(resolved.compiled.document.layers ?? {})) {
+    if (Number(key) >= layers) {
+      throw new SparselandError('E_RECIPE', `invalid recipe: layers.${key}: the model has only ${layers} layers (0 to ${layers - 1})`, {
+        path: `layers.${key}`,
+        layers,
+      });
+    }
+  }
+  return resolved;
+}
+
+function compileSessionRecipe(recipe: Recipe | string | CompiledRecipe | undefined, registry: Registry | undefined): SessionRecipe {
+  if (isCompiledRecipe(recipe)) return { compiled: recipe, dense: isDenseDocument(recipe) };
   try {
     const compiled = compileRecipe(recipe ?? DENSE, registry ?? createRegistry({ plugins: [] }));
     return { compiled, dense: isDenseDocument(compiled) };
@@ -28,16 +49,12 @@ export function resolveSessionRecipe(recipe: Recipe | string | CompiledRecipe | 
     if (registry === undefined && isSparselandError(error, 'E_UNKNOWN_PLUGIN')) {
       throw new SparselandError(
         'E_UNKNOWN_PLUGIN',
-        `${error.message.replace(/^\[E_UNKNOWN_PLUGIN\] /, '')}. The session has no registry: pass \`registry: createRegistry({ plugins })\` with the plugins the recipe names`,
+        `${error.reason}. The session has no registry: pass \`registry: createRegistry({ plugins })\` with the plugins the recipe names`,
         error.details as Record<string, unknown>,
       );
     }
     throw error;
   }
-}
-
-function isCompiled(recipe: unknown): recipe is CompiledRecipe {
-  return typeof recipe === 'object' && recipe !== null && (recipe as CompiledRecipe).kind === 'compiled-recipe';
 }
 
 /** True when every layer and head of the recipe resolves to `dense` (no mask, no score mod). */

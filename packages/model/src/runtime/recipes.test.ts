@@ -43,6 +43,13 @@ describe('recipes', () => {
     });
   });
 
+  it("refuses a layer override past the model's layers with E_RECIPE, as a head override past the heads is refused", () => {
+    const recipe = { default: { method: 'dense' }, layers: { [String(shape.layers)]: { default: { method: 'test-window' } } } };
+    expect(() => model.createSession({ recipe, registry: testRegistry })).toThrow(/E_RECIPE.*layers\.3: the model has only 3 layers/);
+    const last = { default: { method: 'dense' }, layers: { [String(shape.layers - 1)]: { default: { method: 'test-window' } } } };
+    expect(() => model.createSession({ recipe: last, registry: testRegistry })).not.toThrow();
+  });
+
   it('per-head recipes reach the right heads', async () => {
     const recipe = { default: { method: 'dense' }, layers: { '0': { heads: { '4': { method: 'test-window', params: { window: 2 } } } } } };
     const logits = await allLogits({ recipe, registry: testRegistry });
@@ -62,6 +69,10 @@ describe('recipes', () => {
     expect(() => model.createSession({ recipe: '{"method":"test-window","params":{"window":2}}', registry: testRegistry })).not.toThrow();
     expect(() => model.createSession({ recipe: { method: 'test-window', params: { window: 0 } }, registry: testRegistry })).toThrow(
       /params\.window/,
+    );
+    // Without a registry, the unknown-plugin error says to pass one, behind a single code prefix.
+    expect(() => model.createSession({ recipe: { method: 'test-window' } })).toThrow(
+      /^\[E_UNKNOWN_PLUGIN\] [^[]*"test-window"[^[]*\. The session has no registry: pass `registry: createRegistry\(\{ plugins \}\)`/,
     );
   });
 });

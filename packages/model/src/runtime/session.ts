@@ -178,7 +178,7 @@ export class LlamaSession implements InferenceSession {
         `kvPolicy must be a KvPolicy object (from a kv-policy plugin's build), got ${describeValue(options.kvPolicy)}`,
       );
     }
-    this.recipe = resolveSessionRecipe(options.recipe, options.registry);
+    this.recipe = resolveSessionRecipe(options.recipe, options.registry, runtime.config.layers);
     if (options.kvPolicy !== undefined && this.recipe.compiled.kvPolicy !== undefined) {
       throw new SparselandError(
         'E_PARAMS',

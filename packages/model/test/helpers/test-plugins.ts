@@ -6,6 +6,7 @@ export const testWindow = definePattern({
   name: 'test-window',
   summary: 'Each query sees the previous `window` keys (test-only).',
   params: z.object({ window: z.number().int().min(1).default(4) }).strict(),
+  budget: { param: 'window', denser: 'higher' },
   build: ({ window }) => ({
     causal: true,
     maskMod: () => (_h, q, k) => k <= q && q - k < window,
@@ -17,6 +18,7 @@ export const testFull = definePattern({
   name: 'test-full',
   summary: 'Keeps every pair, through a mask (test-only).',
   params: z.object({}).strict(),
+  budget: 'none',
   build: () => ({ causal: false, maskMod: () => () => true }),
 });
 

@@ -15,6 +15,7 @@ export const aShape = definePattern({
   name: 'a-shape',
   summary: 'Attention sinks plus a causal local window (StreamingLLM / MInference A-shape).',
   paper: PAPERS.minference,
+  budget: { param: 'local', denser: 'higher' },
   params: z
     .object({
       sink: intParam(0, 128, 'first tokens every query sees (MInference n_init 128; StreamingLLM start_size 4)'),

@@ -25,6 +25,7 @@ export const alibi = definePattern({
   name: 'alibi',
   summary: 'ALiBi: a static linear distance penalty −m_h·|q − k| per head (score modifier, keeps every pair).',
   paper: PAPERS.alibi,
+  budget: 'none',
   params: z
     .object({
       maxBias: z.number().positive().default(8).describe('slopes are 2^(−maxBias·(h+1)/H) (the paper uses 8)'),

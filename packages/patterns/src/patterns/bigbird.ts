@@ -16,6 +16,7 @@ export const bigbird = definePattern({
   name: 'bigbird',
   summary: 'BigBird: sliding blocks + global first/last blocks + seeded random blocks per head.',
   paper: PAPERS.bigBird,
+  budget: { param: 'randomBlocks', denser: 'higher' },
   params: z
     .object({
       blockSize: intParam(1, 64, 'tokens per BigBird block (HF block_size 64)'),

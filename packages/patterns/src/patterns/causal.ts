@@ -10,6 +10,7 @@ export const causal = definePattern({
   name: 'causal',
   summary: 'Dense causal attention: every query attends to itself and every earlier key.',
   paper: PAPERS.transformer,
+  budget: 'none',
   params: z.object({}).strict(),
   build: () =>
     termPattern('causal', true, () => ({

@@ -16,6 +16,8 @@ export const combiner = definePattern({
   name: 'combiner',
   summary: 'Combiner-style summaries: causal attention with a −ln(span) bias on keys outside the query’s own span.',
   paper: PAPERS.combiner,
+  // The mask is the whole causal triangle; span only shapes the scores.
+  budget: 'none',
   params: z.object({ span: intParam(1, 128, 'tokens per span; keys of other spans share one summary weight') }).strict(),
   build: ({ span }) =>
     termPattern(

@@ -14,6 +14,7 @@ export const dilatedWindow = definePattern({
   name: 'dilated-window',
   summary: 'Dilated sliding window (Longformer): `window` keys spaced `dilation` apart, reaching window·dilation tokens back.',
   paper: PAPERS.longformer,
+  budget: { param: 'window', denser: 'higher' },
   params: z
     .object({
       window: intParam(1, 256, 'keys on each side, the query included'),

@@ -16,6 +16,7 @@ export const fixed = definePattern({
   name: 'fixed',
   summary: 'Sparse Transformer fixed attention: own chunk of `stride` tokens plus the last `summary` tokens of every chunk.',
   paper: PAPERS.sparseTransformer,
+  budget: { param: 'summary', denser: 'higher' },
   params: z
     .object({
       stride: intParam(1, 128, 'ℓ: chunk length (the paper uses 128 or 256)'),

@@ -10,6 +10,7 @@ export const full = definePattern({
   name: 'full',
   summary: 'Dense bidirectional attention: every query attends to every key.',
   paper: PAPERS.transformer,
+  budget: 'none',
   params: z.object({}).strict(),
   build: () =>
     termPattern('full', false, () => ({

@@ -20,6 +20,7 @@ export const grid = definePattern({
   name: 'grid',
   summary: 'MMInference Grid: periodic vertical and horizontal lines (stride, phase) plus a local band, for video tokens.',
   paper: PAPERS.mminference,
+  budget: { param: 'window', denser: 'higher' },
   params: z
     .object({
       stride: intParam(1, 256, 'spacing of the grid lines in tokens (searched per head; often the tokens per frame)'),

@@ -16,6 +16,7 @@ export const longformer = definePattern({
   name: 'longformer',
   summary: 'Longformer: sliding window (window / 2 on each side) plus global tokens that see and are seen by everything.',
   paper: PAPERS.longformer,
+  budget: { param: 'window', denser: 'higher' },
   params: z
     .object({
       window: intParam(2, 512, 'attention_window: keys within window / 2 on each side are kept'),

@@ -32,6 +32,8 @@ export const moa = definePattern({
   name: 'moa',
   summary: 'MoA: per-head elastic causal spans α + β·N plus attention sinks, as profiled per layer and head.',
   paper: PAPERS.moa,
+  // The span α + β·N is set per head by MoA's offline search (alpha, beta), not by one scalar.
+  budget: 'none',
   params: z
     .object({
       alpha: perHead.default([1024, 0, -1024, 1024]),

@@ -17,6 +17,7 @@ export const powerAttention = definePattern({
   name: 'power-attention',
   summary: 'PowerAttention: local blocks plus blocks at power-of-two distances, so the receptive field doubles per layer.',
   paper: PAPERS.powerAttention,
+  budget: { param: 'localBlocks', denser: 'higher' },
   params: z
     .object({
       blockSize: intParam(1, 64, 'tokens per block (1 = token-level pattern)'),

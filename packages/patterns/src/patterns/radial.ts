@@ -73,6 +73,7 @@ export const radial = definePattern({
   name: 'radial',
   summary: 'Radial attention: spatial window shrinking exponentially with temporal distance, frame 0 as sink, O(n log n).',
   paper: PAPERS.radial,
+  budget: { param: 'decayFactor', denser: 'higher' },
   params: paramsSchema,
   build: (p) =>
     termPattern('radial', false, (shape) => {

@@ -32,6 +32,7 @@ export const relativeBias = definePattern({
   name: 'relative-bias',
   summary: 'T5 relative-position bias: a learned bias per log-spaced distance bucket added to every logit (score modifier).',
   paper: PAPERS.t5,
+  budget: 'none',
   params: z
     .object({
       buckets: z.number().int().min(2).default(32).describe('number of buckets (T5: 32)'),

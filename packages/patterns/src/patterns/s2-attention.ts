@@ -20,6 +20,7 @@ export const s2Attention = definePattern({
   name: 's2-attention',
   summary: 'S2-attention (DKernel): local blocks plus a vertical stride whose offset differs per head, sharding the context over heads.',
   paper: PAPERS.s2Attention,
+  budget: { param: 'localBlocks', denser: 'higher' },
   params: z
     .object({
       blockSize: intParam(1, 64, 'tokens per block (DKernel and Phi-3-small: 64)'),

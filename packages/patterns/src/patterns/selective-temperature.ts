@@ -14,6 +14,7 @@ export const selectiveTemperature = definePattern({
   name: 'selective-temperature',
   summary: 'Selective-attention-style temperature: logits of later queries are sharpened by 1 + α·ln(1 + q / base) (score modifier).',
   paper: PAPERS.selectiveAttention,
+  budget: 'none',
   params: z
     .object({
       alpha: z

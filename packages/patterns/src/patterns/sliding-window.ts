@@ -14,6 +14,7 @@ export const slidingWindow = definePattern({
   name: 'sliding-window',
   summary: 'Local band: each query attends to the `window` nearest keys (itself included), causal or on both sides.',
   paper: PAPERS.flexAttention,
+  budget: { param: 'window', denser: 'higher' },
   params: z
     .object({
       window: intParam(1, 4096, 'keys each query sees, itself included (Mistral 7B: 4096)'),

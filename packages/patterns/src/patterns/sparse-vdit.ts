@@ -20,6 +20,7 @@ export const sparseVdit = definePattern({
   name: 'sparse-vdit',
   summary: 'Sparse-vDiT video head patterns: diagonal, multi-diagonal (repeated every frame) or vertical stripes.',
   paper: PAPERS.sparseVdit,
+  budget: { param: 'window', denser: 'higher' },
   params: z
     .object({
       pattern: z.enum(['diagonal', 'multi-diagonal', 'vertical-stripe']).default('diagonal').describe('which head pattern'),

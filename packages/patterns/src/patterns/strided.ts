@@ -15,6 +15,9 @@ export const strided = definePattern({
   name: 'strided',
   summary: 'Sparse Transformer strided attention: a local band of `stride` keys plus every stride-th earlier key.',
   paper: PAPERS.sparseTransformer,
+  // stride trades the band (ℓ keys) against the strided columns (about N/ℓ): density is smallest at ℓ ≈ √N, the
+  // paper's choice, and grows either way, so it is no budget knob.
+  budget: 'none',
   params: z
     .object({
       stride: intParam(1, 128, 'ℓ: local band width and stride (the paper uses ℓ ≈ √N)'),

@@ -16,6 +16,7 @@ export const triShape = definePattern({
   name: 'tri-shape',
   summary: 'A-shape (sinks + local window) plus fully dense last query rows.',
   paper: PAPERS.scbench,
+  budget: { param: 'local', denser: 'higher' },
   params: z
     .object({
       sink: intParam(0, 128, 'first tokens every query sees (n_init)'),

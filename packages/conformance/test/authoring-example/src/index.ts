@@ -7,6 +7,7 @@ export const localBand = definePattern({
   summary: 'Each query sees the previous `window` keys.',
   paper: { title: 'Longformer: The Long-Document Transformer', year: 2020, url: 'https://arxiv.org/abs/2004.05150' },
   params: z.object({ window: z.number().int().min(1).default(256) }).strict(),
+  budget: { param: 'window', denser: 'higher' }, // the knob `sparseland eval --density` and sweeps turn
   build: ({ window }) => {
     const keep = (_h: number, q: number, k: number) => k <= q && q - k < window;
     return {

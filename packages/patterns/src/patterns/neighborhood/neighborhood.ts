@@ -103,6 +103,7 @@ export const neighborhood = definePattern({
   name: 'neighborhood',
   summary: 'Neighborhood attention (NATTEN / GNA) in 1D, 2D or 3D with kernel size, dilation, stride and per-axis causality.',
   paper: PAPERS.gna,
+  budget: { param: 'kernelSize', denser: 'higher' },
   params: paramsSchema,
   build: (p) => {
     const allCausal = Array.isArray(p.causal) ? p.causal.every(Boolean) : p.causal;

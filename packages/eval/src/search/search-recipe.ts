@@ -11,10 +11,12 @@ import {
   SparselandError,
   type SparseMask,
 } from '@sparseland/core';
-import { createCostMeter, expectNumber, resolveAttentionShape } from '@sparseland/core/kit';
+import { createCostMeter, describeValue, expectNumber, expectSeed, resolveAttentionShape } from '@sparseland/core/kit';
+import { measureItem, relativeError } from '../metrics/item-metrics.js';
+import { computeDenseOracle } from '../oracle/dense-oracle.js';
+import { sampleRows } from '../oracle/row-sample.js';
 import { allocate, type Option } from './allocate.js';
 import { calibrationItems, type TraceSource } from './calibration.js';
-import { computeHeadOracle, gatherRows, measuredRows, scoreHeads } from './head-oracle.js';
 
 export interface SearchOptions {
   /** Calibration traces: items, an eval workload, a model trace (see TraceSource), or a list of those. */
@@ -83,7 +85,7 @@ export async function searchRecipe(options: SearchOptions): Promise<SearchResult
   const blockQ = options.blockQ ?? 64;
   const blockK = options.blockK ?? 64;
   const causal = options.causal ?? true;
-  const seed = options.seed ?? 0;
+  const seed = expectSeed(options.seed ?? 0);
   const objective = options.objective ?? 'recall';
   const compiled = candidates.map((c, i) => {
     try {
@@ -92,7 +94,8 @@ export async function searchRecipe(options: SearchOptions): Promise<SearchResult
       if (error instanceof SparselandError) {
         throw new SparselandError(
           error.code,
-          `searchRecipe: candidate ${i} (${JSON.stringify(c)}): ${error.message.replace(/^\[[A-Z_]+\] /, '')}`,
+          `searchRecipe: candidate ${i} (method ${describeValue(c?.method)}): ${error.reason}`,
+          error.details,
         );
       }
       throw error;
@@ -105,10 +108,12 @@ export async function searchRecipe(options: SearchOptions): Promise<SearchResult
   try {
     let index = 0;
     for await (const item of calibrationItems(options.traces)) {
-      const shape = resolveAttentionShape(item);
+      const input = { q: item.q, k: item.k, v: item.v, qOffset: item.qOffset };
+      const shape = resolveAttentionShape(input);
+      // Up to 8M cached probabilities per item (at least 64 rows), the last row always among them.
       const count = options.rows ?? Math.max(64, Math.floor(8_000_000 / (shape.heads * shape.kvLength)));
-      const rows = measuredRows(shape.qLength, count, seed + index);
-      const oracle = computeHeadOracle(item, shape, rows, causal, objective === 'output-error');
+      const rows = sampleRows(shape.qLength, count, seed + index, [shape.qLength - 1]);
+      const oracle = computeDenseOracle(input, shape, rows, causal, objective === 'output-error');
       const layerSums = sums.get(item.layer) ?? { count: 0, points: [] };
       if (!sums.has(item.layer)) sums.set(item.layer, layerSums);
       if (layerSums.points.length === 0) {
@@ -132,18 +137,14 @@ export async function searchRecipe(options: SearchOptions): Promise<SearchResult
           layer: item.layer,
         });
         const mask: SparseMask | undefined = built.mask === 'dense' ? undefined : built.mask;
-        let sparseOutput: Float32Array | undefined;
-        if (objective === 'output-error') {
-          const run = await backend.attend({ q: item.q, k: item.k, v: item.v, qOffset: shape.qOffset }, { mask, causal });
-          sparseOutput = gatherRows(run.output, rows);
-        }
-        const scores = scoreHeads(oracle, mask, sparseOutput);
-        for (let h = 0; h < shape.heads; h++) {
-          const p = (layerSums.points[h] as { density: number; recall: number; error: number; estimate: number }[])[c];
+        const output =
+          objective === 'output-error' ? (await backend.attend({ ...input, qOffset: shape.qOffset }, { mask, causal })).output : undefined;
+        for (const m of measureItem(oracle, mask, output)) {
+          const p = (layerSums.points[m.head] as { density: number; recall: number; error: number; estimate: number }[])[c];
           if (!p) continue;
-          p.density += scores.density[h] as number;
-          p.recall += scores.recall[h] as number;
-          p.error += objective === 'output-error' ? (scores.outputError[h] as number) : 0;
+          p.density += m.densePairs === 0 ? 0 : m.keptPairs / m.densePairs;
+          p.recall += m.rows ? m.recallSum / m.rows : 1;
+          p.error += objective === 'output-error' ? relativeError(m.errorSquared, m.normSquared) : 0;
           p.estimate += cost.total / shape.heads / denseFlops;
         }
       }

@@ -1,13 +1,8 @@
-import { type HeadTensor, SparselandError } from '@sparseland/core';
+import { SparselandError } from '@sparseland/core';
+import type { WorkloadItem } from '../workloads/workload.js';
 
-/** One attention call to calibrate on: a layer's Q, K (after RoPE) and V, e.g. one layer of a trace. */
-export interface CalibrationItem {
-  readonly layer: number;
-  readonly q: HeadTensor;
-  readonly k: HeadTensor;
-  readonly v: HeadTensor;
-  readonly qOffset?: number;
-}
+/** One attention call to calibrate on: a layer's Q, K (after RoPE) and V, e.g. one layer of a trace or a workload item. */
+export type CalibrationItem = Pick<WorkloadItem, 'layer' | 'q' | 'k' | 'v' | 'qOffset'>;
 
 /**
  * Where calibration traces come from: items directly (an array or an async iterable), an eval Workload
