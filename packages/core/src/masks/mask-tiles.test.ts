@@ -204,12 +204,20 @@ describe('MaskTiles', () => {
         if (!shared) return;
         const report = (h: number): string[] => {
           const out: string[] = [];
+          let rows = 0;
           const sink: MaskTileSink = {
             full: (k0, k1) => out.push(`full ${k0} ${k1}`),
             partial: (k0, k1) => out.push(`partial ${k0} ${k1}`),
-            columns: (keys, n, rowBits) => out.push(`columns ${Array.from(keys.subarray(0, n))} ${rowBits ? Array.from(rowBits) : '-'}`),
+            // Only rows × ⌈n / 32⌉ words of rowBits are defined: the buffer is reused, words past them are stale.
+            columns: (keys, n, rowBits) =>
+              out.push(
+                `columns ${Array.from(keys.subarray(0, n))} ${rowBits ? Array.from(rowBits.subarray(0, rows * Math.ceil(n / 32))) : '-'}`,
+              ),
           };
-          for (let t = 0; t < tiles.count; t++) tiles.visit(h, t, sink);
+          for (let t = 0; t < tiles.count; t++) {
+            rows = (tiles.bounds[t + 1] as number) - (tiles.bounds[t] as number);
+            tiles.visit(h, t, sink);
+          }
           return out;
         };
         for (let h = 1; h < shape.heads; h++) expect(report(h)).toEqual(report(0));
