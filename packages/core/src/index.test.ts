@@ -74,6 +74,8 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
   expect(Object.keys(kit).sort()).toMatchInlineSnapshot(`
     [
       "IntList",
+      "MAX_SCORES_OUTPUT",
+      "MAX_SCORES_TOP_K",
       "applySlotPrecision",
       "binarySearch",
       "buildBlockMask",
@@ -105,6 +107,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "referencePooledScores",
       "referenceQuantizedScores",
       "referenceRowProbabilities",
+      "referenceScores",
       "resolveAttentionShape",
       "resolveBlockSizes",
       "resolveLastQueriesCall",
@@ -112,7 +115,9 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "resolveQuantizedScoresCall",
       "resolveScale",
       "resolveScoreShape",
+      "resolveScoresCall",
       "roundToHalf",
+      "scoresKeyAt",
     ]
   `);
   expect(Object.keys(kit).filter((name) => name in core)).toEqual([]);

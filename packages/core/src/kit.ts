@@ -43,19 +43,28 @@ export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/in
 // Writing backends: the estimator ops' types, one resolver per op, the float64 reference ops
 export type {
   BlockScores,
+  IndexRange,
+  KeyGroups,
   LastQueriesOptions,
   PooledScoresOptions,
   PoolKind,
   QuantizedScoresOptions,
   ScoreInput,
+  ScoreReductions,
   ScoreRows,
+  ScoresOptions,
+  ScoresResult,
 } from './backend.js';
-export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall } from './reference/op-options.js';
+export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall, ScoresCall, ScoresKeys } from './reference/op-options.js';
 export {
+  MAX_SCORES_OUTPUT,
+  MAX_SCORES_TOP_K,
   resolveLastQueriesCall,
   resolvePooledScoresCall,
   resolveQuantizedScoresCall,
   resolveScoreShape,
+  resolveScoresCall,
+  scoresKeyAt,
 } from './reference/op-options.js';
 export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
 export {
@@ -66,4 +75,5 @@ export {
   referencePooledScores,
   referenceQuantizedScores,
 } from './reference/reference-ops.js';
+export { referenceScores } from './reference/reference-scores.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';

@@ -4,6 +4,7 @@ import { SparselandError } from '../errors.js';
 import { defineBackend } from '../plugins/define.js';
 import { referenceAttention, referenceDecode } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
+import { referenceScores } from './reference-scores.js';
 
 /**
  * The float64 reference as a Backend: slow, exact, everywhere. It is what `attention()` runs on when no faster
@@ -36,6 +37,10 @@ export function createReferenceBackend(): Backend {
     async quantizedScores(input, options) {
       live();
       return referenceQuantizedScores(input, options);
+    },
+    async scores(input, options) {
+      live();
+      return referenceScores(input, options);
     },
     async dispose() {
       disposed = true;
