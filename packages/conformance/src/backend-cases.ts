@@ -22,10 +22,11 @@ import {
   type ScoreRows,
 } from '@sparseland/core/kit';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
+import { scoresCases } from './scores-cases.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 
 /** Which Backend op a case exercises (filters may exclude whole ops). */
-export type BackendOp = 'attend' | 'decode' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores';
+export type BackendOp = 'attend' | 'decode' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores' | 'scores';
 
 /**
  * One conformance case: runs an op on the backend and on the reference with the same inputs, and throws an Error
@@ -359,5 +360,5 @@ function compareQuantized(name: string, got: ScoreRows | BlockScores, want: Scor
 
 /** Every case of the kit. */
 export function allBackendCases(): BackendCase[] {
-  return [...attendCases(), ...decodeCases(), ...estimatorOpCases()];
+  return [...attendCases(), ...decodeCases(), ...estimatorOpCases(), ...scoresCases()];
 }

@@ -3,6 +3,7 @@
 
 export type { BackendCase, BackendOp } from './backend-cases.js';
 export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
+export { scoresCases } from './scores-cases.js';
 export type { EstimatorCase, EstimatorCaseOptions, EstimatorRun, EstimatorShape } from './estimator-cases.js';
 export {
   checkEstimatorMask,
