@@ -5,6 +5,7 @@ import { attend } from './ops/attend.js';
 import { decode } from './ops/decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
+import { scores } from './ops/scores.js';
 
 export interface CpuBackendOptions {
   /** 'wasm' (WebAssembly SIMD128), 'ts' (plain TypeScript) or 'auto' (wasm when it runs here, else ts). Default 'auto'. */
@@ -112,6 +113,10 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
     quantizedScores(input, opts) {
       live();
       return quantizedScores(exec, input, opts);
+    },
+    scores(input, opts) {
+      live();
+      return scores(exec, input, opts);
     },
     async dispose() {
       if (disposed) return;
