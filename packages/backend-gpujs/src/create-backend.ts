@@ -5,6 +5,7 @@ import { decode } from './ops/decode.js';
 import { lastQueriesAttention } from './ops/last-queries.js';
 import { pooledScores } from './ops/pooled-scores.js';
 import { quantizedScores } from './ops/quantized-scores.js';
+import { scores } from './ops/scores.js';
 import { gpu } from './runtime/gpujs.js';
 import { DEFAULT_KERNEL_CACHE_LIMIT, KernelCache } from './runtime/kernel-cache.js';
 import { GPU_MODES, GPUJS_MODES, type GpujsMode, type ModeProbe, probeMode } from './runtime/modes.js';
@@ -100,6 +101,7 @@ export async function createGpujsBackend(options: GpujsBackendOptions = {}): Pro
     pooledScores: (input, opts) => serial(() => pooledScores(ctx, input, opts)),
     lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
     quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),
+    scores: (input, opts) => serial(() => scores(ctx, input, opts)),
     kernelCount: () => cache.size,
     kernelsCompiled: () => cache.compiled,
     fallbacks: () => cache.fallbacks,
