@@ -85,3 +85,12 @@ export function formatRows(rows: readonly QuickstartRow[]): string {
   );
   return [head, ...lines].join('\n');
 }
+
+/** What `pnpm quickstart` prints: the setting, the table, and how to read it. */
+export async function printQuickstart(backend: Backend, log: (line: string) => void = console.log): Promise<void> {
+  log('sparseland quickstart: tinybooks-2k (4 layers, 4 query heads, 2 kv heads, head dim 64), 2,048 bytes of Pride and Prejudice');
+  log(`recipe: ${QUICKSTART_RECIPE.description}; backend: ${backend.name} (${backend.impl})\n`);
+  log(formatRows(await runQuickstart(backend)));
+  log('\ndensity counts kept pairs against the causal mask; recall is the dense softmax mass kept per query row;');
+  log('times are single runs (speed is measured by pnpm bench).');
+}

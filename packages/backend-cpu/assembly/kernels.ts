@@ -685,6 +685,151 @@ export function quantScores(qi: i32, rows: i32, ki: i32, n: i32, stride: i32, ro
   }
 }
 
+// The post-processing of one query row against 8 keys: the integer dot products (two i32x4, keys 0-3 and 4-7) become
+// logits minus the row's offset, keys after the row's last key −Infinity, folded into the running maxima.
+@inline function biasedMax(m: v128, dots: v128, sq: v128, ks: v128, bias: v128, jv: v128, lastKey: v128): v128 {
+  const v = f32x4.sub(f32x4.mul(f32x4.mul(f32x4.convert_i32x4_s(dots), sq), ks), bias);
+  return f32x4.pmax(m, v128.bitselect(f32x4.splat(NEG_INF), v, i32x4.gt_s(jv, lastKey)));
+}
+
+/**
+ * Biased column maxima of quantised scores (SALE's per-element threshold test, reduced on the fly): for j < n,
+ * dst[j] = max over rows r < rows with j <= last[r] of f32(qi[r] · k[j]) · rowScale[r] · keyScale[j] − rowBias[r],
+ * −Infinity when no row sees key j. The scores are never stored.
+ *
+ * Keys come in groups of 8 with channels interleaved by pairs (`kt`: for each pair p, 16 bytes = keys 0..7 × channels
+ * 2p, 2p+1), so one 16-byte load feeds 8 keys and no horizontal sum is needed; qi are int8 rows of `stride` bytes (a
+ * multiple of 16, zero padded), `last` an i32 list of tile-relative last keys, keyScale readable up to n rounded up
+ * to 8, dst room for as many. Four rows share each key load. With `narrow` (every integer within ±7: 4-bit) the
+ * relaxed build multiplies 16 int8 pairs per i16x8.relaxed_dot_i8x16_i7x16_s (one pmaddubsw on x64). That
+ * instruction is exact only for a second operand in [0, 127], so the query rows are first copied to `qs` shifted
+ * by +8 (1..15) and 8·Σk is taken off each key's sum; i16 lanes hold at most (stride / 2)·2·7·15, so stride <= 256.
+ * Otherwise the pairs are widened to i16 and multiplied with i32x4.dot_i16x8_s.
+ */
+export function quantBiasColMaxT(
+  qi: i32,
+  rows: i32,
+  kt: i32,
+  n: i32,
+  stride: i32,
+  rowScale: i32,
+  keyScale: i32,
+  rowBias: i32,
+  last: i32,
+  dst: i32,
+  narrow: i32,
+  qs: i32,
+): void {
+  const s: usize = <usize>stride;
+  const pairs: usize = s >> 1;
+  const relaxed = ASC_FEATURE_RELAXED_SIMD && narrow != 0;
+  if (relaxed) {
+    const eight = i8x16.splat(8);
+    for (let r = 0; r < rows; r++) {
+      const src: usize = <usize>(qi + r * stride);
+      const to: usize = <usize>(qs + r * stride);
+      for (let c: usize = 0; c < s; c += 16) v128.store(to + c, i8x16.add(v128.load(src + c), eight));
+    }
+  }
+  const q0: usize = relaxed ? <usize>qs : <usize>qi;
+  const lanes = i32x4(0, 1, 2, 3);
+  for (let j = 0; j < n; j += 8) {
+    const kg: usize = <usize>(kt + j * stride);
+    const ksLo = v128.load(bp(keyScale + j));
+    const ksHi = v128.load(bp(keyScale + j + 4));
+    const jvLo = i32x4.add(i32x4.splat(j), lanes);
+    const jvHi = i32x4.add(i32x4.splat(j + 4), lanes);
+    let shift = i16x8.splat(0);
+    if (relaxed) {
+      for (let p: usize = 0; p < pairs; p++) shift = i16x8.add(shift, i16x8.extadd_pairwise_i8x16_s(v128.load(kg + (p << 4))));
+      shift = i16x8.shl(shift, 3);
+    }
+    let mLo = f32x4.splat(NEG_INF);
+    let mHi = mLo;
+    for (let r = 0; r < rows; r += 4) {
+      // Rows past `rows` repeat the last row: same loads, results not used.
+      const a: usize = q0 + <usize>(r * stride);
+      const b: usize = r + 1 < rows ? a + s : a;
+      const c: usize = r + 2 < rows ? a + 2 * s : a;
+      const d: usize = r + 3 < rows ? a + 3 * s : a;
+      let aLo: v128;
+      let aHi: v128;
+      let bLo: v128;
+      let bHi: v128;
+      let cLo: v128;
+      let cHi: v128;
+      let dLo: v128;
+      let dHi: v128;
+      if (relaxed) {
+        let sa = i16x8.splat(0);
+        let sb = sa;
+        let sc = sa;
+        let sd = sa;
+        for (let p: usize = 0; p < pairs; p++) {
+          const kv = v128.load(kg + (p << 4));
+          const o: usize = p << 1;
+          sa = i16x8.add(sa, i16x8.relaxed_dot_i8x16_i7x16_s(kv, v128.load16_splat(a + o)));
+          sb = i16x8.add(sb, i16x8.relaxed_dot_i8x16_i7x16_s(kv, v128.load16_splat(b + o)));
+          sc = i16x8.add(sc, i16x8.relaxed_dot_i8x16_i7x16_s(kv, v128.load16_splat(c + o)));
+          sd = i16x8.add(sd, i16x8.relaxed_dot_i8x16_i7x16_s(kv, v128.load16_splat(d + o)));
+        }
+        sa = i16x8.sub(sa, shift);
+        sb = i16x8.sub(sb, shift);
+        sc = i16x8.sub(sc, shift);
+        sd = i16x8.sub(sd, shift);
+        aLo = i32x4.extend_low_i16x8_s(sa);
+        aHi = i32x4.extend_high_i16x8_s(sa);
+        bLo = i32x4.extend_low_i16x8_s(sb);
+        bHi = i32x4.extend_high_i16x8_s(sb);
+        cLo = i32x4.extend_low_i16x8_s(sc);
+        cHi = i32x4.extend_high_i16x8_s(sc);
+        dLo = i32x4.extend_low_i16x8_s(sd);
+        dHi = i32x4.extend_high_i16x8_s(sd);
+      } else {
+        aLo = i32x4.splat(0);
+        aHi = aLo;
+        bLo = aLo;
+        bHi = aLo;
+        cLo = aLo;
+        cHi = aLo;
+        dLo = aLo;
+        dHi = aLo;
+        for (let p: usize = 0; p < pairs; p++) {
+          const kv = v128.load(kg + (p << 4));
+          const kLo = i16x8.extend_low_i8x16_s(kv);
+          const kHi = i16x8.extend_high_i8x16_s(kv);
+          const o: usize = p << 1;
+          const xa = i16x8.extend_low_i8x16_s(v128.load16_splat(a + o));
+          const xb = i16x8.extend_low_i8x16_s(v128.load16_splat(b + o));
+          const xc = i16x8.extend_low_i8x16_s(v128.load16_splat(c + o));
+          const xd = i16x8.extend_low_i8x16_s(v128.load16_splat(d + o));
+          aLo = i32x4.add(aLo, i32x4.dot_i16x8_s(kLo, xa));
+          aHi = i32x4.add(aHi, i32x4.dot_i16x8_s(kHi, xa));
+          bLo = i32x4.add(bLo, i32x4.dot_i16x8_s(kLo, xb));
+          bHi = i32x4.add(bHi, i32x4.dot_i16x8_s(kHi, xb));
+          cLo = i32x4.add(cLo, i32x4.dot_i16x8_s(kLo, xc));
+          cHi = i32x4.add(cHi, i32x4.dot_i16x8_s(kHi, xc));
+          dLo = i32x4.add(dLo, i32x4.dot_i16x8_s(kLo, xd));
+          dHi = i32x4.add(dHi, i32x4.dot_i16x8_s(kHi, xd));
+        }
+      }
+      for (let u = 0; u < 4; u++) {
+        const row = r + u;
+        if (row >= rows) break;
+        const lastKey = i32x4.splat(load<i32>(bp(last + row)));
+        const sq = f32x4.splat(load<f32>(bp(rowScale + row)));
+        const bias = f32x4.splat(load<f32>(bp(rowBias + row)));
+        const lo = u == 0 ? aLo : u == 1 ? bLo : u == 2 ? cLo : dLo;
+        const hi = u == 0 ? aHi : u == 1 ? bHi : u == 2 ? cHi : dHi;
+        mLo = biasedMax(mLo, lo, sq, ksLo, bias, jvLo, lastKey);
+        mHi = biasedMax(mHi, hi, sq, ksHi, bias, jvHi, lastKey);
+      }
+    }
+    v128.store(bp(dst + j), mLo);
+    v128.store(bp(dst + j + 4), mHi);
+  }
+}
+
 /** dst[j] = max over r < rows of src[r·stride + j], for j < n (n a multiple of 4, stride too). */
 export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void {
   for (let j = 0; j < n; j += 4) {
@@ -971,5 +1116,121 @@ export function colMaxRows(s: i32, rows: i32, ja: i32, jb: i32, dst: i32): void 
       const o: usize = bp(dst + j);
       if (v > load<f32>(o)) store<f32>(o, v);
     }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Linear layers (y = x·Wᵀ). W is packed once in panels of 8 outputs, wp[(p·inDim + j)·8 + c] = W[8p + c][j] (zero
+// past the last output), so one step over j loads the 8 weights of a panel as two vectors and multiplies them by
+// a broadcast x value of each row.
+
+/**
+ * out[r·outStride + 8p + c] = Σ_j x[r·xStride + j] · wp[(p·inDim + j)·8 + c] for r < rows, p0 <= p < p1, c < 8.
+ * Panel by panel (8·inDim weights, in L1) over 4 rows at a time: 8 accumulators, 2 weight loads and 4 broadcasts
+ * per 8 multiply-adds. Leftover rows take 4 panels at a time (8 independent accumulators, the decode shape).
+ */
+export function linearRows(x: i32, xStride: i32, rows: i32, wp: i32, inDim: i32, p0: i32, p1: i32, out: i32, outStride: i32): void {
+  const xs: usize = bp(xStride);
+  const os: usize = bp(outStride);
+  const panelBytes: usize = bp(inDim * 8);
+  const rows4 = rows & ~3;
+  for (let p = p0; p < p1; p++) {
+    const wBase: usize = bp(wp) + <usize>p * panelBytes;
+    for (let r = 0; r < rows4; r += 4) {
+      let xa: usize = bp(x + r * xStride);
+      let w = wBase;
+      let a0 = f32x4.splat(0);
+      let b0 = f32x4.splat(0);
+      let a1 = f32x4.splat(0);
+      let b1 = f32x4.splat(0);
+      let a2 = f32x4.splat(0);
+      let b2 = f32x4.splat(0);
+      let a3 = f32x4.splat(0);
+      let b3 = f32x4.splat(0);
+      for (let j = 0; j < inDim; j++) {
+        const w0 = v128.load(w);
+        const w1 = v128.load(w, 16);
+        const s0 = v128.load32_splat(xa);
+        const s1 = v128.load32_splat(xa + xs);
+        const s2 = v128.load32_splat(xa + 2 * xs);
+        const s3 = v128.load32_splat(xa + 3 * xs);
+        a0 = madd(s0, w0, a0);
+        b0 = madd(s0, w1, b0);
+        a1 = madd(s1, w0, a1);
+        b1 = madd(s1, w1, b1);
+        a2 = madd(s2, w0, a2);
+        b2 = madd(s2, w1, b2);
+        a3 = madd(s3, w0, a3);
+        b3 = madd(s3, w1, b3);
+        w += 32;
+        xa += 4;
+      }
+      const o: usize = bp(out + r * outStride + p * 8);
+      v128.store(o, a0);
+      v128.store(o, b0, 16);
+      v128.store(o + os, a1);
+      v128.store(o + os, b1, 16);
+      v128.store(o + 2 * os, a2);
+      v128.store(o + 2 * os, b2, 16);
+      v128.store(o + 3 * os, a3);
+      v128.store(o + 3 * os, b3, 16);
+    }
+  }
+  for (let r = rows4; r < rows; r++) linearRow(bp(x + r * xStride), wp, inDim, p0, p1, bp(out + r * outStride));
+}
+
+/** One row of linearRows: 4 panels (32 outputs) per pass over j, then single panels. */
+function linearRow(xa: usize, wp: i32, inDim: i32, p0: i32, p1: i32, o: usize): void {
+  const panelBytes: usize = bp(inDim * 8);
+  let p = p0;
+  for (; p + 4 <= p1; p += 4) {
+    let w: usize = bp(wp) + <usize>p * panelBytes;
+    let xj = xa;
+    let a0 = f32x4.splat(0);
+    let b0 = f32x4.splat(0);
+    let a1 = f32x4.splat(0);
+    let b1 = f32x4.splat(0);
+    let a2 = f32x4.splat(0);
+    let b2 = f32x4.splat(0);
+    let a3 = f32x4.splat(0);
+    let b3 = f32x4.splat(0);
+    for (let j = 0; j < inDim; j++) {
+      const s = v128.load32_splat(xj);
+      a0 = madd(s, v128.load(w), a0);
+      b0 = madd(s, v128.load(w, 16), b0);
+      a1 = madd(s, v128.load(w + panelBytes), a1);
+      b1 = madd(s, v128.load(w + panelBytes, 16), b1);
+      a2 = madd(s, v128.load(w + 2 * panelBytes), a2);
+      b2 = madd(s, v128.load(w + 2 * panelBytes, 16), b2);
+      a3 = madd(s, v128.load(w + 3 * panelBytes), a3);
+      b3 = madd(s, v128.load(w + 3 * panelBytes, 16), b3);
+      w += 32;
+      xj += 4;
+    }
+    const at = o + bp(p * 8);
+    v128.store(at, a0);
+    v128.store(at, b0, 16);
+    v128.store(at, a1, 32);
+    v128.store(at, b1, 48);
+    v128.store(at, a2, 64);
+    v128.store(at, b2, 80);
+    v128.store(at, a3, 96);
+    v128.store(at, b3, 112);
+  }
+  for (; p < p1; p++) {
+    let w: usize = bp(wp) + <usize>p * panelBytes;
+    let xj = xa;
+    let a = f32x4.splat(0);
+    let b = f32x4.splat(0);
+    for (let j = 0; j < inDim; j++) {
+      const s = v128.load32_splat(xj);
+      a = madd(s, v128.load(w), a);
+      b = madd(s, v128.load(w, 16), b);
+      w += 32;
+      xj += 4;
+    }
+    const at = o + bp(p * 8);
+    v128.store(at, a);
+    v128.store(at, b, 16);
   }
 }

@@ -1,5 +1,6 @@
 // `pnpm bench`: the CPU backend against onnxruntime-node on the same inputs, in one process so every ratio is
-// measured in the same run. Suites: cpu-attention (dense, block-sparse, vertical-slash), cpu-decode, cpu-estimators.
+// measured in the same run. Suites: cpu-attention (dense, block-sparse, vertical-slash), cpu-decode, cpu-estimators,
+// cpu-linear (prepareLinear at a model's prefill and decode shapes).
 // BENCH_SIZE=smoke runs tiny sizes in a few seconds (CI); the full size takes about 15 minutes: run it under
 // `flock /tmp/sparseland-bench.lock` on a quiet machine.
 
@@ -7,6 +8,7 @@ import { loadavg } from 'node:os';
 import { type CpuBackend, createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
 import { type AttentionInput, attentionFlops, densePairs, type SparseMask } from '@sparseland/core';
+import { createRng, referenceLinear } from '@sparseland/core/kit';
 import * as ort from 'onnxruntime-node';
 import { groupQueryAttentionModel, matmulSoftmaxModel } from './onnx-models.js';
 import {
@@ -393,5 +395,70 @@ const estimatorRecords: BenchRecord[] = [];
   }
 }
 writeSuite('cpu-estimators', estimatorRecords);
+
+// ---- Linear layers (prepareLinear): a model's projections at prefill and decode shapes, checked against the
+// float64 reference on a few rows before their times count. FLOPs: 2 per weight and row.
+const linearRecords: BenchRecord[] = [];
+{
+  const rng = createRng(31);
+  const rand = (count: number) => Float32Array.from({ length: count }, () => rng.normal());
+  const shapes: [rows: number, inDim: number, outDim: number, label: string][] = FULL
+    ? [
+        [2048, 256, 512, 'q|k|v of tinybooks-2k, 2,048 tokens'],
+        [2048, 256, 1024, 'w1|w3 of tinybooks-2k, 2,048 tokens'],
+        [2048, 512, 256, 'w2 of tinybooks-2k, 2,048 tokens'],
+        [1, 256, 1024, 'w1|w3, one decode row'],
+      ]
+    : [
+        [64, 32, 48, 'small'],
+        [1, 32, 48, 'one row'],
+      ];
+  for (const [rows, inDim, outDim, label] of shapes) {
+    const w = rand(outDim * inDim);
+    const x = rand(rows * inDim);
+    const out = new Float32Array(rows * outDim);
+    const check = Math.min(rows, 3);
+    const want = new Float32Array(check * outDim);
+    referenceLinear(want, x.subarray((rows - check) * inDim), w, check, inDim, outDim);
+    for (const [kind, threads] of [
+      ['relaxed', THREADS],
+      ['relaxed', 1],
+      ['simd128', THREADS],
+    ] as const) {
+      const b = await cpu(kind, threads);
+      const linear = await b.prepareLinear(w, { outDim, inDim });
+      await linear.run(x, rows, out);
+      let worst = 0;
+      for (let i = 0; i < want.length; i++)
+        worst = Math.max(worst, Math.abs((out[(rows - check) * outDim + i] as number) - (want[i] as number)));
+      if (!(worst < 1e-3)) throw new Error(`linear ${label}: max |ours - float64| = ${worst} on the last rows`);
+      // One decode row takes microseconds: time 200 of them per run.
+      const reps = rows === 1 ? 200 : 1;
+      const t = await measure(
+        async () => {
+          for (let i = 0; i < reps; i++) await linear.run(x, rows, out);
+        },
+        { runs: 5, warmups: 2 },
+      );
+      const per = { ...t, medianMs: t.medianMs / reps, minMs: t.minMs / reps, maxMs: t.maxMs / reps };
+      linearRecords.push(
+        record(
+          {
+            backend: 'cpu',
+            impl: implOf(kind),
+            threads,
+            n: rows,
+            case: `linear ${rows}×${inDim} → ${outDim} (${label})`,
+            note: `max |ours - float64| ${worst.toExponential(1)} on the last rows${reps > 1 ? `; median of ${reps} calls per run` : ''}`,
+          },
+          per,
+          2 * rows * inDim * outDim,
+        ),
+      );
+      linear.dispose();
+    }
+  }
+}
+writeSuite('cpu-linear', linearRecords);
 
 for (const b of backends.values()) await b.dispose();

@@ -1,11 +1,15 @@
 import { type Backend, SparselandError } from '@sparseland/core';
+import { parseOptions } from '@sparseland/core/kit';
 import { availableCores, isNode, relaxedSimdReason, sharedMemoryReason, wasmReason } from './environment.js';
 import { type CpuImpl, type CpuSimd, Executor } from './executor.js';
 import { attend } from './ops/attend.js';
 import { decode } from './ops/decode.js';
+import { createKvStoreOps } from './ops/kv-store.js';
+import { createLinearOps } from './ops/linear.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
 import { scores } from './ops/scores.js';
+import { cpuBackendParams } from './options.js';
 
 export interface CpuBackendOptions {
   /** 'wasm' (WebAssembly SIMD128), 'ts' (plain TypeScript) or 'auto' (wasm when it runs here, else ts). Default 'auto'. */
@@ -17,7 +21,7 @@ export interface CpuBackendOptions {
    * SIMD is required (E_BACKEND_UNAVAILABLE with the reason when it cannot run).
    */
   readonly relaxedSimd?: boolean | undefined;
-  /** Worker threads (default: the available cores; 1 runs everything on the calling thread). */
+  /** Worker threads, 1 to MAX_THREADS (default: the available cores; 1 runs everything on the calling thread). */
   readonly threads?: number | undefined;
   /**
    * Jobs smaller than this many multiply-adds run on the calling thread, since a round trip to the workers costs
@@ -35,31 +39,19 @@ export interface CpuBackend extends Backend {
   readonly threads: number;
 }
 
-export const DEFAULT_MIN_PARALLEL_WORK = 1 << 22;
-
 /**
  * Creates the CPU backend. An explicitly requested implementation that cannot run here, or threads > 1 where
  * memory cannot be shared, throws E_BACKEND_UNAVAILABLE naming the reason; only `impl: 'auto'` chooses.
  */
-export async function createCpuBackend(options: CpuBackendOptions = {}): Promise<CpuBackend> {
-  const requested = options.impl ?? 'auto';
-  if (requested !== 'auto' && requested !== 'wasm' && requested !== 'ts') {
-    throw new SparselandError('E_PARAMS', `cpu backend: impl must be 'auto', 'wasm' or 'ts', got ${JSON.stringify(requested)}`);
-  }
-  if (options.threads !== undefined && (!Number.isInteger(options.threads) || options.threads < 1)) {
-    throw new SparselandError('E_PARAMS', `cpu backend: threads must be an integer >= 1, got ${String(options.threads)}`);
-  }
+export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<CpuBackend> {
+  // Strict: a misspelt option ({ thread: 2 }) is refused by name instead of silently running with the default.
+  const options = parseOptions(cpuBackendParams, input, 'the cpu backend');
+  const requested = options.impl;
   const relaxed = options.relaxedSimd;
-  if (relaxed !== undefined && typeof relaxed !== 'boolean') {
-    throw new SparselandError('E_PARAMS', `cpu backend: relaxedSimd must be a boolean, got ${JSON.stringify(relaxed)}`);
-  }
   if (relaxed === true && requested === 'ts') {
     throw new SparselandError('E_PARAMS', "cpu backend: relaxedSimd: true needs the WebAssembly kernels, but impl is 'ts'");
   }
-  const minParallelWork = options.minParallelWork ?? DEFAULT_MIN_PARALLEL_WORK;
-  if (!(minParallelWork >= 0)) {
-    throw new SparselandError('E_PARAMS', `cpu backend: minParallelWork must be a number >= 0, got ${String(options.minParallelWork)}`);
-  }
+  const minParallelWork = options.minParallelWork;
   const wasmProblem = requested === 'ts' ? undefined : await wasmReason();
   if (requested === 'wasm' && wasmProblem)
     throw new SparselandError('E_BACKEND_UNAVAILABLE', `cpu backend: impl 'wasm' cannot run here: ${wasmProblem}`);
@@ -89,6 +81,8 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
   const live = (): void => {
     if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the cpu backend was used after dispose(); create a new one');
   };
+  const { prepareLinear } = createLinearOps(exec, live);
+  const { createKvStore } = createKvStoreOps(exec, live);
   return Object.freeze({
     name: 'cpu' as const,
     impl,
@@ -118,6 +112,8 @@ export async function createCpuBackend(options: CpuBackendOptions = {}): Promise
       live();
       return scores(exec, input, opts);
     },
+    prepareLinear,
+    createKvStore,
     async dispose() {
       if (disposed) return;
       disposed = true;

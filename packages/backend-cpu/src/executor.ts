@@ -1,7 +1,7 @@
 import type { ScoreMod } from '@sparseland/core';
 import { runJob } from './driver/run-job.js';
 import type { Kernels } from './kernels.js';
-import { createBufferMemory, createWasmMemory, type Layout, type WorkMemory } from './memory.js';
+import { Arena, createBufferMemory, createWasmMemory, Layout, type WorkMemory } from './memory.js';
 import { paddedDim, scratchFloats } from './scratch-layout.js';
 import { WorkerPool } from './threads/worker-pool.js';
 import { createTsKernels } from './ts-kernels.js';
@@ -31,6 +31,8 @@ export class Executor {
   readonly impl: CpuImpl;
   readonly threads: number;
   readonly memory: WorkMemory;
+  /** Prepared weights and KV stores (see Arena): allocate and free only inside `exclusive`. */
+  readonly arena = new Arena();
   private readonly kernels: Kernels;
   private readonly options: ExecutorOptions;
   private pool: Promise<WorkerPool> | undefined;
@@ -60,6 +62,18 @@ export class Executor {
     const next = this.queue.then(fn, fn);
     this.queue = next.catch(() => undefined);
     return next;
+  }
+
+  /** A layout for one call, above everything the arena holds. */
+  layout(): Layout {
+    return new Layout(this.arena.top);
+  }
+
+  /** Reserves `floats` elements in the arena (the memory grows to hold them) and returns their index. */
+  hold(floats: number): number {
+    const at = this.arena.alloc(floats);
+    this.memory.ensure(this.arena.top);
+    return at;
   }
 
   /**
@@ -95,9 +109,14 @@ export class Executor {
     return this.pool;
   }
 
+  /** True when a job of `work` multiply-adds (without a ScoreMod) runs on the calling thread. */
+  runsInline(work: number): boolean {
+    return this.threads === 1 || work < this.options.minParallelWork;
+  }
+
   async run(job: number, scratch: readonly number[], work: number, scoreMod?: ScoreMod): Promise<void> {
     if (this.disposed) throw new Error('cpu backend used after dispose()');
-    if (scoreMod || this.threads === 1 || work < this.options.minParallelWork) {
+    if (scoreMod || this.runsInline(work)) {
       runJob(this.kernels, this.memory.views, job, scratch[this.threads] as number, scoreMod);
       return;
     }
@@ -110,6 +129,11 @@ export class Executor {
       await pool.terminate();
       throw error;
     }
+  }
+
+  /** True once dispose() ran. */
+  get isDisposed(): boolean {
+    return this.disposed;
   }
 
   async dispose(): Promise<void> {

@@ -27,6 +27,32 @@ export interface Kernels extends ScoreKernels {
     outStride: number,
   ): void;
   colMax(src: number, rows: number, n: number, stride: number, dst: number): void;
+  quantBiasColMaxT(
+    qi: number,
+    rows: number,
+    kt: number,
+    n: number,
+    stride: number,
+    rowScale: number,
+    keyScale: number,
+    rowBias: number,
+    last: number,
+    dst: number,
+    narrow: number,
+    qs: number,
+  ): void;
+  /** Linear layer rows against weights packed in panels of 8 outputs (see assembly/kernels.ts). */
+  linearRows(
+    x: number,
+    xStride: number,
+    rows: number,
+    wp: number,
+    inDim: number,
+    p0: number,
+    p1: number,
+    out: number,
+    outStride: number,
+  ): void;
 }
 
 /**

@@ -72,19 +72,87 @@ export function createBufferMemory(shared: boolean, initialBytes = 1 << 20): Wor
       const bytes = floats * 4;
       if (views.f32.buffer.byteLength >= bytes) return;
       const size = Math.ceil(Math.max(bytes, views.f32.buffer.byteLength * 1.5) / 16) * 16;
-      Object.assign(views, createViews(allocate(size)));
+      const next = createViews(allocate(size));
+      // Prepared weights and KV stores live below the call layouts and must survive the move.
+      next.f32.set(views.f32);
+      Object.assign(views, next);
     },
   };
 }
 
 /** A bump allocator for one call's layout (element indices, 16-byte aligned, with slack after each region). */
 export class Layout {
-  top = 64;
+  top: number;
+
+  /** Starts above everything the arena holds (`arena.top`). */
+  constructor(start = 64) {
+    this.top = start;
+  }
 
   /** Reserves `floats` elements plus `slack` (reads of a 4-row or 8-key register tile may run past the end). */
   alloc(floats: number, slack = 256): number {
     const at = (this.top + 3) & ~3;
     this.top = at + Math.max(0, Math.ceil(floats)) + slack;
     return at;
+  }
+}
+
+/** Alignment of arena regions in elements: 64 bytes, one cache line. */
+const ARENA_ALIGN = 16;
+
+/**
+ * What outlives a call (prepared weight matrices, KV stores), at the bottom of the memory: first-fit regions with
+ * neighbouring free regions merged, and the top lowered when the highest region is freed. Every call's Layout starts
+ * at `top`. Allocate and free only between jobs (inside the executor's exclusive section): a running job's layout
+ * sits just above the top it saw.
+ */
+export class Arena {
+  top = 64;
+  private readonly holes: { at: number; size: number }[] = [];
+
+  /** Reserves `floats` elements (rounded up to 16) and returns their index. */
+  alloc(floats: number): number {
+    const size = Math.max(ARENA_ALIGN, Math.ceil(floats / ARENA_ALIGN) * ARENA_ALIGN);
+    const i = this.holes.findIndex((h) => h.size >= size);
+    if (i >= 0) {
+      const hole = this.holes[i] as { at: number; size: number };
+      const at = hole.at;
+      if (hole.size === size) this.holes.splice(i, 1);
+      else this.holes[i] = { at: at + size, size: hole.size - size };
+      return at;
+    }
+    const at = this.top;
+    this.top += size;
+    return at;
+  }
+
+  /** Gives back a region from alloc(floats). */
+  free(at: number, floats: number): void {
+    const size = Math.max(ARENA_ALIGN, Math.ceil(floats / ARENA_ALIGN) * ARENA_ALIGN);
+    let i = this.holes.findIndex((h) => h.at > at);
+    if (i < 0) i = this.holes.length;
+    this.holes.splice(i, 0, { at, size });
+    // Merge with the next hole, then with the previous one.
+    const next = this.holes[i + 1];
+    const self = this.holes[i] as { at: number; size: number };
+    if (next && self.at + self.size === next.at) {
+      self.size += next.size;
+      this.holes.splice(i + 1, 1);
+    }
+    const prev = this.holes[i - 1];
+    if (prev && prev.at + prev.size === self.at) {
+      prev.size += self.size;
+      this.holes.splice(i, 1);
+    }
+    const last = this.holes[this.holes.length - 1];
+    if (last && last.at + last.size === this.top) {
+      this.top = last.at;
+      this.holes.pop();
+    }
+  }
+
+  /** Elements held by live regions. */
+  get used(): number {
+    return this.top - 64 - this.holes.reduce((sum, h) => sum + h.size, 0);
   }
 }

@@ -1,25 +1,7 @@
 import { type BackendPlugin, defineBackend } from '@sparseland/core';
-import { z } from 'zod';
-import { createCpuBackend, DEFAULT_MIN_PARALLEL_WORK } from './backend.js';
+import { createCpuBackend } from './backend.js';
+import { cpuBackendParams } from './options.js';
 import { createTsKernels, createViews } from './ts-kernels.js';
-
-/** Parameters of the `cpu` backend plugin. */
-export const cpuBackendParams = z
-  .object({
-    impl: z.enum(['auto', 'wasm', 'ts']).default('auto').describe("'auto' = wasm when WebAssembly SIMD runs here, else ts"),
-    relaxedSimd: z
-      .boolean()
-      .optional()
-      .describe('WebAssembly relaxed SIMD (FMA): default when it runs here, false = SIMD128 only, true = required'),
-    threads: z.number().int().min(1).optional().describe('worker threads (default: available cores)'),
-    minParallelWork: z
-      .number()
-      .int()
-      .min(0)
-      .default(DEFAULT_MIN_PARALLEL_WORK)
-      .describe('jobs with fewer multiply-adds run on the calling thread'),
-  })
-  .strict();
 
 /** Runs one tiny tile on the TypeScript kernels: the backend's floor, which needs nothing but typed arrays. */
 function probe(): boolean {
@@ -54,5 +36,5 @@ export const cpuBackend: BackendPlugin<typeof cpuBackendParams> = defineBackend(
   params: cpuBackendParams,
   priority: 10,
   isSupported: async () => probe(),
-  create: async (options) => createCpuBackend(cpuBackend.parseParams(options ?? {})),
+  create: async (options) => createCpuBackend(options),
 });

@@ -285,12 +285,109 @@ export function createTsKernels(views: MemoryViews): Kernels {
         }
       }
     },
+    quantBiasColMaxT(qi, rows, kt, n, stride, rowScale, keyScale, rowBias, last, dst) {
+      const b = views.i8;
+      const f = views.f32;
+      const li = views.i32;
+      f.fill(Number.NEGATIVE_INFINITY, dst, dst + n);
+      for (let r = 0; r < rows; r++) {
+        const q0 = qi + r * stride;
+        const sq = f[rowScale + r] as number;
+        const bias = f[rowBias + r] as number;
+        const lastKey = Math.min(n - 1, li[last + r] as number);
+        for (let j = 0; j <= lastKey; j++) {
+          // Key j of its group of 8, channels interleaved by pairs: 16 bytes per pair.
+          const kg = kt + (j >> 3) * 8 * stride + (j & 7) * 2;
+          let a = 0;
+          for (let c = 0; c < stride; c++) a += (b[q0 + c] as number) * (b[kg + (c >> 1) * 16 + (c & 1)] as number);
+          // Math.fround at each step: the WebAssembly kernel multiplies and subtracts in float32.
+          const v = Math.fround(Math.fround(Math.fround(a * sq) * (f[keyScale + j] as number)) - bias);
+          if (v > (f[dst + j] as number)) f[dst + j] = v;
+        }
+      }
+    },
     colMax(src, rows, n, stride, dst) {
       const f = views.f32;
       f.fill(Number.NEGATIVE_INFINITY, dst, dst + n);
       for (let r = 0; r < rows; r++) {
         const s = src + r * stride;
         for (let j = 0; j < n; j++) if ((f[s + j] as number) > (f[dst + j] as number)) f[dst + j] = f[s + j] as number;
+      }
+    },
+    linearRows(x, xStride, rows, wp, inDim, p0, p1, out, outStride) {
+      const f = views.f32;
+      // 2 rows × 8 outputs per pass over j: 16 sums held in locals.
+      for (let p = p0; p < p1; p++) {
+        const w0 = wp + p * inDim * 8;
+        let r = 0;
+        for (; r < rows; r += 2) {
+          const two = r + 1 < rows;
+          const xa = x + r * xStride;
+          const xb = two ? xa + xStride : xa;
+          let a0 = 0,
+            a1 = 0,
+            a2 = 0,
+            a3 = 0,
+            a4 = 0,
+            a5 = 0,
+            a6 = 0,
+            a7 = 0;
+          let b0 = 0,
+            b1 = 0,
+            b2 = 0,
+            b3 = 0,
+            b4 = 0,
+            b5 = 0,
+            b6 = 0,
+            b7 = 0;
+          for (let j = 0, w = w0; j < inDim; j++, w += 8) {
+            const s = f[xa + j] as number;
+            const t = f[xb + j] as number;
+            const c0 = f[w] as number;
+            const c1 = f[w + 1] as number;
+            const c2 = f[w + 2] as number;
+            const c3 = f[w + 3] as number;
+            const c4 = f[w + 4] as number;
+            const c5 = f[w + 5] as number;
+            const c6 = f[w + 6] as number;
+            const c7 = f[w + 7] as number;
+            a0 += s * c0;
+            a1 += s * c1;
+            a2 += s * c2;
+            a3 += s * c3;
+            a4 += s * c4;
+            a5 += s * c5;
+            a6 += s * c6;
+            a7 += s * c7;
+            b0 += t * c0;
+            b1 += t * c1;
+            b2 += t * c2;
+            b3 += t * c3;
+            b4 += t * c4;
+            b5 += t * c5;
+            b6 += t * c6;
+            b7 += t * c7;
+          }
+          const o = out + r * outStride + p * 8;
+          f[o] = a0;
+          f[o + 1] = a1;
+          f[o + 2] = a2;
+          f[o + 3] = a3;
+          f[o + 4] = a4;
+          f[o + 5] = a5;
+          f[o + 6] = a6;
+          f[o + 7] = a7;
+          if (!two) continue;
+          const ob = o + outStride;
+          f[ob] = b0;
+          f[ob + 1] = b1;
+          f[ob + 2] = b2;
+          f[ob + 3] = b3;
+          f[ob + 4] = b4;
+          f[ob + 5] = b5;
+          f[ob + 6] = b6;
+          f[ob + 7] = b7;
+        }
       }
     },
   };

@@ -39,7 +39,13 @@ const geometry = fc
     causal: fc.boolean(),
     seed: fc.integer({ min: 1, max: 1_000_000 }),
   })
-  .map((g) => ({ ...g, qLength: Math.max(1, Math.round(g.qFraction * g.kvLength)) }));
+  .map((g) => {
+    const qLength = Math.max(1, Math.round(g.qFraction * g.kvLength));
+    // A causal call's rows need their own keys (qOffset + qLength <= kvLength); non-causal ones may pass the end.
+    const explicitOffset =
+      g.explicitOffset === undefined || !g.causal ? g.explicitOffset : Math.min(g.explicitOffset, g.kvLength - qLength);
+    return { ...g, qLength, explicitOffset };
+  });
 
 const maskSpec = fc.record({
   kind: fc.constantFrom('none', 'blocks', 'columns', 'union'),

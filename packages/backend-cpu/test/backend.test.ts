@@ -30,9 +30,19 @@ async function rejectsWith(p: Promise<unknown> | (() => unknown), code: string, 
 
 describe('options and errors', () => {
   it('bad options say what was expected', async () => {
-    await rejectsWith(createCpuBackend({ impl: 'gpu' as never }), 'E_PARAMS', /impl must be 'auto', 'wasm' or 'ts', got "gpu"/);
-    await rejectsWith(createCpuBackend({ threads: 0 }), 'E_PARAMS', /threads must be an integer >= 1, got 0/);
+    await rejectsWith(
+      createCpuBackend({ impl: 'gpu' as never }),
+      'E_PARAMS',
+      /impl: Invalid option: expected one of "auto"\|"wasm"\|"ts" \(got "gpu"\)/,
+    );
+    await rejectsWith(createCpuBackend({ threads: 0 }), 'E_PARAMS', /threads: Too small: expected number to be >=1 \(got 0\)/);
     await rejectsWith(cpuBackend.create({ impl: 'fast' } as never), 'E_PARAMS', /impl/);
+  });
+
+  it('refuses more than MAX_THREADS workers and misspelt options before starting anything', async () => {
+    await rejectsWith(createCpuBackend({ threads: 1000 }), 'E_PARAMS', /threads: Too big: expected number to be <=64 \(got 1000\)/);
+    await rejectsWith(createCpuBackend({ thread: 2 } as never), 'E_PARAMS', /Unrecognized key: "thread"/);
+    await rejectsWith(createCpuBackend({ threads: 2.5 }), 'E_PARAMS', /threads/);
   });
 
   it('auto picks wasm with relaxed SIMD here and reports the thread count; the plugin probes for real', async () => {
@@ -60,7 +70,11 @@ describe('options and errors', () => {
     expect([relaxed.impl, relaxed.simd]).toEqual(['wasm', 'relaxed']);
     await relaxed.dispose();
     await rejectsWith(createCpuBackend({ impl: 'ts', relaxedSimd: true }), 'E_PARAMS', /relaxedSimd: true needs the WebAssembly kernels/);
-    await rejectsWith(createCpuBackend({ relaxedSimd: 'yes' as never }), 'E_PARAMS', /relaxedSimd must be a boolean, got "yes"/);
+    await rejectsWith(
+      createCpuBackend({ relaxedSimd: 'yes' as never }),
+      'E_PARAMS',
+      /relaxedSimd: Invalid input: expected boolean, received string \(got "yes"\)/,
+    );
     await rejectsWith(cpuBackend.create({ relaxedSimd: 1 } as never), 'E_PARAMS', /relaxedSimd/);
   });
 

@@ -32,8 +32,8 @@ describe('cpu backend in headless Chromium', () => {
         if (failure) throw failure;
         const r = page?.results.find((x) => x.config === name && x.name === c.name);
         expect(r, 'the page ran this case').toBeDefined();
-        expect(r?.error ?? '').toBe('');
-        expect(r?.ok).toBe(true);
+        expect(r?.detail ?? '').toBe('');
+        expect(r?.status).toBe('pass');
       });
     }
   }

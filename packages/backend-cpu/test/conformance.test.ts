@@ -1,5 +1,5 @@
 import { describeBackend } from '@sparseland/conformance';
-import { createCpuBackend } from '../src/index.js';
+import { cpuBackend, createCpuBackend } from '../src/index.js';
 
 // The public conformance kit, for every implementation and WebAssembly build (TypeScript; WebAssembly SIMD128;
 // WebAssembly relaxed SIMD, required here so a fallback cannot pass for it) on the calling thread (threads: 1) and
@@ -11,10 +11,11 @@ const variants = [
   { label: 'wasm relaxed', impl: 'wasm', relaxedSimd: true },
 ] as const;
 
-for (const { label, impl, relaxedSimd } of variants) {
-  for (const threads of [1, 2]) {
-    describeBackend(() => createCpuBackend({ impl, relaxedSimd, threads, minParallelWork: 0 }), {
+describeBackend(cpuBackend, {
+  backends: variants.flatMap(({ label, impl, relaxedSimd }) =>
+    [1, 2].map((threads) => ({
       name: `cpu (${label}, ${threads} thread${threads > 1 ? 's' : ''})`,
-    });
-  }
-}
+      create: () => createCpuBackend({ impl, relaxedSimd, threads, minParallelWork: 0 }),
+    })),
+  ),
+});

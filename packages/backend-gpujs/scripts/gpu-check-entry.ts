@@ -2,7 +2,7 @@
 // GFLOP/s and the issue's targets. Bundled by scripts/gpu-check.mjs into .gpu/gpu-check.mjs (gpu.js and webgpu stay
 // external), so it runs with a bare `node` where the project is not installed, e.g. on the lent GPU machine.
 import { writeFileSync } from 'node:fs';
-import { allBackendCases, exclusionReason, FP32_TOLERANCE, type Tolerance } from '@sparseland/conformance/cases';
+import { allBackendCases, FP32_TOLERANCE, runCases, type Tolerance } from '@sparseland/conformance/cases';
 import { attentionBenchCases } from '../bench/cases.js';
 import { modeConformance } from '../src/conformance.js';
 import { createGpujsBackend, type GpujsMode } from '../src/index.js';
@@ -35,21 +35,8 @@ async function main(): Promise<number> {
 
   const { tolerance, filters } = modeConformance(mode);
   const tol: Tolerance = { ...FP32_TOLERANCE, ...tolerance };
-  const conformance: { name: string; status: string; detail?: string }[] = [];
-  for (const c of allBackendCases()) {
-    const reason = exclusionReason(c.name, filters);
-    if (reason !== undefined) {
-      conformance.push({ name: c.name, status: 'excluded', detail: reason });
-      continue;
-    }
-    try {
-      await c.run(backend, tol);
-      conformance.push({ name: c.name, status: 'pass' });
-    } catch (error) {
-      conformance.push({ name: c.name, status: 'fail', detail: error instanceof Error ? error.message : String(error) });
-      console.log(`  FAIL ${c.name}: ${conformance.at(-1)?.detail}`);
-    }
-  }
+  const conformance = await runCases(allBackendCases(), (c) => c.run(backend, tol), filters);
+  for (const c of conformance) if (c.status === 'fail') console.log(`  FAIL ${c.name}: ${c.detail}`);
   const failed = conformance.filter((c) => c.status === 'fail').length;
   console.log(`conformance (${mode}): ${conformance.filter((c) => c.status === 'pass').length} passed, ${failed} failed`);
 

@@ -1,4 +1,5 @@
 import { type Backend, SparselandError } from '@sparseland/core';
+import { createHostKvStore, createHostLinear, parseOptions } from '@sparseland/core/kit';
 import { attend } from './ops/attend.js';
 import { createContext } from './ops/context.js';
 import { decode } from './ops/decode.js';
@@ -6,8 +7,9 @@ import { lastQueriesAttention } from './ops/last-queries.js';
 import { pooledScores } from './ops/pooled-scores.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { scores } from './ops/scores.js';
+import { gpujsParams } from './options.js';
 import { gpu } from './runtime/gpujs.js';
-import { DEFAULT_KERNEL_CACHE_LIMIT, KernelCache } from './runtime/kernel-cache.js';
+import { KernelCache } from './runtime/kernel-cache.js';
 import { GPU_MODES, GPUJS_MODES, type GpujsMode, type ModeProbe, probeMode } from './runtime/modes.js';
 
 /** P·V threads GPU modes aim for (about one wave on a large GPU). */
@@ -74,11 +76,13 @@ export async function chooseMode(requested: 'auto' | GpujsMode): Promise<{ probe
  * Creates the gpu.js backend. Throws E_BACKEND_UNAVAILABLE (naming the reason) when an explicitly requested mode
  * cannot run; `auto` says in `skipped` why it passed over the better modes.
  */
-export async function createGpujsBackend(options: GpujsBackendOptions = {}): Promise<GpujsBackend> {
-  const { probe, skipped } = await chooseMode(options.mode ?? 'auto');
+export async function createGpujsBackend(input: GpujsBackendOptions = {}): Promise<GpujsBackend> {
+  // Strict: a misspelt option is refused by name instead of silently running with the default.
+  const options = parseOptions(gpujsParams, input, 'the gpujs backend');
+  const { probe, skipped } = await chooseMode(options.mode);
   const mode = probe.mode;
   const instance = new gpu.GPU({ mode });
-  const cache = new KernelCache(instance, mode, options.kernelCacheLimit ?? DEFAULT_KERNEL_CACHE_LIMIT);
+  const cache = new KernelCache(instance, mode, options.kernelCacheLimit);
   const ctx = createContext(cache, mode, options.valueThreads ?? (GPU_MODES.includes(mode) ? DEFAULT_VALUE_THREADS : 0));
   let disposed = false;
   // Kernels own their output buffers, so calls must not interleave: every op waits for the previous one.
@@ -91,6 +95,9 @@ export async function createGpujsBackend(options: GpujsBackendOptions = {}): Pro
     queue = next.catch(() => undefined);
     return next;
   };
+  const live = (): void => {
+    if (disposed) throw new SparselandError('E_BACKEND_UNAVAILABLE', 'the gpujs backend was used after dispose(); create a new one');
+  };
   const backend: GpujsBackend = {
     name: 'gpujs',
     impl: mode,
@@ -102,6 +109,17 @@ export async function createGpujsBackend(options: GpujsBackendOptions = {}): Pro
     lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
     quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),
     scores: (input, opts) => serial(() => scores(ctx, input, opts)),
+    // Matrix products run on the calling thread in plain JS (float64 sums): gpu.js's CPU modes are slower than that
+    // (performance.md: 0.7 to 1.3 GFLOP/s), and its GPU modes would pay an upload and a readback per layer call.
+    prepareLinear: async (weights, shape) => {
+      live();
+      return createHostLinear(weights, shape, live);
+    },
+    // Keys and values stay in JS memory; each decode gathers them and runs this backend's decode kernels.
+    createKvStore: async (shape) => {
+      live();
+      return createHostKvStore(shape, (input, opts) => serial(() => decode(ctx, input, opts)), live);
+    },
     kernelCount: () => cache.size,
     kernelsCompiled: () => cache.compiled,
     fallbacks: () => cache.fallbacks,

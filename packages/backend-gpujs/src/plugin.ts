@@ -1,18 +1,7 @@
 import { type BackendPlugin, defineBackend } from '@sparseland/core';
-import { z } from 'zod';
 import { createGpujsBackend } from './create-backend.js';
-import { DEFAULT_KERNEL_CACHE_LIMIT } from './runtime/kernel-cache.js';
+import { gpujsParams } from './options.js';
 import { GPU_MODES, probeMode } from './runtime/modes.js';
-
-/** The plugin's parameters (what `create(options)` accepts). */
-export const gpujsParams = z
-  .object({
-    mode: z.enum(['auto', 'webgpu', 'webgl2', 'headlessgl', 'webasm', 'cpu']).default('auto'),
-    kernelCacheLimit: z.number().int().min(8).default(DEFAULT_KERNEL_CACHE_LIMIT),
-    /** P·V threads to aim for by splitting long rows; default: 262,144 in GPU modes, 0 in webasm and cpu. */
-    valueThreads: z.number().int().min(0).optional(),
-  })
-  .strict();
 
 /**
  * gpu.js as a sparseland backend. `isSupported()` is true when a GPU mode (webgpu, webgl2, headlessgl) answers for
@@ -34,8 +23,5 @@ export const gpujsBackend: BackendPlugin<typeof gpujsParams> = defineBackend({
     for (const mode of GPU_MODES) if ((await probeMode(mode)).ok) return true;
     return false;
   },
-  create: async (options) => {
-    const params = gpujsBackend.parseParams(options);
-    return createGpujsBackend({ mode: params.mode, kernelCacheLimit: params.kernelCacheLimit, valueThreads: params.valueThreads });
-  },
+  create: async (options) => createGpujsBackend(options),
 });

@@ -57,6 +57,9 @@ describe('mode probing and selection', () => {
     expect(gpujsBackend.parseParams({})).toEqual({ mode: 'auto', kernelCacheLimit: 64 });
     expect(() => gpujsBackend.parseParams({ mode: 'opengl' })).toThrow(/mode/);
     expect(() => gpujsBackend.parseParams({ modes: 'cpu' })).toThrow(/modes/);
+    // createGpujsBackend itself refuses misspelt options and sizes past their limits, before probing anything.
+    await expect(createGpujsBackend({ modee: 'cpu' } as never)).rejects.toThrow(/E_PARAMS.*Unrecognized key: "modee"/);
+    await expect(createGpujsBackend({ mode: 'cpu', kernelCacheLimit: 1e9 })).rejects.toThrow(/E_PARAMS.*kernelCacheLimit: Too big/);
     const gpuAnswers = (await Promise.all(GPU_MODES.map((m) => probeMode(m)))).some((p) => p.ok);
     expect(await gpujsBackend.isSupported()).toBe(gpuAnswers);
     const registry = createRegistry({ plugins: [gpujsBackend] });

@@ -4,6 +4,7 @@ import { evalCommand } from './commands/eval.js';
 import { listCommand } from './commands/list.js';
 import { maskCommand } from './commands/mask.js';
 import { searchCommand } from './commands/search.js';
+import { trainGateCommand } from './commands/train-gate.js';
 import { EXIT, exitCodeOf } from './exit-codes.js';
 import { WORKLOAD_HELP } from './workload-spec.js';
 
@@ -74,6 +75,29 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .option('--heads', 'also print per-head tables')
     .addOption(plugin)
     .action(async (options) => evalCommand(options, out));
+
+  program
+    .command('train-gate')
+    .description(
+      "train a learned gate (SeerAttention, Sparsifiner, DMA) on a fixture model's traces; write HDF5 weights and the loss curve",
+    )
+    .option('--model <name>', 'tinybooks-2k or stories260K', 'tinybooks-2k')
+    .option('--kind <kind>', 'seer-attention, sparsifiner or dma', 'seer-attention')
+    .option('--texts <list>', 'fixture texts to train on', 'pride-and-prejudice,tinyshakespeare')
+    .option('--windows <n>', 'training windows in all, spread over the texts', '32')
+    .option('--validation <n>', 'held-out windows for early stopping (other passages of the same texts)', '4')
+    .option('--positions <n>', 'tokens per window', '2048')
+    .option('--hidden <n>', 'gate width (SeerAttention hidden, default 128; Sparsifiner rank, default 16)')
+    .option('--epochs <n>', 'most epochs', '30')
+    .option('--lr <rate>', 'peak learning rate (warm-up, cosine decay)', '0.001')
+    .option('--batch <n>', 'samples per step', '4')
+    .option('--patience <n>', 'epochs without a better held-out loss before stopping', '3')
+    .option('--seed <seed>', 'seeds the initial weights and the data order', '0')
+    .requiredOption('--out <file>', 'weights file to write (HDF5)')
+    .option('--loss-svg <file>', 'loss curve (default: next to --out)')
+    .option('--backend <name>', 'auto, cpu or reference (tracing and distillation)', 'auto')
+    .option('--json', 'print a JSON summary')
+    .action(async (options) => trainGateCommand(options, out));
 
   program
     .command('search')

@@ -10,6 +10,8 @@ export const PLUGIN_PACKAGES: readonly { readonly name: string; readonly exportN
   { name: '@sparseland/patterns', exportName: 'patterns' },
   { name: '@sparseland/backend-cpu', exportName: 'cpuBackend' },
   { name: '@sparseland/estimators', exportName: 'estimators' },
+  { name: '@sparseland/estimator-lowbit', exportName: 'lowbitEstimators' },
+  { name: '@sparseland/estimator-gate', exportName: 'gateEstimators' },
 ];
 
 export interface LoadedPlugins {

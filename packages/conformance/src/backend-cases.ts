@@ -6,6 +6,8 @@ import {
   ColumnMask,
   causal,
   createBlockMask,
+  type ReferenceDecodeOptions,
+  type ReferenceOptions,
   referenceAttention,
   referenceDecode,
   type SparseMask,
@@ -22,11 +24,12 @@ import {
   type ScoreRows,
 } from '@sparseland/core/kit';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
+import { kvStoreCases, linearCases } from './model-op-cases.js';
 import { scoresCases } from './scores-cases.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 
 /** Which Backend op a case exercises (filters may exclude whole ops). */
-export type BackendOp = 'attend' | 'decode' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores' | 'scores';
+export type BackendOp = 'attend' | 'decode' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores' | 'scores' | 'linear' | 'kvStore';
 
 /**
  * One conformance case: runs an op on the backend and on the reference with the same inputs, and throws an Error
@@ -130,6 +133,12 @@ export function attendCases(): BackendCase[] {
       shape: { qHeads: 2, kvHeads: 1, qLength: 33, kvLength: 33, dim: 8 },
     }),
     attendCase({
+      // -Infinity from a scoreMod drops the pair (the reference computes it as a mask would).
+      name: 'scoreMod returning -Infinity for some pairs (drops them)',
+      scoreMod: (s, _h, q, k) => ((q + k) % 3 === 0 && k !== q ? -Infinity : s),
+      shape: { qHeads: 2, kvHeads: 1, qLength: 29, kvLength: 29, dim: 8 },
+    }),
+    attendCase({
       name: 'BlockMask from a MaskMod (window + sink), blocks 16×32 on N=100',
       shape: { qHeads: 4, kvHeads: 2, qLength: 100, kvLength: 100, dim: 64 },
       mask: (s) => ({ blocks: createBlockMask(and(causal, windowSink(24, 4)), s, { blockQ: 16, blockK: 32 }) }),
@@ -188,6 +197,73 @@ export function attendCases(): BackendCase[] {
       shape: { qHeads: 1, kvHeads: 1, qLength: 20, kvLength: 20, dim: 8 },
       mask: (s) => ({ blocks: createBlockMask((_h, q, k) => q % 3 !== 0 && k === 1, s, { blockQ: 8, blockK: 8 }) }),
     }),
+    ...attendRejections(),
+  ];
+}
+
+/** The error a call throws, or undefined when it returns. */
+async function thrown(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}
+
+/**
+ * A call every backend must refuse as the reference does (core's resolveAttendCall / resolveDecodeCall): the same
+ * error code and the same message, so a user's mistake reads the same whichever backend runs.
+ */
+function rejectionCase(
+  op: 'attend' | 'decode',
+  name: string,
+  shape: CaseShape,
+  options: (s: ReturnType<typeof maskShapeOf>) => object,
+): BackendCase {
+  return {
+    name: `${op}: rejects ${name}`,
+    op,
+    async run(backend) {
+      const input = caseInputs(shape, 5);
+      const opts = options(maskShapeOf(shape));
+      const want = (await thrown(() =>
+        op === 'attend' ? referenceAttention(input, opts as ReferenceOptions) : referenceDecode(input, opts as ReferenceDecodeOptions),
+      )) as { code?: unknown; message?: unknown } | undefined;
+      if (!want) fail(this.name, 'the reference accepts this call: the case is wrong');
+      const got = (await thrown(() => (op === 'attend' ? backend.attend(input, opts) : backend.decode(input, opts)))) as
+        | { code?: unknown; message?: unknown }
+        | undefined;
+      if (!got) fail(this.name, `the call was accepted; expected ${String(want.code)}: ${String(want.message)}`);
+      if (got.code !== want.code || got.message !== want.message) {
+        fail(this.name, `threw ${String(got.code)}: ${String(got.message)}; expected ${String(want.code)}: ${String(want.message)}`);
+      }
+    },
+  };
+}
+
+/** Bad attend options: every backend validates them with core's resolveAttendCall. */
+function attendRejections(): BackendCase[] {
+  const shape: CaseShape = { qHeads: 2, kvHeads: 1, qLength: 20, kvLength: 20, dim: 8 };
+  return [
+    rejectionCase('attend', 'a scoreMod that is not a function', shape, () => ({ scoreMod: 'alibi' })),
+    rejectionCase('attend', 'a non-boolean causal', shape, () => ({ causal: 1 })),
+    rejectionCase('attend', 'a scale that is not a positive finite number', shape, () => ({ scale: 0 })),
+    rejectionCase('attend', 'a mask built for another query length', shape, (s) => ({
+      mask: { blocks: createBlockMask(causal, { ...s, qLength: s.qLength + 1, kvLength: s.kvLength + 1 }, { blockQ: 8, blockK: 8 }) },
+    })),
+    rejectionCase('attend', 'a mask with more heads than the call', shape, (s) => ({
+      mask: { columns: ColumnMask.build({ ...s, heads: 3 }, 8, { heads: 3 }, (_h, _qb, out) => out.push(0)) },
+    })),
+    rejectionCase('attend', 'a mask that is no mask form', shape, (s) => ({ mask: new Uint8Array(s.qLength * s.kvLength) })),
+    rejectionCase('attend', 'a causal call whose query rows pass the last key', { ...shape, qOffset: 5 }, () => ({})),
+    // The finiteness rule: a scoreMod may return -Infinity (drop the pair), never NaN or +Infinity.
+    rejectionCase('attend', 'a scoreMod that returns NaN', shape, () => ({
+      scoreMod: (x: number, _h: number, q: number, k: number) => (q === 7 && k === 3 ? Number.NaN : x),
+    })),
+    rejectionCase('attend', 'a scoreMod that returns +Infinity', shape, () => ({
+      scoreMod: (x: number, _h: number, _q: number, k: number) => (k === 2 ? Infinity : x),
+    })),
   ];
 }
 
@@ -241,6 +317,25 @@ export function decodeCases(): BackendCase[] {
         return new TokenSelection({ kvHeads: 1, kvLength, rowPtr: Int32Array.of(0, kvLength), slots, precision });
       },
     ),
+    ...decodeRejections(),
+  ];
+}
+
+/** Bad decode options: every backend validates them with core's resolveDecodeCall. */
+function decodeRejections(): BackendCase[] {
+  const shape: CaseShape = { qHeads: 4, kvHeads: 2, qLength: 1, kvLength: 30, dim: 8 };
+  return [
+    rejectionCase('decode', 'a selection made for other kv heads', shape, (s) => ({
+      selection: TokenSelection.fromLists([[0, 1, 29]], s.kvLength),
+    })),
+    rejectionCase('decode', 'a selection made for a longer cache', shape, (s) => ({
+      selection: TokenSelection.fromLists([[0], [1]], s.kvLength + 5),
+    })),
+    rejectionCase('decode', 'a selection that is not a TokenSelection', shape, () => ({
+      selection: { kvHeads: 2, kvLength: 30, slotsOf: () => Int32Array.of(0) },
+    })),
+    rejectionCase('decode', 'a scoreMod that is not a function', shape, () => ({ scoreMod: 3 })),
+    rejectionCase('decode', 'a non-boolean causal', shape, () => ({ causal: 'yes' })),
   ];
 }
 
@@ -333,6 +428,29 @@ export function estimatorOpCases(): BackendCase[] {
           );
         },
       });
+      cases.push({
+        name: `quantizedScores: int${bits} per-row bias, groups of 16 rows / 8 keys, rows and pooled 16×32, ${tag}`,
+        op: 'quantizedScores',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 10);
+          const bias = (rows: number) => Float32Array.from({ length: shape.qHeads * rows }, (_, i) => ((i * 7) % 11) / 5 - 1);
+          const rowsOptions = { bits, rows: { start: 2, count: Math.min(9, shape.qLength - 2) }, groups: { q: 16, k: 8 } };
+          const rowsCall = { ...rowsOptions, rowBias: bias(rowsOptions.rows.count) };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, rowsCall)) as ScoreRows,
+            referenceQuantizedScores(input, rowsCall) as ScoreRows,
+            tol,
+          );
+          const poolCall = { bits, pool: { blockQ: 16, blockK: 32 }, groups: { q: 16, k: 8 }, rowBias: bias(shape.qLength) };
+          compareQuantized(
+            this.name,
+            (await backend.quantizedScores(input, poolCall)) as BlockScores,
+            referenceQuantizedScores(input, poolCall) as BlockScores,
+            tol,
+          );
+        },
+      });
     }
   }
   return cases;
@@ -360,5 +478,5 @@ function compareQuantized(name: string, got: ScoreRows | BlockScores, want: Scor
 
 /** Every case of the kit. */
 export function allBackendCases(): BackendCase[] {
-  return [...attendCases(), ...decodeCases(), ...estimatorOpCases(), ...scoresCases()];
+  return [...attendCases(), ...decodeCases(), ...estimatorOpCases(), ...scoresCases(), ...linearCases(), ...kvStoreCases()];
 }

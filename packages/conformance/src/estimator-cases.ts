@@ -8,9 +8,9 @@ import {
   type EstimatorPlugin,
   type HeadTensor,
   kvHeadOf,
-  paramsJsonSchema,
   referenceAttention,
   type SparseMask,
+  sparseMaskContains,
   sparseMaskToDense,
   toSparseMask,
 } from '@sparseland/core';
@@ -22,6 +22,7 @@ import {
   isEstimateResult,
   resolveAttentionShape,
 } from '@sparseland/core/kit';
+import type { OnBackendCase } from './case.js';
 import { type CaseShape, caseInputs } from './inputs.js';
 
 /** The geometry of one estimator case: a CaseShape plus the call's causality and the recipe's block sizes. */
@@ -38,6 +39,8 @@ export const DEFAULT_ESTIMATOR_SHAPES: readonly EstimatorShape[] = Object.freeze
   { qHeads: 4, kvHeads: 2, qLength: 19, kvLength: 83, qOffset: 64, dim: 8, causal: true, blockQ: 8, blockK: 16 },
   { qHeads: 2, kvHeads: 2, qLength: 1, kvLength: 130, qOffset: 129, dim: 8, causal: true, blockQ: 16, blockK: 16 },
   { qHeads: 4, kvHeads: 1, qLength: 50, kvLength: 50, dim: 8, causal: false, blockQ: 16, blockK: 16 },
+  // Query blocks taller than key blocks: one query block spans several key blocks on the diagonal.
+  { qHeads: 4, kvHeads: 2, qLength: 150, kvLength: 150, dim: 8, causal: true, blockQ: 64, blockK: 16 },
 ]);
 
 /** The planted-structure geometry: long enough for every estimator to be sparse with small parameters. */
@@ -62,12 +65,6 @@ export interface EstimatorCaseOptions {
   readonly seed?: number;
 }
 
-/** One estimator conformance case: throws an Error naming what is wrong. Framework-free. */
-export interface EstimatorCase {
-  readonly name: string;
-  run(backend: Backend): Promise<void>;
-}
-
 /** What running an estimator once returned. */
 export interface EstimatorRun {
   readonly mask: SparseMask;
@@ -85,7 +82,7 @@ export async function runEstimator(
   const cost = createCostMeter();
   const estimate = plugin.build(plugin.parseParams(params));
   const result = await estimate(
-    { q: input.q, k: input.k, shape, causal: options.causal },
+    { q: input.q, k: input.k, v: input.v, shape, causal: options.causal },
     { backend: options.backend, cost, seed: options.seed, layer: options.layer ?? 0, blockQ: options.blockQ, blockK: options.blockK },
   );
   return { mask: isEstimateResult(result) ? result.mask : result, cost };
@@ -140,6 +137,29 @@ export function checkEstimatorMask(mask: SparseMask, shape: EstimatorShape, labe
             fail(`causal call keeps column ${last} for query block ${qb} of head ${h}, after its last query`);
         }
       }
+    }
+  }
+}
+
+/**
+ * Throws unless no query row is left without keys: a row that keeps no key at all returns zeros and lse = -Infinity,
+ * a silently wrong answer. In a causal call every row must keep its own key (the key at its position: the local
+ * window, the diagonal block, MoBA's current chunk — the one key every causal row is sure to be able to see); in a
+ * non-causal call every row must keep at least one key.
+ */
+export function checkOwnKeys(mask: SparseMask, shape: EstimatorShape, label: string): void {
+  const qOffset = shape.qOffset ?? shape.kvLength - shape.qLength;
+  const row = new Uint8Array(shape.kvLength);
+  for (let h = 0; h < shape.qHeads; h++) {
+    for (let i = 0; i < shape.qLength; i++) {
+      const pos = qOffset + i;
+      if (shape.causal) {
+        if (!sparseMaskContains(mask, h, pos, pos))
+          throw new Error(`${label}: query row ${i} (position ${pos}) of head ${h} does not keep its own key`);
+        continue;
+      }
+      fillRowMembership(mask, h, i, qOffset, false, row);
+      if (!row.includes(1)) throw new Error(`${label}: query row ${i} (position ${pos}) of head ${h} keeps no key`);
     }
   }
 }
@@ -232,33 +252,20 @@ function sameDense(a: SparseMask, b: SparseMask, shape: EstimatorShape): boolean
 }
 
 /**
- * The estimator conformance cases: metadata; on every shape and parameter set a valid mask with the recipe's block
- * sizes, causal when asked, finite non-negative FLOPs, deterministic for a seed, and finite reference attention
+ * The estimator cases on a backend (metadata is `metadataCase`, agreement with the reference
+ * `estimatorAgreementCases`): on every shape and parameter set a valid mask with the recipe's block
+ * sizes, causal when asked, every row keeping a key (its own key when causal), finite non-negative FLOPs, deterministic for a seed, and finite reference attention
  * through it; and on planted structure a recall above a random mask with the same kept count in every row.
  */
-export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOptions = {}): EstimatorCase[] {
+export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOptions = {}): OnBackendCase[] {
   const shapes = options.shapes ?? DEFAULT_ESTIMATOR_SHAPES;
   const seed = options.seed ?? 7;
   const paramSets: Record<string, unknown>[] = [{}, ...(options.paramSets ?? [])];
-  const cases: EstimatorCase[] = [
-    {
-      name: 'has a kebab-case name, a summary, a cited paper and a JSON-describable params schema with defaults',
-      async run() {
-        if (plugin.kind !== 'estimator') throw new Error(`kind is ${plugin.kind}, expected estimator`);
-        if (!/^[a-z0-9][a-z0-9-]*$/.test(plugin.name)) throw new Error(`name "${plugin.name}" is not kebab-case`);
-        if (plugin.summary.length <= 10) throw new Error('summary must be a sentence');
-        if (!plugin.paper?.title || !/^https?:\/\//.test(plugin.paper.url)) throw new Error('paper must have a title and a URL');
-        const schema = paramsJsonSchema(plugin.params);
-        if (JSON.stringify(JSON.parse(JSON.stringify(schema))) !== JSON.stringify(schema))
-          throw new Error('params schema is not plain JSON');
-        plugin.parseParams({});
-      },
-    },
-  ];
+  const cases: OnBackendCase[] = [];
   paramSets.forEach((params, index) => {
     const label = index === 0 ? 'default params' : `params ${JSON.stringify(params)}`;
     cases.push({
-      name: `${label}: valid masks with the recipe's block sizes on odd shapes, causal when asked, deterministic, finite FLOPs`,
+      name: `${label}: valid masks with the recipe's block sizes on odd shapes, causal when asked, no row without keys (causal: its own key), deterministic, finite FLOPs`,
       async run(backend) {
         for (const shape of shapes) {
           const where = `${plugin.name} ${label}, shape ${JSON.stringify(shape)}`;
@@ -266,6 +273,7 @@ export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOp
           const options2 = { backend, causal: shape.causal, blockQ: shape.blockQ, blockK: shape.blockK, seed };
           const first = await runEstimator(plugin, params, input, options2);
           checkEstimatorMask(first.mask, shape, where);
+          checkOwnKeys(first.mask, shape, where);
           const flops = first.cost.total;
           if (!Number.isFinite(flops) || flops < 0) throw new Error(`${where}: reported ${flops} FLOPs`);
           const again = await runEstimator(plugin, params, input, options2);

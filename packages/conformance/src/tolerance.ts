@@ -1,6 +1,7 @@
 /**
  * Tolerances of the conformance kit, in one place. A backend that needs looser ones (a GPU mode on software
- * rendering, say) passes its own through `describeBackend(..., { tolerance })` and documents why.
+ * rendering, say) passes its own through `describeBackend(plugin, { tolerance })` and documents why; so does an
+ * estimator whose decisions sit on near-ties through `describeEstimator(plugin, { tolerance })`.
  */
 export interface Tolerance {
   /** |actual − expected| ≤ atol + rtol·|expected| for attention outputs and pooled scores. */
@@ -16,6 +17,8 @@ export interface Tolerance {
    */
   readonly quantizedRel: number;
   readonly quantizedOutliers: number;
+  /** Linear layers: |y − y_ref| ≤ linearRel · Σ_j |x_j·w_j| (the scale of a float32 sum's rounding error). */
+  readonly linearRel: number;
 }
 
 /** What fp32 kernels with fp32 accumulation meet against the float64 reference on the kit's inputs. */
@@ -26,6 +29,7 @@ export const FP32_TOLERANCE: Tolerance = Object.freeze({
   probAtol: 2e-6,
   quantizedRel: 1e-4,
   quantizedOutliers: 0.002,
+  linearRel: 1e-5,
 });
 
 /** The float64 reference compared with itself: only summation order may differ. */
@@ -36,7 +40,26 @@ export const EXACT_TOLERANCE: Tolerance = Object.freeze({
   probAtol: 1e-12,
   quantizedRel: 1e-9,
   quantizedOutliers: 0,
+  linearRel: 1e-12,
 });
+
+/**
+ * How far an estimator's decisions on another backend may be from its decisions on the float64 reference, on the
+ * kit's planted input with the estimator's planted parameters. Backends compute scores in fp32, so near-ties
+ * (two key blocks with scores equal to about 1e-6) may fall the other way; the kept fraction and the attention
+ * mass kept may therefore move a little, but the estimation work is decided by shapes and parameters alone.
+ */
+export interface DecisionTolerance {
+  /** |density on the backend − density on the reference| (kept pairs over causal pairs). */
+  readonly density: number;
+  /** |mean attention recall on the backend − on the reference| over the case's sampled rows. */
+  readonly recall: number;
+  /** |FLOPs on the backend − on the reference| / FLOPs on the reference (0: the same count). */
+  readonly flopsRel: number;
+}
+
+/** What every built-in estimator meets on the cpu backend (fp32 kernels over worker threads). */
+export const DECISION_TOLERANCE: DecisionTolerance = Object.freeze({ density: 0.02, recall: 0.02, flopsRel: 0 });
 
 /** First mismatch of `actual` vs `expected` under atol/rtol, as a message; undefined when all match. */
 export function firstMismatch(

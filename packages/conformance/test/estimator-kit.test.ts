@@ -1,11 +1,19 @@
-// describeEstimator on a small correct estimator, and each estimator case catching the fault it is there for.
+// describeEstimator on small correct estimators, and each estimator case catching the fault it is there for.
 import { type Backend, defineEstimator, referenceBackend } from '@sparseland/core';
-import { buildBlockMask, type Estimator } from '@sparseland/core/kit';
+import { buildBlockMask, type Estimator, type EstimatorContext, type EstimatorInput } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describeEstimator, type EstimatorCase, estimatorCases } from '../src/index.js';
+import {
+  DECISION_TOLERANCE,
+  describeEstimator,
+  estimatorAgreementCases,
+  estimatorCases,
+  type OnBackendCase,
+  REFERENCE_BACKEND,
+} from '../src/index.js';
+import { alteredReference, fp32Scores } from './altered-backends.js';
 
-/** Keeps the diagonal key block and the block before it, after asking the backend for pooled scores. */
+/** Keeps the diagonal key blocks (all those holding a row's own key) and `before` blocks before them. */
 const localBlocks = defineEstimator({
   name: 'local-blocks',
   summary: 'Keeps the diagonal key block and the one before it.',
@@ -19,9 +27,8 @@ const localBlocks = defineEstimator({
       const { shape } = input;
       return {
         blocks: buildBlockMask(shape, ctx, { heads: 1 }, (_h, qb, full) => {
-          const last = Math.min(shape.kvLength - 1, shape.qOffset + Math.min(shape.qLength, (qb + 1) * ctx.blockQ) - 1);
-          const diagonal = Math.floor(last / ctx.blockK);
-          for (let kb = Math.max(0, diagonal - before); kb <= diagonal; kb++) full.push(kb);
+          const { first, last } = ownBlocks(shape, ctx, qb);
+          for (let kb = Math.max(0, first - before); kb <= last; kb++) full.push(kb);
         }),
       };
     },
@@ -29,11 +36,63 @@ const localBlocks = defineEstimator({
 
 describeEstimator(localBlocks, { paramSets: [{ before: 0 }, { before: 3 }] });
 
+/** Key blocks holding the own keys of query block qb's rows (several when blockQ > blockK). */
+function ownBlocks(shape: EstimatorInput['shape'], ctx: EstimatorContext, qb: number): { first: number; last: number } {
+  const pos = (i: number) => Math.min(shape.kvLength - 1, shape.qOffset + i);
+  return {
+    first: Math.floor(pos(qb * ctx.blockQ) / ctx.blockK),
+    last: Math.floor(pos(Math.min(shape.qLength, (qb + 1) * ctx.blockQ) - 1) / ctx.blockK),
+  };
+}
+
+/**
+ * Picks key blocks from the backend's pooled scores: the diagonal block, then either the `topK` best-scoring
+ * visible blocks (a fixed count per row) or every visible block scoring above `threshold` (a count that follows the
+ * scores). Its decisions depend on the backend, which is what the agreement case looks at.
+ */
+function pickBlocks(input: EstimatorInput, ctx: EstimatorContext, pick: (scores: number[]) => number[]) {
+  const { shape } = input;
+  return ctx.backend.pooledScores(input, { blockQ: ctx.blockQ, blockK: ctx.blockK, causal: input.causal }).then((scores) => {
+    ctx.cost.add(2 * shape.heads * scores.qBlocks * scores.kBlocks * shape.dim, 'estimate');
+    return {
+      blocks: buildBlockMask(shape, ctx, {}, (h, qb, full) => {
+        const own = ownBlocks(shape, ctx, qb);
+        const row = Array.from(
+          scores.data.subarray((h * scores.qBlocks + qb) * scores.kBlocks, (h * scores.qBlocks + qb) * scores.kBlocks + own.first),
+        );
+        const diagonal = Array.from({ length: own.last - own.first + 1 }, (_, i) => own.first + i);
+        full.pushAll([...pick(row), ...diagonal].sort((a, b) => a - b));
+      }),
+    };
+  });
+}
+
+const topBlocks = defineEstimator({
+  name: 'top-blocks',
+  summary: 'Keeps the diagonal key block and the best-scoring earlier ones.',
+  paper: { title: 'MoBA: Mixture of Block Attention for Long-Context LLMs', year: 2025, url: 'https://arxiv.org/abs/2502.13189' },
+  params: z.object({ topK: z.number().int().min(0).default(2), threshold: z.number().optional() }).strict(),
+  build:
+    ({ topK, threshold }): Estimator =>
+    (input, ctx) =>
+      pickBlocks(input, ctx, (row) => {
+        const order = row.map((s, kb) => ({ s, kb }));
+        if (threshold !== undefined) return order.filter((x) => x.s > threshold).map((x) => x.kb);
+        return order
+          .sort((a, b) => b.s - a.s || a.kb - b.kb)
+          .slice(0, topK)
+          .map((x) => x.kb);
+      }),
+});
+
+// Runs on the reference and on a backend whose pooled scores are float32, like a real fp32 backend's.
+describeEstimator(topBlocks, { paramSets: [{ topK: 0 }, { threshold: 0.5 }], backends: [REFERENCE_BACKEND, fp32Scores] });
+
 function variant(name: string, run: (base: Estimator) => Estimator) {
   return defineEstimator({ ...localBlocks, name, build: (params) => run(localBlocks.build(params)) });
 }
 
-async function failing(cases: EstimatorCase[], match: RegExp, backend: Backend): Promise<string> {
+async function failing(cases: OnBackendCase[], match: RegExp, backend: Backend): Promise<string> {
   const messages: string[] = [];
   for (const c of cases) {
     try {
@@ -61,6 +120,18 @@ describe('estimator cases catch faulty estimators', () => {
       ),
     }));
     await failing(estimatorCases(future), /entirely in the future/, backend);
+  });
+
+  it("rows left without their own key (the last row's diagonal block only, with blockQ > blockK)", async () => {
+    const lastRowBlock = variant('last-row-block', () => async (input, ctx) => ({
+      blocks: buildBlockMask(input.shape, ctx, { heads: 1 }, (_h, qb, full) => {
+        const last = Math.min(input.shape.kvLength - 1, input.shape.qOffset + Math.min(input.shape.qLength, (qb + 1) * ctx.blockQ) - 1);
+        full.push(Math.floor(last / ctx.blockK));
+      }),
+    }));
+    await failing(estimatorCases(lastRowBlock), /does not keep its own key/, backend);
+    const nothing = variant('keeps-nothing', (base) => async (input, ctx) => (input.causal ? base(input, ctx) : {}));
+    await failing(estimatorCases(nothing), /keeps no key/, backend);
   });
 
   it('a mask built with other block sizes than the recipe asked for', async () => {
@@ -102,5 +173,64 @@ describe('estimator cases catch faulty estimators', () => {
     });
     const message = await failing(estimatorCases(dense), /needs a sparse mask/, backend);
     expect(message).toMatch(/plantedParams/);
+  });
+});
+
+describe('the agreement case catches a backend or an estimator that decides differently off the reference', () => {
+  const runOn = async (named: { create(): Backend | Promise<Backend> }, run: (b: Backend) => Promise<void>) => {
+    const b = await named.create();
+    try {
+      await run(b);
+    } finally {
+      await b.dispose();
+    }
+  };
+  const [topAgreement] = estimatorAgreementCases(topBlocks, { plantedParams: { topK: 2 } });
+  const [thresholdAgreement] = estimatorAgreementCases(topBlocks, { plantedParams: { threshold: 0.5 } });
+
+  it('passes on a backend whose pooled scores are float32', async () => {
+    await runOn(fp32Scores, (b) => topAgreement!.run(b));
+    await runOn(fp32Scores, (b) => thresholdAgreement!.run(b));
+  });
+
+  it('a backend whose pooled scores come out negated: another choice of blocks, less recall', async () => {
+    const negated = alteredReference('negated scores', (reference) => ({
+      async pooledScores(input, options) {
+        const scores = await reference.pooledScores(input, options);
+        return { ...scores, data: scores.data.map((x) => -x) };
+      },
+    }));
+    await expect(runOn(negated, (b) => topAgreement!.run(b))).rejects.toThrow(/recall [\d.]+, [\d.]+ on the reference/);
+  });
+
+  it('a backend whose pooled scores are scaled: more blocks over the threshold, another density', async () => {
+    const scaled = alteredReference('scaled scores', (reference) => ({
+      async pooledScores(input, options) {
+        const scores = await reference.pooledScores(input, options);
+        return { ...scores, data: scores.data.map((x) => 4 * x) };
+      },
+    }));
+    await expect(runOn(scaled, (b) => thresholdAgreement!.run(b))).rejects.toThrow(/density [\d.]+, [\d.]+ on the reference/);
+  });
+
+  it('an estimator that counts its FLOPs differently on another backend', async () => {
+    const counting = defineEstimator({
+      ...topBlocks,
+      name: 'backend-counting',
+      build: (params) => async (input, ctx) => {
+        if (ctx.backend.name !== 'reference') ctx.cost.add(1, 'estimate');
+        return topBlocks.build(params)(input, ctx);
+      },
+    });
+    const [agreement] = estimatorAgreementCases(counting, { plantedParams: { topK: 2 } });
+    await expect(runOn(fp32Scores, (b) => agreement!.run(b))).rejects.toThrow(/estimation FLOPs/);
+    // A stated relative tolerance admits it.
+    const [loose] = estimatorAgreementCases(counting, { plantedParams: { topK: 2 }, tolerance: { flopsRel: 1e-3 } });
+    await runOn(fp32Scores, (b) => loose!.run(b));
+  });
+
+  it('the tolerance is stated in one place and named in the case', () => {
+    expect(DECISION_TOLERANCE).toEqual({ density: 0.02, recall: 0.02, flopsRel: 0 });
+    expect(topAgreement!.name).toContain('density ±0.02, recall ±0.02, the same FLOPs');
   });
 });

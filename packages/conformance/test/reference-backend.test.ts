@@ -1,23 +1,29 @@
-import { createReferenceBackend, definePattern } from '@sparseland/core';
+import { createReferenceBackend, defineBackend, referenceBackend } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { allBackendCases, describeBackend, describePattern, EXACT_TOLERANCE, exclusionReason, FP32_TOLERANCE } from '../src/index.js';
+import {
+  allBackendCases,
+  describeBackend,
+  EXACT_TOLERANCE,
+  exclusionReason,
+  FP32_TOLERANCE,
+  metadataCase,
+  runCases,
+} from '../src/index.js';
 
 // The kit run on core's own reference backend: exercises every case and proves the oracle agrees with itself.
-describeBackend(() => createReferenceBackend(), { name: 'reference', tolerance: EXACT_TOLERANCE });
+describeBackend(referenceBackend, { tolerance: EXACT_TOLERANCE });
 
-// A small pattern with a deliberately hand-written fast builder, to exercise describePattern.
-const causalWindow = definePattern({
-  name: 'kit-window',
-  summary: 'A causal window, used to test the conformance kit itself.',
-  paper: { title: 'Longformer: The Long-Document Transformer', year: 2020, url: 'https://arxiv.org/abs/2004.05150' },
-  params: z.object({ window: z.number().int().min(1).default(5) }).strict(),
-  build: ({ window }) => ({
-    causal: true,
-    maskMod: () => (_h, q, k) => k <= q && q - k < window,
-  }),
+// The same plugin under two named configurations, the way a backend with several builds runs the kit; the
+// exclusion shows up as a skipped test that carries its reason.
+describeBackend(referenceBackend, {
+  backends: [
+    { name: 'reference (first instance)', create: () => createReferenceBackend() },
+    { name: 'reference (second instance)', create: () => referenceBackend.create() },
+  ],
+  cases: allBackendCases().filter((c) => /^attend: (dense|custom scale)|^decode: full cache/.test(c.name)),
+  filters: { excludes: [{ match: 'custom scale', reason: 'shows how an exclusion with its reason reads' }] },
 });
-describePattern(causalWindow, { paramSets: [{ window: 1 }, { window: 33 }] });
 
 describe('the kit catches wrong backends', () => {
   it('a backend that drops the causal mask fails the dense causal case', async () => {
@@ -30,18 +36,52 @@ describe('the kit catches wrong backends', () => {
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/output\[\d+\]/);
   });
 
-  it('a backend that counts union keys twice fails the union case', async () => {
+  it('a backend that forgets the columns of a union fails the union case', async () => {
     const ref = createReferenceBackend();
     const broken = {
       ...ref,
-      // Runs blocks and columns separately and averages: wrong where they overlap.
-      attend: async (input: never, options: { mask?: { blocks?: unknown; columns?: unknown } } = {}) => {
-        const a = await ref.attend(input, { ...options, mask: { blocks: options.mask?.blocks } as never });
-        return a;
-      },
+      attend: async (input: never, options: { mask?: { blocks?: unknown; columns?: unknown } } = {}) =>
+        ref.attend(input, { ...options, mask: { blocks: options.mask?.blocks } as never }),
     };
     const c = allBackendCases().find((x) => x.name.includes('each key once'));
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/expected/);
+  });
+
+  it('a linear layer that drops the last input feature fails the linear cases', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      prepareLinear: async (weights: Float32Array, shape: { outDim: number; inDim: number }) => {
+        const cut = weights.slice();
+        for (let o = 0; o < shape.outDim; o++) cut[o * shape.inDim + shape.inDim - 1] = 0;
+        return ref.prepareLinear(cut, shape);
+      },
+    };
+    const c = allBackendCases().find((x) => x.name.includes('linear: odd sizes'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/y\[\d+\] = .*expected/);
+  });
+
+  it('a KV store that forgets each append of one token fails the growth case', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      createKvStore: async (shape: { kvHeads: number; dim: number }) => {
+        const store = await ref.createKvStore(shape);
+        let appended = 0;
+        return {
+          ...store,
+          kvHeads: store.kvHeads,
+          dim: store.dim,
+          length: () => appended,
+          append: async (k: { length: number }, v: never) => {
+            appended += k.length;
+            if (k.length > 1) await store.append(k as never, v);
+          },
+        };
+      },
+    };
+    const c = allBackendCases().find((x) => x.name.includes('one token at a time'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/after 61 slots/);
   });
 
   it('filters need a reason and match by substring or regexp', () => {
@@ -85,5 +125,56 @@ describe('the kit catches wrong scores', () => {
     const broken = { ...ref, scores: (input: never, options: { causal?: boolean }) => ref.scores(input, { ...options, causal: false }) };
     const c = allBackendCases().find((x) => x.name.includes('no visible key'));
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/scores|count/);
+  });
+});
+
+describe('the metadata case of a backend plugin', () => {
+  const base = {
+    name: 'kit-backend',
+    summary: 'A backend plugin used to test the conformance kit itself.',
+    params: z.object({}).strict(),
+    priority: 1,
+    isSupported: async () => true,
+    create: async () => createReferenceBackend(),
+  };
+
+  it('passes without a paper (backends implement engineering, not a method)', async () => {
+    await metadataCase(defineBackend(base), 'backend').run();
+  });
+
+  it('fails when isSupported() throws instead of answering false', async () => {
+    const throwing = defineBackend({
+      ...base,
+      isSupported: async () => {
+        throw new Error('no adapter');
+      },
+    });
+    await expect(metadataCase(throwing, 'backend').run()).rejects.toThrow(/must answer false rather than throw/);
+  });
+
+  it('fails when the params schema accepts unknown options', async () => {
+    await expect(metadataCase(defineBackend({ ...base, params: z.object({}) }), 'backend').run()).rejects.toThrow(/strict/);
+  });
+
+  it('fails when the plugin is of another kind', async () => {
+    await expect(metadataCase(referenceBackend, 'estimator').run()).rejects.toThrow(/kind is "backend", expected "estimator"/);
+  });
+});
+
+describe('runCases, the framework-free runner of browser pages', () => {
+  it('reports each case as passed, failed with its message, or excluded with its reason', async () => {
+    const backend = createReferenceBackend();
+    const cases = allBackendCases().filter((c) => /^attend: (dense causal, odd length 37|custom scale|dense causal, 1 token)/.test(c.name));
+    const broken = { ...backend, attend: () => Promise.reject(new Error('no attend here')) };
+    const outcomes = await runCases(cases, (c) => c.run(broken as never, FP32_TOLERANCE), {
+      excludes: [{ match: 'custom scale', reason: 'not in this check' }],
+    });
+    expect(outcomes.map((o) => [o.status, o.detail])).toEqual([
+      ['fail', 'no attend here'],
+      ['fail', 'no attend here'],
+      ['excluded', 'not in this check'],
+    ]);
+    const passing = await runCases(cases, (c) => c.run(backend, EXACT_TOLERANCE));
+    expect(passing.map((o) => o.status)).toEqual(['pass', 'pass', 'pass']);
   });
 });

@@ -1,6 +1,7 @@
+import { resolveAttentionOptions } from './attention-options.js';
 import type { AttendResult, Backend } from './backend.js';
 import { createCostMeter } from './cost.js';
-import { describeValue, SparselandError } from './errors.js';
+import { SparselandError } from './errors.js';
 import { composeScoreMods, type ScoreMod } from './masks/mask-mod.js';
 import { type AttentionMask, type SparseMask, toSparseMask } from './masks/sparse-mask.js';
 import { attentionFlops, countKeptPairs } from './metrics/count-pairs.js';
@@ -10,7 +11,7 @@ import { type CompiledRecipe, compileRecipe, isCompiledRecipe } from './recipes/
 import type { Recipe } from './recipes/schema.js';
 import { resolveScale } from './reference/reference-attention.js';
 import { createReferenceBackend } from './reference/reference-backend.js';
-import { type AttentionInput, resolveAttentionShape } from './tensor/shape.js';
+import { type AttentionInput, expectCausalPositions, expectInputsInRange, resolveAttentionShape } from './tensor/shape.js';
 
 export interface AttentionOptions {
   /** A recipe (JSON text, object, or compiled once with compileRecipe). Needs `registry` unless compiled. */
@@ -25,13 +26,17 @@ export interface AttentionOptions {
   /** Default 1/√dim. */
   readonly scale?: number | undefined;
   readonly scoreMod?: ScoreMod | undefined;
-  /** Which layer this call is (per-layer recipes), default 0. */
+  /** Which layer this call is (per-layer recipes): an integer in [0, LIMITS.layers), default 0. */
   readonly layer?: number | undefined;
-  /** Seed for randomised methods, default 0. */
+  /** Seed for randomised methods: an integer in [0, 2^32 - 1], default 0. */
   readonly seed?: number | undefined;
   /** Count kept pairs for `stats.density` and `stats.flops` (default true; the count costs O(kept blocks)). */
   readonly returnStats?: boolean | undefined;
-  /** Scan Q, K, V for NaN/Infinity first (default true). */
+  /**
+   * Check Q, K, V first (default true): every value finite, and small enough that no logit or output overflows
+   * float32 (scale·dim·max|q|·max|k| and max|v| at most LIMITS.logit); otherwise E_NONFINITE. One pass over the
+   * inputs. Turn it off only for inputs already checked (the model runtime checks its own activations).
+   */
   readonly checkFinite?: boolean | undefined;
 }
 
@@ -57,30 +62,27 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * the estimators on the given backend, then the attention itself on the same backend.
  */
 export async function attention(input: AttentionInput, options: AttentionOptions = {}): Promise<AttentionResult> {
-  const shape = resolveAttentionShape(input, { checkFinite: options.checkFinite ?? true });
-  if (options.recipe !== undefined && options.mask !== undefined) {
-    throw new SparselandError('E_PARAMS', 'attention(): pass either recipe or mask, not both');
-  }
-  const causal = options.causal ?? true;
+  const resolved = resolveAttentionOptions(options);
+  const shape = resolveAttentionShape(input, { checkFinite: false });
+  const { causal, layer } = resolved;
+  expectCausalPositions(shape, causal);
   const scale = resolveScale(options.scale, shape.dim);
-  const layer = options.layer ?? 0;
-  if (!Number.isInteger(layer) || layer < 0)
-    throw new SparselandError('E_PARAMS', `layer must be an integer >= 0, got ${describeValue(layer)}`);
-  const ownBackend = options.backend === undefined;
-  const backend = options.backend ?? createReferenceBackend();
+  if (resolved.checkFinite) expectInputsInRange(input, shape, scale);
+  const ownBackend = resolved.backend === undefined;
+  const backend = resolved.backend ?? createReferenceBackend();
   const cost = createCostMeter();
   try {
     const t0 = now();
     let mask: SparseMask | undefined;
-    let scoreMod = options.scoreMod;
+    let scoreMod = resolved.scoreMod;
     let correction: OutputCorrection | undefined;
     if (options.recipe !== undefined) {
       const compiled = isCompiledRecipe(options.recipe) ? options.recipe : compileRecipe(options.recipe, requireRegistry(options.registry));
       const built = await compiled.build({
-        input: { q: input.q, k: input.k, shape, causal },
+        input: { q: input.q, k: input.k, v: input.v, shape, causal },
         backend,
         cost,
-        seed: options.seed ?? 0,
+        seed: resolved.seed,
         layer,
       });
       mask = built.mask === 'dense' ? undefined : built.mask;
@@ -94,7 +96,7 @@ export async function attention(input: AttentionInput, options: AttentionOptions
     let result = await backend.attend(call, { mask, causal, scale, scoreMod });
     if (correction && mask) result = await correction(result, { input: call, shape, causal, scale, mask }, { backend, cost });
     const t2 = now();
-    const counted = options.returnStats === false ? undefined : countKeptPairs(mask, shape, { causal });
+    const counted = resolved.returnStats ? countKeptPairs(mask, shape, { causal }) : undefined;
     const attendFlops = counted ? attentionFlops(counted.kept, shape.dim) : Number.NaN;
     // Everything estimators report to the meter is estimation work.
     const estimate = cost.total;

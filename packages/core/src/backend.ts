@@ -30,6 +30,16 @@ export interface Backend {
    * back for a selection. See `ScoresOptions`; core's `resolveScoresCall` validates the options for every backend.
    */
   scores(input: ScoreInput, options?: ScoresOptions): Promise<ScoresResult>;
+  /**
+   * Takes a weight matrix W [outDim × inDim] once (copied or packed into the backend's own memory, or kept as a view:
+   * do not change the array while the handle is in use) for `run(x, rows)`: y = x·Wᵀ, the linear layers of a model.
+   */
+  prepareLinear(weights: Float32Array, shape: LinearShape): Promise<PreparedLinear>;
+  /**
+   * Keys and values that stay in the backend across decode steps: append each new token's key and value and decode
+   * against the store, so nothing already stored is copied or re-packed again.
+   */
+  createKvStore(shape: KvStoreShape): Promise<KvStore>;
   /** Releases threads, GPU buffers and caches. The backend must not be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -121,6 +131,63 @@ export interface QuantizedScoresOptions {
   readonly causal?: boolean;
   /** When set, return the max estimated logit per (query block, key block) instead of rows. */
   readonly pool?: { readonly blockQ: number; readonly blockK: number };
+  /**
+   * Subtracted from every estimated logit of a query row before rows are returned or pooled: `[heads][rows]` (with
+   * `pool`, `[heads][qLength]`), finite. SALE's per-row threshold: a pooled value > 0 then means some element of
+   * the block passed its row's threshold.
+   */
+  readonly rowBias?: Float32Array;
+  /**
+   * Rows sharing one quantisation scale (the absmax of the group): `q` consecutive query rows, `k` consecutive keys
+   * of a head (SALE's per-warp-group scales). Default 1: per token.
+   */
+  readonly groups?: { readonly q?: number; readonly k?: number };
+}
+
+/** A weight matrix for `prepareLinear`: W is [outDim × inDim], row-major (out, in), as PyTorch and llama2.c store it. */
+export interface LinearShape {
+  readonly outDim: number;
+  readonly inDim: number;
+}
+
+/** A weight matrix a backend holds: `run` multiplies rows by it. */
+export interface PreparedLinear extends LinearShape {
+  /**
+   * y[r·outDim + o] = Σ_j x[r·inDim + j] · W[o·inDim + j] for r < rows: y = x·Wᵀ, [rows × outDim]. Writes into `out`
+   * when given (at least rows·outDim floats, not overlapping x), else returns a new array.
+   */
+  run(x: Float32Array, rows: number, out?: Float32Array): Promise<Float32Array>;
+  /** Frees what the backend holds for it (it is also freed with the backend); run() afterwards throws. */
+  dispose(): void;
+}
+
+export interface KvStoreShape {
+  readonly kvHeads: number;
+  readonly dim: number;
+}
+
+export interface KvStoreDecodeOptions extends DecodeOptions {
+  /** Absolute position of the first query row (default: the longest head's length − q.length). */
+  readonly qOffset?: number | undefined;
+}
+
+/**
+ * Keys and values resident in a backend for decoding (one store per model layer). Each kv head holds its own number
+ * of slots, so a cache whose KV policy evicted per head is mirrored exactly. `decode(q, options)` equals the reference
+ * `decode` over the stored keys and values zero-padded to the longest head (width), where a head shorter than width
+ * reads only its own slots unless `selection` says which slots to read (slot s of a head sits at position s).
+ */
+export interface KvStore extends KvStoreShape {
+  /** Slots held by kv head g. */
+  length(g: number): number;
+  /** Appends `count` slots to every head: k and v are [kvHeads, count, dim]. */
+  append(k: HeadTensor, v: HeadTensor): Promise<void>;
+  /** Replaces everything kv head g holds by `keys` and `values` ([n × dim] each, the same n). */
+  setHead(g: number, keys: Float32Array, values: Float32Array): Promise<void>;
+  /** Attention of q [Hq, qLength, dim] over the stored slots. */
+  decode(q: HeadTensor, options?: KvStoreDecodeOptions): Promise<AttendResult>;
+  /** Frees the backend memory; the store must not be used afterwards. */
+  dispose(): void;
 }
 
 /** A contiguous range of query rows or keys: [start, start + count). */

@@ -1,8 +1,10 @@
 // @sparseland/core: what users call. Plugin and backend authors find their helpers in `@sparseland/core/kit`.
 
-// Errors
+// Errors and limits
 export type { SparselandErrorCode } from './errors.js';
 export { isSparselandError, SparselandError } from './errors.js';
+export type { Limits } from './limits.js';
+export { LIMITS } from './limits.js';
 
 // Tensors and shapes
 export type { HeadTensor } from './tensor/head-tensor.js';
@@ -45,7 +47,17 @@ export { TokenSelection } from './masks/token-selection.js';
 // The entry point and the backend contract
 export type { AttentionOptions, AttentionResult, AttentionStats } from './attention.js';
 export { attention } from './attention.js';
-export type { AttendOptions, AttendResult, Backend, DecodeOptions } from './backend.js';
+export type {
+  AttendOptions,
+  AttendResult,
+  Backend,
+  DecodeOptions,
+  KvStore,
+  KvStoreDecodeOptions,
+  KvStoreShape,
+  LinearShape,
+  PreparedLinear,
+} from './backend.js';
 
 // The float64 reference: the oracle of every test and metric
 export type { ReferenceDecodeOptions, ReferenceOptions } from './reference/reference-attention.js';

@@ -7,9 +7,13 @@ export { expectFinite, expectHeadTensor, resolveAttentionShape } from './tensor/
 export { expectMaskFits, fillRowMembership } from './masks/sparse-mask.js';
 export { expectSelectionFits } from './masks/token-selection.js';
 export { closestName, editDistance } from './plugins/closest-name.js';
+export { expectModdedScore } from './masks/mask-mod.js';
+export { expectSeed } from './rng.js';
+export { expectCausalPositions, expectInputsInRange, expectTensorSize } from './tensor/shape.js';
 
 // Parameters: zod helpers with a default and a description (JSON schema for forms)
 export { flagParam, intParam, numberParam } from './plugins/params.js';
+export { parseOptions } from './plugins/zod-errors.js';
 
 // Writing estimators: their input, context, cost meter, output corrections and seeded randomness
 export type {
@@ -40,7 +44,8 @@ export { mergeHeadMasks } from './masks/merge-heads.js';
 // Growable int lists and sorted-list helpers
 export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/int-list.js';
 
-// Writing backends: the estimator ops' types, one resolver per op, the float64 reference ops
+// Writing backends: one resolver per op (attend and decode too), the mask-tiling visitor both backends plan with,
+// the estimator ops' types, the float64 reference ops
 export type {
   BlockScores,
   IndexRange,
@@ -61,15 +66,22 @@ export {
   MAX_SCORES_TOP_K,
   resolveLastQueriesCall,
   resolvePooledScoresCall,
+  MAX_QUANT_GROUP,
   resolveQuantizedScoresCall,
   resolveScoreShape,
   resolveScoresCall,
   scoresKeyAt,
 } from './reference/op-options.js';
-export { applySlotPrecision, referenceRowProbabilities, resolveScale } from './reference/reference-attention.js';
+export type { AttendCall, AttendCallOptions, DecodeCall } from './reference/attend-call.js';
+export { resolveAttendCall, resolveDecodeCall, resolveScale } from './reference/attend-call.js';
+export type { MaskTileOptions, MaskTileSink } from './masks/mask-tiles.js';
+export { MaskTiles } from './masks/mask-tiles.js';
+export { applySlotPrecision, referenceRowProbabilities } from './reference/reference-attention.js';
 export {
+  channelMeans,
   maxPoolRows,
   poolRows,
+  quantizeRowsGrouped,
   quantizeRowTo,
   referenceLastQueriesAttention,
   referencePooledScores,
@@ -77,3 +89,16 @@ export {
 } from './reference/reference-ops.js';
 export { referenceScores } from './reference/reference-scores.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';
+
+// Writing backends: linear layers (y = x·Wᵀ) and resident KV stores, their resolvers and host implementations
+export type { LinearCall } from './reference/linear.js';
+export { createHostLinear, expectLinearWeights, referenceLinear, resolveLinearCall } from './reference/linear.js';
+export type { KvStoreDecodeCall, KvStoreState } from './reference/kv-store.js';
+export {
+  createHostKvStore,
+  expectKvStoreShape,
+  gatherKvStore,
+  resolveKvStoreAppend,
+  resolveKvStoreDecode,
+  resolveKvStoreSetHead,
+} from './reference/kv-store.js';

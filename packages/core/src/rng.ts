@@ -1,3 +1,14 @@
+import { expectInteger } from './errors.js';
+import { LIMITS } from './limits.js';
+
+/**
+ * Validates a user-facing seed: an integer in [0, 2^32 - 1]. NaN, fractions and larger values would otherwise be
+ * folded silently by `>>> 0` (2^32 ≡ 0, 1.5 ≡ 1).
+ */
+export function expectSeed(seed: unknown, what = 'seed'): number {
+  return expectInteger(seed, what, 0, LIMITS.seed);
+}
+
 /** A seeded pseudo-random generator: `next()` is uniform in [0, 1). Same seed, same sequence, everywhere. */
 export interface Rng {
   next(): number;

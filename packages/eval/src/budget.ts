@@ -116,7 +116,7 @@ export async function matchDensity(options: MatchDensityOptions): Promise<Matche
   const densityAt = async (value: number): Promise<number> => {
     const recipe = compileRecipe({ method: options.method, params: { ...options.params, [budget.name]: value } }, options.registry);
     const built = await recipe.build({
-      input: { q: input.q, k: input.k, shape, causal },
+      input: { q: input.q, k: input.k, v: input.v, shape, causal },
       backend,
       cost: createCostMeter(),
       seed: 0,

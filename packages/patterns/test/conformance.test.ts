@@ -1,6 +1,14 @@
-import { describePattern } from '@sparseland/conformance';
+import { createCpuBackend } from '@sparseland/backend-cpu';
+import { type DescribePatternOptions, describePattern, REFERENCE_BACKEND } from '@sparseland/conformance';
 import type { PatternPlugin } from '@sparseland/core';
 import { patterns } from '../src/index.js';
+
+// Each pattern's masks run on the float64 reference and on the cpu backend's kernels (partial blocks, columns,
+// broadcast heads, score modifiers), against the reference attention of the exact MaskMod.
+const backends: DescribePatternOptions['backends'] = [
+  REFERENCE_BACKEND,
+  { name: 'cpu (2 threads, every job on the workers)', create: () => createCpuBackend({ threads: 2, minParallelWork: 0 }) },
+];
 
 // Small parameter sets per pattern, besides the defaults: windows and blocks that make partial blocks, GQA-like
 // head sharing and borders on the kit's odd shapes (1×1, 37, 100 with layer 1, chunked 19 of 83, decode at 129).
@@ -80,5 +88,5 @@ const PARAM_SETS: Record<string, Record<string, unknown>[]> = {
 for (const plugin of patterns as readonly PatternPlugin[]) {
   const paramSets = PARAM_SETS[plugin.name];
   if (!paramSets) throw new Error(`no conformance parameter sets for pattern ${plugin.name}: add them to PARAM_SETS`);
-  describePattern(plugin, { paramSets });
+  describePattern(plugin, { paramSets, backends });
 }

@@ -22,6 +22,7 @@ export const OP_ATTEND = 1;
 export const OP_SCORES = 2;
 export const OP_QUANT_ROWS = 3;
 export const OP_QUANT_POOL = 4;
+export const OP_LINEAR = 5;
 
 /** ATTEND task: rows [rowStart, rowStart + rows) of the row table, segments [segStart, +segCount), kv source, head. */
 export const ATTEND_TASK_INTS = 6;
@@ -63,14 +64,29 @@ export const FLAG_SOFTMAX = 1;
  * (logit scale included) at rowScale, per-key scales at keyScale, per-row last kept key at `last`.
  * Rows mode: output rows at out (stride outStride), -Infinity after last.
  * Pool mode: the task is one query block; out is its row of block maxima, blockK keys per block.
+ * Then the per-row logit offsets at rowBias (f32, -1: none; subtracted before rows are written or pooled) and
+ * `narrow` (1 when every integer is within ±7: the relaxed kernels may use 8-bit dot products).
  */
-export const QUANT_TASK_INTS = 11;
+export const QUANT_TASK_INTS = 13;
+
+/**
+ * LINEAR jobs (y = x·Wᵀ): header fields beyond the common ones, then tasks of rows [rowStart, rowStart + rows) ×
+ * panels [p0, p1) of W packed in panels of 8 outputs (see assembly/kernels.ts linearRows).
+ */
+export const LIN_X = 6;
+export const LIN_X_STRIDE = 7;
+export const LIN_WP = 8;
+export const LIN_IN = 9;
+export const LIN_OUT = 10;
+export const LIN_OUT_STRIDE = 11;
+export const LINEAR_TASK_INTS = 4;
 
 /**
  * SCORE_REDUCE job (the `scores` op): header field H_SCORES points at a descriptor of SD_INTS i32 fields (below);
  * tasks are [head, first requested row, end row] (range or list keys) or [head, group, 0] (key groups).
  */
-export const OP_SCORE_REDUCE = 5;
+export const OP_SCORE_REDUCE = 6;
+/** Header field of SCORE_REDUCE jobs only (other ops use fields past FLAGS for their own purposes). */
 export const H_SCORES = 11;
 export const SCORES_TASK_FIELDS = 3;
 export const SD = {

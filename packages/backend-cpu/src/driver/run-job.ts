@@ -6,7 +6,15 @@ import {
   ATTEND_TASK_INTS,
   FLAG_SOFTMAX,
   H,
+  LIN_IN,
+  LIN_OUT,
+  LIN_OUT_STRIDE,
+  LIN_WP,
+  LIN_X,
+  LIN_X_STRIDE,
+  LINEAR_TASK_INTS,
   OP_ATTEND,
+  OP_LINEAR,
   OP_QUANT_POOL,
   OP_QUANT_ROWS,
   OP_SCORE_REDUCE,
@@ -53,6 +61,7 @@ export function runJob(kern: Kernels, views: MemoryViews, job: number, scr: numb
     else if (op === OP_QUANT_ROWS) quantRowsTask(kern, views, job, t);
     else if (op === OP_QUANT_POOL) quantPoolTask(kern, views, job, t, scr, dp);
     else if (op === OP_SCORE_REDUCE) scoresReduceTask(kern, views, job, t, scr, dp);
+    else if (op === OP_LINEAR) linearTask(kern, views.i32, job, t);
     else throw new Error(`unknown job op ${op}`);
   }
 }
@@ -146,6 +155,24 @@ function makeScoreModHook(
   };
 }
 
+function linearTask(kern: Kernels, i32: Int32Array, job: number, t: number): void {
+  const task = (i32[job + H.TASK_TABLE] as number) + t * LINEAR_TASK_INTS;
+  const row = i32[task] as number;
+  const xStride = i32[job + LIN_X_STRIDE] as number;
+  const outStride = i32[job + LIN_OUT_STRIDE] as number;
+  kern.linearRows(
+    (i32[job + LIN_X] as number) + row * xStride,
+    xStride,
+    i32[task + 1] as number,
+    i32[job + LIN_WP] as number,
+    i32[job + LIN_IN] as number,
+    i32[task + 2] as number,
+    i32[task + 3] as number,
+    (i32[job + LIN_OUT] as number) + row * outStride,
+    outStride,
+  );
+}
+
 function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, scr: number, dp: number): void {
   const i32 = views.i32;
   const f32 = views.f32;
@@ -178,14 +205,20 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
 function quantRowsTask(kern: Kernels, views: MemoryViews, job: number, t: number): void {
   const i32 = views.i32;
   const task = (i32[job + H.TASK_TABLE] as number) + t * QUANT_TASK_INTS;
-  const { qi, rows, ki, n, stride, rowScale, keyScale, out, outStride, last } = readQuantTask(i32, task);
+  const { qi, rows, ki, n, stride, rowScale, keyScale, out, outStride, last, rowBias } = readQuantTask(i32, task);
   let maxLast = -1;
   for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
   const nEff = Math.min(n, maxLast + 1);
   if (nEff > 0) kern.quantScores(qi, rows, ki, nEff, stride, rowScale, keyScale, out, outStride);
+  const f32 = views.f32;
   for (let r = 0; r < rows; r++) {
     const row = out + r * outStride;
-    views.f32.fill(NEG_INF, row + (i32[last + r] as number) + 1, row + n);
+    const lastKey = i32[last + r] as number;
+    if (rowBias >= 0) {
+      const bias = f32[rowBias + r] as number;
+      for (let j = 0; j <= lastKey; j++) f32[row + j] = (f32[row + j] as number) - bias;
+    }
+    f32.fill(NEG_INF, row + lastKey + 1, row + n);
   }
 }
 
@@ -193,7 +226,7 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
   const i32 = views.i32;
   const f32 = views.f32;
   const task = (i32[job + H.TASK_TABLE] as number) + t * QUANT_TASK_INTS;
-  const { qi, rows, ki, n, stride, rowScale, keyScale, out, last, blockK } = readQuantTask(i32, task);
+  const { qi, rows, ki, n, stride, rowScale, keyScale, out, last, blockK, rowBias, narrow } = readQuantTask(i32, task);
   const layout = scratchLayout(scr, dp);
   const s = layout.s;
   const colMax = layout.acc;
@@ -204,6 +237,37 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
     let maxLast = -1;
     for (let r = 0; r < rc; r++) maxLast = Math.max(maxLast, i32[last + r0 + r] as number);
     const nEff = Math.min(n, maxLast + 1);
+    if (rowBias >= 0) {
+      // Biased: one fused kernel per 64-key tile gives each key's max over the rows (K stored in groups of 8 keys
+      // with channel pairs interleaved, see quantBiasColMaxT); keys are tile-relative in the kernel, so the rows'
+      // last keys are shifted into the scratch's POS slots first; the QS scratch takes the shifted query rows.
+      const lastRel = layout.pos;
+      for (let k0 = 0; k0 < nEff; k0 += TILE) {
+        const kc = Math.min(TILE, nEff - k0);
+        for (let r = 0; r < rc; r++) i32[lastRel + r] = (i32[last + r0 + r] as number) - k0;
+        const qs = layout.qs * 4;
+        kern.quantBiasColMaxT(
+          qi + r0 * stride,
+          rc,
+          ki + k0 * stride,
+          kc,
+          stride,
+          rowScale + r0,
+          keyScale + k0,
+          rowBias + r0,
+          lastRel,
+          colMax,
+          narrow,
+          qs,
+        );
+        for (let j = 0; j < kc; j++) {
+          const at = out + Math.floor((k0 + j) / blockK);
+          const x = f32[colMax + j] as number;
+          if (x > (f32[at] as number)) f32[at] = x;
+        }
+      }
+      continue;
+    }
     for (let k0 = 0; k0 < nEff; k0 += TILE) {
       const kc = Math.min(TILE, nEff - k0);
       const kc4 = (kc + 3) & ~3;
@@ -235,6 +299,8 @@ interface QuantTask {
   outStride: number;
   last: number;
   blockK: number;
+  rowBias: number;
+  narrow: number;
 }
 
 function readQuantTask(i32: Int32Array, task: number): QuantTask {
@@ -251,5 +317,7 @@ function readQuantTask(i32: Int32Array, task: number): QuantTask {
     outStride: at(8),
     last: at(9),
     blockK: at(10),
+    rowBias: at(11),
+    narrow: at(12),
   };
 }

@@ -1,4 +1,4 @@
-import { type AttendResult, type AttentionInput, type AttentionShape, createHeadTensor, type ScoreMod } from '@sparseland/core';
+import { type AttendResult, type AttentionShape, createHeadTensor, type HeadTensor, type ScoreMod } from '@sparseland/core';
 import {
   ATTEND_TASK_INTS,
   H,
@@ -13,18 +13,26 @@ import {
 } from '../driver/job-layout.js';
 import { H_ROW_HEADS } from '../driver/run-job.js';
 import type { Executor } from '../executor.js';
-import { Layout } from '../memory.js';
 import type { AttendPlan } from '../plan/attend-plan.js';
 import { copyRows } from '../plan/pack.js';
 import { paddedDim } from '../scratch-layout.js';
 
-/** Where one kv head's keys come from: sizes to reserve and a writer for the packed K, V rows and positions. */
-export interface KeySources {
+/** Where kv heads' keys come from: copied into the call's layout, or already resident in the arena. */
+export type KeySources = CopiedKeys | ResidentKeys;
+
+/** Keys copied in per call: sizes to reserve and a writer for the packed K, V rows and positions. */
+export interface CopiedKeys {
+  readonly resident?: undefined;
   readonly kFloats: (g: number) => number;
   readonly vFloats: (g: number) => number;
   /** Number of key positions listed (0: a key's position is its index). */
   readonly positions: (g: number) => number;
   readonly write: (g: number, f32: Float32Array, i32: Int32Array, k: number, v: number, pos: number) => void;
+}
+
+/** Keys already packed in the arena (a KV store): where kv head g's packed K chunks and V rows are. */
+export interface ResidentKeys {
+  readonly resident: (g: number) => { readonly k: number; readonly v: number };
 }
 
 export interface AttendJob {
@@ -41,19 +49,20 @@ export interface AttendJob {
  * Lays out an attention job in the executor's memory (Q, keys, outputs, tables, scratch), runs it and reads back
  * the output and the log-sum-exp. The calling thread copies inputs in and results out; the threads do the rest.
  */
-export async function runAttendJob(exec: Executor, input: AttentionInput, job: AttendJob): Promise<AttendResult> {
+export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob): Promise<AttendResult> {
   const { shape, plan, sources } = job;
   const { heads, kvHeads, qLength, dim } = shape;
   const dp = paddedDim(dim);
   const rowsTotal = heads * qLength;
-  const layout = new Layout();
+  const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
-  const q = layout.alloc(rowsTotal * dp, 4 * dp + 64);
+  const qAt = layout.alloc(rowsTotal * dp, 4 * dp + 64);
   const out = layout.alloc(rowsTotal * dp);
   const stats = layout.alloc(rowsTotal * 2);
   const src: { k: number; v: number; pos: number }[] = [];
   for (let g = 0; g < kvHeads; g++) {
-    src.push({ k: layout.alloc(sources.kFloats(g)), v: layout.alloc(sources.vFloats(g)), pos: layout.alloc(sources.positions(g)) });
+    if (sources.resident) src.push({ ...sources.resident(g), pos: -1 });
+    else src.push({ k: layout.alloc(sources.kFloats(g)), v: layout.alloc(sources.vFloats(g)), pos: layout.alloc(sources.positions(g)) });
   }
   const sourceTable = layout.alloc(kvHeads * SOURCE_INTS);
   const rowTable = layout.alloc(rowsTotal * ROW_INTS);
@@ -77,19 +86,20 @@ export async function runAttendJob(exec: Executor, input: AttentionInput, job: A
   i32[header + H.SOURCE_TABLE] = sourceTable;
   i32[header + H_ROW_HEADS] = rowHeads;
 
-  for (let h = 0; h < heads; h++) copyRows(input.q, h, f32, q + h * qLength * dp, dp);
+  for (let h = 0; h < heads; h++) copyRows(q, h, f32, qAt + h * qLength * dp, dp);
   for (let g = 0; g < kvHeads; g++) {
     const s = src[g] as { k: number; v: number; pos: number };
-    sources.write(g, f32, i32, s.k, s.v, s.pos);
+    const listed = !sources.resident && sources.positions(g) > 0;
+    if (!sources.resident) sources.write(g, f32, i32, s.k, s.v, s.pos);
     i32[sourceTable + g * SOURCE_INTS] = s.k;
     i32[sourceTable + g * SOURCE_INTS + 1] = s.v;
-    i32[sourceTable + g * SOURCE_INTS + 2] = sources.positions(g) > 0 ? s.pos : -1;
+    i32[sourceTable + g * SOURCE_INTS + 2] = listed ? s.pos : -1;
   }
   const order = job.rowOrder;
   for (let t = 0; t < rowsTotal; t++) {
     const row = order ? (order[t] as number) : t;
     const at = rowTable + t * ROW_INTS;
-    i32[at] = q + row * dp;
+    i32[at] = qAt + row * dp;
     i32[at + 1] = out + row * dp;
     i32[at + 2] = stats + row * 2;
     i32[at + 3] = shape.qOffset + (row % qLength);

@@ -1,8 +1,7 @@
-import { type AttendResult, type AttentionInput, type DecodeOptions, SparselandError, TokenSelection } from '@sparseland/core';
-import { expectSelectionFits, fakeQuantizeRow, IntList, resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
-import { ATTEND_TASK_INTS, SEG_CAUSAL, SEG_RANGE } from '../driver/job-layout.js';
+import type { AttendResult, AttentionInput, DecodeOptions, TokenSelection } from '@sparseland/core';
+import { fakeQuantizeRow, resolveDecodeCall } from '@sparseland/core/kit';
 import type { Executor } from '../executor.js';
-import { sortByCost } from '../plan/attend-plan.js';
+import { planDecode } from '../plan/decode-plan.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 import { runAttendJob } from './attend-job.js';
@@ -13,66 +12,18 @@ import { runAttendJob } from './attend-job.js';
  * every head of a GQA group are stacked into one task, so one pass over the gathered keys serves the whole group.
  */
 export async function decode(exec: Executor, input: AttentionInput, options: DecodeOptions = {}): Promise<AttendResult> {
-  const shape = resolveAttentionShape(input, { checkFinite: false });
-  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const selection = options.selection;
-  if (selection !== undefined) {
-    if (!(selection instanceof TokenSelection)) {
-      throw new SparselandError('E_SHAPE', 'decode: selection must be a TokenSelection (TokenSelection.fromLists / TokenSelection.all)');
-    }
-    expectSelectionFits(selection, shape);
-  }
-  const causal = options.causal ?? true;
-  const scale = resolveScale(options.scale, dim);
+  const { shape, causal, scale, selection, scoreMod } = resolveDecodeCall(input, options);
+  const { kvLength, dim } = shape;
   const dp = paddedDim(dim);
-  const group = heads / kvHeads;
   const keyCount = (g: number): number => (selection ? selection.slotsOf(g).length : kvLength);
+  const plan = planDecode(shape, causal, (g) => ({ count: keyCount(g), slots: selection?.slotsOf(g), gather: false }));
 
-  // Rows stacked per kv group: (h in group, i) in table order; tasks of up to 64 of them.
-  const rowOrder = new Int32Array(heads * qLength);
-  const tasks = new IntList();
-  const segments = new IntList();
-  const costs: number[] = [];
-  let work = 0;
-  let t = 0;
-  for (let g = 0; g < kvHeads; g++) {
-    const first = t;
-    for (let h = g * group; h < (g + 1) * group; h++) for (let i = 0; i < qLength; i++) rowOrder[t++] = h * qLength + i;
-    const slots = selection?.slotsOf(g);
-    for (let r0 = first; r0 < t; r0 += TILE) {
-      const rows = Math.min(TILE, t - r0);
-      let minPos = Number.POSITIVE_INFINITY;
-      let maxPos = -1;
-      for (let r = r0; r < r0 + rows; r++) {
-        const pos = qOffset + ((rowOrder[r] as number) % qLength);
-        minPos = Math.min(minPos, pos);
-        maxPos = Math.max(maxPos, pos);
-      }
-      // Keys visible to some row: slots (or positions) <= maxPos when causal.
-      const n = causal ? countAtMost(slots, keyCount(g), maxPos) : keyCount(g);
-      const lastKeyPos = n === 0 ? -1 : slots ? (slots[n - 1] as number) : n - 1;
-      const segStart = segments.length / 4;
-      if (n > 0) segments.push4(SEG_RANGE | (causal && lastKeyPos > minPos ? SEG_CAUSAL : 0), 0, n, 0);
-      tasks.push4(r0, rows, segStart, segments.length / 4 - segStart);
-      tasks.push(g);
-      tasks.push(Math.floor((rowOrder[r0] as number) / qLength));
-      costs.push(rows * n + 64);
-      work += rows * n * dim;
-    }
-  }
-
-  return runAttendJob(exec, input, {
+  return runAttendJob(exec, input.q, {
     shape,
     scale,
-    rowOrder,
-    scoreMod: options.scoreMod,
-    plan: {
-      tasks: sortByCost(tasks.view(), costs, ATTEND_TASK_INTS),
-      segments: segments.view(),
-      bitmaps: new Int32Array(0),
-      columns: new Int32Array(0),
-      work,
-    },
+    rowOrder: plan.rowOrder,
+    scoreMod,
+    plan,
     sources: selection
       ? {
           kFloats: (g) => packedFloats(keyCount(g), dp),
@@ -90,19 +41,6 @@ export async function decode(exec: Executor, input: AttentionInput, options: Dec
           },
         },
   });
-}
-
-/** Number of leading keys whose position is <= pos (slots are sorted; no slots means positions 0..count-1). */
-function countAtMost(slots: Int32Array | undefined, count: number, pos: number): number {
-  if (!slots) return Math.max(0, Math.min(count, pos + 1));
-  let lo = 0;
-  let hi = slots.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((slots[mid] as number) <= pos) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Gathers kv head g's selected slots into packed K, V rows and a position list, fake-quantising low-precision slots. */

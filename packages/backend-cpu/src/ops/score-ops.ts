@@ -10,7 +10,6 @@ import {
 } from '@sparseland/core/kit';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
-import { Layout } from '../memory.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 
@@ -33,7 +32,7 @@ interface ScoresJob {
 
 async function runScores(exec: Executor, job: ScoresJob): Promise<Float32Array> {
   const { heads, kvHeads, rowsPerHead, keys, dp } = job;
-  const layout = new Layout();
+  const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
   const q = layout.alloc(heads * rowsPerHead * dp, 4 * dp + 64);
   const kStride = packedFloats(keys, dp);

@@ -31,7 +31,7 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   const groups = keys.kind === 'groups' ? keys : undefined;
   const stats = call.max || call.min || call.moments;
 
-  const layout = new Layout();
+  const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
   const desc = layout.alloc(SD_INTS);
   const q = layout.alloc(heads * R * dp, 4 * dp + 64);

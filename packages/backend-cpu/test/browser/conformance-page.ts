@@ -2,7 +2,7 @@
 // conformance cases on both implementations and both WebAssembly builds (SIMD128, relaxed SIMD: Chromium ships
 // relaxed SIMD, so the relaxed build is required here), on the page's thread and on two Web Workers over shared
 // memory.
-import { allBackendCases, FP32_TOLERANCE } from '@sparseland/conformance/cases';
+import { allBackendCases, type CaseOutcome, FP32_TOLERANCE, runCases } from '@sparseland/conformance/cases';
 import { createCpuBackend } from '../../src/index.js';
 
 export const BROWSER_CONFIGS = [
@@ -14,11 +14,9 @@ export const BROWSER_CONFIGS = [
   { impl: 'wasm', simd: 'relaxed', threads: 2 },
 ] as const;
 
-export interface BrowserCaseResult {
+/** One case's outcome in one configuration. */
+export interface BrowserCaseResult extends CaseOutcome {
   readonly config: string;
-  readonly name: string;
-  readonly ok: boolean;
-  readonly error?: string;
 }
 
 export function configName(c: (typeof BROWSER_CONFIGS)[number]): string {
@@ -36,17 +34,11 @@ export async function run(): Promise<{ crossOriginIsolated: boolean; results: Br
         throw new Error(`got impl ${backend.impl} (${backend.simd}) with ${backend.threads} threads`);
     } catch (error) {
       for (const k of allBackendCases())
-        results.push({ config, name: k.name, ok: false, error: `backend did not start: ${String(error)}` });
+        results.push({ config, name: k.name, status: 'fail', detail: `backend did not start: ${String(error)}`, ms: 0 });
       continue;
     }
-    for (const k of allBackendCases()) {
-      try {
-        await k.run(backend, FP32_TOLERANCE);
-        results.push({ config, name: k.name, ok: true });
-      } catch (error) {
-        results.push({ config, name: k.name, ok: false, error: String(error) });
-      }
-    }
+    const started = backend;
+    for (const outcome of await runCases(allBackendCases(), (k) => k.run(started, FP32_TOLERANCE))) results.push({ config, ...outcome });
     await backend.dispose();
   }
   return { crossOriginIsolated: globalThis.crossOriginIsolated === true, results };

@@ -195,3 +195,106 @@ export function quantizedBlockMaxKernel(
   }
   return m;
 }
+
+/**
+ * quantizeRowsKernel with one scale per group of `group` consecutive rows of a head (the absmax over the group's
+ * rows, all of them, even outside the requested range): SALE's per-group scales. Same output layout.
+ */
+export function quantizeGroupedRowsKernel(
+  this: KernelThis<DimConstants>,
+  x: Grid,
+  mean: Grid,
+  length: number,
+  rowStart: number,
+  rows: number,
+  perLine: number,
+  qmax: number,
+  group: number,
+): number {
+  const dim = this.constants.dim;
+  const slot = Math.floor((this.thread.x + 0.5) / dim);
+  const channel = this.thread.x - slot * dim;
+  const out = this.thread.y * perLine + slot;
+  const head = Math.floor((out + 0.5) / rows);
+  const inHead = rowStart + out - head * rows;
+  const g0 = Math.floor((inHead + 0.5) / group) * group;
+  let absmax = 0;
+  // Integer loop counters from 0 (WGSL increments only integers).
+  for (let t = 0; t < Math.min(group, length - g0); t++) {
+    for (let c = 0; c < dim; c++) absmax = Math.max(absmax, Math.abs(x[head * length + g0 + t]![c]! - mean[head]![c]!));
+  }
+  let scale = 1;
+  if (absmax > 0) scale = absmax / qmax;
+  const level = Math.floor((x[head * length + inHead]![channel]! - mean[head]![channel]!) / scale + 0.5);
+  return Math.max(-qmax, Math.min(qmax, level));
+}
+
+/** The group scale of each requested row (quantizeGroupedRowsKernel's). Output `[heads · rows]`. */
+export function quantizeGroupedScaleKernel(
+  this: KernelThis<DimConstants>,
+  x: Grid,
+  mean: Grid,
+  length: number,
+  rowStart: number,
+  rows: number,
+  qmax: number,
+  group: number,
+): number {
+  const head = Math.floor((this.thread.x + 0.5) / rows);
+  const inHead = rowStart + this.thread.x - head * rows;
+  const g0 = Math.floor((inHead + 0.5) / group) * group;
+  let absmax = 0;
+  for (let t = 0; t < Math.min(group, length - g0); t++) {
+    for (let c = 0; c < this.constants.dim; c++) absmax = Math.max(absmax, Math.abs(x[head * length + g0 + t]![c]! - mean[head]![c]!));
+  }
+  if (absmax > 0) return absmax / qmax;
+  return 1;
+}
+
+/**
+ * quantizedBlockMaxKernel with a per-row offset subtracted before the max (SALE's row thresholds): the max over the
+ * tile of scale · s_q · s_k · (q_int · k_int) − rowBias[row], -1e30 when causality removes every pair.
+ */
+export function quantizedBlockMaxBiasedKernel(
+  this: KernelThis<DimConstants>,
+  qInt: Grid,
+  qScale: Line,
+  kInt: Grid,
+  kScale: Line,
+  rowBias: Line,
+  qPerLine: number,
+  kPerLine: number,
+  qLength: number,
+  kvLength: number,
+  qBlocks: number,
+  blockQ: number,
+  blockK: number,
+  qOffset: number,
+  groupSize: number,
+  causal: number,
+  scale: number,
+): number {
+  const dim = this.constants.dim;
+  const h = Math.floor((this.thread.y + 0.5) / qBlocks);
+  const qb = this.thread.y - h * qBlocks;
+  const i0 = qb * blockQ;
+  const j0 = this.thread.x * blockK;
+  const kBase = Math.floor((h + 0.5) / groupSize) * kvLength;
+  let m = -1e30;
+  for (let a = 0; a < Math.min(blockQ, qLength - i0); a++) {
+    const qRow = h * qLength + i0 + a;
+    const qLine = Math.floor((qRow + 0.5) / qPerLine);
+    const qx = (qRow - qLine * qPerLine) * dim;
+    for (let b = 0; b < Math.min(blockK, kvLength - j0); b++) {
+      if (causal < 0.5 || j0 + b <= qOffset + i0 + a) {
+        const kRow = kBase + j0 + b;
+        const kLine = Math.floor((kRow + 0.5) / kPerLine);
+        const kx = (kRow - kLine * kPerLine) * dim;
+        let dot = 0;
+        for (let c = 0; c < dim; c++) dot += qInt[qLine]![qx + c]! * kInt[kLine]![kx + c]!;
+        m = Math.max(m, dot * qScale[qRow]! * kScale[kRow]! * scale - rowBias[qRow]!);
+      }
+    }
+  }
+  return m;
+}

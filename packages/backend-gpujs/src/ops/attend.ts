@@ -1,5 +1,5 @@
-import { type AttendOptions, type AttendResult, type AttentionInput, type SparseMask, toSparseMask } from '@sparseland/core';
-import { resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
+import type { AttendOptions, AttendResult, AttentionInput } from '@sparseland/core';
+import { resolveAttendCall } from '@sparseland/core/kit';
 import { densePlan } from '../plan/dense-plan.js';
 import { maskPlan } from '../plan/mask-plan.js';
 import type { GpuContext } from './context.js';
@@ -7,17 +7,7 @@ import { runPlan } from './run-plan.js';
 
 /** Backend.attend: dense or any SparseMask, causal, GQA, qOffset, scoreMod (host-side, see runPlan). */
 export async function attend(ctx: GpuContext, input: AttentionInput, options: AttendOptions = {}): Promise<AttendResult> {
-  const shape = resolveAttentionShape(input, { checkFinite: false });
-  const causal = options.causal ?? true;
-  const mask: SparseMask | undefined = options.mask === undefined ? undefined : toSparseMask(options.mask, shape);
+  const { shape, causal, scale, mask, scoreMod } = resolveAttendCall(input, options);
   const plan = mask ? maskPlan(shape, mask, causal) : densePlan(shape, causal);
-  return runPlan(ctx, plan, {
-    q: input.q,
-    k: input.k,
-    v: input.v,
-    shape,
-    causal,
-    scale: resolveScale(options.scale, shape.dim),
-    scoreMod: options.scoreMod,
-  });
+  return runPlan(ctx, plan, { q: input.q, k: input.k, v: input.v, shape, causal, scale, scoreMod });
 }

@@ -1,5 +1,5 @@
 import type { AttendResult, AttentionInput, DecodeOptions } from '@sparseland/core';
-import { applySlotPrecision, expectSelectionFits, resolveAttentionShape, resolveScale } from '@sparseland/core/kit';
+import { applySlotPrecision, resolveDecodeCall } from '@sparseland/core/kit';
 import { densePlan } from '../plan/dense-plan.js';
 import { selectionPlan } from '../plan/selection-plan.js';
 import type { GpuContext } from './context.js';
@@ -10,19 +10,8 @@ import { runPlan } from './run-plan.js';
  * stored below 32 bits are fake-quantised on the host first, as the reference does (O(selected slots · dim)).
  */
 export async function decode(ctx: GpuContext, input: AttentionInput, options: DecodeOptions = {}): Promise<AttendResult> {
-  const shape = resolveAttentionShape(input, { checkFinite: false });
-  const causal = options.causal ?? true;
-  const selection = options.selection;
-  if (selection) expectSelectionFits(selection, shape);
+  const { shape, causal, scale, selection, scoreMod } = resolveDecodeCall(input, options);
   const plan = selection ? selectionPlan(shape, selection, causal) : densePlan(shape, causal);
   const cache = selection?.precision ? applySlotPrecision(input.k, input.v, selection) : { k: input.k, v: input.v };
-  return runPlan(ctx, plan, {
-    q: input.q,
-    k: cache.k,
-    v: cache.v,
-    shape,
-    causal,
-    scale: resolveScale(options.scale, shape.dim),
-    scoreMod: options.scoreMod,
-  });
+  return runPlan(ctx, plan, { q: input.q, k: cache.k, v: cache.v, shape, causal, scale, scoreMod });
 }

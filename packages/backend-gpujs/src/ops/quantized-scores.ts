@@ -7,8 +7,11 @@ import {
 } from '@sparseland/core/kit';
 import {
   channelMeanKernel,
+  quantizedBlockMaxBiasedKernel,
   quantizedBlockMaxKernel,
   quantizedDotKernel,
+  quantizeGroupedRowsKernel,
+  quantizeGroupedScaleKernel,
   quantizeRowsKernel,
   quantizeScaleKernel,
 } from '../kernels/estimator-kernels.js';
@@ -27,7 +30,7 @@ export async function quantizedScores(
   options: QuantizedScoresOptions,
 ): Promise<ScoreRows | BlockScores> {
   const call = resolveQuantizedScoresCall(input, options);
-  const { shape, qmax, scale, rowStart, rows, pool } = call;
+  const { shape, qmax, scale, rowStart, rows, pool, rowBias } = call;
   const { heads, kvHeads, qLength, kvLength, dim } = shape;
   const constants = { dim };
   const k = tensorGrid(ctx, input.k);
@@ -44,13 +47,13 @@ export async function quantizedScores(
     ints: kInt,
     scales: kScale,
     perLine: kPerLine,
-  } = await quantizeRows(ctx, 'k', k, kMean, kvHeads, kvLength, 0, kvLength, dim, qmax);
+  } = await quantizeRows(ctx, 'k', k, kMean, kvHeads, kvLength, 0, kvLength, dim, qmax, call.kGroup);
   const noMean = ctx.grid(new Float32Array(heads * dim), dim, heads);
   const {
     ints: qInt,
     scales: qScale,
     perLine: qPerLine,
-  } = await quantizeRows(ctx, 'q', q, noMean, heads, qLength, rowStart, rows, dim, qmax);
+  } = await quantizeRows(ctx, 'q', q, noMean, heads, qLength, rowStart, rows, dim, qmax, call.qGroup);
   const causal = call.causal ? 1 : 0;
   if (!pool) {
     const scores = await ctx.cache.run(
@@ -71,16 +74,26 @@ export async function quantizedScores(
       scale,
     );
     const data = maskedToInfinity(await readFlat(scores, heads * rows * kvLength));
+    if (rowBias) {
+      for (let r = 0; r < heads * rows; r++) {
+        const bias = rowBias[r] as number;
+        for (let j = r * kvLength; j < (r + 1) * kvLength; j++) if (data[j] !== -Infinity) data[j] = (data[j] as number) - bias;
+      }
+    }
     return { kind: 'rows', data, heads, rowStart, rows, kvLength };
   }
   const { blockQ, blockK, qBlocks, kBlocks } = pool;
+  const blockMax = rowBias
+    ? { key: `quantized-block-max-biased|d${dim}`, source: quantizedBlockMaxBiasedKernel, constants, pipeline: false }
+    : { key: `quantized-block-max|d${dim}`, source: quantizedBlockMaxKernel, constants, pipeline: false };
   const pooled = await ctx.cache.run(
-    { key: `quantized-block-max|d${dim}`, source: quantizedBlockMaxKernel, constants, pipeline: false },
+    blockMax,
     [kBlocks, heads * qBlocks],
     qInt,
     qScale,
     kInt,
     kScale,
+    ...(rowBias ? [rowBias] : []),
     qPerLine,
     kPerLine,
     qLength,
@@ -112,11 +125,16 @@ async function quantizeRows(
   rows: number,
   dim: number,
   qmax: number,
+  group: number,
 ): Promise<{ ints: unknown; scales: unknown; perLine: number }> {
   const constants = { dim };
   const perLine = blocksPerRow(heads * rows, 1);
+  // Per-token scales keep the original kernels; groups of rows use the grouped twins (one extra argument).
+  const grouped = group > 1;
   const ints = await ctx.cache.run(
-    { key: `quantize-${side}|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
+    grouped
+      ? { key: `quantize-grouped-${side}|d${dim}`, source: quantizeGroupedRowsKernel, constants, pipeline: true }
+      : { key: `quantize-${side}|d${dim}`, source: quantizeRowsKernel, constants, pipeline: true },
     [perLine * dim, Math.ceil((heads * rows) / perLine)],
     tensor,
     mean,
@@ -125,9 +143,12 @@ async function quantizeRows(
     rows,
     perLine,
     qmax,
+    ...(grouped ? [group] : []),
   );
   const scales = await ctx.cache.run(
-    { key: `quantize-${side}-scale|d${dim}`, source: quantizeScaleKernel, constants, pipeline: true },
+    grouped
+      ? { key: `quantize-grouped-${side}-scale|d${dim}`, source: quantizeGroupedScaleKernel, constants, pipeline: true }
+      : { key: `quantize-${side}-scale|d${dim}`, source: quantizeScaleKernel, constants, pipeline: true },
     [heads * rows],
     tensor,
     mean,
@@ -135,6 +156,7 @@ async function quantizeRows(
     start,
     rows,
     qmax,
+    ...(grouped ? [group] : []),
   );
   return { ints, scales, perLine };
 }

@@ -2,17 +2,10 @@
 // given in the page's URL-free `MODES` list and returns pass / fail / excluded per case. The Node-side test turns
 // each entry into one vitest test.
 
-import { allBackendCases, exclusionReason, FP32_TOLERANCE, firstMismatch, type Tolerance } from '@sparseland/conformance/cases';
+import { allBackendCases, type CaseOutcome, FP32_TOLERANCE, firstMismatch, runCases, type Tolerance } from '@sparseland/conformance/cases';
 import { randomHeadTensor, referenceAttention } from '@sparseland/core';
 import { modeConformance } from '../../src/conformance.js';
 import { createGpujsBackend, type GpujsMode } from '../../src/index.js';
-
-export interface CaseOutcome {
-  readonly name: string;
-  readonly status: 'pass' | 'fail' | 'excluded';
-  readonly detail?: string;
-  readonly ms: number;
-}
 
 export interface ModeOutcome {
   readonly mode: GpujsMode;
@@ -40,33 +33,10 @@ async function runMode(mode: GpujsMode): Promise<ModeOutcome> {
   }
   const { tolerance, filters } = modeConformance(mode);
   const tol: Tolerance = { ...FP32_TOLERANCE, ...tolerance };
-  const cases: CaseOutcome[] = [];
-  for (const c of allBackendCases()) {
-    const reason = exclusionReason(c.name, filters);
-    const t0 = performance.now();
-    if (reason !== undefined) {
-      cases.push({ name: c.name, status: 'excluded', detail: reason, ms: 0 });
-      continue;
-    }
-    try {
-      await c.run(backend, tol);
-      cases.push({ name: c.name, status: 'pass', ms: performance.now() - t0 });
-    } catch (error) {
-      cases.push({
-        name: c.name,
-        status: 'fail',
-        detail: String(error instanceof Error ? error.message : error),
-        ms: performance.now() - t0,
-      });
-    }
-  }
-  const t0 = performance.now();
-  try {
-    await packedGridCase(backend, tol);
-    cases.push({ name: PACKED_GRID_CASE, status: 'pass', ms: performance.now() - t0 });
-  } catch (error) {
-    cases.push({ name: PACKED_GRID_CASE, status: 'fail', detail: String(error instanceof Error ? error.message : error), ms: 0 });
-  }
+  const cases: CaseOutcome[] = [
+    ...(await runCases(allBackendCases(), (c) => c.run(backend, tol), filters)),
+    ...(await runCases([{ name: PACKED_GRID_CASE }], () => packedGridCase(backend, tol), filters)),
+  ];
   const fallbacks = backend.fallbacks();
   await backend.dispose();
   return { mode, impl: backend.impl, fallbacks, cases };

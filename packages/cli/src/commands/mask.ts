@@ -53,7 +53,7 @@ export async function maskCommand(method: string, options: MaskOptions, out: (te
   const backend: Backend = await chooseBackend(registry, options.backend);
   try {
     const built = await recipe.build({
-      input: { q: input.q, k: input.k, shape, causal: true },
+      input: { q: input.q, k: input.k, v: input.v, shape, causal: true },
       backend,
       cost: createCostMeter(),
       seed: 0,

@@ -6,8 +6,26 @@ import { describeValue, SparselandError } from '../errors.js';
  */
 export type MaskMod = (h: number, qPos: number, kPos: number) => boolean;
 
-/** Rewrites one scaled logit before the softmax (FlexAttention's score_mod): biases, soft-capping, temperatures. */
+/**
+ * Rewrites one scaled logit before the softmax (FlexAttention's score_mod): biases, soft-capping, temperatures.
+ * It may return any finite number, or -Infinity to drop the pair (as FlexAttention masks with -inf); NaN and
+ * +Infinity are refused with E_NONFINITE by every backend (see `expectModdedScore`).
+ */
 export type ScoreMod = (score: number, h: number, qPos: number, kPos: number) => number;
+
+/**
+ * The one rule for what a ScoreMod returns, applied by the reference and every backend: finite or -Infinity
+ * passes through; NaN or +Infinity throws E_NONFINITE naming the pair (a NaN would otherwise silently drop the pair
+ * in one kernel and poison the row in another).
+ */
+export function expectModdedScore(value: number, h: number, qPos: number, kPos: number): number {
+  if (value - value === 0 || value === -Infinity) return value;
+  throw new SparselandError(
+    'E_NONFINITE',
+    `scoreMod must return a finite number or -Infinity (to drop the pair), got ${value} for head ${h}, query ${qPos}, key ${kPos}`,
+    { head: h, qPos, kPos },
+  );
+}
 
 function expectMods(mods: readonly unknown[], combinator: string): asserts mods is readonly MaskMod[] {
   mods.forEach((m, i) => {

@@ -61,6 +61,8 @@ export interface PatternPlugin<S extends z.ZodType = z.ZodType> extends PluginBa
 export interface EstimatorInput {
   readonly q: HeadTensor;
   readonly k: HeadTensor;
+  /** The values, when the caller has them (attention() passes them): for estimators that read V, such as DMA. */
+  readonly v?: HeadTensor;
   readonly shape: AttentionShape;
   readonly causal: boolean;
 }

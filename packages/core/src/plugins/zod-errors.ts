@@ -39,3 +39,13 @@ export function zodFailure(
     issues: error.issues.map((i) => ({ path: joinPath([...prefix, ...i.path]), message: i.message, code: i.code })),
   });
 }
+
+/**
+ * Validates an options object (a factory's, a policy's) with a zod schema: the parsed value, or E_PARAMS naming
+ * every offending path. A strict schema also refuses typos (`{ thread: 2 }`) by name.
+ */
+export function parseOptions<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+  const result = schema.safeParse(input ?? {});
+  if (!result.success) throw zodFailure('E_PARAMS', `invalid options for ${what}`, result.error, input);
+  return result.data;
+}

@@ -228,11 +228,27 @@ async function evaluate(node: CompiledMask, ctx: MaskContext, sizes: { blockQ: n
       const masks = parts.map((p) => p.mask);
       if (node.kind === 'union') {
         if (masks.includes('dense')) return { mask: 'dense', scoreMod };
-        return { mask: (masks as SparseMask[]).reduce((a, b) => unionMasks(a, b)), scoreMod, correction };
+        return { mask: reduceBalanced(masks as SparseMask[], (a, b) => unionMasks(a, b)), scoreMod, correction };
       }
       const sparse = masks.filter((m): m is SparseMask => m !== 'dense');
       if (sparse.length === 0) return { mask: 'dense', scoreMod };
-      return { mask: sparse.reduce((a, b) => intersectMasks(a, b, sizes)), scoreMod, correction };
+      return { mask: reduceBalanced(sparse, (a, b) => intersectMasks(a, b, sizes)), scoreMod, correction };
     }
   }
+}
+
+/**
+ * Combines n masks as a balanced tree rather than a left fold: a combined mask tests membership through its
+ * operands, so a fold of thousands of siblings would nest that many calls per pair (a stack overflow); the tree
+ * nests log2(n).
+ */
+function reduceBalanced<T>(items: readonly T[], combine: (a: T, b: T) => T): T {
+  let level = items.slice();
+  while (level.length > 1) {
+    const next: T[] = [];
+    for (let i = 0; i + 1 < level.length; i += 2) next.push(combine(level[i] as T, level[i + 1] as T));
+    if (level.length % 2 === 1) next.push(level[level.length - 1] as T);
+    level = next;
+  }
+  return level[0] as T;
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { describeValue, SparselandError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import { joinPath, zodFailure } from '../plugins/zod-errors.js';
 
 /** One method (a pattern or an estimator by registry name) with its parameters. `dense` is built in. */
@@ -46,13 +47,16 @@ const unionSchema = z.object({ union: z.array(z.unknown()).min(1, 'union needs a
 const intersectSchema = z.object({ intersect: z.array(z.unknown()).min(1, 'intersect needs at least one mask') }).strict();
 const INDEX_KEY = /^(0|[1-9][0-9]*)$/;
 
-/** Layer and head keys are decimal indices; checked by hand because zod's record-key message names no key. */
-function expectIndexKeys(record: Record<string, unknown> | undefined, path: readonly PropertyKey[]): void {
+/**
+ * Layer and head keys are decimal indices below `max` (LIMITS.layers / LIMITS.heads): checked by hand because zod's
+ * record-key message names no key, and because keys past 2^53 would collide once read as numbers.
+ */
+function expectIndexKeys(record: Record<string, unknown> | undefined, path: readonly PropertyKey[], max: number): void {
   for (const key of Object.keys(record ?? {})) {
-    if (!INDEX_KEY.test(key)) {
+    if (!INDEX_KEY.test(key) || Number(key) >= max) {
       throw new SparselandError(
         'E_RECIPE',
-        `invalid recipe: ${joinPath([...path, key])}: keys must be non-negative integer indices like "0" or "12", got ${JSON.stringify(key)}`,
+        `invalid recipe: ${joinPath([...path, key])}: keys must be integer indices in [0, ${max}) like "0" or "12", got ${JSON.stringify(key.length > 40 ? `${key.slice(0, 37)}...` : key)}`,
         { path: joinPath([...path, key]) },
       );
     }
@@ -81,7 +85,26 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, path: readonly Prope
   return result.data;
 }
 
-function parseMask(value: unknown, path: readonly PropertyKey[]): MaskRecipe {
+/** Masks parsed so far in one document, against LIMITS.recipeNodes. */
+interface ParseBudget {
+  nodes: number;
+}
+
+function parseMask(value: unknown, path: readonly PropertyKey[], budget: ParseBudget, depth = 0): MaskRecipe {
+  if (depth > LIMITS.recipeDepth) {
+    throw new SparselandError(
+      'E_RECIPE',
+      `invalid recipe: ${joinPath(path)}: union / intersect may nest at most ${LIMITS.recipeDepth} deep`,
+      { path: joinPath(path), limit: LIMITS.recipeDepth },
+    );
+  }
+  if (++budget.nodes > LIMITS.recipeNodes) {
+    throw new SparselandError(
+      'E_RECIPE',
+      `invalid recipe: ${joinPath(path) || '(root)'}: a recipe may hold at most ${LIMITS.recipeNodes} masks (methods, unions and intersections over all layers and heads)`,
+      { path: joinPath(path), limit: LIMITS.recipeNodes },
+    );
+  }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new SparselandError(
       'E_RECIPE',
@@ -91,11 +114,11 @@ function parseMask(value: unknown, path: readonly PropertyKey[]): MaskRecipe {
   }
   if ('union' in value) {
     const u = parseWith(unionSchema, value, path);
-    return { union: u.union.map((m, i) => parseMask(m, [...path, 'union', i])) };
+    return { union: u.union.map((m, i) => parseMask(m, [...path, 'union', i], budget, depth + 1)) };
   }
   if ('intersect' in value) {
     const x = parseWith(intersectSchema, value, path);
-    return { intersect: x.intersect.map((m, i) => parseMask(m, [...path, 'intersect', i])) };
+    return { intersect: x.intersect.map((m, i) => parseMask(m, [...path, 'intersect', i], budget, depth + 1)) };
   }
   if ('method' in value) return parseWith(methodSchema, value, path);
   throw new SparselandError(
@@ -112,9 +135,11 @@ function parseMask(value: unknown, path: readonly PropertyKey[]): MaskRecipe {
  */
 export function parseRecipe(input: unknown): RecipeDocument {
   const value = typeof input === 'string' ? parseRecipeJson(input) : input;
+  expectNoProtoKeys(value);
+  const budget: ParseBudget = { nodes: 0 };
   if (isRecipeDocument(value)) {
     const doc = parseWith(documentSchema, value, []);
-    expectIndexKeys(doc.layers, ['layers']);
+    expectIndexKeys(doc.layers, ['layers'], LIMITS.layers);
     const layers: Record<string, LayerRecipe> = {};
     for (const [key, layerValue] of Object.entries(doc.layers ?? {})) {
       const path = ['layers', key];
@@ -124,28 +149,52 @@ export function parseRecipe(input: unknown): RecipeDocument {
         !Array.isArray(layerValue) &&
         ('heads' in layerValue || 'default' in layerValue);
       if (!isLayerObject) {
-        layers[key] = { default: parseMask(layerValue, path) };
+        layers[key] = { default: parseMask(layerValue, path, budget) };
         continue;
       }
       const layer = parseWith(layerSchema, layerValue, path);
-      expectIndexKeys(layer.heads, [...path, 'heads']);
+      expectIndexKeys(layer.heads, [...path, 'heads'], LIMITS.heads);
       const heads: Record<string, MaskRecipe> = {};
-      for (const [h, m] of Object.entries(layer.heads ?? {})) heads[h] = parseMask(m, [...path, 'heads', h]);
+      for (const [h, m] of Object.entries(layer.heads ?? {})) heads[h] = parseMask(m, [...path, 'heads', h], budget);
       layers[key] = {
-        ...(layer.default === undefined ? {} : { default: parseMask(layer.default, [...path, 'default']) }),
+        ...(layer.default === undefined ? {} : { default: parseMask(layer.default, [...path, 'default'], budget) }),
         heads,
       };
     }
     return {
       ...(doc.version === undefined ? {} : { version: doc.version }),
       ...(doc.description === undefined ? {} : { description: doc.description }),
-      default: parseMask(doc.default, ['default']),
+      default: parseMask(doc.default, ['default'], budget),
       layers,
       ...(doc.blockQ === undefined ? {} : { blockQ: doc.blockQ }),
       ...(doc.blockK === undefined ? {} : { blockK: doc.blockK }),
     };
   }
-  return { default: parseMask(value, []) };
+  return { default: parseMask(value, [], budget) };
+}
+
+/**
+ * A key named `__proto__` anywhere in a recipe is refused: JSON.parse makes it an own key, but copying it into an
+ * object would set that object's prototype instead (zod drops it silently), so the document would not mean what it
+ * says. Walks iteratively with a depth bound, so hostile nesting cannot overflow the stack.
+ */
+function expectNoProtoKeys(value: unknown): void {
+  const stack: { value: unknown; path: PropertyKey[] }[] = [{ value, path: [] }];
+  while (stack.length > 0) {
+    const { value: node, path } = stack.pop() as { value: unknown; path: PropertyKey[] };
+    if (typeof node !== 'object' || node === null) continue;
+    if (path.length > 4 * LIMITS.recipeDepth + 16) {
+      throw new SparselandError('E_RECIPE', `invalid recipe: ${joinPath(path.slice(0, 12))}...: nested too deeply`, {
+        limit: LIMITS.recipeDepth,
+      });
+    }
+    if (Object.hasOwn(node, '__proto__')) {
+      throw new SparselandError('E_RECIPE', `invalid recipe: ${joinPath([...path, '__proto__'])}: "__proto__" is not allowed as a key`, {
+        path: joinPath([...path, '__proto__']),
+      });
+    }
+    for (const [key, child] of Object.entries(node)) stack.push({ value: child, path: [...path, Array.isArray(node) ? Number(key) : key] });
+  }
 }
 
 /** JSON.parse with an E_RECIPE error that says where the syntax broke. */

@@ -99,7 +99,15 @@ export interface QuantizedScoresCall {
   readonly rowStart: number;
   readonly rows: number;
   readonly pool: { readonly blockQ: number; readonly blockK: number; readonly qBlocks: number; readonly kBlocks: number } | undefined;
+  /** Per-row logit offsets ([heads][rows], or [heads][qLength] with pool), or undefined. */
+  readonly rowBias: Float32Array | undefined;
+  /** Query rows and keys per quantisation scale (1: per token). */
+  readonly qGroup: number;
+  readonly kGroup: number;
 }
+
+/** Largest quantisation group (rows or keys sharing one scale). */
+export const MAX_QUANT_GROUP = 4096;
 
 export function resolveQuantizedScoresCall(input: ScoreInput, options: QuantizedScoresOptions): QuantizedScoresCall {
   const shape = resolveScoreShape(input);
@@ -115,8 +123,28 @@ export function resolveQuantizedScoresCall(input: ScoreInput, options: Quantized
   }
   const rowStart = pool ? 0 : expectInteger(options.rows?.start ?? 0, 'rows.start', 0, qLength - 1);
   const rows = pool ? qLength : expectInteger(options.rows?.count ?? qLength - rowStart, 'rows.count', 1, qLength - rowStart);
+  let rowBias: Float32Array | undefined;
+  if (options.rowBias !== undefined) {
+    const want = shape.heads * rows;
+    if (!(options.rowBias instanceof Float32Array) || options.rowBias.length !== want) {
+      throw new SparselandError(
+        'E_PARAMS',
+        `quantizedScores rowBias must be a Float32Array of heads × rows = ${want} values, got ${describeValue(options.rowBias)}`,
+      );
+    }
+    for (let i = 0; i < want; i++) {
+      if (!Number.isFinite(options.rowBias[i]))
+        throw new SparselandError('E_NONFINITE', `quantizedScores rowBias[${i}] must be finite, got ${options.rowBias[i]}`);
+    }
+    rowBias = options.rowBias;
+  }
+  const qGroup = expectInteger(options.groups?.q ?? 1, 'groups.q', 1, MAX_QUANT_GROUP);
+  const kGroup = expectInteger(options.groups?.k ?? 1, 'groups.k', 1, MAX_QUANT_GROUP);
   return {
     shape,
+    rowBias,
+    qGroup,
+    kGroup,
     bits: options.bits,
     qmax: 2 ** (options.bits - 1) - 1,
     scale: resolveScale(options.scale, shape.dim),

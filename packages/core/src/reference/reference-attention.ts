@@ -1,11 +1,13 @@
 import type { AttendResult } from '../backend.js';
-import { expectNumber } from '../errors.js';
-import type { ScoreMod } from '../masks/mask-mod.js';
-import { type AttentionMask, fillRowMembership, toSparseMask } from '../masks/sparse-mask.js';
-import { expectSelectionFits, type TokenSelection } from '../masks/token-selection.js';
+import { expectModdedScore, type MaskMod, type ScoreMod } from '../masks/mask-mod.js';
+import { type AttentionMask, fillRowMembership } from '../masks/sparse-mask.js';
+import type { TokenSelection } from '../masks/token-selection.js';
 import { createHeadTensor, type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
-import { type AttentionInput, type AttentionShape, resolveAttentionShape, type ValidateOptions } from '../tensor/shape.js';
+import type { AttentionInput, AttentionShape, ValidateOptions } from '../tensor/shape.js';
+import { type AttendCall, type DecodeCall, resolveAttendCall, resolveDecodeCall } from './attend-call.js';
 import { fakeQuantizeRow } from './fake-quantize.js';
+
+export { resolveScale } from './attend-call.js';
 
 export interface ReferenceOptions extends ValidateOptions {
   /** Any mask form; absent means dense. */
@@ -17,26 +19,25 @@ export interface ReferenceOptions extends ValidateOptions {
   readonly scoreMod?: ScoreMod | undefined;
 }
 
-/** The logit scale a call uses: the given one (checked) or 1/√dim. */
-export function resolveScale(scale: number | undefined, dim: number): number {
-  return scale === undefined ? 1 / Math.sqrt(dim) : expectNumber(scale, 'scale', Number.MIN_VALUE);
-}
-
 /**
  * Exact attention accumulated in float64: the oracle for every kernel, estimator and metric. Supports every mask
  * form, GQA, qOffset (chunked prefill and decode), causal and scoreMod. A row that keeps no key returns zeros and
- * lse = -Infinity.
+ * lse = -Infinity. Validates like every backend (resolveAttendCall), plus the finiteness scan unless turned off.
  */
 export function referenceAttention(input: AttentionInput, options: ReferenceOptions = {}): AttendResult {
-  const shape = resolveAttentionShape(input, options);
-  const given = options.mask;
   // A bare MaskMod is evaluated pair by pair: the oracle should not depend on block classification.
-  const maskMod = typeof given === 'function' ? given : undefined;
-  const mask = given === undefined || maskMod ? undefined : toSparseMask(given, shape);
-  return attendRows(input, shape, {
-    causal: options.causal ?? true,
-    scale: resolveScale(options.scale, shape.dim),
-    scoreMod: options.scoreMod,
+  const maskMod = typeof options?.mask === 'function' ? options.mask : undefined;
+  const call = resolveAttendCall(input, maskMod ? { ...options, mask: undefined } : options, options);
+  return referenceAttendCall(call, maskMod);
+}
+
+/** The reference backend's attend: a resolved call (and, for referenceAttention, a MaskMod read pair by pair). */
+export function referenceAttendCall(call: AttendCall, maskMod?: MaskMod): AttendResult {
+  const { shape, mask } = call;
+  return attendRows(call.input, shape, {
+    causal: call.causal,
+    scale: call.scale,
+    scoreMod: call.scoreMod,
     keys: (h, i, out) => {
       if (mask) fillRowMembership(mask, h, i, shape.qOffset, false, out);
       else if (maskMod) for (let j = 0; j < out.length; j++) out[j] = maskMod(h, shape.qOffset + i, j) ? 1 : 0;
@@ -57,15 +58,18 @@ export interface ReferenceDecodeOptions extends ValidateOptions {
  * precision below 32 bits are read through symmetric per-token fake quantisation of their K and V rows.
  */
 export function referenceDecode(input: AttentionInput, options: ReferenceDecodeOptions = {}): AttendResult {
-  const shape = resolveAttentionShape(input, options);
-  const selection = options.selection;
-  if (selection) expectSelectionFits(selection, shape);
-  const quantized = selection?.precision ? applySlotPrecision(input.k, input.v, selection) : undefined;
-  const source = quantized ? { ...input, k: quantized.k, v: quantized.v } : input;
+  return referenceDecodeCall(resolveDecodeCall(input, options, options));
+}
+
+/** The reference backend's decode: a resolved call. */
+export function referenceDecodeCall(call: DecodeCall): AttendResult {
+  const { shape, selection } = call;
+  const quantized = selection?.precision ? applySlotPrecision(call.input.k, call.input.v, selection) : undefined;
+  const source = quantized ? { ...call.input, k: quantized.k, v: quantized.v } : call.input;
   return attendRows(source, shape, {
-    causal: options.causal ?? true,
-    scale: resolveScale(options.scale, shape.dim),
-    scoreMod: options.scoreMod,
+    causal: call.causal,
+    scale: call.scale,
+    scoreMod: call.scoreMod,
     keys: (h, _i, out) => {
       if (!selection) {
         out.fill(1);
@@ -183,7 +187,7 @@ export function referenceRowProbabilities(
     let s = 0;
     for (let c = 0; c < dim; c++) s += (q[qBase + c] as number) * (k[kBase + c] as number);
     s *= options.scale;
-    if (options.scoreMod) s = options.scoreMod(s, h, qPos, j);
+    if (options.scoreMod) s = expectModdedScore(options.scoreMod(s, h, qPos, j), h, qPos, j);
     out[j] = s;
     if (s > max) max = s;
   }

@@ -2,13 +2,17 @@ import { z } from 'zod';
 import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
 import { defineBackend } from '../plugins/define.js';
-import { referenceAttention, referenceDecode } from './reference-attention.js';
+import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
+import { createHostKvStore } from './kv-store.js';
+import { createHostLinear } from './linear.js';
+import { referenceAttendCall, referenceDecode, referenceDecodeCall } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 import { referenceScores } from './reference-scores.js';
 
 /**
  * The float64 reference as a Backend: slow, exact, everywhere. It is what `attention()` runs on when no faster
- * backend is given, and what the conformance kit compares every other backend with.
+ * backend is given, and what the conformance kit compares every other backend with. Linear layers sum in float64
+ * over a view of the weights; its KV store keeps per-head arrays and decodes them with `referenceDecode`.
  */
 export function createReferenceBackend(): Backend {
   let disposed = false;
@@ -20,11 +24,11 @@ export function createReferenceBackend(): Backend {
     impl: 'float64',
     async attend(input, options = {}) {
       live();
-      return referenceAttention(input, { ...options, checkFinite: false });
+      return referenceAttendCall(resolveAttendCall(input, options));
     },
     async decode(input, options = {}) {
       live();
-      return referenceDecode(input, { ...options, checkFinite: false });
+      return referenceDecodeCall(resolveDecodeCall(input, options));
     },
     async pooledScores(input, options) {
       live();
@@ -41,6 +45,14 @@ export function createReferenceBackend(): Backend {
     async scores(input, options) {
       live();
       return referenceScores(input, options);
+    },
+    async prepareLinear(weights, shape) {
+      live();
+      return createHostLinear(weights, shape, live);
+    },
+    async createKvStore(shape) {
+      live();
+      return createHostKvStore(shape, async (input, options) => referenceDecode(input, { ...options, checkFinite: false }), live);
     },
     async dispose() {
       disposed = true;

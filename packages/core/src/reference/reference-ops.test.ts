@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomHeadTensor } from '../tensor/head-tensor.js';
 import { referenceAttention } from './reference-attention.js';
-import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
+import { quantizeRowsGrouped, referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
 
 const q = randomHeadTensor({ heads: 4, length: 10, dim: 8, seed: 1 });
 const k = randomHeadTensor({ heads: 2, length: 13, dim: 8, seed: 2 });
@@ -106,5 +106,49 @@ describe('referenceQuantizedScores', () => {
     expect(pooled.data[1 * 3 + 1]).toBe(maxOf);
     expect(exact.data[0 * 13 + 5]).toBe(-Infinity);
     expect(() => referenceQuantizedScores({ q, k }, { bits: 2 as never })).toThrow(/E_PARAMS.*8 or 4/);
+  });
+
+  it('rowBias is subtracted per row before pooling; groups share the absmax of their rows', () => {
+    const plain = referenceQuantizedScores({ q, k }, { bits: 4, causal: true });
+    const bias = Float32Array.from({ length: 4 * 10 }, (_, i) => (i % 7) - 3);
+    const biased = referenceQuantizedScores({ q, k }, { bits: 4, causal: true, rowBias: bias });
+    if (plain.kind !== 'rows' || biased.kind !== 'rows') throw new Error('kinds');
+    for (let r = 0; r < 40; r++) {
+      for (let j = 0; j <= (r % 10) + 3; j++) {
+        expect(biased.data[r * 13 + j]).toBeCloseTo((plain.data[r * 13 + j] as number) - (bias[r] as number), 5);
+      }
+    }
+    const pooled = referenceQuantizedScores({ q, k }, { bits: 4, rowBias: bias, pool: { blockQ: 5, blockK: 5 } });
+    if (pooled.kind !== 'blocks') throw new Error('kind');
+    let maxOf = -Infinity;
+    for (let i = 5; i < 10; i++) for (let j = 0; j < 5; j++) maxOf = Math.max(maxOf, biased.data[i * 13 + j] as number);
+    expect(pooled.data[1 * 3]).toBe(maxOf);
+
+    const perToken = referenceQuantizedScores({ q, k }, { bits: 4, causal: false, groups: { q: 1, k: 1 } });
+    const grouped = referenceQuantizedScores({ q, k }, { bits: 4, causal: false, groups: { q: 10, k: 13 } });
+    if (perToken.kind !== 'rows' || grouped.kind !== 'rows') throw new Error('kinds');
+    expect(Array.from(perToken.data)).toEqual(Array.from(plain.data.map((x, i) => (x === -Infinity ? (perToken.data[i] as number) : x))));
+    expect(Array.from(grouped.data).some((x, i) => Math.abs(x - (perToken.data[i] as number)) > 1e-6)).toBe(true);
+    // Group scales: one absmax per group of rows (here 4 rows, the last group short), integers within ±7.
+    const ints = new Float64Array(4 * 10 * 8);
+    const scales = quantizeRowsGrouped(q.data, { heads: 4, length: 10, dim: 8 }, 4, 4, undefined, 0, 10, ints, 0, 8);
+    for (let h = 0; h < 4; h++) {
+      for (let r = 0; r < 10; r++) {
+        const g0 = Math.floor(r / 4) * 4;
+        let absmax = 0;
+        for (let a = g0; a < Math.min(10, g0 + 4); a++)
+          for (let c = 0; c < 8; c++) absmax = Math.max(absmax, Math.abs(q.data[(h * 10 + a) * 8 + c] as number));
+        expect(scales[h * 10 + r]).toBeCloseTo(absmax / 7, 6);
+        for (let c = 0; c < 8; c++) {
+          const v = ints[(h * 10 + r) * 8 + c] as number;
+          expect(Math.abs(v)).toBeLessThanOrEqual(7);
+          expect(Math.abs(v * (scales[h * 10 + r] as number) - (q.data[(h * 10 + r) * 8 + c] as number))).toBeLessThanOrEqual(
+            (scales[h * 10 + r] as number) / 2 + 1e-6,
+          );
+        }
+      }
+    }
+    expect(() => referenceQuantizedScores({ q, k }, { bits: 4, rowBias: new Float32Array(3) })).toThrow(/rowBias.*40 values/);
+    expect(() => referenceQuantizedScores({ q, k }, { bits: 4, groups: { q: 0 } })).toThrow(/groups.q/);
   });
 });

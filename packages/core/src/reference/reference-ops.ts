@@ -121,35 +121,95 @@ export function quantizeRowTo(
 }
 
 /**
- * Reference of `Backend.quantizedScores`: optionally smooth K (subtract its per-channel mean over the sequence),
- * quantise each Q and K row to `bits` (symmetric, per token, round half up), and return
- * scale · s_q · s_k · (q_int · k_int) for the requested rows, or its max per (query block, key block) when `pool` is set.
+ * Symmetric quantisation of rows [start, start + count) of every head of `x` ([heads][length][dim]) to `bits`, after
+ * subtracting the head's channel `means` ([heads][dim], float64) when given. Rows share one scale per group of
+ * `group` consecutive rows of a head (the absmax over the whole group, rows outside [start, start + count)
+ * included); group 1 is per-row quantisation, exactly `quantizeRowTo`. Integers go to `out` from `outOffset`, one
+ * row every `outStride` values; returns the scales, one per output row ([heads][count]).
  */
-export function referenceQuantizedScores(input: ScoreInput, options: QuantizedScoresOptions): ScoreRows | BlockScores {
-  const { shape, bits, scale, causal, smoothK, rowStart, rows, pool } = resolveQuantizedScoresCall(input, options);
-  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const kq = new Float64Array(kvHeads * kvLength * dim);
-  const kScale = new Float64Array(kvHeads * kvLength);
-  const smoothed = new Float64Array(dim);
-  for (let g = 0; g < kvHeads; g++) {
-    const mean = new Float64Array(dim);
-    if (smoothK) {
-      for (let j = 0; j < kvLength; j++)
-        for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) + (input.k.data[(g * kvLength + j) * dim + c] as number);
-      for (let c = 0; c < dim; c++) mean[c] = (mean[c] as number) / kvLength;
-    }
-    for (let j = 0; j < kvLength; j++) {
-      for (let c = 0; c < dim; c++) smoothed[c] = (input.k.data[(g * kvLength + j) * dim + c] as number) - (mean[c] as number);
-      kScale[g * kvLength + j] = quantizeRowTo(smoothed, 0, dim, bits, kq, (g * kvLength + j) * dim);
+export function quantizeRowsGrouped(
+  x: ArrayLike<number>,
+  shape: { readonly heads: number; readonly length: number; readonly dim: number },
+  bits: number,
+  group: number,
+  means: Float64Array | undefined,
+  start: number,
+  count: number,
+  out: Int8Array | Float64Array,
+  outOffset: number,
+  outStride: number,
+): Float64Array {
+  const { heads, length, dim } = shape;
+  const qmax = 2 ** (bits - 1) - 1;
+  const scales = new Float64Array(heads * count);
+  // Tight loops, no per-element closures: the cpu backend quantises every Q and K row of a call through this.
+  const centred = new Float64Array(dim);
+  for (let h = 0; h < heads; h++) {
+    const meanAt = h * dim;
+    let groupStart = -1;
+    let scale = 1;
+    for (let r = 0; r < count; r++) {
+      const i = start + r;
+      const g0 = Math.floor(i / group) * group;
+      if (g0 !== groupStart) {
+        groupStart = g0;
+        let absmax = 0;
+        const g1 = Math.min(length, g0 + group);
+        for (let a = g0; a < g1; a++) {
+          const at = (h * length + a) * dim;
+          for (let c = 0; c < dim; c++) {
+            const v = Math.abs((x[at + c] as number) - (means ? (means[meanAt + c] as number) : 0));
+            if (v > absmax) absmax = v;
+          }
+        }
+        scale = absmax === 0 ? 1 : absmax / qmax;
+      }
+      scales[h * count + r] = scale;
+      const at = (h * length + i) * dim;
+      for (let c = 0; c < dim; c++) centred[c] = (x[at + c] as number) - (means ? (means[meanAt + c] as number) : 0);
+      const o = outOffset + (h * count + r) * outStride;
+      for (let c = 0; c < dim; c++) {
+        const level = Math.round((centred[c] as number) / scale);
+        out[o + c] = Math.max(-qmax, Math.min(qmax, level));
+      }
     }
   }
-  const qi = new Float64Array(dim);
+  return scales;
+}
+
+/** K's per-head channel means over the sequence ([kvHeads][dim], float64): SALE's smoothing. */
+export function channelMeans(k: ArrayLike<number>, heads: number, length: number, dim: number): Float64Array {
+  const mean = new Float64Array(heads * dim);
+  for (let g = 0; g < heads; g++) {
+    for (let j = 0; j < length; j++)
+      for (let c = 0; c < dim; c++) mean[g * dim + c] = (mean[g * dim + c] as number) + (k[(g * length + j) * dim + c] as number);
+    for (let c = 0; c < dim; c++) mean[g * dim + c] = (mean[g * dim + c] as number) / length;
+  }
+  return mean;
+}
+
+/**
+ * Reference of `Backend.quantizedScores`: optionally smooth K (subtract its per-channel mean over the sequence),
+ * quantise Q and K rows to `bits` (symmetric, per token or per group of rows, round half up), and return
+ * scale · s_q · s_k · (q_int · k_int) − rowBias for the requested rows, or its max per (query block, key block) when
+ * `pool` is set.
+ */
+export function referenceQuantizedScores(input: ScoreInput, options: QuantizedScoresOptions): ScoreRows | BlockScores {
+  const { shape, bits, scale, causal, smoothK, rowStart, rows, pool, rowBias, qGroup, kGroup } = resolveQuantizedScoresCall(input, options);
+  const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
+  const kq = new Float64Array(kvHeads * kvLength * dim);
+  const means = smoothK ? channelMeans(input.k.data, kvHeads, kvLength, dim) : undefined;
+  const kScale = quantizeRowsGrouped(input.k.data, { heads: kvHeads, length: kvLength, dim }, bits, kGroup, means, 0, kvLength, kq, 0, dim);
+  const qq = new Float64Array(heads * rows * dim);
+  const qScale = quantizeRowsGrouped(input.q.data, { heads, length: qLength, dim }, bits, qGroup, undefined, rowStart, rows, qq, 0, dim);
   const out = new Float32Array(heads * rows * kvLength);
   for (let h = 0; h < heads; h++) {
     const g = kvHeadOf(h, heads, kvHeads);
     for (let r = 0; r < rows; r++) {
       const i = rowStart + r;
-      const sq = quantizeRowTo(input.q.data, (h * qLength + i) * dim, dim, bits, qi, 0);
+      const sq = qScale[h * rows + r] as number;
+      const bias = rowBias ? (rowBias[h * rows + r] as number) : 0;
+      const qb = (h * rows + r) * dim;
       const base = (h * rows + r) * kvLength;
       for (let j = 0; j < kvLength; j++) {
         if (causal && j > qOffset + i) {
@@ -158,8 +218,8 @@ export function referenceQuantizedScores(input: ScoreInput, options: QuantizedSc
         }
         let dot = 0;
         const kb = (g * kvLength + j) * dim;
-        for (let c = 0; c < dim; c++) dot += (qi[c] as number) * (kq[kb + c] as number);
-        out[base + j] = dot * sq * (kScale[g * kvLength + j] as number) * scale;
+        for (let c = 0; c < dim; c++) dot += (qq[qb + c] as number) * (kq[kb + c] as number);
+        out[base + j] = dot * sq * (kScale[g * kvLength + j] as number) * scale - bias;
       }
     }
   }

@@ -1,5 +1,6 @@
 import { describeValue, expectInteger, SparselandError } from '../errors.js';
-import { createRng } from '../rng.js';
+import { createRng, expectSeed } from '../rng.js';
+import { expectTensorSize } from './shape.js';
 
 /**
  * Per-head activations, row-major `[head][position][dim]`. Q has `Hq` heads; K and V have `Hkv` heads with
@@ -17,6 +18,7 @@ export function createHeadTensor(heads: number, length: number, dim: number, dat
   expectInteger(heads, 'heads', 1);
   expectInteger(length, 'length', 0);
   expectInteger(dim, 'dim', 1);
+  expectTensorSize(heads, length, dim, 'HeadTensor');
   const size = heads * length * dim;
   if (data === undefined) return { data: new Float32Array(size), heads, length, dim };
   if (!(data instanceof Float32Array)) {
@@ -59,7 +61,7 @@ export function headTensorFromArrays(values: readonly (readonly (readonly number
 /** Seeded standard-normal values times `scale`: the same seed gives the same tensor on every machine. */
 export function randomHeadTensor(shape: { heads: number; length: number; dim: number; seed: number; scale?: number }): HeadTensor {
   const t = createHeadTensor(shape.heads, shape.length, shape.dim);
-  const rng = createRng(shape.seed);
+  const rng = createRng(expectSeed(shape.seed));
   const scale = shape.scale ?? 1;
   for (let i = 0; i < t.data.length; i++) t.data[i] = rng.normal() * scale;
   return t;

@@ -1,4 +1,5 @@
 import { describeValue, SparselandError } from '../errors.js';
+import { LIMITS } from '../limits.js';
 import type { HeadTensor } from './head-tensor.js';
 
 /**
@@ -43,7 +44,24 @@ function isHeadTensor(t: unknown): t is HeadTensor {
   );
 }
 
-/** Throws E_SHAPE unless `t` is a well-formed HeadTensor. */
+/** Throws E_SHAPE unless heads, length and dim are within LIMITS (checked before anything is allocated). */
+export function expectTensorSize(heads: number, length: number, dim: number, what: string): void {
+  const over =
+    heads > LIMITS.heads
+      ? `heads ${heads} > ${LIMITS.heads}`
+      : length > LIMITS.length
+        ? `length ${length} > ${LIMITS.length}`
+        : dim > LIMITS.dim
+          ? `dim ${dim} > ${LIMITS.dim}`
+          : heads * length * dim > LIMITS.tensorValues
+            ? `heads·length·dim = ${heads * length * dim} > ${LIMITS.tensorValues} values`
+            : undefined;
+  if (over) {
+    throw new SparselandError('E_SHAPE', `${what} is larger than sparseland's limits (${over}; see LIMITS)`, { heads, length, dim });
+  }
+}
+
+/** Throws E_SHAPE unless `t` is a well-formed HeadTensor within LIMITS. */
 export function expectHeadTensor(t: unknown, what: string): HeadTensor {
   if (!isHeadTensor(t)) {
     const x = t as Partial<HeadTensor> | undefined;
@@ -56,6 +74,7 @@ export function expectHeadTensor(t: unknown, what: string): HeadTensor {
       `${what} must be a HeadTensor {data: Float32Array of heads·length·dim, heads, length, dim}, got ${got}`,
     );
   }
+  expectTensorSize(t.heads, t.length, t.dim, what);
   return t;
 }
 
@@ -124,4 +143,53 @@ export function resolveAttentionShape(input: AttentionInput, options: ValidateOp
     expectFinite(v, 'v');
   }
   return { heads: q.heads, kvHeads: k.heads, qLength: q.length, kvLength: k.length, dim: q.dim, qOffset };
+}
+
+/**
+ * The finiteness rule of `attention()`: Q, K and V must be finite, and small enough that no logit or output can
+ * overflow float32 in any kernel — scale · dim · max|q| · max|k| ≤ LIMITS.logit and max|v| ≤ LIMITS.logit.
+ * Throws E_NONFINITE naming the first bad value (or the bound that failed). One pass over the inputs.
+ */
+export function expectInputsInRange(input: AttentionInput, shape: AttentionShape, scale: number): void {
+  const maxQ = maxAbsFinite(input.q, 'q');
+  const maxK = maxAbsFinite(input.k, 'k');
+  const maxV = maxAbsFinite(input.v, 'v');
+  const logitBound = scale * shape.dim * maxQ * maxK;
+  if (!(logitBound <= LIMITS.logit) || !(maxV <= LIMITS.logit)) {
+    throw new SparselandError(
+      'E_NONFINITE',
+      `inputs too large for float32 attention: need scale·dim·max|q|·max|k| <= ${LIMITS.logit} and max|v| <= ${LIMITS.logit}, got ${logitBound.toExponential(3)} and ${maxV.toExponential(3)}`,
+      { maxQ, maxK, maxV, scale },
+    );
+  }
+}
+
+/** Largest |x| of a tensor; throws E_NONFINITE (through expectFinite's message) at the first NaN or ±Infinity. */
+function maxAbsFinite(t: HeadTensor, what: string): number {
+  const data = t.data;
+  let max = 0;
+  for (let i = 0; i < data.length; i++) {
+    const x = data[i] as number;
+    const a = x < 0 ? -x : x;
+    if (a <= max) continue;
+    if (a > max) max = a;
+    else expectFinite(t, what); // NaN: every comparison is false
+  }
+  if (max === Infinity) expectFinite(t, what);
+  return max;
+}
+
+/**
+ * In a causal call every query row keeps its own key, so the rows must not pass the last key:
+ * qOffset + qLength ≤ kvLength (E_SHAPE otherwise). A causal query after the last key would see the whole cache
+ * and nothing of its own — almost always an off-by-one in the caller's positions (append the new keys first, as the
+ * model runtime does). Non-causal calls may have any geometry (cross-attention: positions only matter to masks).
+ */
+export function expectCausalPositions(shape: AttentionShape, causal: boolean): void {
+  if (!causal || shape.qOffset + shape.qLength <= shape.kvLength) return;
+  throw new SparselandError(
+    'E_SHAPE',
+    `a causal call's query rows sit at positions qOffset .. qOffset + qLength - 1 and each needs its own key: qOffset + qLength must be <= kvLength, got ${shape.qOffset} + ${shape.qLength} > ${shape.kvLength}`,
+    { qOffset: shape.qOffset, qLength: shape.qLength, kvLength: shape.kvLength },
+  );
 }

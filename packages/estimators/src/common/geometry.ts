@@ -1,4 +1,5 @@
-import type { MaskShape } from '@sparseland/core';
+import type { BlockMask, MaskShape } from '@sparseland/core';
+import { buildBlockMask } from '@sparseland/core/kit';
 
 /**
  * Where the query blocks of a call sit: block qb holds query rows [qb·blockQ, min(qLength, (qb+1)·blockQ)), at
@@ -39,9 +40,33 @@ export class QueryBlocks {
     return this.causal ? Math.min(last, this.lastPos(qb)) : last;
   }
 
+  /**
+   * Key blocks [first, last] holding the rows' own keys (key position = query position): every row must keep its
+   * own key, and when blockQ > blockK one query block spans several such key blocks, not just the last row's.
+   */
+  ownKeyBlocks(qb: number, blockK: number): { readonly first: number; readonly last: number } {
+    const lastKey = this.shape.kvLength - 1;
+    return {
+      first: Math.floor(Math.min(lastKey, this.firstPos(qb)) / blockK),
+      last: Math.floor(Math.min(lastKey, this.lastPos(qb)) / blockK),
+    };
+  }
+
   /** The last key query row i may attend to. */
   lastKeyOfRow(i: number): number {
     const last = this.shape.kvLength - 1;
     return this.causal ? Math.min(last, this.shape.qOffset + i) : last;
   }
+}
+
+/**
+ * The key blocks holding every query row's own key, as full blocks shared by all heads (a causal call clips them
+ * at the diagonal): unioned into a selection so that no row is left without a key.
+ */
+export function ownKeyBlocks(shape: MaskShape, sizes: { blockQ: number; blockK: number }): BlockMask {
+  const blocks = new QueryBlocks(shape, sizes.blockQ, true);
+  return buildBlockMask(shape, sizes, { heads: 1, trusted: true }, (_h, qb, full) => {
+    const own = blocks.ownKeyBlocks(qb, sizes.blockK);
+    full.pushRange(own.first, own.last + 1);
+  });
 }

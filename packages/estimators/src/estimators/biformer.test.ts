@@ -4,7 +4,7 @@ import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test
 import { biformer } from './biformer.js';
 
 describe('biformer', () => {
-  it('routes each query region to its top-k earlier key regions by region-mean affinity (twin)', async () => {
+  it('routes each query region to its own and its top-k − 1 earlier key regions by region-mean affinity (twin)', async () => {
     const q = randomHeadTensor({ heads: 2, length: 70, dim: 8, seed: 11, scale: 2 });
     const k = randomHeadTensor({ heads: 2, length: 70, dim: 8, seed: 12 });
     const input = { q, k, v: k };
@@ -20,6 +20,7 @@ describe('biformer', () => {
       naiveTop(
         Array.from({ length: regions }, (_, c) => {
           if (c > r) return -Infinity;
+          if (c === r) return Infinity; // causal: the own region is always routed
           const a = mean(q, h, r);
           const b = mean(k, h, c);
           return a.reduce((acc, x, d) => acc + x * (b[d] as number), 0);

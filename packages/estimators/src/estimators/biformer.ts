@@ -11,7 +11,8 @@ import { PAPERS } from '../papers.js';
 /**
  * BiFormer's bi-level routing on a sequence: positions are cut into `regions` equal regions (BiFormer's 7×7 = 49
  * windows, laid out in 1-D), each region is summarised by its mean query and mean key, the region affinity
- * q̄·k̄ routes every query region to its `topK` key regions (earlier or its own when causal), and a query block
+ * q̄·k̄ routes every query region to its `topK` key regions (earlier ones or its own when causal, the own region
+ * always among them), and a query block
  * attends to the regions its rows are routed to. Defaults: 49 regions, top-4 (BiFormer's second-stage top-k; the
  * stages use 1, 4, 16, all).
  */
@@ -45,6 +46,9 @@ export const biformer = defineEstimator({
         const region = firstQRegion + r;
         for (let c = 0; c < regions; c++)
           row[c] = causal && c > region ? -Infinity : (affinity[(h * qRegions + r) * regions + c] as number);
+        // Causal: the own region holds the rows' own keys, so it is always routed (and counts toward topK), as
+        // MoBA's current chunk is; otherwise early rows of a region could be routed only to keys after them.
+        if (causal) row[region] = Infinity;
         for (const c of topIndices(row, 0, regions, params.topK)) out[r * regions + c] = 1;
       }
       routed.push(out);

@@ -5,7 +5,7 @@ import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test
 import { blockSparse } from './block-sparse.js';
 
 describe('block-sparse', () => {
-  it('keeps the top-k key blocks of mean-pooled raw Q·K per query block, never a future block (float64 twin)', async () => {
+  it('keeps the top-k key blocks of mean-pooled raw Q·K per query block and the own-key blocks, never a future block (float64 twin)', async () => {
     const q = randomHeadTensor({ heads: 4, length: 45, dim: 8, seed: 3 });
     const k = randomHeadTensor({ heads: 2, length: 101, dim: 8, seed: 4 });
     const input = { q, k, v: k };
@@ -19,7 +19,10 @@ describe('block-sparse', () => {
       const { mask } = await estimate(blockSparse, { topK }, input, { blockQ, blockK });
       const want = expectedKeys(input, blockQ, true, function* (h, qb) {
         const row = scores.data.subarray((h * scores.qBlocks + qb) * scores.kBlocks, (h * scores.qBlocks + qb + 1) * scores.kBlocks);
-        for (const kb of naiveTop(row, topK)) for (let key = kb * blockK; key < (kb + 1) * blockK; key++) yield key;
+        const first = Math.floor((shape.qOffset + qb * blockQ) / blockK);
+        const last = Math.floor((shape.qOffset + Math.min(shape.qLength, (qb + 1) * blockQ) - 1) / blockK);
+        const own = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+        for (const kb of new Set([...naiveTop(row, topK), ...own])) for (let key = kb * blockK; key < (kb + 1) * blockK; key++) yield key;
       });
       expect(asArrays(keptKeys(mask, input))).toEqual(asArrays(want));
       expect(mask.blocks?.qBlocks).toBe(Math.ceil(shape.qLength / blockQ));

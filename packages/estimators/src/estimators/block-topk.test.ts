@@ -26,8 +26,12 @@ function probs(blockQ: number, blockK: number) {
   return out;
 }
 
-const diagonalOf = (qb: number, blockQ: number, blockK: number) =>
-  Math.floor(Math.min(shape.kvLength - 1, shape.qOffset + Math.min(shape.qLength, (qb + 1) * blockQ) - 1) / blockK);
+/** Key blocks holding the own keys of query block qb's rows (several when the block straddles key blocks). */
+function ownBlocksOf(qb: number, blockQ: number, blockK: number): number[] {
+  const first = Math.floor((shape.qOffset + qb * blockQ) / blockK);
+  const last = Math.floor(Math.min(shape.kvLength - 1, shape.qOffset + Math.min(shape.qLength, (qb + 1) * blockQ) - 1) / blockK);
+  return Array.from({ length: last - first + 1 }, (_, i) => first + i);
+}
 
 function blocksToKeys(blocks: Iterable<number>, blockK: number): number[] {
   const keys: number[] = [];
@@ -36,26 +40,30 @@ function blocksToKeys(blocks: Iterable<number>, blockK: number): number[] {
 }
 
 describe('block-topk', () => {
-  it('top-k mode: the own block plus the k − 1 best other blocks per query block (twin)', async () => {
-    const [blockQ, blockK, topK] = [8, 8, 3];
-    const p = probs(blockQ, blockK);
-    const { mask } = await estimate(blockTopk, { topK }, input, { blockQ, blockK });
-    const want = expectedKeys(input, blockQ, true, (h, qb) => {
-      const row = Float64Array.from((p[h] as Float64Array[])[qb] as Float64Array);
-      const diagonal = diagonalOf(qb, blockQ, blockK);
-      row[diagonal] = -Infinity;
-      return blocksToKeys([diagonal, ...naiveTop(row, topK - 1)], blockK);
-    });
-    expect(asArrays(keptKeys(mask, input))).toEqual(asArrays(want));
+  it('top-k mode: the own blocks plus the best other blocks up to k per query block (twin)', async () => {
+    for (const [blockQ, blockK, topK] of [
+      [8, 8, 3],
+      [16, 4, 6],
+    ] as const) {
+      const p = probs(blockQ, blockK);
+      const { mask } = await estimate(blockTopk, { topK }, input, { blockQ, blockK });
+      const want = expectedKeys(input, blockQ, true, (h, qb) => {
+        const row = Float64Array.from((p[h] as Float64Array[])[qb] as Float64Array);
+        const own = ownBlocksOf(qb, blockQ, blockK);
+        for (const kb of own) row[kb] = -Infinity;
+        return blocksToKeys([...own, ...naiveTop(row, Math.max(0, topK - own.length))], blockK);
+      });
+      expect(asArrays(keptKeys(mask, input))).toEqual(asArrays(want));
+    }
   });
 
-  it('cumulative mode: the fewest blocks whose softmax mass reaches the threshold, plus the own block (twin)', async () => {
+  it('cumulative mode: the fewest blocks whose softmax mass reaches the threshold, plus the own blocks (twin)', async () => {
     const [blockQ, blockK, threshold] = [16, 8, 0.7];
     const p = probs(blockQ, blockK);
     const { mask } = await estimate(blockTopk, { mode: 'cumulative', threshold }, input, { blockQ, blockK });
     const want = expectedKeys(input, blockQ, true, (h, qb) => {
       const row = (p[h] as Float64Array[])[qb] as Float64Array;
-      return blocksToKeys([diagonalOf(qb, blockQ, blockK), ...naiveTop(row, naiveCover(row, threshold))], blockK);
+      return blocksToKeys([...ownBlocksOf(qb, blockQ, blockK), ...naiveTop(row, naiveCover(row, threshold))], blockK);
     });
     expect(asArrays(keptKeys(mask, input))).toEqual(asArrays(want));
   });

@@ -10,7 +10,7 @@ import { PAPERS } from '../papers.js';
 
 /**
  * Block top-k gating in the style of MoBA and VMoBA: each query block (mean-pooled queries) scores every visible key
- * block by its mean-pooled key, the query's own (diagonal) block is always kept, and either the `topK` best blocks
+ * block by its mean-pooled key, the query's own (diagonal) blocks are always kept (every key block holding a row's own key), and either the `topK` best blocks
  * are kept (MoBA, whose example config keeps 12 chunks) or, in `cumulative` mode, the fewest blocks whose softmax
  * mass reaches `threshold` (VMoBA's threshold selection). `global` ranks (query block, key block) pairs across the
  * whole head instead of per row (VMoBA's global selection): top-k keeps topK × query blocks pairs, cumulative keeps
@@ -27,7 +27,6 @@ export const blockTopk = defineEstimator({
       mode: z.enum(['topk', 'cumulative']).default('topk').describe("'topk' (MoBA) or 'cumulative' (VMoBA threshold selection)"),
       threshold: numberParam(0, 1, 0.9, "softmax mass the kept blocks reach in 'cumulative' mode"),
       global: flagParam(false, 'rank (query block, key block) pairs across the head (VMoBA global selection)'),
-      forceDiagonal: flagParam(true, "always keep the query's own block (MoBA)"),
     })
     .strict(),
   build: (params) => async (input, ctx) => {
@@ -46,8 +45,12 @@ export const blockTopk = defineEstimator({
     const rows = qBlocks.count;
     const probs = new Float64Array(rows * kBlocks);
     const chosen = new Uint8Array(shape.heads * rows * kBlocks);
-    // The own block counts toward a top-k budget, as MoBA's +inf gate on the current chunk does.
-    const forced = params.forceDiagonal ? 1 : 0;
+    // The own blocks count toward a top-k budget, as MoBA's +inf gate on the current chunk does: one key block when
+    // blockQ <= blockK, up to ⌈blockQ / blockK⌉ + 1 when a query block spans several.
+    const forcedOf = (qb: number): number => {
+      const own = qBlocks.ownKeyBlocks(qb, blockK);
+      return own.last - own.first + 1;
+    };
     for (let h = 0; h < shape.heads; h++) {
       const base = h * rows * kBlocks;
       for (let qb = 0; qb < rows; qb++) {
@@ -67,20 +70,22 @@ export const blockTopk = defineEstimator({
           }
         }
       }
-      if (params.forceDiagonal) {
-        for (let qb = 0; qb < rows; qb++) {
-          const at = qb * kBlocks + Math.floor(qBlocks.lastKey(qb) / blockK);
-          chosen[base + at] = 1;
-          probs[at] = -Infinity;
+      for (let qb = 0; qb < rows; qb++) {
+        const own = qBlocks.ownKeyBlocks(qb, blockK);
+        for (let kb = own.first; kb <= own.last; kb++) {
+          chosen[base + qb * kBlocks + kb] = 1;
+          probs[qb * kBlocks + kb] = -Infinity;
         }
       }
       if (params.mode === 'topk') {
         if (params.global) {
-          for (const i of topIndices(probs, 0, probs.length, (params.topK - forced) * rows)) chosen[base + i] = 1;
+          let budget = 0;
+          for (let qb = 0; qb < rows; qb++) budget += Math.max(0, params.topK - forcedOf(qb));
+          for (const i of topIndices(probs, 0, probs.length, budget)) chosen[base + i] = 1;
         } else {
           for (let qb = 0; qb < rows; qb++) {
             const from = qb * kBlocks;
-            for (const i of topIndices(probs, from, from + kBlocks, params.topK - forced)) chosen[base + i] = 1;
+            for (const i of topIndices(probs, from, from + kBlocks, Math.max(0, params.topK - forcedOf(qb)))) chosen[base + i] = 1;
           }
         }
       }

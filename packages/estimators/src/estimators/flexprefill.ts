@@ -99,6 +99,9 @@ export const flexprefill = defineEstimator({
       const diagonal = Math.floor(qBlocks.lastKey(qb) / blockK);
       for (const kb of plan.verticals) row.addBlock(kb);
       for (const o of plan.slashes) row.addBlock(diagonal - o);
+      // Slash block 0 is the diagonal; when blockQ > blockK the diagonal spans several key blocks, all kept.
+      const own = qBlocks.ownKeyBlocks(qb, blockK);
+      for (let kb = own.first; kb < own.last; kb++) row.addBlock(kb);
       if (plan.queryAware) {
         const base = qb * kBlocks;
         for (let kb = 0; kb < kBlocks; kb++) if (plan.queryAware[base + kb]) row.addBlock(kb);

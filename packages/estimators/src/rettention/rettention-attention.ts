@@ -48,7 +48,8 @@ export async function rettentionAttention(input: AttentionInput, options: Retten
   const backend = options.backend ?? createReferenceBackend();
   try {
     const recipe = options.recipe === undefined ? undefined : withoutCorrection(options.recipe, options.registry);
-    const result = await attention(input, { ...options, recipe, backend });
+    const { residual: _residual, ...attentionOptions } = options;
+    const result = await attention(input, { ...attentionOptions, recipe, backend });
     const blockQ = blockQOf(result.mask, recipe);
     if (result.mask === undefined) {
       const probeRows = Array.from({ length: Math.ceil(shape.qLength / blockQ) }, (_, b) => Math.min(shape.qLength, (b + 1) * blockQ) - 1);

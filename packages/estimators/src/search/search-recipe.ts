@@ -124,7 +124,13 @@ export async function searchRecipe(options: SearchOptions): Promise<SearchResult
       const denseFlops = attentionFlops(densePairs({ ...shape, heads: 1 }, causal), shape.dim);
       for (const [c, recipe] of compiled.entries()) {
         const cost = createCostMeter();
-        const built = await recipe.build({ input: { q: item.q, k: item.k, shape, causal }, backend, cost, seed, layer: item.layer });
+        const built = await recipe.build({
+          input: { q: item.q, k: item.k, v: item.v, shape, causal },
+          backend,
+          cost,
+          seed,
+          layer: item.layer,
+        });
         const mask: SparseMask | undefined = built.mask === 'dense' ? undefined : built.mask;
         let sparseOutput: Float32Array | undefined;
         if (objective === 'output-error') {

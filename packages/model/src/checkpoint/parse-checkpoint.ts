@@ -67,13 +67,25 @@ export function parseCheckpoint(input: BinaryInput, options: ParseCheckpointOpti
   return weights;
 }
 
-function readHeader(bytes: Uint8Array): ModelConfig {
+/**
+ * Checks a checkpoint's header against the file's size before the weights are read (`loadCheckpoint` reads the
+ * first 256 bytes, calls this, and only then reads the rest). Throws the same E_MODEL_FORMAT errors as
+ * `parseCheckpoint`.
+ */
+export function expectCheckpointHead(head: Uint8Array, fileBytes: number): ModelConfig {
+  const config = readHeader(head, fileBytes);
+  const expected = expectedFileBytes(config);
+  if (fileBytes !== expected) throw sizeMismatch(fileBytes, expected, config);
+  return config;
+}
+
+function readHeader(bytes: Uint8Array, fileBytes = bytes.byteLength): ModelConfig {
   const view = dataView(bytes);
   if (bytes.byteLength >= 4 && view.getUint32(0, true) === CHECKPOINT_MAGIC) {
     if (bytes.byteLength < 256) {
       throw new SparselandError(
         'E_MODEL_FORMAT',
-        `checkpoint has ${formatCount(bytes.byteLength)} bytes, but its "ak42" magic announces a 256-byte v1+ header`,
+        `checkpoint has ${formatCount(fileBytes)} bytes, but its "ak42" magic announces a 256-byte v1+ header`,
       );
     }
     const version = view.getInt32(4, true);
@@ -95,7 +107,7 @@ function readHeader(bytes: Uint8Array): ModelConfig {
   if (bytes.byteLength < 28) {
     throw new SparselandError(
       'E_MODEL_FORMAT',
-      `checkpoint has ${formatCount(bytes.byteLength)} bytes, fewer than the 28 bytes of a llama2.c header (7 int32)`,
+      `checkpoint has ${formatCount(fileBytes)} bytes, fewer than the 28 bytes of a llama2.c header (7 int32)`,
     );
   }
   const raw = readFields(view, 0);

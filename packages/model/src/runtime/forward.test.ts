@@ -1,5 +1,7 @@
 // The forward pass against an independent float64 port of run.c, on odd shapes (GQA, untied classifier, v1 files,
 // chunk sizes that are not multiples of anything, positions past the trained context).
+import { createCpuBackend } from '@sparseland/backend-cpu';
+import { createReferenceBackend } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDiff, naiveForward } from '../../test/helpers/naive-llama.js';
 import { randomTokens, syntheticWeights } from '../../test/helpers/synthetic-model.js';
@@ -55,6 +57,31 @@ describe.each(shapes)('forward pass: $name', ({ shape }) => {
   });
 });
 
+describe.each(shapes)('forward pass on backend-cpu (matrix products and the KV store in WebAssembly): $name', ({ shape }) => {
+  it('prefill (chunks of 5 + 13) and decode steps match the float64 oracle', async () => {
+    const weights = syntheticWeights(shape, 21);
+    const tokens = randomTokens(30, shape.vocabSize, 4);
+    const naive = naiveForward(weights, tokens);
+    // Workers for every job (minParallelWork 0), so the worker pool's path is the one tested.
+    const backend = await createCpuBackend({ threads: 2, minParallelWork: 0 });
+    try {
+      const session = createModel(weights).createSession({ backend });
+      let at = 0;
+      for (const size of [5, 13]) {
+        const logits = await session.prefill(tokens.slice(at, at + size), { allLogits: true });
+        for (let t = 0; t < size; t++) {
+          expect(maxAbsDiff(logits.subarray(t * shape.vocabSize, (t + 1) * shape.vocabSize), naive.logits[at + t]!)).toBeLessThan(TOL);
+        }
+        at += size;
+      }
+      for (; at < tokens.length; at++) expect(maxAbsDiff(await session.step(tokens[at]!), naive.logits[at]!)).toBeLessThan(TOL);
+      await session.dispose();
+    } finally {
+      await backend.dispose();
+    }
+  });
+});
+
 describe('positions past the trained context', () => {
   it('compute RoPE with the same formula (extrapolation) and say so', async () => {
     const shape = { dim: 16, hiddenDim: 24, layers: 2, heads: 4, kvHeads: 2, vocabSize: 13, seqLen: 8 };
@@ -98,6 +125,9 @@ describe('session input checks', () => {
   it('rejects bad options', () => {
     expect(() => model.createSession({ seed: -1 })).toThrow(/seed/);
     expect(() => model.createSession({ backend: {} as never })).toThrow(/Backend/);
+    // A backend written before linear layers and KV stores joined the contract says what it lacks.
+    const { prepareLinear: _p, createKvStore: _c, ...attentionOnly } = createReferenceBackend();
+    expect(() => model.createSession({ backend: attentionOnly as never })).toThrow(/E_PARAMS.*without prepareLinear, createKvStore/);
     expect(() => model.createSession({ recipe: { method: 'nope' } })).toThrow(/unknown method "nope".*registry/s);
   });
 

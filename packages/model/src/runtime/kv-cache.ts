@@ -14,6 +14,8 @@ export class LayerKvCache implements KvCacheLayer {
   private readonly valueStore: Float32Array[];
   private readonly positionStore: Int32Array[];
   private readonly lengths: Int32Array;
+  /** Per head, bumped whenever its slots change other than by append (see revision()). */
+  private readonly revisions: Int32Array;
   /** Tokens written so far (whatever was evicted since). */
   private written = 0;
 
@@ -26,6 +28,15 @@ export class LayerKvCache implements KvCacheLayer {
     this.valueStore = Array.from({ length: kvHeads }, () => new Float32Array(capacity * dim));
     this.positionStore = Array.from({ length: kvHeads }, () => new Int32Array(capacity));
     this.lengths = new Int32Array(kvHeads);
+    this.revisions = new Int32Array(kvHeads);
+  }
+
+  /**
+   * Changes whenever kv head g's slots change other than by appending (retain): a copy that only saw appends since
+   * it read this number (the backend's KV store the session decodes from) must then be rewritten.
+   */
+  revision(g: number): number {
+    return this.revisions[this.head(g)] as number;
   }
 
   length(g: number): number {
@@ -74,6 +85,7 @@ export class LayerKvCache implements KvCacheLayer {
       positions[i] = positions[s] as number;
     }
     this.lengths[head] = slots.length;
+    this.revisions[head] = (this.revisions[head] as number) + 1;
     // Give memory back when most of it is now unused: eviction should shrink the cache for real.
     if (slots.length * 4 < positions.length && positions.length > 64) this.resize(head, Math.max(64, slots.length * 2));
   }

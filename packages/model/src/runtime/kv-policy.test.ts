@@ -1,6 +1,7 @@
 // KV policies: hooks are called at the right times with the right context, selections and evictions change exactly
 // which keys decode steps read (checked against the float64 oracle with the same keys).
-import { kvHeadOf, TokenSelection } from '@sparseland/core';
+import { createCpuBackend } from '@sparseland/backend-cpu';
+import { type Backend, kvHeadOf, TokenSelection } from '@sparseland/core';
 import type { KvCacheLayer, KvPolicy } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { maxAbsDiff, naiveForward } from '../../test/helpers/naive-llama.js';
@@ -103,6 +104,39 @@ describe('KV policy hooks', () => {
     for (let t = PROMPT + 4; t < tokens.length; t++) {
       const row = chunk.subarray((t - PROMPT - 4) * shape.vocabSize, (t - PROMPT - 3) * shape.vocabSize);
       expect(maxAbsDiff(row, naive.logits[t]!)).toBeLessThan(2e-4);
+    }
+  });
+
+  it.each([
+    ['the reference backend', undefined, 2e-4],
+    ['backend-cpu (its KV store mirrors the cache in WebAssembly memory)', () => createCpuBackend({ threads: 1 }), 1e-3],
+  ] as const)('a policy that evicts on every decode step, per head: %s follows the oracle', async (_name, make, tol) => {
+    // After each decode step, kv head g keeps the first 2 positions and the last 3 + g: ragged, and changing every step.
+    const window = (g: number) => 3 + g;
+    const policy: KvPolicy = {
+      name: 'sink-window-evict',
+      afterAppend: (cache) => {
+        for (let g = 0; g < cache.kvHeads; g++) {
+          const positions = cache.positions(g);
+          const last = positions[positions.length - 1]!;
+          cache.retain(g, Int32Array.from([...positions.keys()].filter((s) => positions[s]! < 2 || last - positions[s]! < window(g))));
+        }
+      },
+    };
+    const backend: Backend | undefined = await make?.();
+    const session = model.createSession({ kvPolicy: policy, backend });
+    try {
+      await session.prefill(tokens.slice(0, PROMPT));
+      const keep = (_l: number, h: number, q: number, k: number) =>
+        q <= PROMPT || k < 2 || q - k <= window(kvHeadOf(h, shape.heads, shape.kvHeads));
+      const naive = naiveForward(weights, tokens, keep);
+      for (let t = PROMPT; t < tokens.length; t++) {
+        expect(maxAbsDiff(await session.step(tokens[t]!), naive.logits[t]!)).toBeLessThan(tol);
+      }
+      expect([0, 1, 2].map((g) => session.cache[0]!.length(g))).toEqual([5, 6, 7]);
+    } finally {
+      await session.dispose();
+      await backend?.dispose();
     }
   });
 

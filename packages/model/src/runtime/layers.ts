@@ -14,11 +14,19 @@ export function rmsNormRows(out: Float32Array, x: Float32Array, gain: Float32Arr
   }
 }
 
-/** gate ← silu(gate) ⊙ up, elementwise: the SwiGLU of the feed-forward layer. */
-export function swiGlu(gate: Float32Array, up: Float32Array, count: number): void {
-  for (let i = 0; i < count; i++) {
-    const g = gate[i] as number;
-    gate[i] = (g / (1 + Math.exp(-g))) * (up[i] as number);
+/**
+ * The SwiGLU of the feed-forward layer on the fused w1|w3 output: each of `count` rows of `fused` holds gate
+ * (hidden values) then up (hidden values); out[t·hidden + i] = silu(gate) · up.
+ */
+export function swiGluRows(out: Float32Array, fused: Float32Array, count: number, hidden: number): void {
+  for (let t = 0; t < count; t++) {
+    const g0 = t * 2 * hidden;
+    const u0 = g0 + hidden;
+    const o0 = t * hidden;
+    for (let i = 0; i < hidden; i++) {
+      const g = fused[g0 + i] as number;
+      out[o0 + i] = (g / (1 + Math.exp(-g))) * (fused[u0 + i] as number);
+    }
   }
 }
 
@@ -27,13 +35,22 @@ export function addInPlace(a: Float32Array, b: Float32Array, count: number): voi
   for (let i = 0; i < count; i++) a[i] = (a[i] as number) + (b[i] as number);
 }
 
-/** Token-major rows [count][heads·headDim] → head-major [heads][count][headDim] (the HeadTensor layout). */
-export function splitHeads(rows: Float32Array, count: number, heads: number, headDim: number): Float32Array {
+/**
+ * Token-major rows → head-major [heads][count][headDim] (the HeadTensor layout): row t's heads start at
+ * `t·stride + offset` (the q, k or v part of a fused q|k|v projection).
+ */
+export function splitHeads(
+  rows: Float32Array,
+  count: number,
+  heads: number,
+  headDim: number,
+  stride: number,
+  offset: number,
+): Float32Array {
   const out = new Float32Array(count * heads * headDim);
-  const width = heads * headDim;
   for (let h = 0; h < heads; h++) {
     for (let t = 0; t < count; t++) {
-      const from = t * width + h * headDim;
+      const from = t * stride + offset + h * headDim;
       out.set(rows.subarray(from, from + headDim), (h * count + t) * headDim);
     }
   }

@@ -3,6 +3,7 @@ import { createRng, describeValue, expectInteger, expectNumber } from '@sparsela
 import type { ModelConfig } from '../checkpoint/config.js';
 import { tensorRuns } from '../checkpoint/layout.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';
+import { LinearCache } from './linears.js';
 import { rotaryTableOf } from './rope.js';
 import { argmax, sampleWithTemperature } from './sampling.js';
 import { type InferenceSession, LlamaSession, type ModelRuntime, type SessionOptions } from './session.js';
@@ -35,7 +36,7 @@ export interface LlamaModel {
 /** A Llama model over parsed weights. The weights are checked for consistent sizes once, here. */
 export function createModel(weights: LlamaWeights): LlamaModel {
   checkWeights(weights);
-  const runtime: ModelRuntime = { config: weights.config, weights, rope: rotaryTableOf(weights) };
+  const runtime: ModelRuntime = { config: weights.config, weights, rope: rotaryTableOf(weights), linears: new LinearCache(weights) };
   const model: LlamaModel = {
     config: weights.config,
     weights,

@@ -67,9 +67,9 @@ describe('recipes', () => {
 });
 
 describe('backends and statistics', () => {
-  it('runs prefill through backend.attend and dense decode steps through backend.decode of the given backend', async () => {
+  it('runs prefill through backend.attend, linear layers on prepared weights and dense decode steps through a KV store of the given backend', async () => {
     const reference = createReferenceBackend();
-    const calls = { attend: 0, decode: 0, dispose: 0 };
+    const calls = { attend: 0, decode: 0, prepareLinear: 0, linear: 0, createKvStore: 0, storeDecode: 0, append: 0, dispose: 0 };
     const spy: Backend = {
       ...reference,
       name: 'spy',
@@ -81,18 +81,65 @@ describe('backends and statistics', () => {
         calls.decode++;
         return reference.decode(input, options);
       },
+      prepareLinear: async (weights, linearShape) => {
+        calls.prepareLinear++;
+        const linear = await reference.prepareLinear(weights, linearShape);
+        return {
+          ...linear,
+          outDim: linear.outDim,
+          inDim: linear.inDim,
+          run: (x, rows, out) => {
+            calls.linear++;
+            return linear.run(x, rows, out);
+          },
+        };
+      },
+      createKvStore: async (storeShape) => {
+        calls.createKvStore++;
+        const store = await reference.createKvStore(storeShape);
+        return {
+          kvHeads: store.kvHeads,
+          dim: store.dim,
+          length: (g) => store.length(g),
+          setHead: (g, k, v) => store.setHead(g, k, v),
+          dispose: () => store.dispose(),
+          append: (k, v) => {
+            calls.append++;
+            return store.append(k, v);
+          },
+          decode: (q, options) => {
+            calls.storeDecode++;
+            return store.decode(q, options);
+          },
+        };
+      },
       dispose: async () => {
         calls.dispose++;
       },
     };
     const session = model.createSession({ backend: spy });
     await session.prefill(tokens.slice(0, 5));
-    expect(calls).toEqual({ attend: shape.layers, decode: 0, dispose: 0 });
+    // 4 prepared matrices per layer (q|k|v, o, w1|w3, w2) and the classifier; 4 runs per layer and 1 for the logits.
+    const linears = 4 * shape.layers + 1;
+    expect(calls).toMatchObject({ attend: shape.layers, prepareLinear: linears, linear: linears, createKvStore: 0, storeDecode: 0 });
     await session.step(3);
-    expect(calls).toEqual({ attend: shape.layers, decode: shape.layers, dispose: 0 });
+    expect(calls).toMatchObject({ attend: shape.layers, createKvStore: shape.layers, storeDecode: shape.layers, append: 0 });
+    await session.step(4);
+    // The second step appends one token per layer to the store; the cache is not written again; weights not prepared again.
+    expect(calls).toMatchObject({
+      attend: shape.layers,
+      prepareLinear: linears,
+      linear: 3 * linears,
+      storeDecode: 2 * shape.layers,
+      append: shape.layers,
+    });
+    expect(calls.decode).toBe(0);
     await session.dispose();
     // A backend the caller passed is the caller's to dispose.
     expect(calls.dispose).toBe(0);
+    // A second session on the same backend reuses the prepared weights.
+    await model.createSession({ backend: spy }).prefill(tokens.slice(0, 2));
+    expect(calls.prepareLinear).toBe(linears);
   });
 
   it('reports density and FLOPs of every attention call', async () => {

@@ -73,6 +73,29 @@ export class RotaryTable {
       }
     }
   }
+
+  /** The same rotation on a head-major tensor's data [heads][count][headDim] (row t at position `start + t`). */
+  rotateHeads(data: Float32Array, heads: number, count: number, start: number): void {
+    this.ensure(start + count);
+    const half = this.headDim / 2;
+    const d = this.headDim;
+    const cos = this.cos;
+    const sin = this.sin;
+    for (let h = 0; h < heads; h++) {
+      for (let t = 0; t < count; t++) {
+        const angle = (start + t) * half;
+        const base = (h * count + t) * d;
+        for (let j = 0; j < half; j++) {
+          const c = cos[angle + j] as number;
+          const s = sin[angle + j] as number;
+          const a = data[base + 2 * j] as number;
+          const b = data[base + 2 * j + 1] as number;
+          data[base + 2 * j] = a * c - b * s;
+          data[base + 2 * j + 1] = a * s + b * c;
+        }
+      }
+    }
+  }
 }
 
 /** θ_j = 1 / 10000^(2j/headDim) in float32, j < headDim/2. */

@@ -17,8 +17,9 @@ import { describeValue, expectInteger, type KvPolicy, type KvPolicyContext } fro
 import type { ModelConfig } from '../checkpoint/config.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';
 import { LayerKvCache } from './kv-cache.js';
-import { addInPlace, mergeHeads, rmsNormRows, splitHeads, swiGlu } from './layers.js';
-import { matmulRows } from './matmul.js';
+import { KvMirror } from './kv-mirror.js';
+import { addInPlace, mergeHeads, rmsNormRows, splitHeads, swiGluRows } from './layers.js';
+import type { LinearCache } from './linears.js';
 import { resolveSessionRecipe, type SessionRecipe } from './recipe.js';
 import type { RotaryTable } from './rope.js';
 
@@ -96,6 +97,22 @@ export interface ModelRuntime {
   readonly config: ModelConfig;
   readonly weights: LlamaWeights;
   readonly rope: RotaryTable;
+  /** The weight matrices prepared on each backend (shared by the model's sessions). */
+  readonly linears: LinearCache;
+}
+
+/** Activations of one forward pass: [count × width] rows each. */
+interface WorkBuffers {
+  readonly count: number;
+  readonly x: Float32Array;
+  readonly xb: Float32Array;
+  /** The fused q|k|v projection. */
+  readonly qkv: Float32Array;
+  /** Output of the attention and down projections, added to x. */
+  readonly proj: Float32Array;
+  /** The fused gate|up projection. */
+  readonly ffn: Float32Array;
+  readonly hidden: Float32Array;
 }
 
 type Phase = 'prefill' | 'decode';
@@ -110,9 +127,12 @@ const now = (): number => (typeof performance !== 'undefined' ? performance.now(
  * Which attention runs:
  * - prefill chunks call `attention()` with the session's compiled recipe while the cache holds every position; once a
  *   policy has evicted, later chunks attend densely to what the cache kept plus the chunk (causally);
- * - decode steps read the cache through `backend.decode` with the policy's TokenSelection when `select` returns one;
- *   otherwise, while the cache holds every position, they follow the recipe like a prefill of one token (so decode
- *   and prefill agree), and after evictions they read every kept slot.
+ * - decode steps read the backend's KV store (a mirror of the cache, see KvMirror) with the policy's TokenSelection
+ *   when `select` returns one; otherwise, while the cache holds every position, a non-dense recipe runs like a prefill
+ *   of one token (so decode and prefill agree), and dense decoding or an evicted cache reads every kept slot.
+ *
+ * Matrix products run on the backend (`prepareLinear`, prepared once per model and backend); RMSNorm, RoPE, SwiGLU
+ * and the residual adds run here, in place, on buffers a decode step reuses.
  */
 export class LlamaSession implements InferenceSession {
   readonly cache: readonly LayerKvCache[];
@@ -122,6 +142,10 @@ export class LlamaSession implements InferenceSession {
   private readonly backend: Backend;
   private readonly ownsBackend: boolean;
   private readonly seed: number;
+  /** Per layer, the backend's copy of the cache that decode steps read (made at the first decode). */
+  private readonly mirrors: (KvMirror | undefined)[];
+  /** Reused by every one-token forward pass. */
+  private stepBuffers: WorkBuffers | undefined;
   private processed = 0;
   private decodeSteps = 0;
   private busy = false;
@@ -135,10 +159,13 @@ export class LlamaSession implements InferenceSession {
     this.runtime = runtime;
     this.options = options;
     this.seed = expectInteger(options.seed ?? 0, 'seed', 0, 0xffffffff);
-    if (options.backend !== undefined && (typeof options.backend?.attend !== 'function' || typeof options.backend?.decode !== 'function')) {
+    const missing = (['attend', 'prepareLinear', 'createKvStore'] as const).filter(
+      (op) => typeof (options.backend as Partial<Backend> | undefined)?.[op] !== 'function',
+    );
+    if (options.backend !== undefined && missing.length > 0) {
       throw new SparselandError(
         'E_PARAMS',
-        `backend must implement core's Backend (attend, decode, ...), got ${describeValue(options.backend)}`,
+        `backend must implement core's Backend (attend, prepareLinear, createKvStore, ...), got ${describeValue(options.backend)} without ${missing.join(', ')}`,
       );
     }
     if (options.kvPolicy !== undefined && (typeof options.kvPolicy !== 'object' || options.kvPolicy === null)) {
@@ -152,6 +179,7 @@ export class LlamaSession implements InferenceSession {
     this.backend = options.backend ?? createReferenceBackend();
     const { layers, kvHeads, headDim, seqLen } = runtime.config;
     this.cache = Object.freeze(Array.from({ length: layers }, (_, l) => new LayerKvCache(l, kvHeads, headDim, Math.min(seqLen, 64))));
+    this.mirrors = new Array(layers).fill(undefined);
   }
 
   get position(): number {
@@ -175,6 +203,14 @@ export class LlamaSession implements InferenceSession {
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
+    for (const mirror of this.mirrors) {
+      try {
+        mirror?.dispose();
+      } catch {
+        // The caller disposed the backend first: it freed the store with everything else.
+      }
+    }
+    this.mirrors.fill(undefined);
     if (this.ownsBackend) await this.backend.dispose();
   }
 
@@ -200,29 +236,29 @@ export class LlamaSession implements InferenceSession {
   private async forward(tokens: number[], phase: Phase, allLogits: boolean): Promise<Float32Array> {
     const { config, weights, rope } = this.runtime;
     const { dim, hiddenDim, heads, kvHeads, headDim, vocabSize } = config;
+    const linears = await this.runtime.linears.of(this.backend);
     const count = tokens.length;
     const start = this.processed;
     const kvDim = kvHeads * headDim;
-    const x = new Float32Array(count * dim);
+    const qkvWidth = dim + 2 * kvDim;
+    const { x, xb, qkv, proj, ffn, hidden } = this.workBuffers(count);
     for (const [t, id] of tokens.entries()) x.set(weights.tokenEmbedding.subarray(id * dim, (id + 1) * dim), t * dim);
-    const xb = new Float32Array(count * dim);
-    const qRows = new Float32Array(count * dim);
-    const kRows = new Float32Array(count * kvDim);
-    const vRows = new Float32Array(count * kvDim);
-    const gate = new Float32Array(count * hiddenDim);
-    const up = new Float32Array(count * hiddenDim);
 
     for (let l = 0; l < config.layers; l++) {
       const w = weights.layers[l] as LlamaWeights['layers'][number];
+      const lin = linears.layers[l] as (typeof linears.layers)[number];
       rmsNormRows(xb, x, w.rmsAtt, count, dim);
-      matmulRows(qRows, xb, w.wq, count, dim, dim);
-      matmulRows(kRows, xb, w.wk, count, dim, kvDim);
-      matmulRows(vRows, xb, w.wv, count, dim, kvDim);
-      rope.rotate(qRows, count, heads, start);
-      rope.rotate(kRows, count, kvHeads, start);
-      const q: HeadTensor = { data: splitHeads(qRows, count, heads, headDim), heads, length: count, dim: headDim };
-      const k: HeadTensor = { data: splitHeads(kRows, count, kvHeads, headDim), heads: kvHeads, length: count, dim: headDim };
-      const v: HeadTensor = { data: splitHeads(vRows, count, kvHeads, headDim), heads: kvHeads, length: count, dim: headDim };
+      await lin.qkv.run(xb, count, qkv);
+      const q: HeadTensor = { data: splitHeads(qkv, count, heads, headDim, qkvWidth, 0), heads, length: count, dim: headDim };
+      const k: HeadTensor = { data: splitHeads(qkv, count, kvHeads, headDim, qkvWidth, dim), heads: kvHeads, length: count, dim: headDim };
+      const v: HeadTensor = {
+        data: splitHeads(qkv, count, kvHeads, headDim, qkvWidth, dim + kvDim),
+        heads: kvHeads,
+        length: count,
+        dim: headDim,
+      };
+      rope.rotateHeads(q.data, heads, count, start);
+      rope.rotateHeads(k.data, kvHeads, count, start);
 
       const output = phase === 'prefill' ? await this.prefillAttention(l, q, k, v, start) : await this.decodeAttention(l, q, k, v, start);
       this.options.onLayer?.({ layer: l, position: start, q, k, v, output });
@@ -233,24 +269,38 @@ export class LlamaSession implements InferenceSession {
       else policy?.afterAppend?.(cache, ctx);
 
       mergeHeads(output.data, count, heads, headDim, xb);
-      matmulRows(qRows, xb, w.wo, count, dim, dim);
-      addInPlace(x, qRows, count * dim);
+      await lin.wo.run(xb, count, proj);
+      addInPlace(x, proj, count * dim);
       rmsNormRows(xb, x, w.rmsFfn, count, dim);
-      matmulRows(gate, xb, w.w1, count, dim, hiddenDim);
-      matmulRows(up, xb, w.w3, count, dim, hiddenDim);
-      swiGlu(gate, up, count * hiddenDim);
-      matmulRows(xb, gate, w.w2, count, hiddenDim, dim);
-      addInPlace(x, xb, count * dim);
+      await lin.w13.run(xb, count, ffn);
+      swiGluRows(hidden, ffn, count, hiddenDim);
+      await lin.w2.run(hidden, count, proj);
+      addInPlace(x, proj, count * dim);
     }
 
     // Only the rows whose logits are wanted go through the final norm and the classifier.
     const first = allLogits ? 0 : count - 1;
     const rows = count - first;
-    const last = x.subarray(first * dim);
+    const last = x.subarray(first * dim, count * dim);
     rmsNormRows(last, last, weights.rmsFinal, rows, dim);
-    const logits = new Float32Array(rows * vocabSize);
-    matmulRows(logits, last, weights.classifier, rows, dim, vocabSize);
-    return logits;
+    return linears.classifier.run(last, rows, new Float32Array(rows * vocabSize));
+  }
+
+  /** Activation buffers for `count` tokens: a decode step reuses one set, a prefill chunk gets its own. */
+  private workBuffers(count: number): WorkBuffers {
+    if (count === 1 && this.stepBuffers) return this.stepBuffers;
+    const { dim, hiddenDim, kvHeads, headDim } = this.runtime.config;
+    const buffers: WorkBuffers = {
+      count,
+      x: new Float32Array(count * dim),
+      xb: new Float32Array(count * dim),
+      qkv: new Float32Array(count * (dim + 2 * kvHeads * headDim)),
+      proj: new Float32Array(count * dim),
+      ffn: new Float32Array(count * 2 * hiddenDim),
+      hidden: new Float32Array(count * hiddenDim),
+    };
+    if (count === 1) this.stepBuffers = buffers;
+    return buffers;
   }
 
   /** A prefill chunk: the recipe over the whole cache while it is positional, else dense over what was kept. */
@@ -281,12 +331,12 @@ export class LlamaSession implements InferenceSession {
     const policy = this.options.kvPolicy;
     const ctx: KvPolicyContext = { layer: l, step: this.decodeSteps, position };
     const selected = policy?.select?.(cache, q, ctx);
-    if (selected !== undefined) return this.viaDecode(l, q, cache, this.checkSelection(selected, cache, policy as KvPolicy), position);
+    if (selected !== undefined) return this.viaStore(l, q, cache, this.checkSelection(selected, cache, policy as KvPolicy), position);
     if (cache.isPositional() && !this.recipe.dense) {
       const all = cache.gather();
       return this.viaAttention(l, 'decode', { q, k: all.k, v: all.v, qOffset: position }, this.recipe.compiled, undefined);
     }
-    return this.viaDecode(l, q, cache, undefined, position);
+    return this.viaStore(l, q, cache, undefined, position);
   }
 
   private async viaAttention(
@@ -311,8 +361,11 @@ export class LlamaSession implements InferenceSession {
     return result.output;
   }
 
-  /** backend.decode over the cache: through `selection`, or every kept slot (padding masked out when ragged). */
-  private async viaDecode(
+  /**
+   * A decode step through the backend's KV store (synced with the cache first): the selected slots, or every slot
+   * each head kept (heads of different lengths read only their own slots).
+   */
+  private async viaStore(
     layer: number,
     q: HeadTensor,
     cache: LayerKvCache,
@@ -320,27 +373,21 @@ export class LlamaSession implements InferenceSession {
     position: number,
   ): Promise<HeadTensor> {
     const { heads, kvHeads } = this.runtime.config;
-    const width = cache.maxLength();
-    let slots = selection;
-    if (!slots) {
-      let ragged = false;
-      for (let g = 0; g < kvHeads; g++) if (cache.length(g) !== width) ragged = true;
-      if (ragged)
-        slots = TokenSelection.fromLists(
-          Array.from({ length: kvHeads }, (_, g) => range(cache.length(g))),
-          width,
-        );
+    let mirror = this.mirrors[layer];
+    if (!mirror) {
+      mirror = await KvMirror.create(this.backend, cache);
+      this.mirrors[layer] = mirror;
     }
-    const { k, v } = cache.gather(width);
+    const store = await mirror.sync(cache);
     const t0 = now();
-    const result = await this.backend.decode({ q, k, v }, { selection: slots, causal: true });
+    const result = await store.decode(q, { selection, causal: true });
     const attendMs = now() - t0;
     const onAttention = this.options.onAttention;
     if (onAttention) {
       let keptPairs = 0;
       for (let h = 0; h < heads; h++) {
         const g = kvHeadOf(h, heads, kvHeads);
-        keptPairs += slots ? slots.slotsOf(g).length : cache.length(g);
+        keptPairs += selection ? selection.slotsOf(g).length : cache.length(g);
       }
       const total = heads * (position + 1);
       const attend = attentionFlops(keptPairs, q.dim);
@@ -349,7 +396,7 @@ export class LlamaSession implements InferenceSession {
         phase: 'decode',
         position,
         queries: 1,
-        keys: width,
+        keys: cache.maxLength(),
         stats: { density: keptPairs / total, flops: { estimate: 0, attend, total: attend }, estimateMs: 0, attendMs },
       });
     }
@@ -398,8 +445,4 @@ export class LlamaSession implements InferenceSession {
 function keptCache(cache: LayerKvCache): { k: HeadTensor; v: HeadTensor; lengths: Int32Array } {
   const lengths = Int32Array.from({ length: cache.kvHeads }, (_, g) => cache.length(g));
   return { ...cache.gather(), lengths };
-}
-
-function range(n: number): number[] {
-  return Array.from({ length: n }, (_, i) => i);
 }

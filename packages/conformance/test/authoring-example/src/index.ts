@@ -1,4 +1,3 @@
-// The example of docs/authoring-plugins.md, verbatim, run through the kit: the guide must not lie.
 import { definePattern } from '@sparseland/core';
 import { buildBlockMask } from '@sparseland/core/kit';
 import { z } from 'zod';
@@ -31,7 +30,3 @@ export const localBand = definePattern({
     };
   },
 });
-
-import { describePattern } from '../src/index.js';
-
-describePattern(localBand, { paramSets: [{ window: 1 }, { window: 5 }, { window: 33 }] });

@@ -1,0 +1,61 @@
+import type { Job, JobReply, JobResult } from './protocol.js';
+
+/** Thrown when the user cancels a running job. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+  }
+}
+
+/**
+ * Runs one job at a time in a fresh worker; `cancel()` terminates it (its backend threads go with it), so a long
+ * search stops at once rather than at the next progress report.
+ */
+export class JobRunner {
+  private worker: Worker | undefined;
+  private rejectCurrent: ((error: Error) => void) | undefined;
+
+  get running(): boolean {
+    return this.worker !== undefined;
+  }
+
+  run(job: Job, onProgress: (done: number, total: number | undefined, message: string) => void): Promise<JobResult> {
+    this.cancel();
+    const worker = new Worker(new URL('./job.worker.ts', import.meta.url), { type: 'module', name: 'sparseland-job' });
+    this.worker = worker;
+    return new Promise<JobResult>((resolve, reject) => {
+      this.rejectCurrent = reject;
+      const finish = () => {
+        if (this.worker === worker) {
+          this.worker = undefined;
+          this.rejectCurrent = undefined;
+        }
+        worker.terminate();
+      };
+      worker.onmessage = (e: MessageEvent<JobReply>) => {
+        const m = e.data;
+        if (m.kind === 'progress') onProgress(m.done, m.total, m.message);
+        else if (m.kind === 'result') {
+          finish();
+          resolve(m.result);
+        } else {
+          finish();
+          reject(new Error(m.message));
+        }
+      };
+      worker.onerror = (e) => {
+        finish();
+        reject(new Error(`the job worker failed: ${e.message}`));
+      };
+      worker.postMessage(job);
+    });
+  }
+
+  cancel(): void {
+    if (!this.worker) return;
+    this.worker.terminate();
+    this.worker = undefined;
+    this.rejectCurrent?.(new CancelledError());
+    this.rejectCurrent = undefined;
+  }
+}
