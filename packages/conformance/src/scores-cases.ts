@@ -1,5 +1,5 @@
 import type { AttentionInput, HeadTensor } from '@sparseland/core';
-import { createRng, referenceScores, type ScoresOptions, type ScoresResult } from '@sparseland/core/kit';
+import { createRng, MAX_SCORES_TOP_K, referenceScores, type ScoresOptions, type ScoresResult } from '@sparseland/core/kit';
 import type { BackendCase } from './backend-cases.js';
 import { type CaseShape, caseInputs } from './inputs.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
@@ -47,6 +47,53 @@ function scoresCase(spec: ScoresSpec): BackendCase {
       compareScores(this.name, got, want, all, tol, exact, options);
     },
   };
+}
+
+/**
+ * A scores call every backend must refuse as the reference does (core's resolveScoresCall): the same error code and
+ * the same message, so a user's mistake reads the same whichever backend runs.
+ */
+function scoresRejection(name: string, shape: CaseShape, options: (input: ScoresInput) => unknown): BackendCase {
+  const refused = async (call: () => unknown) => {
+    try {
+      await call();
+    } catch (error) {
+      return error as { code?: unknown; message?: unknown };
+    }
+    return undefined;
+  };
+  return {
+    name: `scores: rejects ${name}`,
+    op: 'scores',
+    async run(backend) {
+      const input = caseInputs(shape, 14);
+      const opts = options(input) as ScoresOptions;
+      const want = await refused(() => referenceScores(input, opts));
+      if (!want) fail(this.name, 'the reference accepts this call: the case is wrong');
+      const got = await refused(() => backend.scores(input, opts));
+      if (!got) fail(this.name, `the call was accepted; expected ${String(want.code)}: ${String(want.message)}`);
+      if (got.code !== want.code || got.message !== want.message) {
+        fail(this.name, `threw ${String(got.code)}: ${String(got.message)}; expected ${String(want.code)}: ${String(want.message)}`);
+      }
+    },
+  };
+}
+
+/** Bad scores options: every backend validates them with core's resolveScoresCall. */
+function scoresRejections(): BackendCase[] {
+  const shape: CaseShape = { qHeads: 2, kvHeads: 1, qLength: 20, kvLength: 20, dim: 8 };
+  return [
+    scoresRejection('a scale that is not finite', shape, () => ({ scale: Number.NaN })),
+    scoresRejection('rows that are not strictly increasing', shape, () => ({ rows: Int32Array.of(3, 3, 5) })),
+    scoresRejection('a key range past the last key', shape, () => ({ keys: { start: 10, count: 11 } })),
+    scoresRejection(`a top-k above MAX_SCORES_TOP_K (${MAX_SCORES_TOP_K})`, shape, () => ({ reduce: { topK: MAX_SCORES_TOP_K + 1 } })),
+    scoresRejection('threshold bits with one threshold too few', shape, () => ({ reduce: { atLeast: new Float64Array(2 * 20 - 1) } })),
+    scoresRejection('column maxima without key groups', shape, () => ({ reduce: { columnMax: true } })),
+    scoresRejection('key groups with a row reduction', shape, () => ({
+      keys: { groups: Int32Array.of(0, 20), offsets: Int32Array.of(0, 1, 2), indices: Int32Array.of(0, 1) },
+      reduce: { columnMax: true, max: true },
+    })),
+  ];
 }
 
 function fail(caseName: string, message: string): never {
@@ -172,7 +219,10 @@ function midThresholds(input: ScoresInput, options: ScoresOptions): Float64Array
   return Float64Array.from(max, (m, i) => (Number.isFinite(m) ? (m + (min[i] as number)) / 2 : 0));
 }
 
-/** Every scores case: odd sizes, GQA, qOffset, ranges and lists, windows, pooled rows, empty rows, ties, k > visible keys. */
+/**
+ * Every scores case: odd sizes, GQA, qOffset, ranges and lists, windows, pooled rows, empty rows, ties, k > visible
+ * keys, and calls every backend must refuse as the reference does.
+ */
 export function scoresCases(): BackendCase[] {
   return [
     scoresCase({
@@ -263,5 +313,6 @@ export function scoresCases(): BackendCase[] {
         return { keys: { groups, offsets, indices: Int32Array.from(lists.flat()) }, reduce: { columnMax: true } };
       },
     }),
+    ...scoresRejections(),
   ];
 }

@@ -126,6 +126,15 @@ describe('the kit catches wrong scores', () => {
     const c = allBackendCases().find((x) => x.name.includes('no visible key'));
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/scores|count/);
   });
+
+  it('a backend that does not validate its scores options fails the rejection cases', async () => {
+    const ref = createReferenceBackend();
+    // Drops the options it does not understand instead of refusing them: NaN scale and a bad top-k are accepted.
+    const broken = { ...ref, scores: (input: never) => ref.scores(input, {}) };
+    const cases = allBackendCases().filter((x) => x.name.startsWith('scores: rejects'));
+    expect(cases.length).toBeGreaterThan(5);
+    for (const c of cases) await expect(c.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/was accepted/);
+  });
 });
 
 describe('the metadata case of a backend plugin', () => {
