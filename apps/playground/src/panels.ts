@@ -3,6 +3,7 @@ import type { EngineClient } from './engine/engine-client.js';
 import type { ModelInfo } from './engine/protocol.js';
 import type { AppState } from './state/app-state.js';
 import type { Store } from './state/store.js';
+import { KvPanel } from './ui/kv-panel.js';
 
 /** What an optional panel gets from the page. */
 export interface PanelContext {
@@ -19,8 +20,9 @@ export interface OptionalPanel {
 }
 
 /**
- * Panels that depend on packages still being built. The generation panel (token-by-token decoding with a KV policy
- * picked from the registry's `kv-policy` plugins and a live gauge of cache bytes per layer) joins this list when
- * @sparseland/kv-cache exists; until then there is no such panel at all, rather than a placeholder.
+ * Panels beyond the attention views: the generation panel (token-by-token decoding with a KV policy picked from the
+ * registry's `kv-policy` plugins, @sparseland/kv-cache, and the cache bytes held against the full cache's).
  */
-export const OPTIONAL_PANELS: readonly ((context: PanelContext) => OptionalPanel)[] = [];
+export const OPTIONAL_PANELS: readonly ((context: PanelContext) => OptionalPanel)[] = [
+  ({ engine, registry }) => new KvPanel(engine, registry),
+];

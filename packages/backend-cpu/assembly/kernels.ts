@@ -573,6 +573,65 @@ export function gather(scr: i32, kp: i32, v: i32, cols: i32, count: i32): void {
 }
 
 /**
+ * Dequantises tokens [t0, t0 + count) (count <= 64) of a packed low-bit KV block (KIVI's layout) into KG (keys,
+ * transposed with stride 64) and VG (value rows of dp): x = code · scale + min, keys with one (scale, min) per
+ * channel and key group, values per token and channel group; padding channels are zero. The descriptor at `desc`
+ * (i32 elements): bits, dim, keyGroup, valueGroup, valueGroups, rowBytes, key codes (byte address), keyScale,
+ * keyMin, value codes (byte address), valueScale, valueMin (f32 indices). Codes are token-major, channel c at bit
+ * c·bits of the token's row, lowest bits first.
+ */
+export function unpackTile(scr: i32, desc: i32, t0: i32, count: i32): void {
+  const d = dp;
+  const kg = offKG(scr);
+  const vg = offVG(scr);
+  const bits = load<i32>(bp(desc));
+  const dim = load<i32>(bp(desc + 1));
+  const keyGroup = load<i32>(bp(desc + 2));
+  const valueGroup = load<i32>(bp(desc + 3));
+  const valueGroups = load<i32>(bp(desc + 4));
+  const rowBytes = load<i32>(bp(desc + 5));
+  const keyCodes = load<i32>(bp(desc + 6));
+  const keyScale = load<i32>(bp(desc + 7));
+  const keyMin = load<i32>(bp(desc + 8));
+  const valueCodes = load<i32>(bp(desc + 9));
+  const valueScale = load<i32>(bp(desc + 10));
+  const valueMin = load<i32>(bp(desc + 11));
+  const mask = (1 << bits) - 1;
+  for (let j = 0; j < count; j++) {
+    const t = t0 + j;
+    const group = (t / keyGroup) * dim;
+    const ks = keyScale + group;
+    const km = keyMin + group;
+    const kRow = <usize>(keyCodes + t * rowBytes);
+    const vRow = <usize>(valueCodes + t * rowBytes);
+    const vs = valueScale + t * valueGroups;
+    const vm = valueMin + t * valueGroups;
+    const vDst = vg + j * d;
+    // Values: one (scale, min) per run of valueGroup channels.
+    let c = 0;
+    for (let gi = 0; gi < valueGroups; gi++) {
+      const scale = load<f32>(bp(vs + gi));
+      const lo = load<f32>(bp(vm + gi));
+      const end = min(dim, c + valueGroup);
+      for (; c < end; c++) {
+        const bit = c * bits;
+        const code = (<i32>load<u8>(vRow + <usize>(bit >> 3)) >> (bit & 7)) & mask;
+        store<f32>(bp(vDst + c), <f32>code * scale + lo);
+      }
+    }
+    for (c = 0; c < dim; c++) {
+      const bit = c * bits;
+      const code = (<i32>load<u8>(kRow + <usize>(bit >> 3)) >> (bit & 7)) & mask;
+      store<f32>(bp(kg + c * TILE + j), <f32>code * load<f32>(bp(ks + c)) + load<f32>(bp(km + c)));
+    }
+    for (c = dim; c < d; c++) {
+      store<f32>(bp(kg + c * TILE + j), 0);
+      store<f32>(bp(vDst + c), 0);
+    }
+  }
+}
+
+/**
  * Plain scores: out[r·outStride + j] = scale · q[r] · k[j] for r < rows (<= 64), j < n (<= 64), q rows of dp at
  * `q` (readable up to rows rounded to 4), k a transposed tile with stride 64. Used by pooledScores and
  * lastQueriesAttention.

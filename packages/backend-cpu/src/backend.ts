@@ -6,6 +6,7 @@ import { attend } from './ops/attend.js';
 import { decode } from './ops/decode.js';
 import { createKvStoreOps } from './ops/kv-store.js';
 import { createLinearOps } from './ops/linear.js';
+import { decodePacked } from './ops/packed-decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
 import { scores } from './ops/scores.js';
@@ -95,6 +96,10 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
     decode(input, opts) {
       live();
       return exec.exclusive(() => decode(exec, input, opts));
+    },
+    decodePacked(input, opts) {
+      live();
+      return exec.exclusive(() => decodePacked(exec, input, opts));
     },
     pooledScores(input, opts) {
       live();

@@ -13,6 +13,8 @@ export interface Kernels extends ScoreKernels {
   prefetch(k: number, kFloats: number, v: number, vFloats: number): void;
   finish(scr: number, rowTable: number, rows: number): void;
   gather(scr: number, kp: number, v: number, cols: number, count: number): void;
+  /** Dequantises tokens [t0, t0 + count) (count <= 64) of the packed block described at `desc` into KG and VG. */
+  unpackTile(scr: number, desc: number, t0: number, count: number): void;
   scoreBlock(scr: number, q: number, rows: number, kt: number, n: number, out: number, outStride: number, scale: number): void;
   softmaxRow(row: number, count: number): void;
   quantScores(

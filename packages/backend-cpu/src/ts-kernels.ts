@@ -229,6 +229,48 @@ export function createTsKernels(views: MemoryViews): Kernels {
         f.copyWithin(L.vg + j * dp, v + k * dp, v + (k + 1) * dp);
       }
     },
+    unpackTile(scr, desc, t0, count) {
+      const L = scratchLayout(scr, dp);
+      const f = views.f32;
+      const i = views.i32;
+      const b = views.i8;
+      const bits = i[desc] as number;
+      const dim = i[desc + 1] as number;
+      const keyGroup = i[desc + 2] as number;
+      const valueGroup = i[desc + 3] as number;
+      const valueGroups = i[desc + 4] as number;
+      const rowBytes = i[desc + 5] as number;
+      const keyCodes = i[desc + 6] as number;
+      const keyScale = i[desc + 7] as number;
+      const keyMin = i[desc + 8] as number;
+      const valueCodes = i[desc + 9] as number;
+      const valueScale = i[desc + 10] as number;
+      const valueMin = i[desc + 11] as number;
+      // Bytes are read signed; the shift and mask keep only the code's own bits.
+      const mask = (1 << bits) - 1;
+      for (let j = 0; j < count; j++) {
+        const t = t0 + j;
+        const kg = Math.floor(t / keyGroup) * dim;
+        const kRow = keyCodes + t * rowBytes;
+        const vRow = valueCodes + t * rowBytes;
+        const vs = valueScale + t * valueGroups;
+        const vm = valueMin + t * valueGroups;
+        const vDst = L.vg + j * dp;
+        for (let c = 0; c < dim; c++) {
+          const bit = c * bits;
+          const shift = bit & 7;
+          const kc = ((b[kRow + (bit >> 3)] as number) >> shift) & mask;
+          const vc = ((b[vRow + (bit >> 3)] as number) >> shift) & mask;
+          f[L.kg + c * TILE + j] = kc * (f[keyScale + kg + c] as number) + (f[keyMin + kg + c] as number);
+          const gi = Math.floor(c / valueGroup);
+          f[vDst + c] = vc * (f[vs + gi] as number) + (f[vm + gi] as number);
+        }
+        for (let c = dim; c < dp; c++) {
+          f[L.kg + c * TILE + j] = 0;
+          f[vDst + c] = 0;
+        }
+      }
+    },
     scoreBlock(scr, q, rows, kt, n, out, outStride, scale) {
       const L = scratchLayout(scr, dp);
       scores(q, rows, kt, n, L.s, scale);

@@ -4,6 +4,7 @@ import { attend } from './ops/attend.js';
 import { createContext } from './ops/context.js';
 import { decode } from './ops/decode.js';
 import { lastQueriesAttention } from './ops/last-queries.js';
+import { decodePacked } from './ops/packed-decode.js';
 import { pooledScores } from './ops/pooled-scores.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { scores } from './ops/scores.js';
@@ -105,6 +106,7 @@ export async function createGpujsBackend(input: GpujsBackendOptions = {}): Promi
     detail: probe.detail,
     attend: (input, opts) => serial(() => attend(ctx, input, opts)),
     decode: (input, opts) => serial(() => decode(ctx, input, opts)),
+    decodePacked: (input, opts) => serial(() => decodePacked(ctx, input, opts)),
     pooledScores: (input, opts) => serial(() => pooledScores(ctx, input, opts)),
     lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
     quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),

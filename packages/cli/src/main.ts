@@ -1,6 +1,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { benchCommand } from './commands/bench.js';
 import { evalCommand } from './commands/eval.js';
+import { generateCommand } from './commands/generate.js';
+import { kvHeadsCommand } from './commands/kv-heads.js';
 import { listCommand } from './commands/list.js';
 import { maskCommand } from './commands/mask.js';
 import { searchCommand } from './commands/search.js';
@@ -73,8 +75,47 @@ export async function main(argv: readonly string[], io: MainIo = {}): Promise<nu
     .option('--greedy <tokens>', 'greedy tokens compared end to end (default 32)')
     .option('--seed <seed>', 'seed for synthetic inputs and row sampling', '0')
     .option('--heads', 'also print per-head tables')
+    .option('--kv <list>', 'compare KV policies against the full cache instead (e.g. streaming-llm,h2o,quest)')
+    .option('--kv-budget <list>', 'with --kv: budgets, fractions of the prompt or token counts (e.g. 0.1,0.25,0.5)')
+    .option('--kv-params <json>', 'with --kv: policy parameters, {...} or {"policy": {...}}')
+    .option('--recipe <file>', 'with --kv: also a recipe file naming per-layer / per-head KV policies')
+    .option('--continuation <tokens>', 'with --kv: teacher-forced tokens whose NLL is compared (default 64)')
     .addOption(plugin)
     .action(async (options) => evalCommand(options, out));
+
+  program
+    .command('generate')
+    .description('stream a continuation under a KV policy, with a progress line showing the cache bytes held')
+    .argument('[prompt...]', 'prompt text (default: a passage of --text)')
+    .option('--model <name>', 'tinybooks or stories', 'tinybooks')
+    .option('--text <name>', 'prompt from an embedded text: tinyshakespeare or pride-and-prejudice')
+    .option('--offset <chars>', 'character offset of the prompt passage (default: the held-out tail of tinyshakespeare)')
+    .option('--prompt-tokens <n>', "tokens of the prompt passage (default: the model's trained context)")
+    .option('--max-tokens <n>', 'tokens to generate', '128')
+    .option('--kv <policy>', 'KV policy (see `sparseland list --kind kv-policy`; default: the full cache)')
+    .option('--kv-budget <budget>', 'fraction of the prompt in (0, 1) or a token count')
+    .option('--kv-params <json>', 'policy parameters')
+    .option('--recipe <file>', 'a recipe naming per-layer / per-head KV policies instead of --kv')
+    .option('--temperature <t>', '0 is greedy', '0')
+    .option('--seed <seed>', 'sampling seed', '0')
+    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .option('--json', 'print the tokens, text and bytes as JSON instead of streaming')
+    .addOption(plugin)
+    .action(async (prompt, options) => generateCommand(prompt, options, out));
+
+  program
+    .command('kv-heads')
+    .description("split a model's kv heads into retrieval and streaming heads on pass-key prompts (DuoAttention); write the recipe")
+    .option('--model <name>', 'tinybooks or stories', 'tinybooks')
+    .option('--prompts <n>', 'pass-key prompts', '4')
+    .option('--streaming <fraction>', 'share of kv heads made streaming, lowest retrieval mass first', '0.5')
+    .option('--sink <tokens>', 'first tokens a streaming head keeps', '128')
+    .option('--recent <tokens>', 'newest tokens a streaming head keeps', '256')
+    .option('--out <file>', 'write the recipe JSON there')
+    .option('--json', 'print scores, heads and recipe as JSON')
+    .option('--backend <name>', 'auto, cpu or reference', 'auto')
+    .option('--seed <seed>', 'seed of the pass keys and filler', '0')
+    .action(async (options) => kvHeadsCommand(options, out));
 
   program
     .command('train-gate')

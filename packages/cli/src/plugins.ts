@@ -10,6 +10,7 @@ export const PLUGIN_PACKAGES: readonly { readonly name: string; readonly exportN
   { name: '@sparseland/patterns', exportName: 'patterns' },
   { name: '@sparseland/backend-cpu', exportName: 'cpuBackend' },
   { name: '@sparseland/estimators', exportName: 'estimators' },
+  { name: '@sparseland/kv-cache', exportName: 'kvPolicies' },
   { name: '@sparseland/estimator-lowbit', exportName: 'lowbitEstimators' },
   { name: '@sparseland/estimator-gate', exportName: 'gateEstimators' },
 ];
@@ -56,7 +57,9 @@ async function importPluginModule(spec: string): Promise<PluginInput> {
     (value) => isPlugin(value) || (Array.isArray(value) && value.length > 0 && value.every(isPlugin)),
   );
   if (found.length === 0) {
-    throw new UsageError(`--plugin ${spec}: the module exports no plugin (make one with definePattern, defineEstimator or defineBackend)`);
+    throw new UsageError(
+      `--plugin ${spec}: the module exports no plugin (make one with definePattern, defineEstimator, defineBackend or defineKvPolicy)`,
+    );
   }
   return found as PluginInput;
 }

@@ -23,13 +23,24 @@ import {
   referenceQuantizedScores,
   type ScoreRows,
 } from '@sparseland/core/kit';
+import { thrown } from './case.js';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
 import { kvStoreCases, linearCases } from './model-op-cases.js';
+import { packedDecodeCases } from './packed-decode-cases.js';
 import { scoresCases } from './scores-cases.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 
 /** Which Backend op a case exercises (filters may exclude whole ops). */
-export type BackendOp = 'attend' | 'decode' | 'pooledScores' | 'lastQueriesAttention' | 'quantizedScores' | 'scores' | 'linear' | 'kvStore';
+export type BackendOp =
+  | 'attend'
+  | 'decode'
+  | 'decodePacked'
+  | 'pooledScores'
+  | 'lastQueriesAttention'
+  | 'quantizedScores'
+  | 'scores'
+  | 'linear'
+  | 'kvStore';
 
 /**
  * One conformance case: runs an op on the backend and on the reference with the same inputs, and throws an Error
@@ -199,16 +210,6 @@ export function attendCases(): BackendCase[] {
     }),
     ...attendRejections(),
   ];
-}
-
-/** The error a call throws, or undefined when it returns. */
-async function thrown(call: () => unknown): Promise<unknown> {
-  try {
-    await call();
-  } catch (error) {
-    return error;
-  }
-  return undefined;
 }
 
 /**
@@ -478,5 +479,13 @@ function compareQuantized(name: string, got: ScoreRows | BlockScores, want: Scor
 
 /** Every case of the kit. */
 export function allBackendCases(): BackendCase[] {
-  return [...attendCases(), ...decodeCases(), ...estimatorOpCases(), ...scoresCases(), ...linearCases(), ...kvStoreCases()];
+  return [
+    ...attendCases(),
+    ...decodeCases(),
+    ...packedDecodeCases(),
+    ...estimatorOpCases(),
+    ...scoresCases(),
+    ...linearCases(),
+    ...kvStoreCases(),
+  ];
 }

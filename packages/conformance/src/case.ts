@@ -56,3 +56,13 @@ export async function runCases<C extends { readonly name: string }>(
   }
   return outcomes;
 }
+
+/** The error a call throws (sync or async), or undefined when it returns: for the rejection cases. */
+export async function thrown(call: () => unknown): Promise<unknown> {
+  try {
+    await call();
+  } catch (error) {
+    return error;
+  }
+  return undefined;
+}

@@ -40,6 +40,19 @@ export {
 export type { EstimatorAgreementOptions } from './estimator-agreement-cases.js';
 export { estimatorAgreementCases } from './estimator-agreement-cases.js';
 
+// Packed KV decode (every backend) and KV policies
+export type { PackedDecodeCase, PackedHeadSpec } from './packed-decode-cases.js';
+export { packedCacheInput, packedDecodeCases } from './packed-decode-cases.js';
+export type { KvPolicyCase, KvPolicyCaseOptions, KvPolicyInputs, KvPolicyRecord, KvPolicyShape } from './kv-policy-cases.js';
+export {
+  DEFAULT_KV_POLICY_SHAPES,
+  kvPolicyBackendCases,
+  kvPolicyCases,
+  kvPolicyHooks,
+  kvPolicyInputs,
+  runKvPolicy,
+} from './kv-policy-cases.js';
+
 // Inputs and tolerances
 export type { CaseShape } from './inputs.js';
 export { caseInputs, maskShapeOf } from './inputs.js';

@@ -8,3 +8,5 @@ export type { DescribeEstimatorOptions } from './describe-estimator.js';
 export { describeEstimator } from './describe-estimator.js';
 export type { DescribePatternOptions } from './describe-pattern.js';
 export { describePattern } from './describe-pattern.js';
+export type { DescribeKvPolicyOptions } from './describe-kv-policy.js';
+export { describeKvPolicy } from './describe-kv-policy.js';

@@ -1,6 +1,7 @@
 import type { AttentionInput, HeadTensor } from '@sparseland/core';
 import { createRng, MAX_SCORES_TOP_K, referenceScores, type ScoresOptions, type ScoresResult } from '@sparseland/core/kit';
 import type { BackendCase } from './backend-cases.js';
+import { thrown } from './case.js';
 import { type CaseShape, caseInputs } from './inputs.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 
@@ -54,14 +55,7 @@ function scoresCase(spec: ScoresSpec): BackendCase {
  * the same message, so a user's mistake reads the same whichever backend runs.
  */
 function scoresRejection(name: string, shape: CaseShape, options: (input: ScoresInput) => unknown): BackendCase {
-  const refused = async (call: () => unknown) => {
-    try {
-      await call();
-    } catch (error) {
-      return error as { code?: unknown; message?: unknown };
-    }
-    return undefined;
-  };
+  const refused = async (call: () => unknown) => (await thrown(call)) as { code?: unknown; message?: unknown } | undefined;
   return {
     name: `scores: rejects ${name}`,
     op: 'scores',

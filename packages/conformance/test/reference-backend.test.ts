@@ -84,6 +84,31 @@ describe('the kit catches wrong backends', () => {
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/after 61 slots/);
   });
 
+  it('a packed decode that skips the packed blocks fails the KIVI case', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      decodePacked: (input: { q: never; cache: { heads: { blocks: unknown[] }[] } }, options: never) =>
+        ref.decodePacked(
+          { q: input.q, cache: { ...input.cache, heads: input.cache.heads.map((h) => ({ ...h, blocks: [] })) } } as never,
+          options,
+        ),
+    };
+    const c = allBackendCases().find((x) => x.name.includes('decodePacked: KIVI int4'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/output\[\d+\]/);
+  });
+
+  it('a packed decode that reads any causal as true fails the rejection case', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      decodePacked: (input: never, options: { causal?: unknown } = {}) =>
+        ref.decodePacked(input, { ...options, causal: options.causal !== false }),
+    };
+    const c = allBackendCases().find((x) => x.name === 'decodePacked: rejects a non-boolean causal');
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/the call was accepted; expected E_PARAMS/);
+  });
+
   it('filters need a reason and match by substring or regexp', () => {
     expect(exclusionReason('attend: x', { excludes: [{ match: /^attend/, reason: 'no' }] })).toBe('no');
     expect(exclusionReason('decode: x', { include: ['attend'] })).toBe('not included by this run');

@@ -1,3 +1,4 @@
+import type { PackedDecodeInput, PackedDecodeOptions } from './kv/packed-decode.js';
 import type { ScoreMod } from './masks/mask-mod.js';
 import type { SparseMask } from './masks/sparse-mask.js';
 import type { TokenSelection } from './masks/token-selection.js';
@@ -18,6 +19,11 @@ export interface Backend {
   attend(input: AttentionInput, options?: AttendOptions): Promise<AttendResult>;
   /** Attention of a few new queries over a cache, reading only the selected slots. */
   decode(input: AttentionInput, options?: DecodeOptions): Promise<AttendResult>;
+  /**
+   * Decode over a cache held partly as packed int2 / int4 / int8 blocks (KIVI's layout) plus full-precision rows,
+   * reading the codes directly; it must match `referenceDecodePacked` (attention over the dequantised values).
+   */
+  decodePacked(input: PackedDecodeInput, options?: PackedDecodeOptions): Promise<AttendResult>;
   /** Pooled Q · pooled Kᵀ per (query block, key block): the cheap estimate block estimators rank. */
   pooledScores(input: ScoreInput, options: PooledScoresOptions): Promise<BlockScores>;
   /** softmax of the last `count` queries against every key (the vertical-slash / FlexPrefill probe). */

@@ -59,9 +59,15 @@ export type {
   PreparedLinear,
 } from './backend.js';
 
+// Packed low-bit KV caches (KIVI's layout) and decoding over them
+export type { PackedBits, PackedKvBlock, PackedKvCache, PackedKvHead, PackOptions } from './kv/packed-kv.js';
+export { DEFAULT_PACK_GROUP, PACKED_BITS, packedKvBytes, packKvBlock, unpackKvBlock } from './kv/packed-kv.js';
+export type { PackedDecodeInput, PackedDecodeOptions } from './kv/packed-decode.js';
+
 // The float64 reference: the oracle of every test and metric
 export type { ReferenceDecodeOptions, ReferenceOptions } from './reference/reference-attention.js';
 export { referenceAttention, referenceDecode } from './reference/reference-attention.js';
+export { referenceDecodePacked } from './kv/packed-decode.js';
 export { createReferenceBackend, referenceBackend } from './reference/reference-backend.js';
 
 // Metrics

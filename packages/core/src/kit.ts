@@ -32,8 +32,23 @@ export { isEstimateResult } from './recipes/compile.js';
 export type { Rng } from './rng.js';
 export { createRng } from './rng.js';
 
-// Writing KV-cache policies
-export type { KvCacheLayer, KvPolicy, KvPolicyContext } from './kv-policy.js';
+// Writing KV-cache policies: the cache they manage, per-head views and routing, packed blocks and decode calls
+export type { KvBudget, KvCacheLayer, KvPolicy, KvPolicyContext } from './kv-policy.js';
+export type { KvHeadGroup } from './kv/kv-head-view.js';
+export { kvHeadView, routeKvPolicies } from './kv/kv-head-view.js';
+export { KvMirror } from './kv/kv-mirror.js';
+export type { GatherScratch } from './kv/layer-kv-cache.js';
+export { LayerKvCache } from './kv/layer-kv-cache.js';
+export {
+  expectPackedKvCache,
+  packedBlockBytes,
+  packedHeadLength,
+  packedRowBytes,
+  readCode,
+  unpackKvHead,
+} from './kv/packed-kv.js';
+export type { PackedDecodeCall } from './kv/packed-decode.js';
+export { packedLastVisible, resolvePackedDecodeCall } from './kv/packed-decode.js';
 
 // Building masks: block sizes, CSR construction, per-head merging
 export { buildBlockMask, resolveBlockSizes } from './masks/build-block-mask.js';

@@ -2,6 +2,20 @@ export { BUDGET_PARAM_NAMES, type BudgetParam, budgetParam, type MatchDensityOpt
 export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEnd } from './end-to-end.js';
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { findMethod, methodNames } from './find-method.js';
+export {
+  compareKvPolicies,
+  DEFAULT_KV_TEXTS,
+  type KvCompareOptions,
+  type KvCompareReport,
+  type KvResult,
+  type KvSummary,
+  type KvText,
+  splitKvRecipe,
+} from './kv/kv-compare.js';
+export { formatKvReport } from './kv/format-kv.js';
+export { type NeedleTrace, type NeedleTraceOptions, needleTraces } from './kv/needle-traces.js';
+export { kvTradeoffSpec, kvTradeoffSvg } from './plots/kv-charts.js';
+export { type PlantedNeedleOptions, type PlantedNeedleResult, plantedDecodeNeedles } from './kv/planted-needles.js';
 export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
 export {
   FIXTURE_DEFAULTS,

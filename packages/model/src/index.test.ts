@@ -25,6 +25,7 @@ it('exposes the public api', () => {
       "loadTokenizer",
       "parseCheckpoint",
       "parseTokenizer",
+      "sampleWithTemperature",
       "writeCheckpoint",
     ]
   `);

@@ -9,11 +9,11 @@ export type { LayerWeights, LlamaWeights } from './checkpoint/weights.js';
 export { writeCheckpoint } from './checkpoint/write-checkpoint.js';
 export type { BinaryInput } from './format/bytes.js';
 // Runtime
-export { LayerKvCache } from './runtime/kv-cache.js';
+export { LayerKvCache } from '@sparseland/core/kit';
 export type { GenerateOptions, LlamaModel } from './runtime/model.js';
 export { BOS_ID, createModel } from './runtime/model.js';
 export { RotaryTable } from './runtime/rope.js';
-export { argmax } from './runtime/sampling.js';
+export { argmax, sampleWithTemperature } from './runtime/sampling.js';
 export type { AttentionEvent, InferenceSession, LayerCapture, PrefillOptions, SessionOptions } from './runtime/session.js';
 // Tokenizers
 export { loadTokenizer, MAX_TOKENIZER_FILE_BYTES } from './tokenizer/load-tokenizer.js';

@@ -30,7 +30,10 @@ export class CaptureGate {
   }
 }
 
-/** The same backend, whose every operation first waits at the gate (disposing is left to the backend's owner). */
+/**
+ * The same backend, whose every operation first waits at the gate (disposing is left to the backend's owner): the
+ * attention and estimator ops, a prepared linear layer's runs and a KV store's decodes (a decode step's attention).
+ */
 export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
   return {
     name: backend.name,
@@ -42,6 +45,10 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
     decode: async (input, options) => {
       await gate.wait();
       return backend.decode(input, options);
+    },
+    decodePacked: async (input, options) => {
+      await gate.wait();
+      return backend.decodePacked(input, options);
     },
     pooledScores: async (input, options) => {
       await gate.wait();
@@ -71,7 +78,21 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
         dispose: () => prepared.dispose(),
       };
     },
-    createKvStore: (shape) => backend.createKvStore(shape),
+    createKvStore: async (shape) => {
+      const store = await backend.createKvStore(shape);
+      return {
+        kvHeads: store.kvHeads,
+        dim: store.dim,
+        length: (g) => store.length(g),
+        append: (k, v) => store.append(k, v),
+        setHead: (g, keys, values) => store.setHead(g, keys, values),
+        decode: async (q, options) => {
+          await gate.wait();
+          return store.decode(q, options);
+        },
+        dispose: () => store.dispose(),
+      };
+    },
     dispose: async () => {},
   };
 }

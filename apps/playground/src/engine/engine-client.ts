@@ -5,7 +5,9 @@ import type {
   EngineEvent,
   EngineReply,
   EngineRequest,
+  GenerateResult,
   InitResult,
+  KvChoice,
   LayerSummary,
   LoadRequest,
   MethodOverlay,
@@ -91,6 +93,11 @@ export class EngineClient {
   /** Resolves when every layer of the current passage is captured; one event per layer. */
   captured(onEvent: (e: EngineEvent) => void): Promise<number> {
     return this.call({ type: 'captured' }, onEvent);
+  }
+
+  /** Greedy continuation of the loaded passage under `kv` (undefined: full cache); one event per token. */
+  generate(kv: KvChoice | undefined, maxTokens: number, onEvent: (e: EngineEvent) => void): Promise<GenerateResult> {
+    return this.call({ type: 'generate', kv, maxTokens }, onEvent);
   }
 
   traces(): Promise<TraceItem[]> {

@@ -1,7 +1,8 @@
 // The engine: a Web Worker holding the model, the captured Q/K/V, the dense oracles and the backends, so the page
 // stays responsive while the model runs. Requests are answered in order; a new load supersedes the previous one.
-import { compileRecipe } from '@sparseland/core';
+import { compileRecipe, createRegistry } from '@sparseland/core';
 import type { LoadedModel } from '@sparseland/eval';
+import { argmax } from '@sparseland/model';
 import { registry } from '../registry.js';
 import { BackendPool, messageOf } from './backends.js';
 import { cachedText } from './cached-bytes.js';
@@ -9,22 +10,26 @@ import { CaptureGate, gatedBackend } from './capture-gate.js';
 import { headMaskOf, measureMethod, runMethod } from './evaluate-method.js';
 import { loadModel } from './load-model.js';
 import { passageOf, tokenPieces } from './passage.js';
-import type {
-  AttentionMap,
-  EngineEvent,
-  EngineReply,
-  EngineRequest,
-  InitResult,
-  LayerSummary,
-  LoadRequest,
-  MethodOverlay,
-  ModelInfo,
+import {
+  type AttentionMap,
+  type EngineEvent,
+  type EngineReply,
+  type EngineRequest,
+  type GenerateResult,
+  type InitResult,
+  type LayerSummary,
+  type LoadRequest,
+  MAX_GENERATE_TOKENS,
+  type MethodOverlay,
+  type ModelInfo,
 } from './protocol.js';
 import { TraceStore } from './trace-store.js';
 
 const backends = new BackendPool();
 const gate = new CaptureGate();
 let store: TraceStore | undefined;
+/** The loaded model and its passage, which generation continues. */
+let passage: { readonly loaded: LoadedModel; readonly tokens: readonly number[] } | undefined;
 let loads = 0;
 
 class Superseded extends Error {
@@ -62,6 +67,7 @@ async function load(request: LoadRequest, emit: (event: EngineEvent) => void): P
   const t2 = performance.now();
   const current = new TraceStore(config.layers);
   store = current;
+  passage = { loaded, tokens };
   const { backend } = await backends.cpuBackend();
   const loadMs = { fetchAndParse: t1 - t0, passage: t2 - t1, backend: performance.now() - t2 };
   const session = loaded.model.createSession({
@@ -90,6 +96,53 @@ async function load(request: LoadRequest, emit: (event: EngineEvent) => void): P
     extrapolated: tokens.length > config.seqLen,
     loadMs,
   };
+}
+
+/** KV bytes of one layer's full cache: every written token of every kv head, float32 K and V and an int32 position. */
+const fullLayerBytes = (written: number, kvHeads: number, dim: number) => written * kvHeads * (2 * dim * 4 + 4);
+
+/**
+ * Greedy decoding after the passage under a KV policy on the CPU backend (gated, so maps and overlays come first),
+ * reporting the tokens, the KV bytes held (caches + policy state) against the full cache's, and ms per token.
+ */
+async function generate(request: Extract<EngineRequest, { type: 'generate' }>, emit: (e: EngineEvent) => void): Promise<GenerateResult> {
+  if (!passage) throw new Error('no model is loaded yet');
+  if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1 || request.maxTokens > MAX_GENERATE_TOKENS) {
+    throw new Error(`maxTokens must be an integer in [1, ${MAX_GENERATE_TOKENS}], got ${request.maxTokens}`);
+  }
+  const { loaded, tokens } = passage;
+  const compiled = request.kv
+    ? compileRecipe({ default: { method: 'dense' }, kv: request.kv }, registry)
+    : compileRecipe({ method: 'dense' }, createRegistry({ plugins: [] }));
+  const { backend } = await backends.cpuBackend();
+  const session = loaded.model.createSession({ backend: gatedBackend(backend, gate), recipe: compiled });
+  const { kvHeads, headDim } = loaded.model.config;
+  const generated: number[] = [];
+  let stepMs = 0;
+  const progress = () => ({
+    tokens: [...generated],
+    text: loaded.tokenizer.decode(generated),
+    bytes: session.cache.reduce((n, c) => n + c.bytes() + (compiled.kvPolicy?.stateBytes?.(c) ?? 0), 0),
+    fullBytes: session.cache.reduce((n, c) => n + fullLayerBytes(c.written(), kvHeads, headDim), 0),
+    msPerToken: stepMs / Math.max(1, generated.length - 1),
+  });
+  try {
+    let logits = await session.prefill([...tokens]);
+    for (let i = 0; i < request.maxTokens; i++) {
+      const next = argmax(logits);
+      generated.push(next);
+      if (i + 1 < request.maxTokens) {
+        const t0 = performance.now();
+        logits = await session.step(next);
+        stepMs += performance.now() - t0;
+      }
+      const done = i + 1;
+      emit({ stage: 'generate', message: `${done} of ${request.maxTokens} tokens`, done, total: request.maxTokens, generated: progress() });
+    }
+    return { ...progress(), promptTokens: tokens.length };
+  } finally {
+    await session.dispose();
+  }
 }
 
 function currentStore(): TraceStore {
@@ -208,6 +261,8 @@ function handle(id: number, request: EngineRequest): void {
       });
     case 'traces':
       return void now(() => currentStore().all());
+    case 'generate':
+      return void now(() => generate(request, emit));
     case 'map':
       task(
         id,

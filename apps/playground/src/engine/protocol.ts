@@ -111,6 +111,8 @@ export type EngineRequest =
     }
   | { readonly type: 'evaluate-layers'; readonly recipe: Recipe; readonly backend: BackendName }
   | { readonly type: 'traces' }
+  /** Greedy decoding after the loaded passage under a KV policy (undefined: the full cache), on the CPU backend. */
+  | { readonly type: 'generate'; readonly kv: KvChoice | undefined; readonly maxTokens: number }
   /** Resolves once every layer is captured, with one event per layer on the way. */
   | { readonly type: 'captured' };
 
@@ -138,13 +140,38 @@ export interface TraceItem {
   readonly output: HeadTensor;
 }
 
-/** Progress while a model loads or every layer is measured. */
+/** The most tokens one generation decodes (each step runs the whole model on the page's CPU backend). */
+export const MAX_GENERATE_TOKENS = 256;
+
+/** A KV policy of the registry's `kv-policy` plugins and its parameters (validated in the engine). */
+export interface KvChoice {
+  readonly method: string;
+  readonly params: Record<string, unknown>;
+}
+
+/** Where a generation stands after `tokens` new tokens. */
+export interface GenerateProgress {
+  readonly tokens: readonly number[];
+  readonly text: string;
+  /** KV bytes held over all layers (caches + the policy's own state) and what the full cache would hold. */
+  readonly bytes: number;
+  readonly fullBytes: number;
+  readonly msPerToken: number;
+}
+
+/** The finished generation: the last progress plus the prompt's length. */
+export interface GenerateResult extends GenerateProgress {
+  readonly promptTokens: number;
+}
+
+/** Progress while a model loads, every layer is measured or text is generated. */
 export interface EngineEvent {
-  readonly stage: 'fetch' | 'parse' | 'layer' | 'measure';
+  readonly stage: 'fetch' | 'parse' | 'layer' | 'measure' | 'generate';
   readonly message: string;
   readonly layer?: number;
   readonly done?: number;
   readonly total?: number;
+  readonly generated?: GenerateProgress;
 }
 
 export type EngineReply =

@@ -44,6 +44,13 @@ export const SEG_RANGE = 0;
 export const SEG_PARTIAL = 1;
 /** Gathered key columns: n positions listed at i32 offset a. */
 export const SEG_COLUMNS = 2;
+/**
+ * Tokens [0, n) of a packed low-bit KV block (decodePacked) whose descriptor is at the source's K offset + a; aux is
+ * the position of its first token. Dequantised 64 tokens at a time into the scratch by unpackTile.
+ */
+export const SEG_PACKED = 3;
+/** i32 fields of a packed block descriptor (see ops/packed-decode.ts). */
+export const PACKED_DESC_INTS = 12;
 export const SEG_KIND_MASK = 15;
 /** Keys after a row's position must be dropped in this segment. */
 export const SEG_CAUSAL = 16;

@@ -26,6 +26,7 @@ import {
   SEG_COLUMNS,
   SEG_INTS,
   SEG_KIND_MASK,
+  SEG_PACKED,
   SEG_PARTIAL,
   SOURCE_INTS,
   T_HEAD,
@@ -103,6 +104,21 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
           hook(count, 0, layout.gpos);
           kern.tileUpdate(scr, rows, layout.vg, count);
         } else kern.tile(scr, rows, layout.kg, layout.vg, count, mode, 0, layout.gpos, -1);
+      }
+      continue;
+    }
+    if (kind === SEG_PACKED) {
+      // A packed block: each 64-token tile is dequantised into the scratch's gathered area, then attended as usual.
+      const desc = kp + a;
+      const pos0 = i32[seg + 3] as number;
+      for (let t0 = 0; t0 < n; t0 += TILE) {
+        const count = Math.min(TILE, n - t0);
+        kern.unpackTile(scr, desc, t0, count);
+        if (hook) {
+          kern.tileScores(scr, rows, layout.kg, count, causal, pos0 + t0, -1, -1);
+          hook(count, pos0 + t0, -1);
+          kern.tileUpdate(scr, rows, layout.vg, count);
+        } else kern.tile(scr, rows, layout.kg, layout.vg, count, causal, pos0 + t0, -1, -1);
       }
       continue;
     }

@@ -66,18 +66,30 @@ function writeSelected(
   for (let j = 0; j < n; j++) {
     const s = slots[j] as number;
     const at = (g * length + s) * dim;
-    kRow.set(kd.subarray(at, at + dim));
-    vRow.set(vd.subarray(at, at + dim));
     const b = bits ? (bits[j] as number) : 32;
+    // Full-precision rows go straight from the input (no row copy, no view per row: this runs for every selected
+    // slot of every decode step); low-precision ones through the fake quantisation the reference applies.
+    const k = b < 32 ? kRow : kd;
+    const v = b < 32 ? vRow : vd;
+    const from = b < 32 ? 0 : at;
     if (b < 32) {
+      for (let c = 0; c < dim; c++) {
+        kRow[c] = kd[at + c] as number;
+        vRow[c] = vd[at + c] as number;
+      }
       fakeQuantizeRow(kRow, b);
       fakeQuantizeRow(vRow, b);
     }
     const chunk = kOff + (j >> 6) * TILE * dp + (j & 63);
-    for (let c = 0; c < dim; c++) f32[chunk + c * TILE] = kRow[c] as number;
-    for (let c = dim; c < dp; c++) f32[chunk + c * TILE] = 0;
-    f32.set(vRow, vOff + j * dp);
-    f32.fill(0, vOff + j * dp + dim, vOff + (j + 1) * dp);
+    const vAt = vOff + j * dp;
+    for (let c = 0; c < dim; c++) {
+      f32[chunk + c * TILE] = k[from + c] as number;
+      f32[vAt + c] = v[from + c] as number;
+    }
+    for (let c = dim; c < dp; c++) {
+      f32[chunk + c * TILE] = 0;
+      f32[vAt + c] = 0;
+    }
     i32[posOff + j] = s;
   }
 }

@@ -25,6 +25,7 @@ import { parseMethodNames, parseParamsOption, resolveMethods } from '../method-s
 import { loadPlugins } from '../plugins.js';
 import { createProgress } from '../progress.js';
 import { createWorkload, modelOf, parseLength } from '../workload-spec.js';
+import { evalKvCommand } from './eval-kv.js';
 
 export interface EvalOptions {
   readonly methods?: string;
@@ -44,6 +45,11 @@ export interface EvalOptions {
   readonly seed: string;
   readonly heads?: boolean;
   readonly plugin?: string[];
+  readonly kv?: string;
+  readonly kvBudget?: string;
+  readonly kvParams?: string;
+  readonly recipe?: string;
+  readonly continuation?: string;
 }
 
 /** Everything one `sparseland eval` run measured (what `--json` prints and `--out` writes as report.json). */
@@ -58,6 +64,7 @@ const REAL_DEFAULT_METHODS = 'dense,sliding-window,a-shape,tri-shape';
 const SYNTHETIC_DEFAULT_METHODS = 'sliding-window,a-shape,tri-shape';
 
 export async function evalCommand(options: EvalOptions, out: (text: string) => void): Promise<void> {
+  if (options.kv !== undefined || options.recipe !== undefined) return evalKvCommand(options, out);
   const quiet = options.json === true;
   const { registry } = await loadPlugins(options.plugin);
   const specs = options.workload

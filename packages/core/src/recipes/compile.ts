@@ -1,6 +1,8 @@
 import type { Backend } from '../backend.js';
 import type { CostMeter } from '../cost.js';
 import { SparselandError } from '../errors.js';
+import { type KvHeadGroup, routeKvPolicies } from '../kv/kv-head-view.js';
+import type { KvPolicy } from '../kv-policy.js';
 import { createBlockMask, resolveBlockSizes } from '../masks/build-block-mask.js';
 import { composeScoreMods, type ScoreMod } from '../masks/mask-mod.js';
 import { mergeHeadMasks } from '../masks/merge-heads.js';
@@ -12,6 +14,7 @@ import {
   DENSE_METHOD,
   isRecipeDocument,
   type MaskRecipe,
+  type MethodRecipe,
   parseRecipe,
   parseRecipeJson,
   type Recipe,
@@ -52,6 +55,11 @@ export interface CompiledRecipe {
   readonly blockK: number;
   /** Builds the mask of `ctx.layer` for every query head of the call. */
   build(ctx: MaskContext): Promise<BuiltMask>;
+  /**
+   * The recipe's KV-cache policies (its `kv` and the layers' `kv` / `kvHeads`) as one policy that routes each layer's
+   * kv heads to theirs; undefined when the recipe names none.
+   */
+  readonly kvPolicy: KvPolicy | undefined;
 }
 
 /**
@@ -106,11 +114,14 @@ export function compileRecipe(recipe: Recipe | string, registry: Registry): Comp
     layers.set(Number(key), { default: layer.default ? compileMask(layer.default, ['layers', key, 'default']) : undefined, heads });
   }
 
+  const kvPolicy = compileKvPolicies(document, registry);
+
   return Object.freeze({
     kind: 'compiled-recipe' as const,
     document,
     blockQ,
     blockK,
+    kvPolicy,
     async build(ctx: MaskContext): Promise<BuiltMask> {
       const shape = ctx.input.shape;
       const layer = layers.get(ctx.layer);
@@ -153,12 +164,69 @@ export function compileRecipe(recipe: Recipe | string, registry: Registry): Comp
   });
 }
 
-/** Whether an estimator returned `{mask, correction?}` rather than a bare SparseMask. */
+/**
+ * Resolves the recipe's KV policies against the registry's kv-policy plugins (params parsed with each plugin's
+ * schema, errors naming the JSON path) and builds one routing policy; undefined when the recipe names none.
+ */
+function compileKvPolicies(document: RecipeDocument, registry: Registry): KvPolicy | undefined {
+  const layers = Object.entries(document.layers ?? {});
+  if (document.kv === undefined && layers.every(([, l]) => l.kv === undefined && l.kvHeads === undefined)) return undefined;
+  const build = (node: MethodRecipe, path: readonly PropertyKey[]): KvPolicy => {
+    if (!registry.has('kv-policy', node.method)) {
+      const names = registry.list('kv-policy').map((p) => p.name);
+      let suggestion: string | undefined;
+      try {
+        registry.get('kv-policy', node.method);
+      } catch (error) {
+        suggestion = (error as SparselandError).details['suggestion'] as string | undefined;
+      }
+      throw new SparselandError(
+        'E_UNKNOWN_PLUGIN',
+        `invalid recipe: ${joinPath([...path, 'method'])}: unknown KV policy "${node.method}".${suggestion ? ` Did you mean "${suggestion}"?` : ''} Allowed: ${names.join(', ') || '(no kv-policy plugin registered)'}`,
+        { path: joinPath([...path, 'method']), method: node.method, allowed: names },
+      );
+    }
+    const plugin = registry.get('kv-policy', node.method);
+    return plugin.build(plugin.parseParams(node.params ?? {}, [...path, 'params']));
+  };
+  const base = document.kv ? build(document.kv, ['kv']) : undefined;
+  const perLayer = new Map<number, { kv: KvPolicy | undefined; heads: Map<number, KvPolicy> }>();
+  for (const [key, layer] of layers) {
+    if (layer.kv === undefined && layer.kvHeads === undefined) continue;
+    const heads = new Map<number, KvPolicy>();
+    for (const [g, node] of Object.entries(layer.kvHeads ?? {})) heads.set(Number(g), build(node, ['layers', key, 'kvHeads', g]));
+    perLayer.set(Number(key), { kv: layer.kv ? build(layer.kv, ['layers', key, 'kv']) : base, heads });
+  }
+  const groups = new Map<string, readonly KvHeadGroup[]>();
+  return routeKvPolicies('recipe', (layer, kvHeads) => {
+    const cacheKey = `${layer}:${kvHeads}`;
+    const known = groups.get(cacheKey);
+    if (known) return known;
+    const entry = perLayer.get(layer);
+    for (const g of entry?.heads.keys() ?? []) {
+      if (g >= kvHeads) {
+        throw new SparselandError('E_RECIPE', `invalid recipe: layers.${layer}.kvHeads.${g}: the model has only ${kvHeads} kv heads`);
+      }
+    }
+    const byPolicy = new Map<KvPolicy | undefined, number[]>();
+    for (let g = 0; g < kvHeads; g++) {
+      const policy = entry?.heads.get(g) ?? (entry ? entry.kv : base);
+      const list = byPolicy.get(policy);
+      if (list) list.push(g);
+      else byPolicy.set(policy, [g]);
+    }
+    const result = [...byPolicy.entries()].map(([policy, heads]) => ({ policy, heads }));
+    groups.set(cacheKey, result);
+    return result;
+  });
+}
+
 /** Whether a value is a recipe compiled by `compileRecipe` (reusable without a registry). */
 export function isCompiledRecipe(value: unknown): value is CompiledRecipe {
   return typeof value === 'object' && value !== null && (value as CompiledRecipe).kind === 'compiled-recipe';
 }
 
+/** Whether an estimator returned `{mask, correction?}` rather than a bare SparseMask. */
 export function isEstimateResult(value: SparseMask | EstimateResult): value is EstimateResult {
   return typeof value === 'object' && value !== null && 'mask' in value;
 }

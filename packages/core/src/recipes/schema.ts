@@ -16,6 +16,10 @@ export type MaskRecipe = MethodRecipe | { readonly union: readonly MaskRecipe[] 
 export interface LayerRecipe {
   readonly default?: MaskRecipe;
   readonly heads?: Readonly<Record<string, MaskRecipe>>;
+  /** The layer's KV-cache policy (a kv-policy plugin by registry name), overriding the document's `kv`. */
+  readonly kv?: MethodRecipe;
+  /** Per-kv-head KV policies (keys are kv head indices), e.g. DuoAttention's streaming heads. */
+  readonly kvHeads?: Readonly<Record<string, MethodRecipe>>;
 }
 
 /**
@@ -27,6 +31,8 @@ export interface RecipeDocument {
   readonly description?: string;
   readonly default: MaskRecipe;
   readonly layers?: Readonly<Record<string, LayerRecipe>>;
+  /** The KV-cache policy of every layer and kv head unless a layer overrides it (default: the full cache). */
+  readonly kv?: MethodRecipe;
   /** Block sizes masks are built with (default 64×64). */
   readonly blockQ?: number;
   readonly blockK?: number;
@@ -66,6 +72,8 @@ const layerSchema = z
   .object({
     default: z.unknown().optional(),
     heads: z.record(z.string(), z.unknown()).optional(),
+    kv: methodSchema.optional(),
+    kvHeads: z.record(z.string(), methodSchema).optional(),
   })
   .strict();
 const documentSchema = z
@@ -74,6 +82,7 @@ const documentSchema = z
     description: z.string().optional(),
     default: z.unknown(),
     layers: z.record(z.string(), z.unknown()).optional(),
+    kv: methodSchema.optional(),
     blockQ: z.number().int().min(1).optional(),
     blockK: z.number().int().min(1).optional(),
   })
@@ -147,7 +156,7 @@ export function parseRecipe(input: unknown): RecipeDocument {
         typeof layerValue === 'object' &&
         layerValue !== null &&
         !Array.isArray(layerValue) &&
-        ('heads' in layerValue || 'default' in layerValue);
+        ('heads' in layerValue || 'default' in layerValue || 'kv' in layerValue || 'kvHeads' in layerValue);
       if (!isLayerObject) {
         layers[key] = { default: parseMask(layerValue, path, budget) };
         continue;
@@ -156,9 +165,12 @@ export function parseRecipe(input: unknown): RecipeDocument {
       expectIndexKeys(layer.heads, [...path, 'heads'], LIMITS.heads);
       const heads: Record<string, MaskRecipe> = {};
       for (const [h, m] of Object.entries(layer.heads ?? {})) heads[h] = parseMask(m, [...path, 'heads', h], budget);
+      expectIndexKeys(layer.kvHeads, [...path, 'kvHeads'], LIMITS.heads);
       layers[key] = {
         ...(layer.default === undefined ? {} : { default: parseMask(layer.default, [...path, 'default'], budget) }),
         heads,
+        ...(layer.kv === undefined ? {} : { kv: layer.kv }),
+        ...(layer.kvHeads === undefined ? {} : { kvHeads: layer.kvHeads }),
       };
     }
     return {
@@ -166,6 +178,7 @@ export function parseRecipe(input: unknown): RecipeDocument {
       ...(doc.description === undefined ? {} : { description: doc.description }),
       default: parseMask(doc.default, ['default'], budget),
       layers,
+      ...(doc.kv === undefined ? {} : { kv: doc.kv }),
       ...(doc.blockQ === undefined ? {} : { blockQ: doc.blockQ }),
       ...(doc.blockK === undefined ? {} : { blockK: doc.blockK }),
     };

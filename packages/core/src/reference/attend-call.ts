@@ -99,7 +99,8 @@ export function resolveDecodeCall(
   };
 }
 
-function expectOptions<T extends object>(options: T | undefined, op: string): Partial<T> {
+/** The options object of an op call (undefined reads as none). Shared with the packed decode resolver. */
+export function expectOptions<T extends object>(options: T | undefined, op: string): Partial<T> {
   if (options === undefined) return {};
   if (typeof options !== 'object' || options === null) {
     throw new SparselandError('E_PARAMS', `${op} options must be an object, got ${describeValue(options)}`);
@@ -111,7 +112,8 @@ function withOffset(input: AttentionInput, shape: AttentionShape): AttentionInpu
   return input.qOffset === shape.qOffset ? (input as AttentionInput & { qOffset: number }) : { ...input, qOffset: shape.qOffset };
 }
 
-function expectCausal(causal: unknown): boolean {
+/** `causal` of an op call: a boolean, true when absent. Shared with the packed decode resolver. */
+export function expectCausal(causal: unknown): boolean {
   if (causal === undefined) return true;
   if (typeof causal !== 'boolean')
     throw new SparselandError('E_PARAMS', `causal must be a boolean (default true), got ${describeValue(causal)}`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { Backend } from '../backend.js';
 import { SparselandError } from '../errors.js';
+import { referenceDecodePacked } from '../kv/packed-decode.js';
 import { defineBackend } from '../plugins/define.js';
 import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
 import { createHostKvStore } from './kv-store.js';
@@ -29,6 +30,10 @@ export function createReferenceBackend(): Backend {
     async decode(input, options = {}) {
       live();
       return referenceDecodeCall(resolveDecodeCall(input, options));
+    },
+    async decodePacked(input, options = {}) {
+      live();
+      return referenceDecodePacked(input, options);
     },
     async pooledScores(input, options) {
       live();

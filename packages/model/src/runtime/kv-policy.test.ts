@@ -17,6 +17,7 @@ const PROMPT = 11;
 describe('KV policy hooks', () => {
   it('afterPrefill after each layer of a prefill; select then afterAppend on every decode step', async () => {
     const log: string[] = [];
+    const sessions = new Set<object>();
     const policy: KvPolicy = {
       name: 'recorder',
       afterPrefill: (cache, queries, ctx) => {
@@ -28,8 +29,10 @@ describe('KV policy hooks', () => {
         log.push(`select L${ctx.layer} step ${ctx.step} pos ${ctx.position} len ${cache.length(0)} q ${query.heads}x${query.length}`);
         return undefined;
       },
-      afterAppend: (cache, ctx) => {
-        log.push(`afterAppend L${ctx.layer} step ${ctx.step} pos ${ctx.position} len ${cache.length(0)}`);
+      afterAppend: (cache, query, ctx) => {
+        log.push(`afterAppend L${ctx.layer} step ${ctx.step} pos ${ctx.position} len ${cache.length(0)} q ${query.heads}x${query.length}`);
+        sessions.add(ctx.session);
+        expect(ctx.layers).toBe(2);
       },
     };
     const session = model.createSession({ kvPolicy: policy });
@@ -40,17 +43,24 @@ describe('KV policy hooks', () => {
       'afterPrefill L0 step 0 pos 3 len 4 q 6x4',
       'afterPrefill L1 step 0 pos 3 len 4 q 6x4',
       'select L0 step 1 pos 4 len 5 q 6x1',
-      'afterAppend L0 step 1 pos 4 len 5',
+      'afterAppend L0 step 1 pos 4 len 5 q 6x1',
       'select L1 step 1 pos 4 len 5 q 6x1',
-      'afterAppend L1 step 1 pos 4 len 5',
+      'afterAppend L1 step 1 pos 4 len 5 q 6x1',
       'select L0 step 2 pos 5 len 6 q 6x1',
-      'afterAppend L0 step 2 pos 5 len 6',
+      'afterAppend L0 step 2 pos 5 len 6 q 6x1',
       'select L1 step 2 pos 5 len 6 q 6x1',
-      'afterAppend L1 step 2 pos 5 len 6',
+      'afterAppend L1 step 2 pos 5 len 6 q 6x1',
     ]);
+    // One session object, the same for every layer (policies share cross-layer state through it).
+    expect(sessions.size).toBe(1);
   });
 
-  it('a TokenSelection (sinks + recent window) limits what decode steps read', async () => {
+  const backends = [
+    ['the reference backend', undefined, 2e-4],
+    ['backend-cpu (its KV store mirrors the cache in WebAssembly memory)', () => createCpuBackend({ threads: 1 }), 1e-3],
+  ] as const;
+
+  it.each(backends)('a TokenSelection (sinks + recent window) limits what decode steps read: %s', async (_name, make, tol) => {
     const sinks = 2;
     const recent = 3;
     const policy: KvPolicy = {
@@ -66,11 +76,17 @@ describe('KV policy hooks', () => {
         );
       },
     };
-    const session = model.createSession({ kvPolicy: policy });
-    await session.prefill(tokens.slice(0, PROMPT));
-    const naive = naiveForward(weights, tokens, (_l, _h, q, k) => q < PROMPT || k < sinks || q - k < recent);
-    for (let t = PROMPT; t < tokens.length; t++) {
-      expect(maxAbsDiff(await session.step(tokens[t]!), naive.logits[t]!)).toBeLessThan(2e-4);
+    const backend: Backend | undefined = await make?.();
+    const session = model.createSession({ kvPolicy: policy, backend });
+    try {
+      await session.prefill(tokens.slice(0, PROMPT));
+      const naive = naiveForward(weights, tokens, (_l, _h, q, k) => q < PROMPT || k < sinks || q - k < recent);
+      for (let t = PROMPT; t < tokens.length; t++) {
+        expect(maxAbsDiff(await session.step(tokens[t]!), naive.logits[t]!)).toBeLessThan(tol);
+      }
+    } finally {
+      await session.dispose();
+      await backend?.dispose();
     }
   });
 
@@ -107,10 +123,7 @@ describe('KV policy hooks', () => {
     }
   });
 
-  it.each([
-    ['the reference backend', undefined, 2e-4],
-    ['backend-cpu (its KV store mirrors the cache in WebAssembly memory)', () => createCpuBackend({ threads: 1 }), 1e-3],
-  ] as const)('a policy that evicts on every decode step, per head: %s follows the oracle', async (_name, make, tol) => {
+  it.each(backends)('a policy that evicts on every decode step, per head: %s follows the oracle', async (_name, make, tol) => {
     // After each decode step, kv head g keeps the first 2 positions and the last 3 + g: ragged, and changing every step.
     const window = (g: number) => 3 + g;
     const policy: KvPolicy = {
@@ -155,6 +168,88 @@ describe('KV policy hooks', () => {
     };
     const other = model.createSession({ kvPolicy: raggedSelect });
     await other.prefill([1, 2, 3]);
-    await expect(other.step(4)).rejects.toThrow(/different numbers of slots/);
+    await expect(other.step(4)).rejects.toThrow(
+      /kv policy "ragged-select" selected slot 3 of kv head 0 in layer 0, which holds only 2 slots/,
+    );
   });
+
+  it.each(backends)('a selection over a ragged cache reads, per head, only selected slots it holds: %s', async (_name, make, tol) => {
+    // kv head 0 keeps every other prompt position; every head then reads only its last 4 slots.
+    const policy: KvPolicy = {
+      name: 'ragged-then-select',
+      afterPrefill: (cache) =>
+        cache.retain(
+          0,
+          Int32Array.from({ length: Math.ceil(PROMPT / 2) }, (_, i) => 2 * i),
+        ),
+      select: (cache) =>
+        TokenSelection.fromLists(
+          Array.from({ length: cache.kvHeads }, (_, g) => Array.from({ length: 4 }, (_, i) => cache.length(g) - 1 - i)),
+          Math.max(...Array.from({ length: cache.kvHeads }, (_, g) => cache.length(g))),
+        ),
+    };
+    const backend: Backend | undefined = await make?.();
+    const session = model.createSession({ kvPolicy: policy, backend });
+    await session.prefill(tokens.slice(0, PROMPT));
+    const heldBy = (g: number, k: number) => g !== 0 || k >= PROMPT || k % 2 === 0;
+    for (let t = PROMPT; t < PROMPT + 3; t++) {
+      // Positions held by the head, newest 4 of them.
+      const keep = (_l: number, h: number, q: number, k: number) => {
+        if (q < PROMPT) return true;
+        const g = kvHeadOf(h, shape.heads, shape.kvHeads);
+        if (!heldBy(g, k)) return false;
+        let newer = 0;
+        for (let j = k + 1; j <= q; j++) if (heldBy(g, j)) newer++;
+        return newer < 4;
+      };
+      const naive = naiveForward(weights, tokens.slice(0, t + 1), keep);
+      expect(maxAbsDiff(await session.step(tokens[t]!), naive.logits[t]!)).toBeLessThan(tol);
+    }
+    await session.dispose();
+    await backend?.dispose();
+  });
+
+  it.each(backends)(
+    'packed slots are read by backend.decodePacked exactly as the dequantised cache reads them: %s',
+    async (_name, make, tol) => {
+      const backend: Backend | undefined = await make?.();
+      const pack = (bits: 2 | 4 | 8): KvPolicy => ({
+        name: `pack-${bits}`,
+        afterPrefill: (cache) => {
+          for (let g = 0; g < cache.kvHeads; g++) {
+            cache.pack(
+              g,
+              Int32Array.from({ length: PROMPT - 3 }, (_, i) => i),
+              { bits, keyGroup: 4, valueGroup: 4 },
+            );
+          }
+        },
+      });
+      // The same packing, but decode forced through the dequantised gather path (a selection of every slot).
+      const viaGather = (bits: 2 | 4 | 8): KvPolicy => ({
+        ...pack(bits),
+        select: (cache) => TokenSelection.all(cache.kvHeads, cache.length(0)),
+      });
+      for (const bits of [2, 4, 8] as const) {
+        const a = model.createSession({ kvPolicy: pack(bits), backend });
+        const b = model.createSession({ kvPolicy: viaGather(bits), backend });
+        await a.prefill(tokens.slice(0, PROMPT));
+        await b.prefill(tokens.slice(0, PROMPT));
+        expect(a.cache[0]!.packedLength(1)).toBe(PROMPT - 3);
+        expect(a.cache[0]!.bytes()).toBeLessThan(b.cache[0]!.bytes() + 1);
+        for (let t = PROMPT; t < PROMPT + 3; t++) {
+          expect(maxAbsDiff(await a.step(tokens[t]!), await b.step(tokens[t]!))).toBeLessThan(tol / 2);
+        }
+        await a.dispose();
+        await b.dispose();
+      }
+      // 8-bit codes are close to the full cache.
+      const full = naiveForward(weights, tokens, () => true);
+      const s8 = model.createSession({ kvPolicy: pack(8), backend });
+      await s8.prefill(tokens.slice(0, PROMPT));
+      expect(maxAbsDiff(await s8.step(tokens[PROMPT]!), full.logits[PROMPT]!)).toBeLessThan(0.05);
+      await s8.dispose();
+      await backend?.dispose();
+    },
+  );
 });

@@ -13,11 +13,9 @@ import {
   SparselandError,
   TokenSelection,
 } from '@sparseland/core';
-import { describeValue, expectInteger, type KvPolicy, type KvPolicyContext } from '@sparseland/core/kit';
+import { describeValue, expectInteger, KvMirror, type KvPolicy, type KvPolicyContext, LayerKvCache } from '@sparseland/core/kit';
 import type { ModelConfig } from '../checkpoint/config.js';
 import type { LlamaWeights } from '../checkpoint/weights.js';
-import { LayerKvCache } from './kv-cache.js';
-import { KvMirror } from './kv-mirror.js';
 import { addInPlace, mergeHeads, rmsNormRows, splitHeads, swiGluRows } from './layers.js';
 import type { LinearCache } from './linears.js';
 import { resolveSessionRecipe, type SessionRecipe } from './recipe.js';
@@ -30,7 +28,10 @@ export interface SessionOptions {
   readonly registry?: Registry | undefined;
   /** Where attention runs (default: core's float64 reference backend, owned and disposed by the session). */
   readonly backend?: Backend | undefined;
-  /** Manages the KV cache (default: none, the full cache). */
+  /**
+   * Manages the KV cache (default: the recipe's `kv` policies, else none: the full cache). Give a policy either here
+   * or in the recipe, not both.
+   */
   readonly kvPolicy?: KvPolicy | undefined;
   /** Seed for randomised methods (default 0). */
   readonly seed?: number | undefined;
@@ -142,10 +143,13 @@ export class LlamaSession implements InferenceSession {
   private readonly backend: Backend;
   private readonly ownsBackend: boolean;
   private readonly seed: number;
+  private readonly kvPolicy: KvPolicy | undefined;
   /** Per layer, the backend's copy of the cache that decode steps read (made at the first decode). */
   private readonly mirrors: (KvMirror | undefined)[];
   /** Reused by every one-token forward pass. */
   private stepBuffers: WorkBuffers | undefined;
+  /** One buffer for copying a layer's cache out when a sparse recipe decodes through attention(). */
+  private readonly gatherScratch = { k: new Float32Array(0), v: new Float32Array(0) };
   private processed = 0;
   private decodeSteps = 0;
   private busy = false;
@@ -175,6 +179,13 @@ export class LlamaSession implements InferenceSession {
       );
     }
     this.recipe = resolveSessionRecipe(options.recipe, options.registry);
+    if (options.kvPolicy !== undefined && this.recipe.compiled.kvPolicy !== undefined) {
+      throw new SparselandError(
+        'E_PARAMS',
+        'the recipe names KV policies (its `kv` entries) and kvPolicy was given too: give the KV policy in one place',
+      );
+    }
+    this.kvPolicy = options.kvPolicy ?? this.recipe.compiled.kvPolicy;
     this.ownsBackend = options.backend === undefined;
     this.backend = options.backend ?? createReferenceBackend();
     const { layers, kvHeads, headDim, seqLen } = runtime.config;
@@ -262,11 +273,11 @@ export class LlamaSession implements InferenceSession {
 
       const output = phase === 'prefill' ? await this.prefillAttention(l, q, k, v, start) : await this.decodeAttention(l, q, k, v, start);
       this.options.onLayer?.({ layer: l, position: start, q, k, v, output });
-      const policy = this.options.kvPolicy;
+      const policy = this.kvPolicy;
       const cache = this.cache[l] as LayerKvCache;
-      const ctx: KvPolicyContext = { layer: l, step: phase === 'prefill' ? 0 : this.decodeSteps, position: start + count - 1 };
+      const ctx = this.policyContext(l, phase, start + count - 1);
       if (phase === 'prefill') policy?.afterPrefill?.(cache, q, ctx);
-      else policy?.afterAppend?.(cache, ctx);
+      else policy?.afterAppend?.(cache, q, ctx);
 
       mergeHeads(output.data, count, heads, headDim, xb);
       await lin.wo.run(xb, count, proj);
@@ -328,12 +339,17 @@ export class LlamaSession implements InferenceSession {
   private async decodeAttention(l: number, q: HeadTensor, k: HeadTensor, v: HeadTensor, position: number): Promise<HeadTensor> {
     const cache = this.cache[l] as LayerKvCache;
     cache.append(k, v, position);
-    const policy = this.options.kvPolicy;
-    const ctx: KvPolicyContext = { layer: l, step: this.decodeSteps, position };
-    const selected = policy?.select?.(cache, q, ctx);
+    const policy = this.kvPolicy;
+    const selected = policy?.select?.(cache, q, this.policyContext(l, 'decode', position));
+    // Packed low-bit slots: the backend reads the codes directly (no dequantised copy of the cache); a selection over
+    // a packed cache reads the dequantised rows it names.
+    if (cache.hasPacked()) {
+      if (selected === undefined) return this.viaDecodePacked(l, q, cache, position);
+      return this.viaSelectedRows(l, q, cache, this.checkSelection(selected, cache, policy as KvPolicy), position);
+    }
     if (selected !== undefined) return this.viaStore(l, q, cache, this.checkSelection(selected, cache, policy as KvPolicy), position);
     if (cache.isPositional() && !this.recipe.dense) {
-      const all = cache.gather();
+      const all = cache.gather(undefined, { scratch: this.gatherScratch });
       return this.viaAttention(l, 'decode', { q, k: all.k, v: all.v, qOffset: position }, this.recipe.compiled, undefined);
     }
     return this.viaStore(l, q, cache, undefined, position);
@@ -372,7 +388,6 @@ export class LlamaSession implements InferenceSession {
     selection: TokenSelection | undefined,
     position: number,
   ): Promise<HeadTensor> {
-    const { heads, kvHeads } = this.runtime.config;
     let mirror = this.mirrors[layer];
     if (!mirror) {
       mirror = await KvMirror.create(this.backend, cache);
@@ -381,36 +396,83 @@ export class LlamaSession implements InferenceSession {
     const store = await mirror.sync(cache);
     const t0 = now();
     const result = await store.decode(q, { selection, causal: true });
-    const attendMs = now() - t0;
-    const onAttention = this.options.onAttention;
-    if (onAttention) {
-      let keptPairs = 0;
-      for (let h = 0; h < heads; h++) {
-        const g = kvHeadOf(h, heads, kvHeads);
-        keptPairs += selection ? selection.slotsOf(g).length : cache.length(g);
-      }
-      const total = heads * (position + 1);
-      const attend = attentionFlops(keptPairs, q.dim);
-      onAttention({
-        layer,
-        phase: 'decode',
-        position,
-        queries: 1,
-        keys: cache.maxLength(),
-        stats: { density: keptPairs / total, flops: { estimate: 0, attend, total: attend }, estimateMs: 0, attendMs },
-      });
-    }
+    this.reportDecode(layer, position, q, cache, selection, now() - t0);
     return result.output;
+  }
+
+  private policyContext(layer: number, phase: Phase, position: number): KvPolicyContext {
+    return { layer, layers: this.runtime.config.layers, step: phase === 'prefill' ? 0 : this.decodeSteps, position, session: this };
+  }
+
+  /** backend.decodePacked over a cache that holds packed blocks (KIVI-style): the codes are read as they are stored. */
+  private async viaDecodePacked(layer: number, q: HeadTensor, cache: LayerKvCache, position: number): Promise<HeadTensor> {
+    if (typeof this.backend.decodePacked !== 'function') {
+      throw new SparselandError(
+        'E_BACKEND_UNAVAILABLE',
+        `backend "${this.backend.name}" has no decodePacked, but layer ${layer}'s cache holds packed slots`,
+      );
+    }
+    const t0 = now();
+    const result = await this.backend.decodePacked({ q, cache: cache.packedView() }, { causal: true });
+    this.reportDecode(layer, position, q, cache, undefined, now() - t0);
+    return result.output;
+  }
+
+  /** A selection over a cache with packed slots: the selected rows, dequantised, through backend.decode. */
+  private async viaSelectedRows(
+    layer: number,
+    q: HeadTensor,
+    cache: LayerKvCache,
+    selection: TokenSelection,
+    position: number,
+  ): Promise<HeadTensor> {
+    const compact = cache.gatherSelected(selection);
+    const t0 = now();
+    const result = await this.backend.decode({ q, k: compact.k, v: compact.v }, { selection: compact.selection, causal: false });
+    this.reportDecode(layer, position, q, cache, selection, now() - t0);
+    return result.output;
+  }
+
+  /** The attention event of a decode step: pairs read over every token written so far. */
+  private reportDecode(
+    layer: number,
+    position: number,
+    q: HeadTensor,
+    cache: LayerKvCache,
+    selection: TokenSelection | undefined,
+    attendMs: number,
+  ): void {
+    const onAttention = this.options.onAttention;
+    if (!onAttention) return;
+    const { heads, kvHeads } = this.runtime.config;
+    let keptPairs = 0;
+    for (let h = 0; h < heads; h++) {
+      const g = kvHeadOf(h, heads, kvHeads);
+      keptPairs += selection ? selection.slotsOf(g).length : cache.length(g);
+    }
+    const attend = attentionFlops(keptPairs, q.dim);
+    onAttention({
+      layer,
+      phase: 'decode',
+      position,
+      queries: 1,
+      keys: cache.maxLength(),
+      stats: { density: keptPairs / (heads * (position + 1)), flops: { estimate: 0, attend, total: attend }, estimateMs: 0, attendMs },
+    });
   }
 
   private checkSelection(selection: TokenSelection, cache: LayerKvCache, policy: KvPolicy): TokenSelection {
     const width = cache.maxLength();
-    for (let g = 0; g < cache.kvHeads; g++) {
-      if (cache.length(g) !== width) {
-        throw new SparselandError(
-          'E_PARAMS',
-          `kv policy "${policy.name}" returned a selection for layer ${cache.layer}, whose heads hold different numbers of slots; select() only works on caches of equal length per head`,
-        );
+    if (selection instanceof TokenSelection && selection.kvHeads === cache.kvHeads && selection.kvLength === width) {
+      for (let g = 0; g < cache.kvHeads; g++) {
+        const slots = selection.slotsOf(g);
+        const last = slots.length > 0 ? (slots[slots.length - 1] as number) : -1;
+        if (last >= cache.length(g)) {
+          throw new SparselandError(
+            'E_PARAMS',
+            `kv policy "${policy.name}" selected slot ${last} of kv head ${g} in layer ${cache.layer}, which holds only ${cache.length(g)} slots`,
+          );
+        }
       }
     }
     if (!(selection instanceof TokenSelection) || selection.kvHeads !== cache.kvHeads || selection.kvLength !== width) {

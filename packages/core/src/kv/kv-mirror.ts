@@ -1,11 +1,14 @@
-import type { Backend, HeadTensor, KvStore } from '@sparseland/core';
-import type { LayerKvCache } from './kv-cache.js';
+import type { Backend, KvStore } from '../backend.js';
+import type { HeadTensor } from '../tensor/head-tensor.js';
+import type { LayerKvCache } from './layer-kv-cache.js';
 
 /**
- * A layer's KV cache mirrored in the backend's KvStore, which decode steps read. The session's LayerKvCache stays
- * the truth that KV policies see and edit; before a decode the mirror appends what the cache gained since (one token
- * per step) and rewrites a head only when a policy changed its slots (its revision moved). So a step copies the new
- * token's key and value, not the cache.
+ * A layer's KV cache mirrored in the backend's KvStore, which decode steps read. The LayerKvCache stays the truth that
+ * KV policies see and edit; before a decode the mirror appends what the cache gained since (one token per step) and
+ * rewrites a head only when a policy changed its slots (its revision moved: retain, pack) or its length cannot follow
+ * by appending. So a step copies the new token's key and value, not the cache. The model session, the conformance
+ * kit's KV-policy backend cases and the kv-cache benchmark all read caches through it. Packed slots would be mirrored
+ * dequantised; the session reads packed caches through `decodePacked` instead.
  */
 export class KvMirror {
   private readonly store: KvStore;

@@ -1,0 +1,3 @@
+import { packageTests } from '@sparseland/build-config/vitest';
+
+export default packageTests();
