@@ -36,6 +36,12 @@ let pfVEnd: usize = 0;
 // Where the touched values go, so no compiler drops the loads.
 let pfSink: i32 = 0;
 
+// The causal edge of the current tile (set by tileScores): when edgeOn, a group of four rows keeps no key past
+// its last row's position, so the scores, softmax and P·V of that group stop there (see groupKeys).
+let edgeOn: bool = false;
+let edgePos0: i32 = 0;
+let edgePos: i32 = 0;
+
 export function configure(paddedDim: i32): void {
   dp = paddedDim;
 }
@@ -135,6 +141,21 @@ export function scratchFloats(paddedDim: i32): i32 {
 }
 
 /**
+ * Keys of the current tile that rows r..r+3 may keep, rounded up to 8 (at least 8, at most n8): all n8 unless the
+ * tile is causal with key positions pos0 + j, where the group needs no key past its largest position. On the
+ * diagonal this skips the upper-right triangle of 8-key blocks (about half of the tile); the skipped scores are
+ * already -Infinity from the mask, so results do not change.
+ */
+@inline function groupKeys(r: i32, n8: i32): i32 {
+  if (!edgeOn) return n8;
+  const at: usize = bp(edgePos + r);
+  const top = max(max(load<i32>(at), load<i32>(at, 4)), max(load<i32>(at, 8), load<i32>(at, 12)));
+  const rel = top - edgePos0;
+  if (rel >= n8) return n8;
+  return max(8, (rel + 8) & ~7);
+}
+
+/**
  * out[r][j] = q[r] · k[j] for r < rows (rounded up to 4: q must have readable rows up to that), j < n (rounded up
  * to 8), with out row stride 64. `kt` is a key tile stored transposed with row stride 64: kt[c·64 + j].
  */
@@ -144,7 +165,8 @@ function qkTile64(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
   for (let r = 0; r < rows; r += 4) {
     const q0: usize = bp(q + r * d);
     const o: usize = bp(out + r * TILE);
-    for (let j = 0; j < n; j += 8) {
+    const nj = min(n, groupKeys(r, (n + 7) & ~7));
+    for (let j = 0; j < nj; j += 8) {
       let a00 = f32x4.splat(0);
       let a01 = a00;
       let a10 = a00;
@@ -192,7 +214,8 @@ function qkTileAny(q: i32, rows: i32, kt: i32, n: i32, out: i32): void {
   for (let r = 0; r < rows; r += 4) {
     const q0: usize = bp(q + r * d);
     const o: usize = bp(out + r * TILE);
-    for (let j = 0; j < n; j += 8) {
+    const nj = min(n, groupKeys(r, (n + 7) & ~7));
+    for (let j = 0; j < nj; j += 8) {
       let a00 = f32x4.splat(0);
       let a01 = a00;
       let a10 = a00;
@@ -279,6 +302,9 @@ export function begin(scr: i32, rowTable: i32, rows: i32, scale: f32): void {
 export function tileScores(scr: i32, rows: i32, kt: i32, n: i32, mode: i32, pos0: i32, posList: i32, bitmap: i32): void {
   const s0 = offS(scr);
   const pos = offPOS(scr);
+  edgeOn = (mode & 5) == 1;
+  edgePos0 = pos0;
+  edgePos = pos;
   qkTile(offQS(scr), rows, kt, n, s0);
   const n8 = (n + 7) & ~7;
   for (let r = 0; r < rows; r++) {
@@ -335,10 +361,36 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
   return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 2, 4, 6), v128.shuffle<f32>(ab, cd, 1, 3, 5, 7));
 }
 
-// One row of probabilities in place: p = exp(s − ref) for n8 scores at s.
-@inline function expRow(s: usize, n8: i32, ref: v128): void {
+// 2^y for f32x4 lanes with y <= 0 (about): y = n + f, |f| <= 1/2, 2^f by a degree-5 minimax polynomial (relative
+// error 7.5e-8), 2^n from exponent bits. y at or below -127 (and -Infinity after the clamp) gives exactly 0.
+@inline function vexp2(y: v128): v128 {
+  const yc = f32x4.pmax(y, f32x4.splat(-127.0));
+  const bias = f32x4.splat(EXP_BIAS);
+  const t = f32x4.add(yc, bias);
+  const f = f32x4.sub(yc, f32x4.sub(t, bias));
+  let p = madd(f32x4.splat(1.3276472167821562e-3), f, f32x4.splat(9.675541331021383e-3));
+  p = madd(p, f, f32x4.splat(5.550713272875384e-2));
+  p = madd(p, f, f32x4.splat(2.402211972396918e-1));
+  p = madd(p, f, f32x4.splat(6.931469670652649e-1));
+  p = madd(p, f, f32x4.splat(1.0000000716546416));
+  return f32x4.mul(p, i32x4.shl(t, 23));
+}
+
+const LOG2E: f32 = 1.44269504088896341;
+
+// One row of probabilities in place, p = exp(s − ref) = 2^((s − ref)·log2 e), for n8 scores at s; their sum. The
+// difference is taken first (exact when s is near ref), so large logits lose no accuracy to a rounded ref·log2 e.
+@inline function expRowSum(s: usize, n8: i32, ref: f32): v128 {
   const end: usize = s + bp(n8);
-  for (let p = s; p < end; p += 16) v128.store(p, vexp(f32x4.sub(v128.load(p), ref)));
+  const l2e = f32x4.splat(LOG2E);
+  const vr = f32x4.splat(ref);
+  let sum = f32x4.splat(0);
+  for (let p = s; p < end; p += 16) {
+    const e = vexp2(f32x4.mul(f32x4.sub(v128.load(p), vr), l2e));
+    v128.store(p, e);
+    sum = f32x4.add(sum, e);
+  }
+  return sum;
 }
 
 @inline function scaleRow(a: usize, d: i32, alpha: v128): void {
@@ -366,8 +418,10 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
     const s: usize = bp(s0 + r * TILE);
     for (let j = 0; j < n8; j += 4) v128.store(s + bp(j), negInf);
   }
-  const nBytes: usize = bp(n8);
   for (let r = 0; r < rows4; r += 4) {
+    // Scores past the group's causal edge are -Infinity and stay unread (P·V stops at the same key).
+    const ng = groupKeys(r, n8);
+    const nBytes: usize = bp(ng);
     const s: usize = bp(s0 + r * TILE);
     let a0 = v128.load(s);
     let b0 = v128.load(s, 16);
@@ -391,32 +445,14 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
     const mOld = v128.load(bp(m + r));
     const mNew = f32x4.pmax(max4(f32x4.pmax(a0, b0), f32x4.pmax(a1, b1), f32x4.pmax(a2, b2), f32x4.pmax(a3, b3)), mOld);
     const ref = v128.andnot(mNew, f32x4.eq(mNew, negInf));
-    const alpha = vexp(f32x4.sub(mOld, ref));
+    const alpha = vexp2(f32x4.mul(f32x4.sub(mOld, ref), f32x4.splat(LOG2E)));
     v128.store(bp(m + r), mNew);
-    expRow(s, n8, f32x4.splat(f32x4.extract_lane(ref, 0)));
-    expRow(s + 256, n8, f32x4.splat(f32x4.extract_lane(ref, 1)));
-    expRow(s + 512, n8, f32x4.splat(f32x4.extract_lane(ref, 2)));
-    expRow(s + 768, n8, f32x4.splat(f32x4.extract_lane(ref, 3)));
-    a0 = v128.load(s);
-    b0 = v128.load(s, 16);
-    a1 = v128.load(s, 256);
-    b1 = v128.load(s, 272);
-    a2 = v128.load(s, 512);
-    b2 = v128.load(s, 528);
-    a3 = v128.load(s, 768);
-    b3 = v128.load(s, 784);
-    for (let j: usize = 32; j < nBytes; j += 32) {
-      const p = s + j;
-      a0 = f32x4.add(a0, v128.load(p));
-      b0 = f32x4.add(b0, v128.load(p, 16));
-      a1 = f32x4.add(a1, v128.load(p, 256));
-      b1 = f32x4.add(b1, v128.load(p, 272));
-      a2 = f32x4.add(a2, v128.load(p, 512));
-      b2 = f32x4.add(b2, v128.load(p, 528));
-      a3 = f32x4.add(a3, v128.load(p, 768));
-      b3 = f32x4.add(b3, v128.load(p, 784));
-    }
-    const sums = sum4f(f32x4.add(a0, b0), f32x4.add(a1, b1), f32x4.add(a2, b2), f32x4.add(a3, b3));
+    const sums = sum4f(
+      expRowSum(s, ng, f32x4.extract_lane(ref, 0)),
+      expRowSum(s + 256, ng, f32x4.extract_lane(ref, 1)),
+      expRowSum(s + 512, ng, f32x4.extract_lane(ref, 2)),
+      expRowSum(s + 768, ng, f32x4.extract_lane(ref, 3)),
+    );
     v128.store(bp(l + r), madd(v128.load(bp(l + r)), alpha, sums));
     if (!i32x4.all_true(f32x4.eq(alpha, f32x4.splat(1)))) {
       const a: usize = bp(acc + r * d);
@@ -447,8 +483,10 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
   pfKEnd = 0;
   pfVEnd = 0;
   let sink = 0;
+  const n8 = (n + 7) & ~7;
   for (let r = 0; r < rows; r += 4) {
     const p0: usize = bp(s0 + r * TILE);
+    const nr = min(n, groupKeys(r, n8));
     for (let c = 0; c < d8; c += 8) {
       if (pk < pkEnd) {
         sink += load<i32>(pk);
@@ -471,7 +509,7 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
       let a31 = v128.load(a + 3 * vStride, 16);
       let vp: usize = bp(v + c);
       let pp: usize = p0;
-      const pEnd: usize = p0 + bp(n);
+      const pEnd: usize = p0 + bp(nr);
       for (; pp < pEnd; pp += 4) {
         const v0 = v128.load(vp);
         const v1 = v128.load(vp, 16);
@@ -507,7 +545,7 @@ export function tileUpdate(scr: i32, rows: i32, v: i32, n: i32): void {
       let a3 = v128.load(a + 3 * vStride);
       let vp: usize = bp(v + d8);
       let pp: usize = p0;
-      for (let j = 0; j < n; j++) {
+      for (let j = 0; j < nr; j++) {
         const v0 = v128.load(vp);
         a0 = madd(v128.load32_splat(pp), v0, a0);
         a1 = madd(v128.load32_splat(pp, 256), v0, a1);
@@ -638,6 +676,7 @@ export function unpackTile(scr: i32, desc: i32, t0: i32, count: i32): void {
  */
 export function scoreBlock(scr: i32, q: i32, rows: i32, kt: i32, n: i32, out: i32, outStride: i32, scale: f32): void {
   const s0 = offS(scr);
+  edgeOn = false;
   qkTile(q, rows, kt, n, s0);
   for (let r = 0; r < rows; r++) {
     const s: usize = bp(s0 + r * TILE);

@@ -52,26 +52,29 @@ export function randomCausalBlocks(n: number, heads: number, fraction: number, s
  * diagonal band and a few far ones) plus the sink block, and vertical lines as a ColumnMask of random key columns.
  */
 export function verticalSlash(n: number, verticals: number, diagonals: readonly number[], seed: number): SparseMask {
+  const rng = createRng(seed);
+  const cols = new Set<number>();
+  while (cols.size < Math.min(verticals, n)) cols.add(rng.int(n));
+  return verticalSlashMask(n, Int32Array.from(cols), diagonals);
+}
+
+/** The vertical-slash mask of given key columns (any order) and block diagonals (query block − key block ≥ 0). */
+export function verticalSlashMask(n: number, columns: Int32Array, diagonals: readonly number[]): SparseMask {
   const shape = shapeOf(n, 1);
-  const qBlocks = Math.ceil(n / BLOCK);
   const blocks = buildBlockMask(shape, { blockQ: BLOCK, blockK: BLOCK }, { heads: 1, trusted: true }, (_h, qb, full) => {
     const set = new Set<number>([0]);
     for (const o of diagonals) if (qb - o >= 0) set.add(qb - o);
     full.pushAll(Array.from(set).sort((a, b) => a - b));
   });
-  const rng = createRng(seed);
-  const cols = new Set<number>();
-  while (cols.size < Math.min(verticals, n)) cols.add(rng.int(n));
-  const sorted = Int32Array.from(cols).sort();
-  const columns = ColumnMask.build(shape, BLOCK, { heads: 1, trusted: true }, (_h, qb, out) => {
+  const sorted = Int32Array.from(columns).sort();
+  const built = ColumnMask.build(shape, BLOCK, { heads: 1, trusted: true }, (_h, qb, out) => {
     const last = Math.min(n, (qb + 1) * BLOCK);
     for (const k of sorted) {
       if (k >= last) break;
       out.push(k);
     }
   });
-  void qBlocks;
-  return { blocks, columns };
+  return { blocks, columns: built };
 }
 
 /** Exact kept pairs of a head-broadcast mask, summed over `heads` heads (counted on one head). */

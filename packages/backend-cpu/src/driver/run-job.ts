@@ -28,6 +28,7 @@ import {
   SEG_KIND_MASK,
   SEG_PACKED,
   SEG_PARTIAL,
+  SEG_RANGE,
   SOURCE_INTS,
   T_HEAD,
   T_ROW_START,
@@ -132,8 +133,10 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
       const vk = v + k * dp;
       const positions = posList >= 0 ? posList + k : -1;
       const next = k + count;
-      // The next tile of this range: its key chunk and value rows start arriving in cache during this tile.
+      // The next tile of this range, or the first of the next segment when it is a range or a partial piece (block-
+      // sparse masks are mostly one-block segments): its key chunk and value rows start arriving in cache now.
       if (next < end) kern.prefetch(kp + (next >> 6) * chunkFloats, chunkFloats, v + next * dp, Math.min(TILE, end - next) * dp);
+      else if (s + 1 < segEnd) prefetchSegment(kern, i32, segTable + (s + 1) * SEG_INTS, kp, v, dp);
       if (hook) {
         kern.tileScores(scr, rows, kt, count, mode, k, positions, bitmap);
         hook(count, k, positions);
@@ -143,6 +146,15 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
     }
   }
   kern.finish(scr, rowTable, rows);
+}
+
+/** Prefetch hint for the first tile of a range or partial segment (columns and packed blocks have no K/V tile). */
+function prefetchSegment(kern: Kernels, i32: Int32Array, seg: number, kp: number, v: number, dp: number): void {
+  const kind = (i32[seg] as number) & SEG_KIND_MASK;
+  if (kind !== SEG_RANGE && kind !== SEG_PARTIAL) return;
+  const a = i32[seg + 1] as number;
+  const count = Math.min(i32[seg + 2] as number, TILE - (a & (TILE - 1)));
+  kern.prefetch(kp + (a >> 6) * TILE * dp, TILE * dp, v + a * dp, count * dp);
 }
 
 /** Applies a ScoreMod to the kept (finite) scores of the tile in S, on the calling thread. */
