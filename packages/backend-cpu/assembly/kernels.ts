@@ -942,6 +942,282 @@ export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void
 }
 
 // ---------------------------------------------------------------------------------------------------------------
+// The `scores` op (src/ops/scores.ts, src/driver/scores-task.ts): key gathering and the per-row reductions run here,
+// on each 64-key tile of scaled scores `s` (row stride 64), so no score matrix leaves the kernels for a selection.
+// `ja` / `jb` (i32 per row) bound the visible slots [ja[r], jb[r]) of the tile; `keyIdx` (i32 per slot) holds the
+// absolute key index of each slot. The TypeScript twins are in src/ts-kernels.ts.
+
+/** kt[c·64 + j] = k[keyIdx[j]·dp + c] for j < n: `n` key rows of a row-major kv head at `k`, stored transposed. */
+export function gatherKeys(kt: i32, k: i32, keyIdx: i32, n: i32): void {
+  const d = dp;
+  for (let j = 0; j < n; j++) {
+    const src: usize = bp(k + load<i32>(bp(keyIdx + j)) * d);
+    const dst: usize = bp(kt + j);
+    for (let c = 0; c < d; c += 4) {
+      const v = v128.load(src + bp(c));
+      const o: usize = dst + bp(c * TILE);
+      store<f32>(o, f32x4.extract_lane(v, 0));
+      store<f32>(o, f32x4.extract_lane(v, 1), 256);
+      store<f32>(o, f32x4.extract_lane(v, 2), 512);
+      store<f32>(o, f32x4.extract_lane(v, 3), 768);
+    }
+  }
+}
+
+// Row statistics record (12 four-byte slots at an 8-byte aligned index): 0 max value, 1 its key, 2 min value,
+// 3 its key, 4–5 count (f64), 6–7 sum (f64), 8–9 sum of squares (f64). Flags: 1 max, 2 min, 4 moments.
+const STAT_INTS: i32 = 12;
+
+/** Updates each row's statistics record (at stats + r·12) with the tile's visible scores, in slot order. */
+export function rowStats(s: i32, rows: i32, ja: i32, jb: i32, keyIdx: i32, stats: i32, flags: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const a = load<i32>(bp(ja + r));
+    const b = load<i32>(bp(jb + r));
+    if (b <= a) continue;
+    const rec: usize = bp(stats + r * STAT_INTS);
+    const row: usize = bp(s + r * TILE);
+    if (flags & 1) {
+      let m = load<f32>(rec);
+      let at = -1;
+      for (let j = a; j < b; j++) {
+        const v = load<f32>(row + bp(j));
+        if (v > m) {
+          m = v;
+          at = j;
+        }
+      }
+      if (at >= 0) {
+        store<f32>(rec, m);
+        store<i32>(rec, load<i32>(bp(keyIdx + at)), 4);
+      }
+    }
+    if (flags & 2) {
+      let m = load<f32>(rec, 8);
+      let at = -1;
+      for (let j = a; j < b; j++) {
+        const v = load<f32>(row + bp(j));
+        if (v < m) {
+          m = v;
+          at = j;
+        }
+      }
+      if (at >= 0) {
+        store<f32>(rec, m, 8);
+        store<i32>(rec, load<i32>(bp(keyIdx + at)), 12);
+      }
+    }
+    if (flags & 4) {
+      // Float64 sums in slot order: the same value a float64 loop over the float32 scores gives.
+      let sum = load<f64>(rec, 24);
+      let sq = load<f64>(rec, 32);
+      for (let j = a; j < b; j++) {
+        const v = <f64>load<f32>(row + bp(j));
+        sum += v;
+        sq += v * v;
+      }
+      store<f64>(rec, load<f64>(rec, 16) + <f64>(b - a), 16);
+      store<f64>(rec, sum, 24);
+      store<f64>(rec, sq, 32);
+    }
+  }
+}
+
+// Top-k candidates are u64 keys that order like (score, −key index): the score's bits mapped to an unsigned order
+// (−0 counted as +0) in the high word, the complement of the key index in the low word. Larger is better, keys are
+// distinct, and a later key equal in score to the k-th best loses, as ties go to the lower key index.
+@inline function orderBits(v: f32): u32 {
+  const bits = reinterpret<u32>(v + <f32>0.0);
+  return bits & 0x80000000 ? ~bits : bits | 0x80000000;
+}
+
+@inline function candidateKey(v: f32, key: i32): u64 {
+  return ((<u64>orderBits(v)) << 32) | <u64>(~(<u32>key));
+}
+
+@inline function candidateScore(c: u64): f32 {
+  const o = <u32>(c >> 32);
+  return reinterpret<f32>(o & 0x80000000 ? o ^ 0x80000000 : ~o);
+}
+
+@inline function candidateIndex(c: u64): i32 {
+  return <i32>(~(<u32>c));
+}
+
+/** Reorders buf[0..n) (u64 at byte address p) so that its k largest come first (Hoare quickselect, median of three). */
+function selectLargest(p: usize, n: i32, k: i32): void {
+  let lo = 0;
+  let hi = n - 1;
+  const want = k - 1;
+  while (lo < hi) {
+    const x = load<u64>(p + ((<usize>lo) << 3));
+    const y = load<u64>(p + ((<usize>((lo + hi) >> 1)) << 3));
+    const z = load<u64>(p + ((<usize>hi) << 3));
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (load<u64>(p + ((<usize>i) << 3)) > pivot) i++;
+      while (load<u64>(p + ((<usize>j) << 3)) < pivot) j--;
+      if (i <= j) {
+        const t = load<u64>(p + ((<usize>i) << 3));
+        store<u64>(p + ((<usize>i) << 3), load<u64>(p + ((<usize>j) << 3)));
+        store<u64>(p + ((<usize>j) << 3), t);
+        i++;
+        j--;
+      }
+    }
+    if (want <= j) hi = j;
+    else if (want >= i) lo = i;
+    else return;
+  }
+}
+
+/**
+ * Adds each row's visible scores above its floor to its candidates: row r owns `cap` (= 2k) u64 candidates at
+ * buf + r·2·cap (i32 index), its count at counts[r] and its floor (the k-th best key once cut, else 0) at
+ * floors + 2r. A full buffer is cut back to its k best and the k-th becomes the floor. NaN and -Infinity never enter.
+ */
+export function rowTopK(s: i32, rows: i32, ja: i32, jb: i32, keyIdx: i32, buf: i32, cap: i32, k: i32, counts: i32, floors: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const a = load<i32>(bp(ja + r));
+    const b = load<i32>(bp(jb + r));
+    if (b <= a) continue;
+    const row: usize = bp(s + r * TILE);
+    const p: usize = bp(buf + r * 2 * cap);
+    let n = load<i32>(bp(counts + r));
+    let floor = load<u64>(bp(floors + 2 * r));
+    // Scores below the floor's score can never enter (one comparison, four lanes at a time).
+    let floorScore: f32 = floor == 0 ? NEG_INF : candidateScore(floor);
+    let j = a;
+    while (j < b) {
+      if (j + 4 <= b && !v128.any_true(f32x4.ge(v128.load(row + bp(j)), f32x4.splat(floorScore)))) {
+        j += 4;
+        continue;
+      }
+      const v = load<f32>(row + bp(j));
+      if (v > NEG_INF && v >= floorScore) {
+        const c = candidateKey(v, load<i32>(bp(keyIdx + j)));
+        if (c > floor) {
+          store<u64>(p + ((<usize>n) << 3), c);
+          n++;
+          if (n == cap) {
+            selectLargest(p, n, k);
+            let least = load<u64>(p);
+            for (let t = 1; t < k; t++) {
+              const x = load<u64>(p + ((<usize>t) << 3));
+              if (x < least) least = x;
+            }
+            floor = least;
+            floorScore = candidateScore(floor);
+            n = k;
+          }
+        }
+      }
+      j++;
+    }
+    store<i32>(bp(counts + r), n);
+    store<u64>(bp(floors + 2 * r), floor);
+  }
+}
+
+/** Sorts u64 at p[0..n) in ascending order (heapsort: no recursion, no allocation). */
+function sortAscending(p: usize, n: i32): void {
+  for (let start = (n >> 1) - 1; start >= 0; start--) siftDown(p, start, n);
+  for (let end = n - 1; end > 0; end--) {
+    const t = load<u64>(p);
+    store<u64>(p, load<u64>(p + ((<usize>end) << 3)));
+    store<u64>(p + ((<usize>end) << 3), t);
+    siftDown(p, 0, end);
+  }
+}
+
+@inline function siftDown(p: usize, root: i32, n: i32): void {
+  let i = root;
+  for (;;) {
+    let child = 2 * i + 1;
+    if (child >= n) return;
+    if (child + 1 < n && load<u64>(p + ((<usize>(child + 1)) << 3)) > load<u64>(p + ((<usize>child) << 3))) child++;
+    const x = load<u64>(p + ((<usize>i) << 3));
+    const y = load<u64>(p + ((<usize>child) << 3));
+    if (x >= y) return;
+    store<u64>(p + ((<usize>i) << 3), y);
+    store<u64>(p + ((<usize>child) << 3), x);
+    i = child;
+  }
+}
+
+/**
+ * One row's final top k from its `count` candidates at buf (i32 index): largest first into values[0..k) and
+ * indices[0..k), padded with -Infinity and -1.
+ */
+export function rowTopKFinish(buf: i32, count: i32, k: i32, values: i32, indices: i32): void {
+  const p: usize = bp(buf);
+  let n = count;
+  if (n > k) {
+    selectLargest(p, n, k);
+    n = k;
+  }
+  sortAscending(p, n);
+  for (let t = 0; t < k; t++) {
+    if (t < n) {
+      const c = load<u64>(p + ((<usize>(n - 1 - t)) << 3));
+      store<f32>(bp(values + t), candidateScore(c));
+      store<i32>(bp(indices + t), candidateIndex(c));
+    } else {
+      store<f32>(bp(values + t), NEG_INF);
+      store<i32>(bp(indices + t), -1);
+    }
+  }
+}
+
+/** The smallest float32 ≥ t: comparing a float32 score with it is the same as comparing in float64 with t. */
+@inline function ceilF32(t: f64): f32 {
+  const x = <f32>t;
+  if (!(<f64>x < t)) return x;
+  const bits = reinterpret<u32>(x);
+  return reinterpret<f32>(x >= 0 ? bits + 1 : bits - 1);
+}
+
+/**
+ * Threshold bits: for row r (threshold at f64 index thresholds + 2r... given as an i32 index), bit j of the row's
+ * 64-slot tile is set when slot j is visible and its score is ≥ the threshold; the two words go to
+ * words + r·wordsPerRow + tileWord (the tile starts at slot tileWord·32, a multiple of 64), ORed in.
+ */
+export function rowAtLeast(s: i32, rows: i32, ja: i32, jb: i32, thresholds: i32, words: i32, wordsPerRow: i32, tileWord: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const a = load<i32>(bp(ja + r));
+    const b = load<i32>(bp(jb + r));
+    if (b <= a) continue;
+    const t = f32x4.splat(ceilF32(load<f64>(bp(thresholds + 2 * r))));
+    const row: usize = bp(s + r * TILE);
+    let lo: u64 = 0;
+    for (let j = a & ~3; j < b; j += 4) lo |= (<u64>i32x4.bitmask(f32x4.ge(v128.load(row + bp(j)), t))) << (<u64>j);
+    // Keep the visible slots [a, b) only.
+    const upper: u64 = b >= 64 ? <u64>0xffffffffffffffff : ((<u64>1) << (<u64>b)) - 1;
+    const mask = upper & ~(((<u64>1) << (<u64>a)) - 1);
+    lo &= mask;
+    if (lo == 0) continue;
+    const w: usize = bp(words + r * wordsPerRow + tileWord);
+    store<i32>(w, load<i32>(w) | <i32>(<u32>lo));
+    if (tileWord + 1 < wordsPerRow) store<i32>(w, load<i32>(w, 4) | <i32>(<u32>(lo >> 32)), 4);
+  }
+}
+
+/** dst[j] = max(dst[j], s[r][j]) over rows r and their visible slots [ja[r], jb[r]) (NaN never wins). */
+export function colMaxRows(s: i32, rows: i32, ja: i32, jb: i32, dst: i32): void {
+  for (let r = 0; r < rows; r++) {
+    const a = load<i32>(bp(ja + r));
+    const b = load<i32>(bp(jb + r));
+    const row: usize = bp(s + r * TILE);
+    for (let j = a; j < b; j++) {
+      const v = load<f32>(row + bp(j));
+      const o: usize = bp(dst + j);
+      if (v > load<f32>(o)) store<f32>(o, v);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
 // Linear layers (y = x·Wᵀ). W is packed once in panels of 8 outputs, wp[(p·inDim + j)·8 + c] = W[8p + c][j] (zero
 // past the last output), so one step over j loads the 8 weights of a panel as two vectors and multiplies them by
 // a broadcast x value of each row.

@@ -9,6 +9,7 @@ import { createLinearOps } from './ops/linear.js';
 import { decodePacked } from './ops/packed-decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
+import { scores } from './ops/scores.js';
 import { cpuBackendParams } from './options.js';
 
 export interface CpuBackendOptions {
@@ -111,6 +112,10 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
     quantizedScores(input, opts) {
       live();
       return quantizedScores(exec, input, opts);
+    },
+    scores(input, opts) {
+      live();
+      return scores(exec, input, opts);
     },
     prepareLinear,
     createKvStore,

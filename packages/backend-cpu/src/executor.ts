@@ -76,9 +76,12 @@ export class Executor {
     return at;
   }
 
-  /** Reserves one scratch area per worker plus one for the calling thread (the last). */
-  reserveScratch(layout: Layout, dim: number): number[] {
-    const floats = scratchFloats(paddedDim(dim));
+  /**
+   * Reserves one scratch area per worker plus one for the calling thread (the last), each with `extraFloats` more
+   * after the kernel scratch (for ops that keep per-thread state, at scr + scratchFloats(dp)).
+   */
+  reserveScratch(layout: Layout, dim: number, extraFloats = 0): number[] {
+    const floats = scratchFloats(paddedDim(dim)) + extraFloats;
     return Array.from({ length: this.threads + 1 }, () => layout.alloc(floats));
   }
 

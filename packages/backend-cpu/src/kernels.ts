@@ -3,7 +3,7 @@
  * exports of assembly/kernels.ts and their TypeScript twins in ts-kernels.ts. Pointers are element indices into
  * the shared memory (f32 and i32 elements; int8 data in bytes). See assembly/kernels.ts for each contract.
  */
-export interface Kernels {
+export interface Kernels extends ScoreKernels {
   configure(paddedDim: number): void;
   begin(scr: number, rowTable: number, rows: number, scale: number): void;
   tileScores(scr: number, rows: number, kt: number, n: number, mode: number, pos0: number, posList: number, bitmap: number): void;
@@ -56,6 +56,46 @@ export interface Kernels {
     outStride: number,
   ): void;
 }
+
+/**
+ * The `scores` op's kernels (assembly/kernels.ts, end of file): key gathering and the per-row reductions over one
+ * tile of scaled scores `s` (row stride 64). `ja` / `jb` bound each row's visible slots of the tile, `keyIdx` holds
+ * each slot's absolute key index. See assembly/kernels.ts for each contract.
+ */
+export interface ScoreKernels {
+  gatherKeys(kt: number, k: number, keyIdx: number, n: number): void;
+  rowStats(s: number, rows: number, ja: number, jb: number, keyIdx: number, stats: number, flags: number): void;
+  rowTopK(
+    s: number,
+    rows: number,
+    ja: number,
+    jb: number,
+    keyIdx: number,
+    buf: number,
+    cap: number,
+    k: number,
+    counts: number,
+    floors: number,
+  ): void;
+  rowTopKFinish(buf: number, count: number, k: number, values: number, indices: number): void;
+  rowAtLeast(
+    s: number,
+    rows: number,
+    ja: number,
+    jb: number,
+    thresholds: number,
+    words: number,
+    wordsPerRow: number,
+    tileWord: number,
+  ): void;
+  colMaxRows(s: number, rows: number, ja: number, jb: number, dst: number): void;
+}
+
+/** rowStats flags and record layout (12 four-byte slots per row: max, its key, min, its key, then f64 count, sum, sum of squares). */
+export const STAT_MAX = 1;
+export const STAT_MIN = 2;
+export const STAT_MOMENTS = 4;
+export const STAT_INTS = 12;
 
 /** Mask modes of tileScores / tile. */
 export const MODE_CAUSAL = 1;

@@ -1,16 +1,18 @@
 import type { Kernels } from './kernels.js';
 import { MODE_BITMAP, MODE_CAUSAL, MODE_POSITIONS } from './kernels.js';
 import { scratchLayout, TILE } from './scratch-layout.js';
+import { createTsScoreKernels } from './ts-score-kernels.js';
 
 /** Typed views of the shared memory; the owner replaces them when the memory grows or is replaced. */
 export interface MemoryViews {
   f32: Float32Array;
   i32: Int32Array;
   i8: Int8Array;
+  f64: Float64Array;
 }
 
 export function createViews(buffer: ArrayBufferLike): MemoryViews {
-  return { f32: new Float32Array(buffer), i32: new Int32Array(buffer), i8: new Int8Array(buffer) };
+  return { f32: new Float32Array(buffer), i32: new Int32Array(buffer), i8: new Int8Array(buffer), f64: new Float64Array(buffer) };
 }
 
 /**
@@ -167,6 +169,7 @@ export function createTsKernels(views: MemoryViews): Kernels {
   }
 
   return {
+    ...createTsScoreKernels(views, () => dp),
     configure(paddedDim) {
       dp = paddedDim;
     },

@@ -7,6 +7,7 @@ import { lastQueriesAttention } from './ops/last-queries.js';
 import { decodePacked } from './ops/packed-decode.js';
 import { pooledScores } from './ops/pooled-scores.js';
 import { quantizedScores } from './ops/quantized-scores.js';
+import { scores } from './ops/scores.js';
 import { gpujsParams } from './options.js';
 import { gpu } from './runtime/gpujs.js';
 import { KernelCache } from './runtime/kernel-cache.js';
@@ -109,6 +110,7 @@ export async function createGpujsBackend(input: GpujsBackendOptions = {}): Promi
     pooledScores: (input, opts) => serial(() => pooledScores(ctx, input, opts)),
     lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
     quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),
+    scores: (input, opts) => serial(() => scores(ctx, input, opts)),
     // Matrix products run on the calling thread in plain JS (float64 sums): gpu.js's CPU modes are slower than that
     // (performance.md: 0.7 to 1.3 GFLOP/s), and its GPU modes would pay an upload and a readback per layer call.
     prepareLinear: async (weights, shape) => {

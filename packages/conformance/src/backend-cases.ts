@@ -27,6 +27,7 @@ import { thrown } from './case.js';
 import { type CaseShape, caseInputs, maskShapeOf } from './inputs.js';
 import { kvStoreCases, linearCases } from './model-op-cases.js';
 import { packedDecodeCases } from './packed-decode-cases.js';
+import { scoresCases } from './scores-cases.js';
 import { firstMismatch, type Tolerance } from './tolerance.js';
 
 /** Which Backend op a case exercises (filters may exclude whole ops). */
@@ -37,6 +38,7 @@ export type BackendOp =
   | 'pooledScores'
   | 'lastQueriesAttention'
   | 'quantizedScores'
+  | 'scores'
   | 'linear'
   | 'kvStore';
 
@@ -477,5 +479,13 @@ function compareQuantized(name: string, got: ScoreRows | BlockScores, want: Scor
 
 /** Every case of the kit. */
 export function allBackendCases(): BackendCase[] {
-  return [...attendCases(), ...decodeCases(), ...packedDecodeCases(), ...estimatorOpCases(), ...linearCases(), ...kvStoreCases()];
+  return [
+    ...attendCases(),
+    ...decodeCases(),
+    ...packedDecodeCases(),
+    ...estimatorOpCases(),
+    ...scoresCases(),
+    ...linearCases(),
+    ...kvStoreCases(),
+  ];
 }

@@ -14,6 +14,7 @@ export { METADATA_CASE_NAME, metadataCase } from './metadata-case.js';
 export type { BackendCase, BackendOp } from './backend-cases.js';
 export { allBackendCases, attendCases, decodeCases, estimatorOpCases } from './backend-cases.js';
 export { kvStoreCases, linearCases } from './model-op-cases.js';
+export { scoresCases } from './scores-cases.js';
 
 // Patterns
 export type { PatternCaseOptions, PatternRunShape } from './pattern-cases.js';

@@ -116,6 +116,52 @@ describe('the kit catches wrong backends', () => {
   });
 });
 
+describe('the kit catches wrong scores', () => {
+  it('a backend whose top-k breaks ties toward the higher key fails the tie case', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      scores: async (input: never, options: never) => {
+        const r = await ref.scores(input, options);
+        const top = r.topK;
+        if (!top) return r;
+        // Reverse the order of equal values: ties to the higher key.
+        const indices = top.indices.slice();
+        for (let row = 0; row < indices.length / top.k; row++) {
+          for (let t = 0; t + 1 < top.k; t++) {
+            const at = row * top.k + t;
+            if (top.values[at] === top.values[at + 1] && (indices[at + 1] as number) >= 0) {
+              const x = indices[at] as number;
+              indices[at] = indices[at + 1] as number;
+              indices[at + 1] = x;
+              t++;
+            }
+          }
+        }
+        return { ...r, topK: { ...top, indices } };
+      },
+    };
+    const c = allBackendCases().find((x) => x.name.includes('ties go to the lower key'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/topK.indices/);
+  });
+
+  it('a backend that ignores causality in the moments fails', async () => {
+    const ref = createReferenceBackend();
+    const broken = { ...ref, scores: (input: never, options: { causal?: boolean }) => ref.scores(input, { ...options, causal: false }) };
+    const c = allBackendCases().find((x) => x.name.includes('no visible key'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/scores|count/);
+  });
+
+  it('a backend that does not validate its scores options fails the rejection cases', async () => {
+    const ref = createReferenceBackend();
+    // Drops the options it does not understand instead of refusing them: NaN scale and a bad top-k are accepted.
+    const broken = { ...ref, scores: (input: never) => ref.scores(input, {}) };
+    const cases = allBackendCases().filter((x) => x.name.startsWith('scores: rejects'));
+    expect(cases.length).toBeGreaterThan(5);
+    for (const c of cases) await expect(c.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/was accepted/);
+  });
+});
+
 describe('the metadata case of a backend plugin', () => {
   const base = {
     name: 'kit-backend',

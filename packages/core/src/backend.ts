@@ -31,6 +31,12 @@ export interface Backend {
   /** Q·Kᵀ estimated from int8 / int4 quantised Q and K, for a range of query rows, optionally block-max pooled. */
   quantizedScores(input: ScoreInput, options: QuantizedScoresOptions): Promise<ScoreRows | BlockScores>;
   /**
+   * Raw scale · Q·Kᵀ per query head for chosen rows and keys, with optional per-row reductions (max, min, top-k,
+   * moments, threshold bits) or per-key column maxima computed where the scores are, so no score matrix has to come
+   * back for a selection. See `ScoresOptions`; core's `resolveScoresCall` validates the options for every backend.
+   */
+  scores(input: ScoreInput, options?: ScoresOptions): Promise<ScoresResult>;
+  /**
    * Takes a weight matrix W [outDim × inDim] once (copied or packed into the backend's own memory, or kept as a view:
    * do not change the array while the handle is in use) for `run(x, rows)`: y = x·Wᵀ, the linear layers of a model.
    */
@@ -188,4 +194,91 @@ export interface KvStore extends KvStoreShape {
   decode(q: HeadTensor, options?: KvStoreDecodeOptions): Promise<AttendResult>;
   /** Frees the backend memory; the store must not be used afterwards. */
   dispose(): void;
+}
+
+/** A contiguous range of query rows or keys: [start, start + count). */
+export interface IndexRange {
+  readonly start: number;
+  readonly count: number;
+}
+
+/**
+ * Keys chosen per group of requested query rows (HiP's per-block candidates): group t is requested rows
+ * [groups[t], groups[t + 1]); query head h and group t score keys indices[offsets[h·G + t], offsets[h·G + t + 1]),
+ * strictly increasing, where G = groups.length − 1.
+ */
+export interface KeyGroups {
+  readonly groups: Int32Array;
+  readonly offsets: Int32Array;
+  readonly indices: Int32Array;
+}
+
+/**
+ * Reductions of a `scores` call, computed by the backend where the scores are. "Visible" keys of a row are the
+ * requested keys that its causality and window allow.
+ */
+export interface ScoreReductions {
+  /** Per row: the largest visible score and the first key holding it (-Infinity and -1 when none is above -Infinity). */
+  readonly max?: boolean | undefined;
+  /** Per row: the smallest visible score and the first key holding it (+Infinity and -1 when none is below +Infinity). */
+  readonly min?: boolean | undefined;
+  /**
+   * Per row: the k largest visible scores, largest first, ties to the lower key index; NaN and -Infinity are never
+   * chosen, and rows with fewer candidates are padded with -Infinity and key -1. At most MAX_SCORES_TOP_K.
+   */
+  readonly topK?: number | undefined;
+  /** Per row: the number of visible keys and the sum and sum of squares of their float32 scores, in float64, in key order. */
+  readonly moments?: boolean | undefined;
+  /**
+   * One threshold per (query head, requested row), row-major: a bit per key slot, set when the key is visible and its
+   * score is ≥ the row's threshold (compared in float64; NaN never passes).
+   */
+  readonly atLeast?: Float64Array | undefined;
+  /** With `keys` as KeyGroups only: per listed key, the largest score over its group's rows (-Infinity when none). */
+  readonly columnMax?: boolean | undefined;
+}
+
+export interface ScoresOptions {
+  /** Multiplies every dot product (default 1: raw Q·Kᵀ). */
+  readonly scale?: number | undefined;
+  /** A key after a row's position is not visible to it (default true). */
+  readonly causal?: boolean | undefined;
+  /** Only keys after a row's position minus `window` are visible (a sliding window of this many positions; default none). */
+  readonly window?: number | undefined;
+  /**
+   * Mean-pool the query rows in blocks of this many (default 1: the rows themselves). Row r of the call is then block
+   * r, at the position of the block's last row.
+   */
+  readonly queryBlock?: number | undefined;
+  /** Requested (pooled) query rows, the same for every head: a range or a strictly increasing list (default all). */
+  readonly rows?: IndexRange | Int32Array | undefined;
+  /** Keys: a range, a strictly increasing list, or per-group lists (default all keys). */
+  readonly keys?: IndexRange | Int32Array | KeyGroups | undefined;
+  /** Return the scores themselves (default: only when no reduction is asked; not with KeyGroups). */
+  readonly output?: boolean | undefined;
+  readonly reduce?: ScoreReductions | undefined;
+}
+
+/**
+ * What a `scores` call returns; arrays are row-major over (query head, requested row, ...). Key slot j of a row is
+ * the j-th requested key (start + j of a range, list[j] of a list); key indices in `max`, `min` and `topK` are absolute.
+ */
+export interface ScoresResult {
+  readonly kind: 'scores';
+  readonly heads: number;
+  /** Requested rows per head. */
+  readonly rows: number;
+  /** Key slots per row (0 with KeyGroups). */
+  readonly keys: number;
+  /** [heads][rows][keys]: scale · q · k, -Infinity where the key is not visible. */
+  readonly scores?: Float32Array;
+  readonly max?: { readonly values: Float32Array; readonly indices: Int32Array };
+  readonly min?: { readonly values: Float32Array; readonly indices: Int32Array };
+  /** [heads][rows][k]. */
+  readonly topK?: { readonly k: number; readonly values: Float32Array; readonly indices: Int32Array };
+  readonly moments?: { readonly count: Int32Array; readonly sum: Float64Array; readonly sumSquares: Float64Array };
+  /** [heads][rows][words]: bit (j & 31) of word j >> 5 is key slot j. */
+  readonly atLeast?: { readonly words: number; readonly bits: Int32Array };
+  /** One value per entry of KeyGroups.indices. */
+  readonly columnMax?: Float32Array;
 }

@@ -84,6 +84,8 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "KvMirror",
       "LayerKvCache",
       "MAX_QUANT_GROUP",
+      "MAX_SCORES_OUTPUT",
+      "MAX_SCORES_TOP_K",
       "MaskTiles",
       "applySlotPrecision",
       "binarySearch",
@@ -137,6 +139,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "referencePooledScores",
       "referenceQuantizedScores",
       "referenceRowProbabilities",
+      "referenceScores",
       "resolveAttendCall",
       "resolveAttentionShape",
       "resolveBlockSizes",
@@ -151,8 +154,10 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "resolveQuantizedScoresCall",
       "resolveScale",
       "resolveScoreShape",
+      "resolveScoresCall",
       "roundToHalf",
       "routeKvPolicies",
+      "scoresKeyAt",
       "unpackKvHead",
     ]
   `);

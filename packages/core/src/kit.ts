@@ -63,20 +63,29 @@ export { binarySearch, IntList, lowerBound, mergeSortedUnique } from './masks/in
 // the estimator ops' types, the float64 reference ops
 export type {
   BlockScores,
+  IndexRange,
+  KeyGroups,
   LastQueriesOptions,
   PooledScoresOptions,
   PoolKind,
   QuantizedScoresOptions,
   ScoreInput,
+  ScoreReductions,
   ScoreRows,
+  ScoresOptions,
+  ScoresResult,
 } from './backend.js';
-export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall } from './reference/op-options.js';
+export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall, ScoresCall, ScoresKeys } from './reference/op-options.js';
 export {
+  MAX_SCORES_OUTPUT,
+  MAX_SCORES_TOP_K,
   resolveLastQueriesCall,
   resolvePooledScoresCall,
   MAX_QUANT_GROUP,
   resolveQuantizedScoresCall,
   resolveScoreShape,
+  resolveScoresCall,
+  scoresKeyAt,
 } from './reference/op-options.js';
 export type { AttendCall, AttendCallOptions, DecodeCall } from './reference/attend-call.js';
 export { resolveAttendCall, resolveDecodeCall, resolveScale } from './reference/attend-call.js';
@@ -93,6 +102,7 @@ export {
   referencePooledScores,
   referenceQuantizedScores,
 } from './reference/reference-ops.js';
+export { referenceScores } from './reference/reference-scores.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';
 
 // Writing backends: linear layers (y = x·Wᵀ) and resident KV stores, their resolvers and host implementations

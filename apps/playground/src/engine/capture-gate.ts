@@ -62,6 +62,10 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
       await gate.wait();
       return backend.quantizedScores(input, options);
     },
+    scores: async (input, options) => {
+      await gate.wait();
+      return backend.scores(input, options);
+    },
     prepareLinear: async (weights, shape) => {
       const prepared = await backend.prepareLinear(weights, shape);
       // The forward pass's matrix products give way too, not only its attention.

@@ -87,3 +87,60 @@ export const LIN_IN = 9;
 export const LIN_OUT = 10;
 export const LIN_OUT_STRIDE = 11;
 export const LINEAR_TASK_INTS = 4;
+
+/**
+ * SCORE_REDUCE job (the `scores` op): header field H_SCORES points at a descriptor of SD_INTS i32 fields (below);
+ * tasks are [head, first requested row, end row] (range or list keys) or [head, group, 0] (key groups).
+ */
+export const OP_SCORE_REDUCE = 6;
+/** Header field of SCORE_REDUCE jobs only (other ops use fields past FLAGS for their own purposes). */
+export const H_SCORES = 11;
+export const SCORES_TASK_FIELDS = 3;
+export const SD = {
+  /** SF_* flags. */
+  FLAGS: 0,
+  /** Requested rows per head (R). */
+  ROWS: 1,
+  /** Q rows [heads][R][dp]. */
+  Q: 2,
+  /** K rows [kvHeads][kvLength][dp], row-major. */
+  K: 3,
+  KV_LENGTH: 4,
+  /** Query heads per kv head. */
+  GROUP: 5,
+  /** Key list (i32) or -1 for the range [KEY_START, KEY_START + KEY_COUNT). */
+  KEY_LIST: 6,
+  KEY_START: 7,
+  KEY_COUNT: 8,
+  /** Per requested row: first and last visible key (inclusive, i32). */
+  LO: 9,
+  HI: 10,
+  /** Scores [heads][R][KEY_COUNT] (pre-filled with -Infinity). */
+  OUT: 11,
+  /** Row statistics records [heads][R][STAT_INTS]. */
+  STATS: 12,
+  TOPK_K: 13,
+  TOPK_CAP: 14,
+  TOPK_VALUES: 15,
+  TOPK_INDICES: 16,
+  /** f64 thresholds [heads][R] (an even i32 index), their bit words [heads][R][ATLEAST_WORDS]. */
+  ATLEAST_T: 17,
+  ATLEAST_WORDS: 18,
+  ATLEAST_BITS: 19,
+  /** Key groups: row bounds (G + 1), offsets (heads·G + 1), indices, and the column maxima (one per index). */
+  GROUPS: 20,
+  GROUP_COUNT: 21,
+  OFFSETS: 22,
+  INDICES: 23,
+  COLMAX: 24,
+  /** Offset of each thread's scores scratch from its kernel scratch. */
+  EXTRA: 25,
+} as const;
+export const SD_INTS = 26;
+export const SF_OUTPUT = 1;
+export const SF_MAX = 2;
+export const SF_MIN = 4;
+export const SF_MOMENTS = 8;
+export const SF_TOPK = 16;
+export const SF_ATLEAST = 32;
+export const SF_COLMAX = 64;

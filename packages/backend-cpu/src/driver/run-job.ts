@@ -17,6 +17,7 @@ import {
   OP_LINEAR,
   OP_QUANT_POOL,
   OP_QUANT_ROWS,
+  OP_SCORE_REDUCE,
   OP_SCORES,
   QUANT_TASK_INTS,
   ROW_INTS,
@@ -36,6 +37,7 @@ import {
   T_SEG_START,
   T_SOURCE,
 } from './job-layout.js';
+import { scoresReduceTask } from './scores-task.js';
 
 /** Header field (beyond the common ones) of ATTEND jobs: i32 offset of one head index per row (scoreMod only). */
 export const H_ROW_HEADS = 10;
@@ -60,6 +62,7 @@ export function runJob(kern: Kernels, views: MemoryViews, job: number, scr: numb
     else if (op === OP_SCORES) scoresTask(kern, views, job, t, scr, dp);
     else if (op === OP_QUANT_ROWS) quantRowsTask(kern, views, job, t);
     else if (op === OP_QUANT_POOL) quantPoolTask(kern, views, job, t, scr, dp);
+    else if (op === OP_SCORE_REDUCE) scoresReduceTask(kern, views, job, t, scr, dp);
     else if (op === OP_LINEAR) linearTask(kern, views.i32, job, t);
     else throw new Error(`unknown job op ${op}`);
   }

@@ -8,6 +8,7 @@ import { createHostKvStore } from './kv-store.js';
 import { createHostLinear } from './linear.js';
 import { referenceAttendCall, referenceDecode, referenceDecodeCall } from './reference-attention.js';
 import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
+import { referenceScores } from './reference-scores.js';
 
 /**
  * The float64 reference as a Backend: slow, exact, everywhere. It is what `attention()` runs on when no faster
@@ -45,6 +46,10 @@ export function createReferenceBackend(): Backend {
     async quantizedScores(input, options) {
       live();
       return referenceQuantizedScores(input, options);
+    },
+    async scores(input, options) {
+      live();
+      return referenceScores(input, options);
     },
     async prepareLinear(weights, shape) {
       live();

@@ -2,7 +2,7 @@ import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type Backend, createReferenceBackend, randomHeadTensor } from '@sparseland/core';
 import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pooledQueryChunks, probeLastQueries, scoreMatrix } from './backend-ops.js';
+import { pooledQueryScores, probeLastQueries, rowReductions, scoreMatrix, topKeys } from './backend-ops.js';
 import { addFlops, dotFlops } from './flops.js';
 
 function naiveProduct(a: ReturnType<typeof randomHeadTensor>, b: ReturnType<typeof randomHeadTensor>, scale: number): Float64Array {
@@ -57,7 +57,7 @@ describe.each([
     expect(cost.total).toBe(4 * (18 + 19 + 20) * 16);
   });
 
-  it('pooledQueryChunks: mean-pooled query blocks against the keys each sees, the same whole or chunked, counted once', async () => {
+  it('pooledQueryScores: mean-pooled query blocks against the keys each sees, reduced by the backend, counted once', async () => {
     const q = randomHeadTensor({ heads: 4, length: 9, dim: 8, seed: 5 });
     const k = randomHeadTensor({ heads: 2, length: 20, dim: 8, seed: 6 });
     const qOffset = 11;
@@ -70,36 +70,41 @@ describe.each([
         for (let c = 0; c < 8; c++) s += (q.data[(h * 9 + i) * 8 + c] as number) * (k.data[(g * 20 + j) * 8 + c] as number);
       return (0.5 * s) / (Math.min(9, (qb + 1) * 4) - qb * 4);
     };
-    const expectedFlops = addFlops(4 * 9 * 8) + dotFlops(4 * (15 + 19 + 20), 8);
-    for (const limit of [1 << 24, 40, 1]) {
-      const seen = new Map<string, number>();
-      const cost = createCostMeter();
-      const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 4, blockK: 4 };
-      await pooledQueryChunks(
-        { q, k, qOffset, causal: true },
-        ctx,
-        4,
-        0.5,
-        (h, qb0, count, data, at, keys) => {
-          for (let qb = qb0; qb < qb0 + count; qb++)
-            for (let j = 0; j < keys; j++) seen.set(`${h},${qb},${j}`, data[at + (qb - qb0) * keys + j] as number);
-        },
-        limit,
-      );
-      for (let h = 0; h < 4; h++) {
-        for (let qb = 0; qb < 3; qb++) {
-          for (let j = 0; j < 20; j++) {
-            const got = seen.get(`${h},${qb},${j}`);
-            if (j > lastPos(qb)) {
-              if (got !== undefined) expect(got).toBe(-Infinity);
-              continue;
-            }
-            const w = want(h, qb, j);
-            expect(Math.abs((got as number) - w)).toBeLessThan(tol * (1 + Math.abs(w)));
-          }
-        }
+    const cost = createCostMeter();
+    const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 4, blockK: 4 };
+    const { max, moments } = await pooledQueryScores({ q, k, qOffset, causal: true }, ctx, 4, 0.5, { max: true, moments: true });
+    for (let h = 0; h < 4; h++) {
+      for (let qb = 0; qb < 3; qb++) {
+        const visible = Array.from({ length: lastPos(qb) + 1 }, (_, j) => want(h, qb, j));
+        const best = Math.max(...visible);
+        expect(Math.abs((max?.values[h * 3 + qb] as number) - best)).toBeLessThan(tol * (1 + Math.abs(best)));
+        expect(max?.indices[h * 3 + qb]).toBe(visible.indexOf(best));
+        expect(moments?.count[h * 3 + qb]).toBe(lastPos(qb) + 1);
       }
-      expect(cost.total).toBe(expectedFlops);
+    }
+    expect(cost.total).toBe(addFlops(4 * 9 * 8) + dotFlops(4 * (15 + 19 + 20), 8));
+    // A second pass over the same scores is not counted again.
+    await pooledQueryScores({ q, k, qOffset, causal: true }, ctx, 4, 0.5, { max: true }, false);
+    expect(cost.total).toBe(addFlops(4 * 9 * 8) + dotFlops(4 * (15 + 19 + 20), 8));
+  });
+
+  it('topKeys and rowReductions: the backend row selections, counted as the full product by rowReductions', async () => {
+    const a = randomHeadTensor({ heads: 2, length: 5, dim: 8, seed: 7 });
+    const b = randomHeadTensor({ heads: 1, length: 30, dim: 8, seed: 8 });
+    const product = naiveProduct(a, b, 1);
+    const cost = createCostMeter();
+    const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 4, blockK: 4 };
+    const top = await topKeys(ctx, { q: a, k: b, qOffset: 0 }, { causal: false, keys: { start: 3, count: 20 } }, 4);
+    const { min } = await rowReductions(ctx, a, b, { min: true });
+    expect(cost.total).toBe(dotFlops(2 * 5 * 30, 8));
+    for (let row = 0; row < 10; row++) {
+      const values = Array.from(product.subarray(row * 30, row * 30 + 30));
+      const order = values
+        .map((v, j) => ({ v, j }))
+        .filter((e) => e.j >= 3 && e.j < 23)
+        .sort((x, y) => y.v - x.v);
+      expect(Array.from(top.indices.subarray(row * 4, row * 4 + 4))).toEqual(order.slice(0, 4).map((e) => e.j));
+      expect(min?.indices[row]).toBe(values.indexOf(Math.min(...values)));
     }
   });
 });

@@ -42,39 +42,25 @@ export function signBuckets(projections: Float32Array, heads: number, length: nu
 }
 
 /**
- * Angular LSH of Reformer, h(x) = argmax([xR; −xR]): the index of the largest |projection| with its sign choosing
- * the half, for `rows` rows of `half` projections starting at projections[at], into out[outAt...]. The first maximum
- * of the sequence x₀, −x₀, x₁, −x₁, … wins (bucket b for x_b, b + half for −x_b).
+ * Angular LSH of Reformer, h(x) = argmax([xR; −xR]), from each row's first maximum and first minimum of its `half`
+ * projections (a scores call's `max` and `min`): the first maximum of the sequence x₀, −x₀, x₁, −x₁, … is x_argMax
+ * (bucket argMax) when max > −min or, on a tie, when argMax ≤ argMin (x_b sits at position 2b, −x_b at 2b + 1);
+ * else −x_argMin (bucket argMin + half). A row without a maximum (all NaN) gets bucket 0.
  */
-export function angularBucketsInto(
-  projections: Float32Array,
-  at: number,
-  rows: number,
+export function angularBucketsFromExtremes(
+  max: { readonly values: Float32Array; readonly indices: Int32Array },
+  min: { readonly values: Float32Array; readonly indices: Int32Array },
   half: number,
-  out: Int32Array,
-  outAt: number,
-): void {
-  for (let r = 0; r < rows; r++) {
-    const base = at + r * half;
-    // The first maximum and the first minimum in one pass; x_b sits at position 2b of the sequence and −x_b at
-    // 2b + 1, so on a tie between max and −min the earlier position wins.
-    let max = -Infinity;
-    let min = Infinity;
-    let argMax = 0;
-    let argMin = 0;
-    for (let b = 0; b < half; b++) {
-      const x = projections[base + b] as number;
-      if (x > max) {
-        max = x;
-        argMax = b;
-      }
-      if (x < min) {
-        min = x;
-        argMin = b;
-      }
-    }
-    out[outAt + r] = max > -min || (max === -min && argMax <= argMin) ? argMax : argMin + half;
+): Int32Array {
+  const out = new Int32Array(max.values.length);
+  for (let r = 0; r < out.length; r++) {
+    const hi = max.values[r] as number;
+    const lo = min.values[r] as number;
+    const argMax = Math.max(0, max.indices[r] as number);
+    const argMin = Math.max(0, min.indices[r] as number);
+    out[r] = hi > -lo || (hi === -lo && argMax <= argMin) ? argMax : argMin + half;
   }
+  return out;
 }
 
 /** Indices `from`..`to`-1 sorted by (bucket, index): a stable sort by bucket. */

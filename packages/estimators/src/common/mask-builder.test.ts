@@ -1,7 +1,7 @@
 import { BlockMask, ColumnMask, sparseMaskToDense } from '@sparseland/core';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { addKeysAtLeast, buildSparseMask, type RowSink } from './mask-builder.js';
+import { addBitRuns, buildSparseMask, type RowSink } from './mask-builder.js';
 
 type Op = { kind: 'block'; kb: number } | { kind: 'keys'; a: number; b: number } | { kind: 'key'; k: number };
 
@@ -105,33 +105,41 @@ describe('buildSparseMask', () => {
   });
 });
 
-describe('addKeysAtLeast', () => {
-  it('adds exactly the keys in range at or above the cutoff, as maximal runs (NaN never passes)', () => {
+describe('addBitRuns', () => {
+  it('adds exactly the set bits of the slot range, offset, as maximal runs', () => {
     fc.assert(
       fc.property(
-        fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constant(Number.NaN)), { maxLength: 40 }),
+        // Runs of equal bits (up to 40 long), so whole words of ones and zeros occur.
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 1, max: 40 })), { maxLength: 8 }),
+        fc.integer({ min: 0, max: 140 }),
+        fc.integer({ min: 0, max: 140 }),
         fc.integer({ min: 0, max: 3 }),
-        fc.integer({ min: -3, max: 3 }),
-        fc.integer({ min: 0, max: 45 }),
-        fc.integer({ min: 0, max: 45 }),
-        (list, base, cutoff, a, b) => {
-          const scores = Float32Array.from([...Array(base).fill(9), ...list]);
-          const [from, to] = [Math.min(a, b, list.length), Math.min(Math.max(a, b), list.length)];
+        fc.integer({ min: 0, max: 50 }),
+        (pieces, a, b, at, offset) => {
+          const flags = pieces.flatMap(([f, n]) => Array<boolean>(n).fill(f));
+          const bits = new Int32Array(at + Math.ceil(flags.length / 32) + 1);
+          flags.forEach((f, j) => {
+            if (f) bits[at + (j >> 5)] = (bits[at + (j >> 5)] as number) | (1 << (j & 31));
+          });
+          const [from, to] = [Math.min(a, b, flags.length), Math.min(Math.max(a, b), flags.length)];
           const runs: [number, number][] = [];
           const row: RowSink = {
             addBlock: () => expect.unreachable('no blocks'),
             addKey: () => expect.unreachable('no single keys'),
             addKeys: (k0, k1) => runs.push([k0, k1]),
           };
-          addKeysAtLeast(row, scores, base, from, to, cutoff);
+          addBitRuns(row, bits, at, from, to, offset);
           const kept = runs.flatMap(([k0, k1]) => Array.from({ length: k1 - k0 }, (_, i) => k0 + i));
-          const want = Array.from({ length: to - from }, (_, i) => from + i).filter((j) => (list[j] as number) >= cutoff);
+          const want = Array.from({ length: to - from }, (_, i) => from + i)
+            .filter((j) => flags[j])
+            .map((j) => j + offset);
           expect(kept).toEqual(want);
           // Maximal: consecutive runs never touch.
           for (let r = 1; r < runs.length; r++)
             expect((runs[r] as [number, number])[0]).toBeGreaterThan((runs[r - 1] as [number, number])[1]);
         },
       ),
+      { numRuns: 500 },
     );
   });
 });

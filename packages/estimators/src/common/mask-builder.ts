@@ -13,17 +13,51 @@ export interface RowSink {
 }
 
 /**
- * Adds keys j in [from, to) with scores[base + j] ≥ cutoff to the row, as runs of consecutive keys (so whole key
- * blocks go in at once). NaN never passes.
+ * Adds the keys of the set bits of slots [from, to) to the row, as runs of consecutive keys (so whole key blocks go in
+ * at once): bit (j & 31) of bits[at + (j >> 5)] is slot j, whose key is offset + j (the `atLeast` bits of a scores call).
  */
-export function addKeysAtLeast(row: RowSink, scores: Float32Array, base: number, from: number, to: number, cutoff: number): void {
-  let j = from;
-  while (j < to) {
-    while (j < to && !((scores[base + j] as number) >= cutoff)) j++;
-    const start = j;
-    while (j < to && (scores[base + j] as number) >= cutoff) j++;
-    if (j > start) row.addKeys(start, j);
+export function addBitRuns(row: RowSink, bits: Int32Array, at: number, from: number, to: number, offset = 0): void {
+  if (to <= from) return;
+  let runStart = -1;
+  for (let w = from >> 5; w <= (to - 1) >> 5; w++) {
+    const base = w << 5;
+    let word = bits[at + w] as number;
+    if (base < from) word &= -1 << (from - base);
+    if (base + 32 > to) word &= (1 << (to - base)) - 1;
+    if (word === -1) {
+      if (runStart < 0) runStart = base;
+      continue;
+    }
+    if (word === 0) {
+      if (runStart >= 0) row.addKeys(offset + runStart, offset + base);
+      runStart = -1;
+      continue;
+    }
+    // Walk the word's transitions: the next set bit while outside a run, the next clear bit inside one.
+    let b = 0;
+    while (b < 32) {
+      const rest = word >>> b;
+      if (runStart < 0) {
+        if (rest === 0) break;
+        b += lowestBit(rest);
+        runStart = base + b;
+      } else {
+        const clear = ~rest;
+        if (clear === 0) break;
+        b += lowestBit(clear);
+        if (b < 32) {
+          row.addKeys(offset + runStart, offset + base + b);
+          runStart = -1;
+        }
+      }
+    }
   }
+  if (runStart >= 0) row.addKeys(offset + runStart, offset + to);
+}
+
+/** Index of the lowest set bit of a non-zero 32-bit integer. */
+function lowestBit(x: number): number {
+  return 31 - Math.clz32(x & -x);
 }
 
 export interface BuildOptions {

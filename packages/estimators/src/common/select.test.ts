@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coverCount, kthLargest, SmallTopK, topIndices } from './select.js';
+import { coverCount, kthLargest, topIndices } from './select.js';
 
 /** Sorting oracle: larger first, ties to the lower index, -Infinity and NaN never chosen. */
 function naiveTop(values: number[], k: number): number[] {
@@ -86,25 +86,5 @@ describe('coverCount', () => {
     expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.8)).toBe(2);
     expect(coverCount([0.5, 0.1, 0.3, 0.1], 0, 4, 0.81)).toBe(3);
     expect(coverCount([0, 0], 0, 2, 0.9)).toBe(0);
-  });
-});
-
-describe('SmallTopK', () => {
-  it('selects the same set as topIndices, reusing its buffers across ranges', () => {
-    fc.assert(
-      fc.property(values, fc.integer({ min: 0, max: 10 }), fc.integer({ min: 0, max: 300 }), (v, k, cut) => {
-        const top = new SmallTopK(k);
-        const split = Math.min(cut, v.length);
-        for (const [from, to] of [
-          [0, split],
-          [split, v.length],
-          [0, v.length],
-        ] as const) {
-          const n = top.select(v, from, to);
-          expect(Array.from(top.indices.subarray(0, n)).sort((a, b) => a - b)).toEqual(Array.from(topIndices(v, from, to, k)));
-        }
-      }),
-      { numRuns: 500 },
-    );
   });
 });

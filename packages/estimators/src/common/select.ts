@@ -183,38 +183,3 @@ function keepBest(idx: Int32Array, val: Float64Array, scratch: Float64Array, n: 
   }
   return threshold;
 }
-
-/**
- * `topIndices` for many short ranges without allocating: `select` leaves the indices of the k largest of
- * values[from, to) in `indices[0, count)` (in no particular order) and returns count. Same choice as `topIndices`:
- * ties to the lower index, -Infinity and NaN skipped. Kept as a list sorted by (value desc, index asc), so it suits
- * small k (a few bins per row).
- */
-export class SmallTopK {
-  readonly indices: Int32Array;
-  private readonly values: Float64Array;
-
-  constructor(readonly k: number) {
-    this.indices = new Int32Array(Math.max(0, k));
-    this.values = new Float64Array(Math.max(0, k));
-  }
-
-  select(source: ArrayLike<number>, from: number, to: number): number {
-    const { k, indices, values } = this;
-    let n = 0;
-    for (let i = from; i < to; i++) {
-      const v = source[i] as number;
-      // Full: a later index needs a strictly larger value than the k-th.
-      if (!(v > -Infinity) || (n === k && !(v > (values[k - 1] as number)))) continue;
-      let at = n < k ? n++ : k - 1;
-      while (at > 0 && (values[at - 1] as number) < v) {
-        values[at] = values[at - 1] as number;
-        indices[at] = indices[at - 1] as number;
-        at--;
-      }
-      values[at] = v;
-      indices[at] = i;
-    }
-    return n;
-  }
-}

@@ -1,11 +1,10 @@
 import { defineEstimator, type HeadTensor, kvHeadOf, SparselandError } from '@sparseland/core';
 import { intParam, quantizeRowTo } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { pooledQueryChunks } from '../common/backend-ops.js';
+import { countPooledQueries, topKeys } from '../common/backend-ops.js';
 import { addFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { SparseMaskBuilder } from '../common/mask-builder.js';
-import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
 import { channelImportance, topChannels } from './double-sparsity-channels.js';
@@ -63,18 +62,16 @@ const method = defineEstimator({
       const g = kvHeadOf(h, heads, kvHeads);
       const q = gatherChannels(input.q, h, list, 0);
       const k = gatherChannels(input.k, g, list, params.labelBits);
-      // Each block's heavy keys go straight into its row as the scores arrive; only visible keys are ranked.
-      const visit = (_h: number, qb0: number, count: number, scores: Float32Array, at: number, keys: number) => {
-        for (let qb = qb0; qb < qb0 + count; qb++) {
-          const base = at + (qb - qb0) * keys;
-          const heavy = topIndices(scores, base, base + Math.min(keys, blocks.lastKey(qb) + 1), params.heavyConst);
-          builder.row(h, qb, (row) => {
-            row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
-            for (let p = 0; p < heavy.length; p++) row.addKey((heavy[p] as number) - base);
-          });
-        }
-      };
-      await pooledQueryChunks({ q, k, qOffset: shape.qOffset, causal }, ctx, ctx.blockQ, 1 / Math.sqrt(list.length), visit);
+      // Each block's heavy keys among those it sees, selected by the backend.
+      const call = { q, k, qOffset: shape.qOffset, causal };
+      const heavy = await topKeys(ctx, call, { queryBlock: ctx.blockQ, causal, scale: 1 / Math.sqrt(list.length) }, params.heavyConst);
+      countPooledQueries(call, ctx, ctx.blockQ);
+      for (let qb = 0; qb < blocks.count; qb++) {
+        builder.row(h, qb, (row) => {
+          row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
+          for (let t = qb * heavy.k; t < (qb + 1) * heavy.k; t++) row.addKey(heavy.indices[t] as number);
+        });
+      }
     }
     return builder.finish();
   },

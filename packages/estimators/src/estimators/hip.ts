@@ -1,7 +1,7 @@
 import { defineEstimator, kvHeadOf } from '@sparseland/core';
-import { type EstimatorContext, type EstimatorInput, intParam } from '@sparseland/core/kit';
+import { type EstimatorContext, type EstimatorInput, IntList, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { scoreChunks } from '../common/backend-ops.js';
+import { dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { topIndices } from '../common/select.js';
@@ -89,13 +89,10 @@ function needsSplit(s: Search): boolean {
   return false;
 }
 
-/** Scores per backend call (8 MB): many searches per call, small enough for the allocator to reuse the buffers. */
-const SCORES_PER_CALL = 1 << 21;
-
 /**
- * One iteration for every active search: split, score the children's centre keys on the backend, keep the top k.
- * The product is taken transposed (centre keys as rows, the block's strided query rows as the packed side): keys are
- * gathered as contiguous runs and each key's scores against the rows arrive contiguous for the max.
+ * One iteration for every active search: split, score the children's centre keys, keep the top k. One backend call
+ * scores every search: its block's strided query rows form a group whose listed keys are the centre keys of its
+ * children, and the backend returns each key's maximum over the group's rows (column maxima).
  */
 async function refine(
   active: Search[],
@@ -108,82 +105,58 @@ async function refine(
   dim: number,
 ): Promise<void> {
   const { shape } = input;
-  const rowsPer = Math.ceil(ctx.blockQ / stride);
-  const childrenPer = 2 * k;
-  const keysPer = childrenPer * unit;
-  // Batch many searches per backend call: each search is one "head" of the product.
-  const batch = Math.min(active.length, Math.max(1, Math.floor(SCORES_PER_CALL / (rowsPer * keysPer))));
-  // One set of buffers for every batch (they are large; fresh ones per batch keep the collector busy).
-  const qBuffer = new Float32Array(batch * rowsPer * dim);
-  const kBuffer = new Float32Array(batch * keysPer * dim);
-  const keyCount = new Int32Array(batch * childrenPer);
-  const rowCount = new Int32Array(batch);
-  const best = new Float64Array(batch * childrenPer);
-  for (let b0 = 0; b0 < active.length; b0 += batch) {
-    const group = active.slice(b0, b0 + batch);
-    const qData = qBuffer.subarray(0, group.length * rowsPer * dim);
-    const kData = kBuffer.subarray(0, group.length * keysPer * dim);
-    // Padding rows and keys (short last blocks, fewer children) are scored but never read: keyCount and rowCount
-    // hold the real centre keys per child and query rows per search. They hold zeros or an earlier batch's values,
-    // finite either way.
-    keyCount.fill(0);
-    best.fill(-Infinity);
-    const children: Int32Array[] = [];
-    group.forEach((s, n) => {
-      const g = kvHeadOf(s.h, shape.heads, shape.kvHeads);
-      const r0 = blocks.firstRow(s.qb);
-      const r1 = blocks.endRow(s.qb);
-      let r = 0;
-      for (let i = r0; i < r1; i += stride, r++) {
-        const from = (s.h * shape.qLength + i) * dim;
-        qData.set(input.q.data.subarray(from, from + dim), (n * rowsPer + r) * dim);
-      }
-      rowCount[n] = r;
-      const kids = split(s.nodes);
-      children.push(kids);
+  // The strided rows of every block (the same for every head), grouped by block.
+  const rows = new IntList(Math.ceil(shape.qLength / stride) + blocks.count);
+  const groups = new Int32Array(blocks.count + 1);
+  for (let qb = 0; qb < blocks.count; qb++) {
+    for (let i = blocks.firstRow(qb); i < blocks.endRow(qb); i += stride) rows.push(i);
+    groups[qb + 1] = rows.length;
+  }
+  // Centre keys of every active search's children, listed per (head, block); childEnd[c] ends child c's keys.
+  const bySlot = new Map<number, { search: Search; kids: Int32Array; childEnd: Int32Array }>();
+  for (const s of active) {
+    const kids = split(s.nodes);
+    bySlot.set(s.h * blocks.count + s.qb, { search: s, kids, childEnd: new Int32Array(kids.length / 2) });
+  }
+  const offsets = new Int32Array(shape.heads * blocks.count + 1);
+  const indices = new IntList(active.length * 2 * k * unit);
+  for (let slot = 0; slot < shape.heads * blocks.count; slot++) {
+    const entry = bySlot.get(slot);
+    if (entry) {
+      const { search: s, kids, childEnd } = entry;
       for (let c = 0; c < kids.length / 2; c++) {
         const centre = Math.floor(((kids[2 * c] as number) + (kids[2 * c + 1] as number) - 1) / 2);
         const k0 = s.origin + centre * unit;
         const k1 = Math.min(s.origin + s.length, k0 + unit);
-        keyCount[n * childrenPer + c] = k1 - k0;
-        const from = (g * shape.kvLength + k0) * dim;
-        kData.set(input.k.data.subarray(from, from + (k1 - k0) * dim), (n * keysPer + c * unit) * dim);
+        for (let key = k0; key < k1; key++) indices.push(key);
+        childEnd[c] = indices.length;
       }
+    }
+    offsets[slot + 1] = indices.length;
+  }
+  const { columnMax } = await ctx.backend.scores(
+    { q: input.q, k: input.k, qOffset: shape.qOffset },
+    { causal: false, rows: rows.toArray(), keys: { groups, offsets, indices: indices.view() }, reduce: { columnMax: true } },
+  );
+  if (!columnMax) throw new Error('hip: the backend returned no column maxima');
+  // Counted as before the in-kernel reduction: every search scores 2k children's units against its strided rows.
+  ctx.cost.add(dotFlops(active.length * 2 * k * unit * Math.ceil(ctx.blockQ / stride), dim), 'estimate');
+  const best = new Float64Array(2 * k);
+  for (const { search: s, kids, childEnd } of bySlot.values()) {
+    const children = kids.length / 2;
+    let p = offsets[s.h * blocks.count + s.qb] as number;
+    for (let c = 0; c < children; c++) {
+      let m = -Infinity;
+      for (; p < (childEnd[c] as number); p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
+      best[c] = m;
+    }
+    const keep = topIndices(best, 0, children, k);
+    const next = new Int32Array(2 * keep.length);
+    keep.forEach((c, j) => {
+      next[2 * j] = kids[2 * c] as number;
+      next[2 * j + 1] = kids[2 * c + 1] as number;
     });
-    await scoreChunks(
-      ctx,
-      { data: kData, heads: group.length, length: keysPer, dim },
-      { data: qData, heads: group.length, length: rowsPer, dim },
-      1,
-      (n, key0, keys, scores, at) => {
-        const rows = rowCount[n] as number;
-        const end = key0 + keys;
-        for (let c = Math.floor(key0 / unit); c * unit < end; c++) {
-          const slot = n * childrenPer + c;
-          let m = best[slot] as number;
-          const last = Math.min(end, c * unit + (keyCount[slot] as number));
-          for (let key = Math.max(key0, c * unit); key < last; key++) {
-            const from = at + (key - key0) * rowsPer;
-            for (let p = from; p < from + rows; p++) {
-              const v = scores[p] as number;
-              if (v > m) m = v;
-            }
-          }
-          best[slot] = m;
-        }
-      },
-      SCORES_PER_CALL,
-    );
-    group.forEach((s, n) => {
-      const kids = children[n] as Int32Array;
-      const keep = topIndices(best, n * childrenPer, n * childrenPer + kids.length / 2, k);
-      const next = new Int32Array(2 * keep.length);
-      keep.forEach((c, j) => {
-        next[2 * j] = kids[2 * (c - n * childrenPer)] as number;
-        next[2 * j + 1] = kids[2 * (c - n * childrenPer) + 1] as number;
-      });
-      s.nodes = next;
-    });
+    s.nodes = next;
   }
 }
 

@@ -1,9 +1,9 @@
 import { defineEstimator, type HeadTensor, kvHeadOf } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { scoreChunks } from '../common/backend-ops.js';
+import { rowReductions } from '../common/backend-ops.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { angularBucketsInto, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
+import { angularBucketsFromExtremes, mixSeed, randomDirections, sortByBucket } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
@@ -45,13 +45,11 @@ const method = defineEstimator({
     const sortedKeys: Int32Array[] = [];
     for (let round = 0; round < params.numHashes; round++) {
       const rotations = randomDirections(half, dim, mixSeed(ctx.seed, ctx.layer, round, 4));
-      // Buckets straight from each backend call's projections (never the whole [tokens × half] matrix).
+      // Buckets from the backend's row maximum and minimum of each token's projections (no projection comes back).
       const hash = async (t: HeadTensor): Promise<Int32Array> => {
-        const out = new Int32Array(t.heads * t.length);
-        await scoreChunks(ctx, t, rotations, 1, (h, r0, rows, data, at) =>
-          angularBucketsInto(data, at, rows, half, out, h * t.length + r0),
-        );
-        return out;
+        const { max, min } = await rowReductions(ctx, t, rotations, { max: true, min: true });
+        if (!max || !min) throw new Error('reformer-lsh: the backend returned no row extremes');
+        return angularBucketsFromExtremes(max, min, half);
       };
       const qb = await hash(input.q);
       const kb = await hash(input.k);

@@ -1,11 +1,10 @@
 import { defineEstimator, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { createRng, type EstimatorContext, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
-import { addFlops } from '../common/flops.js';
+import { rowReductions, topKeys } from '../common/backend-ops.js';
+import { addFlops, dotFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
 
@@ -76,12 +75,9 @@ const method = defineEstimator({
 
 export const routing = withRettention(method);
 
-/** Scores per backend call (32 MB): whole rows of centroid similarities, few calls (each packs the tokens anew). */
-const SCORES_PER_CALL = 1 << 23;
-
 /**
  * Per centroid (in order), the `count` tokens most similar to it, ascending (ties to the earlier token), from the
- * centroid-major product streamed in calls of whole centroid rows.
+ * backend's in-kernel top-k of the centroid-major product.
  */
 async function centroidTop(
   ctx: EstimatorContext,
@@ -90,22 +86,12 @@ async function centroidTop(
   count: number,
   take: (c: number, tokens: Int32Array) => void,
 ): Promise<void> {
-  const n = tokens.length;
-  await scoreChunks(
-    ctx,
-    centroids,
-    tokens,
-    1,
-    (_h, c0, rows, data, at) => {
-      for (let c = c0; c < c0 + rows; c++) {
-        const from = at + (c - c0) * n;
-        const top = topIndices(data, from, from + n, count);
-        for (let p = 0; p < top.length; p++) top[p] = (top[p] as number) - from;
-        take(c, top);
-      }
-    },
-    SCORES_PER_CALL,
-  );
+  const top = await topKeys(ctx, { q: centroids, k: tokens, qOffset: 0 }, { causal: false }, count);
+  ctx.cost.add(dotFlops(centroids.length * tokens.length, centroids.dim), 'estimate');
+  for (let c = 0; c < centroids.length; c++) {
+    const chosen = top.indices.subarray(c * top.k, (c + 1) * top.k).filter((j) => j >= 0);
+    take(c, chosen.sort());
+  }
 }
 
 /** Rows scaled to unit L2 norm (zero rows stay zero). */
@@ -122,7 +108,7 @@ function normalizeRows(t: HeadTensor): HeadTensor {
 
 /** Spherical k-means on a seeded sample of the head's queries and keys; distances on the backend. */
 async function fitCentroids(
-  ctx: Parameters<typeof scoreMatrix>[0],
+  ctx: EstimatorContext,
   q: HeadTensor,
   k: HeadTensor,
   clusters: number,
@@ -151,21 +137,13 @@ async function fitCentroids(
   const sums = new Float64Array(clusters * dim);
   const counts = new Int32Array(clusters);
   for (let it = 0; it < params.iterations; it++) {
-    const sim = await scoreMatrix(ctx, samples, { data: centroids, heads: 1, length: clusters, dim });
+    // Nearest centroid of each sample (the first on ties): the backend's row maximum.
+    const nearest = (await rowReductions(ctx, samples, { data: centroids, heads: 1, length: clusters, dim }, { max: true })).max;
+    if (!nearest) throw new Error('routing: the backend returned no row maxima');
     sums.fill(0);
     counts.fill(0);
     for (let s = 0; s < count; s++) {
-      // Nearest centroid (the first on ties).
-      const row = s * clusters;
-      let best = 0;
-      let bestSim = sim[row] as number;
-      for (let c = 1; c < clusters; c++) {
-        const v = sim[row + c] as number;
-        if (v > bestSim) {
-          bestSim = v;
-          best = c;
-        }
-      }
+      const best = Math.max(0, nearest.indices[s] as number);
       counts[best] = (counts[best] as number) + 1;
       const to = best * dim;
       const from = s * dim;

@@ -1,12 +1,11 @@
-import { defineEstimator } from '@sparseland/core';
+import { defineEstimator, type HeadTensor } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { scoreChunks, scoreMatrix } from '../common/backend-ops.js';
-import { addFlops } from '../common/flops.js';
+import { scoreMatrix, topKeys } from '../common/backend-ops.js';
+import { addFlops, dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { SmallTopK } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
 
@@ -53,26 +52,32 @@ const method = defineEstimator({
     ctx.cost.add(addFlops(kvHeads * kvLength * m), 'estimate');
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
     const chosen = new Uint8Array(heads * blocks.count * bins);
-    const top = new SmallTopK(params.topK);
-    // Each query's visible bins (those starting at or before its last key), ranked as the estimates arrive.
-    await scoreChunks(
-      ctx,
-      { data: qFeat, heads, length: qLength, dim: m },
-      { data: binFeat, heads: kvHeads, length: bins, dim: m },
-      1,
-      (h, r0, rows, estimate, at) => {
-        for (let r = 0; r < rows; r++) {
-          const i = r0 + r;
-          const own = Math.floor(Math.min(qOffset + i, kvLength - 1) / binSize);
-          const visible = Math.min(bins, Math.floor(blocks.lastKeyOfRow(i) / binSize) + 1);
+    // Each query's top bins among those it sees (bins starting at or before its last key), chosen by the backend:
+    // rows that see the same number of bins form one call over those bins.
+    const queries: HeadTensor = { data: qFeat, heads, length: qLength, dim: m };
+    const binKeys: HeadTensor = { data: binFeat, heads: kvHeads, length: bins, dim: m };
+    const visibleBins = (i: number) => Math.min(bins, Math.floor(blocks.lastKeyOfRow(i) / binSize) + 1);
+    for (let r0 = 0; r0 < qLength; ) {
+      const visible = visibleBins(r0);
+      let r1 = r0 + 1;
+      while (r1 < qLength && visibleBins(r1) === visible) r1++;
+      const top = await topKeys(
+        ctx,
+        { q: queries, k: binKeys, qOffset: 0 },
+        { causal: false, rows: { start: r0, count: r1 - r0 }, keys: { start: 0, count: visible } },
+        params.topK,
+      );
+      for (let h = 0; h < heads; h++) {
+        for (let i = r0; i < r1; i++) {
           const base = (h * blocks.count + Math.floor(i / ctx.blockQ)) * bins;
-          chosen[base + own] = 1;
-          const from = at + r * bins;
-          const n = top.select(estimate, from, from + visible);
-          for (let p = 0; p < n; p++) chosen[base + (top.indices[p] as number) - from] = 1;
+          chosen[base + Math.floor(Math.min(qOffset + i, kvLength - 1) / binSize)] = 1;
+          const at = (h * (r1 - r0) + (i - r0)) * top.k;
+          for (let t = at; t < at + top.k; t++) if ((top.indices[t] as number) >= 0) chosen[base + (top.indices[t] as number)] = 1;
         }
-      },
-    );
+      }
+      r0 = r1;
+    }
+    ctx.cost.add(dotFlops(heads * qLength * bins, m), 'estimate');
     return buildSparseMask(shape, ctx, { causal }, (h, qb, sink) => {
       const base = (h * blocks.count + qb) * bins;
       for (let b = 0; b < bins; b++) if (chosen[base + b]) sink.addKeys(b * binSize, (b + 1) * binSize);

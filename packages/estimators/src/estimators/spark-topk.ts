@@ -2,9 +2,9 @@ import type { HeadTensor } from '@sparseland/core';
 import { defineEstimator } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { pooledQueryChunks } from '../common/backend-ops.js';
+import { pooledQueryScores } from '../common/backend-ops.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { addKeysAtLeast, SparseMaskBuilder } from '../common/mask-builder.js';
+import { addBitRuns, SparseMaskBuilder } from '../common/mask-builder.js';
 import { normalQuantile } from '../common/normal.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
@@ -34,34 +34,31 @@ const method = defineEstimator({
     const q = r === dim ? input.q : leadingChannels(input.q, r);
     const k = r === dim ? input.k : leadingChannels(input.k, r);
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    const call = { q, k, qOffset: shape.qOffset, causal };
+    const scale = 1 / Math.sqrt(r);
+    // First pass: each block's mean and spread over the keys it sees (backend moments, float64 in key order).
+    const { moments } = await pooledQueryScores(call, ctx, ctx.blockQ, scale, { moments: true });
+    if (!moments) throw new Error('spark-topk: the backend returned no moments');
+    const thresholds = new Float64Array(moments.count.length);
+    for (let row = 0; row < thresholds.length; row++) {
+      const n = moments.count[row] as number;
+      const mean = (moments.sum[row] as number) / n;
+      const std = Math.sqrt(Math.max(0, (moments.sumSquares[row] as number) / n - mean * mean));
+      thresholds[row] = params.k >= n ? -Infinity : mean + std * normalQuantile(1 - params.k / n);
+    }
+    // Second pass over the same scores: the backend marks the keys at or above each block's threshold.
+    const { atLeast } = await pooledQueryScores(call, ctx, ctx.blockQ, scale, { atLeast: thresholds }, false);
+    if (!atLeast) throw new Error('spark-topk: the backend returned no threshold bits');
     const builder = new SparseMaskBuilder(shape, ctx, { causal });
-    // Rows are built as the scores arrive (per kv head, chunks of query blocks): kept keys go in as runs.
-    await pooledQueryChunks(
-      { q, k, qOffset: shape.qOffset, causal },
-      ctx,
-      ctx.blockQ,
-      1 / Math.sqrt(r),
-      (h, qb0, count, scores, at, keys) => {
-        for (let qb = qb0; qb < qb0 + count; qb++) {
-          const base = at + (qb - qb0) * keys;
-          const n = Math.min(keys, blocks.lastKey(qb) + 1);
-          let sum = 0;
-          let sq = 0;
-          for (let j = 0; j < n; j++) {
-            const s = scores[base + j] as number;
-            sum += s;
-            sq += s * s;
-          }
-          const mean = sum / n;
-          const std = Math.sqrt(Math.max(0, sq / n - mean * mean));
-          const threshold = params.k >= n ? -Infinity : mean + std * normalQuantile(1 - params.k / n);
-          builder.row(h, qb, (row) => {
-            row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
-            addKeysAtLeast(row, scores, base, 0, n, threshold);
-          });
-        }
-      },
-    );
+    for (let h = 0; h < shape.heads; h++) {
+      for (let qb = 0; qb < blocks.count; qb++) {
+        const at = (h * blocks.count + qb) * atLeast.words;
+        builder.row(h, qb, (row) => {
+          row.addKeys(blocks.firstPos(qb), blocks.lastPos(qb) + 1);
+          addBitRuns(row, atLeast.bits, at, 0, blocks.lastKey(qb) + 1);
+        });
+      }
+    }
     return builder.finish();
   },
 });
