@@ -1,4 +1,4 @@
-import { defineEstimator, kvHeadOf } from '@sparseland/core';
+import { defineEstimator } from '@sparseland/core';
 import { type EstimatorContext, type EstimatorInput, IntList, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { dotFlops } from '../common/flops.js';
