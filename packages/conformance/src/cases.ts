@@ -9,6 +9,8 @@ export { REFERENCE_BACKEND } from './conformance-options.js';
 export type { CaseExclusion, CaseFilters } from './filters.js';
 export { exclusionReason } from './filters.js';
 export { METADATA_CASE_NAME, metadataCase } from './metadata-case.js';
+export type { BudgetProbe } from './budget-case.js';
+export { BUDGET_CASE_NAME, budgetDirectionCase } from './budget-case.js';
 
 // Backends
 export type { BackendCase, BackendOp } from './backend-cases.js';

@@ -3,7 +3,7 @@ import { BlockMask, createReferenceBackend, definePattern, type PatternPlugin } 
 import { buildBlockMask } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { describePattern, metadataCase, patternBackendCases, patternCases, REFERENCE_BACKEND } from '../src/index.js';
+import { budgetDirectionCase, describePattern, metadataCase, patternBackendCases, patternCases, REFERENCE_BACKEND } from '../src/index.js';
 import { alteredReference } from './altered-backends.js';
 
 // A causal window with only its MaskMod (core builds the BlockMask), to exercise describePattern.
@@ -95,6 +95,14 @@ describe('pattern cases catch faulty patterns', () => {
     await expect(metadataCase({ ...causalWindow, budget: undefined } as PatternPlugin, 'pattern').run()).rejects.toThrow(
       /declares no budget/,
     );
+  });
+
+  it('budget: the declared knob turns the declared way (a window that says smaller is denser fails)', async () => {
+    await budgetDirectionCase(causalWindow, { values: [4, 32] }).run();
+    const backwards = { ...causalWindow, budget: { param: 'window', denser: 'lower' } } as PatternPlugin;
+    await expect(budgetDirectionCase(backwards, { values: [4, 32] }).run()).rejects.toThrow(/says a lower window is denser/);
+    await expect(budgetDirectionCase(distanceBias, { values: [0, 1] }).run()).rejects.toThrow(/declares no budget knob/);
+    await expect(budgetDirectionCase(causalWindow, { values: [32, 4] }).run()).rejects.toThrow(/must increase/);
   });
 });
 

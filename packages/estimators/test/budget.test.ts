@@ -1,17 +1,12 @@
-import { plantedInputs } from '@sparseland/conformance';
-import { countKeptPairs } from '@sparseland/core';
-import { resolveAttentionShape } from '@sparseland/core/kit';
+import { type BudgetProbe, budgetDirectionCase } from '@sparseland/conformance';
 import { describe, expect, it } from 'vitest';
 import { estimators } from '../src/index.js';
-import { estimate } from './helpers.js';
 
 // Every estimator says what its budget knob is (eval's --density matching and sweeps vary it), and the knob turns the
 // way it says on a planted input: the denser setting keeps more pairs. Each case: fixed params (small enough for
-// 256 positions), then a sparser and a denser value of the knob.
-const input = plantedInputs({ qHeads: 4, kvHeads: 2, qLength: 256, kvLength: 256, dim: 32 }, 5);
-const shape = resolveAttentionShape(input);
+// 256 positions), then two values of the knob in increasing order (the conformance kit's budget case).
 
-const cases: Record<string, { readonly params?: Record<string, unknown>; readonly values: readonly [number, number] }> = {
+const cases: Record<string, BudgetProbe> = {
   'vertical-slash': { params: { vertical: 30, sinkColumns: 0, localDiagonals: 4, lastQ: 16 }, values: [50, 150] },
   'block-sparse': { values: [2, 6] },
   flexprefill: { params: { lastQ: 16 }, values: [0.5, 0.95] },
@@ -36,16 +31,6 @@ describe('budget declarations', () => {
   });
 
   it.each(estimators.map((e) => [e.name, e] as const))('%s: the declared direction keeps more pairs', async (name, plugin) => {
-    const budget = plugin.budget as { param: string; denser: 'higher' | 'lower' };
-    const c = cases[name]!;
-    const densities: number[] = [];
-    for (const value of c.values) {
-      const { mask } = await estimate(plugin, { ...c.params, [budget.param]: value }, input, { blockQ: 16, blockK: 16 });
-      const { kept, total } = countKeptPairs(mask, shape, { causal: true });
-      densities.push(kept / total);
-    }
-    const [a, b] = densities as [number, number];
-    const [sparser, denser] = budget.denser === 'higher' ? [a, b] : [b, a];
-    expect(denser).toBeGreaterThan(sparser);
+    await budgetDirectionCase(plugin, cases[name]!).run();
   });
 });

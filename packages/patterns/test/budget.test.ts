@@ -1,12 +1,12 @@
-import { countKeptPairs, type MaskShape, type PatternPlugin } from '@sparseland/core';
+import { type BudgetProbe, budgetDirectionCase } from '@sparseland/conformance';
 import { describe, expect, it } from 'vitest';
 import { patterns } from '../src/index.js';
 
 // Every pattern says what its budget knob is (eval's --density matching and sweeps vary it), and the knob turns the
-// way it says: the denser setting keeps more pairs. Each case: fixed params, then a sparser and a denser value.
-const shape: MaskShape = { heads: 4, qLength: 512, kvLength: 512, qOffset: 0 };
+// way it says: the denser setting keeps more pairs (the conformance kit's budget case). Each case: fixed params, then
+// two values of the knob in increasing order.
 
-const cases: Record<string, { readonly params?: Record<string, unknown>; readonly values: readonly [number, number] }> = {
+const cases: Record<string, BudgetProbe> = {
   'sliding-window': { values: [16, 64] },
   'dilated-window': { params: { dilation: 2 }, values: [16, 64] },
   'a-shape': { params: { sink: 4 }, values: [16, 64] },
@@ -25,13 +25,6 @@ const cases: Record<string, { readonly params?: Record<string, unknown>; readonl
 /** Patterns whose density no single parameter sets (see the comment at each `budget: 'none'`). */
 const NO_KNOB = ['full', 'causal', 'strided', 'moa', 'combiner', 'alibi', 'relative-bias', 'selective-temperature'];
 
-function density(plugin: PatternPlugin, params: Record<string, unknown>): number {
-  const instance = plugin.build(plugin.parseParams(params));
-  const mask = instance.mask?.(shape, { blockQ: 32, blockK: 32 }) ?? instance.maskMod?.(shape);
-  const { kept, total } = countKeptPairs(mask, shape, { causal: true });
-  return kept / total;
-}
-
 describe('budget declarations', () => {
   it('every pattern declares one: a knob with a direction, or none', () => {
     for (const p of patterns) expect(p.budget, p.name).toBeDefined();
@@ -41,13 +34,10 @@ describe('budget declarations', () => {
 
   it.each(patterns.filter((p) => typeof p.budget === 'object').map((p) => [p.name, p] as const))(
     '%s: the declared direction keeps more pairs',
-    (name, plugin) => {
-      const budget = plugin.budget as { param: string; denser: 'higher' | 'lower' };
-      const c = cases[name];
-      if (!c) throw new Error(`no case for ${name}`);
-      const [a, b] = c.values.map((value) => density(plugin, { ...c.params, [budget.param]: value })) as [number, number];
-      const [sparser, denser] = budget.denser === 'higher' ? [a, b] : [b, a];
-      expect(denser).toBeGreaterThan(sparser);
+    async (name, plugin) => {
+      const probe = cases[name];
+      if (!probe) throw new Error(`no case for ${name}`);
+      await budgetDirectionCase(plugin, probe).run();
     },
   );
 });
