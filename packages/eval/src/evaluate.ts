@@ -8,7 +8,7 @@ import {
   SparselandError,
 } from '@sparseland/core';
 import { expectInteger, expectSeed, resolveAttentionShape } from '@sparseland/core/kit';
-import { type HeadMeasurement, measureItem, relativeError } from './metrics/item-metrics.js';
+import { type HeadMeasurement, measureItem, relativeError, sumHeadMeasurements } from './metrics/item-metrics.js';
 import { computeDenseOracle } from './oracle/dense-oracle.js';
 import { defaultRowCount, sampleRows } from './oracle/row-sample.js';
 import type { EvalReport, HeadResult, MethodResult, MethodSpec, ResultSummary, WorkloadSummary } from './results/types.js';
@@ -195,35 +195,21 @@ function summarize(
   ms: { estimate: number; attend: number },
   dim: number,
 ): ResultSummary {
-  let kept = 0;
-  let dense = 0;
-  let recall = 0;
-  let rows = 0;
-  let min = Infinity;
-  let err = 0;
-  let norm = 0;
-  let needles = 0;
-  let hits = 0;
-  for (const hm of measured) {
-    kept += hm.keptPairs;
-    dense += hm.densePairs;
-    recall += hm.recallSum;
-    rows += hm.rows;
-    min = Math.min(min, hm.recallMin);
-    err += hm.errorSquared;
-    norm += hm.normSquared;
-    needles += hm.needles;
-    hits += hm.needleHits;
-  }
+  const t = sumHeadMeasurements(measured);
   return {
-    density: dense === 0 ? 0 : kept / dense,
-    recallMean: rows ? recall / rows : 1,
-    recallMin: Number.isFinite(min) ? min : 1,
-    outputError: relativeError(err, norm),
-    needles,
-    needleHits: hits,
-    needleHitRate: needles ? hits / needles : null,
-    flops: { estimate: flops.estimate, attend: flops.attend, total: flops.estimate + flops.attend, dense: attentionFlops(dense, dim) },
+    density: t.densePairs === 0 ? 0 : t.keptPairs / t.densePairs,
+    recallMean: t.rows ? t.recallSum / t.rows : 1,
+    recallMin: Number.isFinite(t.recallMin) ? t.recallMin : 1,
+    outputError: relativeError(t.errorSquared, t.normSquared),
+    needles: t.needles,
+    needleHits: t.needleHits,
+    needleHitRate: t.needles ? t.needleHits / t.needles : null,
+    flops: {
+      estimate: flops.estimate,
+      attend: flops.attend,
+      total: flops.estimate + flops.attend,
+      dense: attentionFlops(t.densePairs, dim),
+    },
     ms: { estimate: ms.estimate, attend: ms.attend, total: ms.estimate + ms.attend },
   };
 }

@@ -17,7 +17,7 @@ export { formatKvReport } from './kv/format-kv.js';
 export { type NeedleTrace, type NeedleTraceOptions, needleTraces } from './kv/needle-traces.js';
 export { kvTradeoffSpec, kvTradeoffSvg } from './plots/kv-charts.js';
 export { type PlantedNeedleOptions, type PlantedNeedleResult, plantedDecodeNeedles } from './kv/planted-needles.js';
-export { type HeadMeasurement, measureItem } from './metrics/item-metrics.js';
+export { type HeadMeasurement, type HeadTotals, measureItem, relativeError, sumHeadMeasurements } from './metrics/item-metrics.js';
 export {
   FIXTURE_DEFAULTS,
   FIXTURE_MODELS,

@@ -9,7 +9,7 @@ import {
   sparseMaskToDense,
 } from '@sparseland/core';
 import { fillRowMembership, resolveAttentionShape } from '@sparseland/core/kit';
-import { measureItem } from '@sparseland/eval';
+import { measureItem, relativeError, sumHeadMeasurements } from '@sparseland/eval';
 import { fnv1a } from './mask-hash.js';
 import type { HeadMetrics, LayerSummary, MethodResult } from './protocol.js';
 import type { TraceStore } from './trace-store.js';
@@ -67,40 +67,20 @@ export async function measureMethod(store: TraceStore, m: MethodRun): Promise<Me
     flopsEstimate: estimatePerHead,
     flopsAttend: attentionFlops(hm.keptPairs, shape.dim),
   }));
-  let kept = 0;
-  let dense = 0;
-  let recall = 0;
-  let rows = 0;
-  let min = Number.POSITIVE_INFINITY;
-  let err = 0;
-  let norm = 0;
-  for (const hm of measured) {
-    kept += hm.keptPairs;
-    dense += hm.densePairs;
-    recall += hm.recallSum;
-    rows += hm.rows;
-    min = Math.min(min, hm.recallMin);
-    err += hm.errorSquared;
-    norm += hm.normSquared;
-  }
+  const t = sumHeadMeasurements(measured);
   const summary: LayerSummary = {
     layer: m.layer,
-    density: dense === 0 ? 0 : kept / dense,
-    recallMean: rows ? recall / rows : 1,
-    recallMin: Number.isFinite(min) ? min : 1,
-    outputError: relativeError(err, norm),
+    density: t.densePairs === 0 ? 0 : t.keptPairs / t.densePairs,
+    recallMean: t.rows ? t.recallSum / t.rows : 1,
+    recallMin: Number.isFinite(t.recallMin) ? t.recallMin : 1,
+    outputError: relativeError(t.errorSquared, t.normSquared),
     flopsEstimate: run.stats.flops.estimate,
-    flopsAttend: attentionFlops(kept, shape.dim),
-    flopsDense: attentionFlops(dense, shape.dim),
+    flopsAttend: attentionFlops(t.keptPairs, shape.dim),
+    flopsDense: attentionFlops(t.densePairs, shape.dim),
     estimateMs: run.stats.estimateMs,
     attendMs: run.stats.attendMs,
   };
   const maskHash = run.mask ? fnv1a(sparseMaskToDense(run.mask, shape, { causal: true })) : 'dense';
   const engineMs = { attention: m.attentionMs, measure: t2 - t1, hash: performance.now() - t2 };
   return { layer: m.layer, backend: m.backend, perHead, summary, maskHash, engineMs };
-}
-
-function relativeError(errorSquared: number, normSquared: number): number {
-  if (normSquared === 0) return errorSquared === 0 ? 0 : Number.POSITIVE_INFINITY;
-  return Math.sqrt(errorSquared / normSquared);
 }

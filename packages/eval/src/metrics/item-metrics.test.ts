@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { computeDenseOracle } from '../oracle/dense-oracle.js';
 import { sampleRows } from '../oracle/row-sample.js';
-import { measureItem } from './item-metrics.js';
+import { measureItem, sumHeadMeasurements } from './item-metrics.js';
 
 /** A random SparseMask (blocks with a partial MaskMod, plus columns) on an odd, GQA, possibly chunked shape. */
 const arbCase = fc.record({
@@ -138,5 +138,34 @@ describe('sampleRows', () => {
     expect(rows).toContain(0);
     for (let s = 0; s < 10; s++) expect(rows.some((r) => r >= s * 100 && r < (s + 1) * 100)).toBe(true);
     expect(sampleRows(1000, 10, 3)).toEqual(sampleRows(1000, 10, 3));
+  });
+});
+
+describe('sumHeadMeasurements', () => {
+  it('sums every count across heads and keeps the smallest recall; Infinity when there are no heads', () => {
+    const head = (h: number, recallMin: number) => ({
+      head: h,
+      keptPairs: 10 + h,
+      densePairs: 20,
+      recallSum: 3 + h,
+      recallMin,
+      rows: 4,
+      errorSquared: 0.5,
+      normSquared: 2,
+      needles: 1,
+      needleHits: h,
+    });
+    expect(sumHeadMeasurements([head(0, 0.9), head(1, 0.7), head(2, 0.8)])).toEqual({
+      keptPairs: 33,
+      densePairs: 60,
+      recallSum: 12,
+      recallMin: 0.7,
+      rows: 12,
+      errorSquared: 1.5,
+      normSquared: 6,
+      needles: 3,
+      needleHits: 3,
+    });
+    expect(sumHeadMeasurements([]).recallMin).toBe(Infinity);
   });
 });

@@ -93,6 +93,35 @@ export function measureItem(
   return out;
 }
 
+/** The totals of several heads' measurements (sums, and the minimum recall: Infinity when there are none). */
+export type HeadTotals = Omit<HeadMeasurement, 'head'>;
+
+export function sumHeadMeasurements(measured: readonly HeadMeasurement[]): HeadTotals {
+  const t = {
+    keptPairs: 0,
+    densePairs: 0,
+    recallSum: 0,
+    recallMin: Infinity,
+    rows: 0,
+    errorSquared: 0,
+    normSquared: 0,
+    needles: 0,
+    needleHits: 0,
+  };
+  for (const hm of measured) {
+    t.keptPairs += hm.keptPairs;
+    t.densePairs += hm.densePairs;
+    t.recallSum += hm.recallSum;
+    t.recallMin = Math.min(t.recallMin, hm.recallMin);
+    t.rows += hm.rows;
+    t.errorSquared += hm.errorSquared;
+    t.normSquared += hm.normSquared;
+    t.needles += hm.needles;
+    t.needleHits += hm.needleHits;
+  }
+  return t;
+}
+
 /** ‖a − b‖ / ‖b‖ from the squared distance and squared norm: 0 when both are 0, Infinity for a zero reference. */
 export function relativeError(errorSquared: number, normSquared: number): number {
   if (normSquared === 0) return errorSquared === 0 ? 0 : Infinity;
