@@ -8,7 +8,7 @@ import { createKvStoreOps } from './ops/kv-store.js';
 import { createLinearOps } from './ops/linear.js';
 import { decodePacked } from './ops/packed-decode.js';
 import { quantizedScores } from './ops/quantized-scores.js';
-import { lastQueriesAttention, pooledScores } from './ops/score-ops.js';
+import { lastQueriesAttention, lastQueriesSums, pooledScores } from './ops/score-ops.js';
 import { scores } from './ops/scores.js';
 import { cpuBackendParams } from './options.js';
 
@@ -108,6 +108,10 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
     lastQueriesAttention(input, opts) {
       live();
       return lastQueriesAttention(exec, input, opts);
+    },
+    lastQueriesSums(input, opts) {
+      live();
+      return lastQueriesSums(exec, input, opts);
     },
     quantizedScores(input, opts) {
       live();

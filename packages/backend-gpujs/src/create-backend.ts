@@ -3,7 +3,7 @@ import { createHostKvStore, createHostLinear, parseOptions } from '@sparseland/c
 import { attend } from './ops/attend.js';
 import { createContext } from './ops/context.js';
 import { decode } from './ops/decode.js';
-import { lastQueriesAttention } from './ops/last-queries.js';
+import { lastQueriesAttention, lastQueriesSums } from './ops/last-queries.js';
 import { decodePacked } from './ops/packed-decode.js';
 import { pooledScores } from './ops/pooled-scores.js';
 import { quantizedScores } from './ops/quantized-scores.js';
@@ -109,6 +109,7 @@ export async function createGpujsBackend(input: GpujsBackendOptions = {}): Promi
     decodePacked: (input, opts) => serial(() => decodePacked(ctx, input, opts)),
     pooledScores: (input, opts) => serial(() => pooledScores(ctx, input, opts)),
     lastQueriesAttention: (input, opts) => serial(() => lastQueriesAttention(ctx, input, opts)),
+    lastQueriesSums: (input, opts) => serial(() => lastQueriesSums(ctx, input, opts)),
     quantizedScores: (input, opts) => serial(() => quantizedScores(ctx, input, opts)),
     scores: (input, opts) => serial(() => scores(ctx, input, opts)),
     // Matrix products run on the calling thread in plain JS (float64 sums): gpu.js's CPU modes are slower than that

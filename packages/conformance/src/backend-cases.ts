@@ -19,6 +19,7 @@ import {
   createRng,
   type PooledScoresOptions,
   referenceLastQueriesAttention,
+  referenceLastQueriesSums,
   referencePooledScores,
   referenceQuantizedScores,
   type ScoreRows,
@@ -37,6 +38,7 @@ export type BackendOp =
   | 'decodePacked'
   | 'pooledScores'
   | 'lastQueriesAttention'
+  | 'lastQueriesSums'
   | 'quantizedScores'
   | 'scores'
   | 'linear'
@@ -396,6 +398,30 @@ export function estimatorOpCases(): BackendCase[] {
           if (got.rowStart !== want.rowStart || got.rows !== want.rows)
             fail(this.name, `rows ${got.rowStart}+${got.rows}, expected ${want.rowStart}+${want.rows}`);
           const m = firstMismatch(got.data, want.data, tol.probAtol, 0, 'probabilities');
+          if (m) fail(this.name, m);
+        },
+      });
+    }
+    for (const [count, causal] of [
+      [1, true],
+      [16, true],
+      [16, false],
+      [1000, true],
+    ] as const) {
+      cases.push({
+        name: `lastQueriesSums: last ${count}${causal ? '' : ', not causal'}, ${tag}`,
+        op: 'lastQueriesSums',
+        async run(backend, tol) {
+          const input = caseInputs(shape, 6);
+          const want = referenceLastQueriesSums(input, { count, causal });
+          const got = await backend.lastQueriesSums(input, { count, causal });
+          for (const key of ['kind', 'heads', 'rowStart', 'rows', 'kvLength', 'slashOrigin', 'slashLength'] as const) {
+            if (got[key] !== want[key]) fail(this.name, `${key} ${got[key]}, expected ${want[key]}`);
+          }
+          // Each sum adds at most `rows` probabilities, each within the probability tolerance.
+          const atol = tol.probAtol * want.rows;
+          const m =
+            firstMismatch(got.vertical, want.vertical, atol, 0, 'vertical') ?? firstMismatch(got.slash, want.slash, atol, 0, 'slash');
           if (m) fail(this.name, m);
         },
       });

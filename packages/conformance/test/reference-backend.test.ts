@@ -47,6 +47,21 @@ describe('the kit catches wrong backends', () => {
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/expected/);
   });
 
+  it('probe sums one diagonal off fail the lastQueriesSums cases', async () => {
+    const ref = createReferenceBackend();
+    const broken = {
+      ...ref,
+      lastQueriesSums: async (input: never, options: never) => {
+        const sums = await ref.lastQueriesSums(input, options);
+        const slash = new Float64Array(sums.slash.length);
+        slash.set(sums.slash.subarray(1));
+        return { ...sums, slash };
+      },
+    };
+    const c = allBackendCases().find((x) => x.name.startsWith('lastQueriesSums: last 16,'));
+    await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/slash\[\d+\]/);
+  });
+
   it('a linear layer that drops the last input feature fails the linear cases', async () => {
     const ref = createReferenceBackend();
     const broken = {

@@ -75,7 +75,15 @@ function expectFlag(value: unknown, what: string, fallback: boolean): boolean {
   return value;
 }
 
-const BACKEND_METHODS = ['attend', 'decode', 'pooledScores', 'lastQueriesAttention', 'quantizedScores', 'dispose'] as const;
+const BACKEND_METHODS = [
+  'attend',
+  'decode',
+  'pooledScores',
+  'lastQueriesAttention',
+  'lastQueriesSums',
+  'quantizedScores',
+  'dispose',
+] as const;
 
 function expectBackend(value: unknown): Backend {
   const missing =

@@ -28,6 +28,11 @@ export interface Backend {
   pooledScores(input: ScoreInput, options: PooledScoresOptions): Promise<BlockScores>;
   /** softmax of the last `count` queries against every key (the vertical-slash / FlexPrefill probe). */
   lastQueriesAttention(input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows>;
+  /**
+   * The same probe summed per query head by key column and by diagonal (what vertical-slash and FlexPrefill rank),
+   * where the probe is computed: no [heads × count × kvLength] matrix comes back.
+   */
+  lastQueriesSums(input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums>;
   /** Q·Kᵀ estimated from int8 / int4 quantised Q and K, for a range of query rows, optionally block-max pooled. */
   quantizedScores(input: ScoreInput, options: QuantizedScoresOptions): Promise<ScoreRows | BlockScores>;
   /**
@@ -123,6 +128,25 @@ export interface ScoreRows {
   readonly rowStart: number;
   readonly rows: number;
   readonly kvLength: number;
+}
+
+/**
+ * Per query head, the probe rows' softmax summed by key column (`vertical`) and by diagonal δ = qPos − kPos (`slash`,
+ * δ at index δ + slashOrigin; slashOrigin = kvLength − 1, so negative δ, which only non-causal calls have, fit too).
+ */
+export interface ProbeSums {
+  readonly kind: 'probe-sums';
+  readonly heads: number;
+  readonly rowStart: number;
+  readonly rows: number;
+  readonly kvLength: number;
+  /** [heads][kvLength]. */
+  readonly vertical: Float64Array;
+  /** [heads][slashLength]. */
+  readonly slash: Float64Array;
+  readonly slashOrigin: number;
+  /** Diagonals per head: slashOrigin + the last probe row's position + 1. */
+  readonly slashLength: number;
 }
 
 export interface QuantizedScoresOptions {

@@ -135,6 +135,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "quantizeRowsGrouped",
       "readCode",
       "referenceLastQueriesAttention",
+      "referenceLastQueriesSums",
       "referenceLinear",
       "referencePooledScores",
       "referenceQuantizedScores",
@@ -158,6 +159,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "roundToHalf",
       "routeKvPolicies",
       "scoresKeyAt",
+      "sumProbeRows",
       "unpackKvHead",
     ]
   `);

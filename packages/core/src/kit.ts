@@ -68,6 +68,7 @@ export type {
   LastQueriesOptions,
   PooledScoresOptions,
   PoolKind,
+  ProbeSums,
   QuantizedScoresOptions,
   ScoreInput,
   ScoreReductions,
@@ -99,8 +100,10 @@ export {
   quantizeRowsGrouped,
   quantizeRowTo,
   referenceLastQueriesAttention,
+  referenceLastQueriesSums,
   referencePooledScores,
   referenceQuantizedScores,
+  sumProbeRows,
 } from './reference/reference-ops.js';
 export { referenceScores } from './reference/reference-scores.js';
 export { fakeQuantizeRow, roundToHalf } from './reference/fake-quantize.js';

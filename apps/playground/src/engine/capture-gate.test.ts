@@ -84,6 +84,7 @@ describe('the capture gate', () => {
     decode: (b) => b.decode({ q: seeded(2, 1, 4, 4), k, v }, {}),
     pooledScores: (b) => b.pooledScores({ q, k, qOffset: 0 }, { blockQ: 2, blockK: 2 }),
     lastQueriesAttention: (b) => b.lastQueriesAttention({ q, k, qOffset: 0 }, { count: 2 }),
+    lastQueriesSums: (b) => b.lastQueriesSums({ q, k, qOffset: 0 }, { count: 2 }),
     quantizedScores: (b) => b.quantizedScores({ q, k, qOffset: 0 }, { bits: 8 }),
     scores: (b) => b.scores({ q, k, qOffset: 0 }, { reduce: { max: true, topK: 2 } }),
   };

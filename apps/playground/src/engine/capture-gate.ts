@@ -58,6 +58,10 @@ export function gatedBackend(backend: Backend, gate: CaptureGate): Backend {
       await gate.wait();
       return backend.lastQueriesAttention(input, options);
     },
+    lastQueriesSums: async (input, options) => {
+      await gate.wait();
+      return backend.lastQueriesSums(input, options);
+    },
     quantizedScores: async (input, options) => {
       await gate.wait();
       return backend.quantizedScores(input, options);

@@ -2,11 +2,13 @@ import {
   type BlockScores,
   type LastQueriesOptions,
   type PooledScoresOptions,
+  type ProbeSums,
   poolRows,
   resolveLastQueriesCall,
   resolvePooledScoresCall,
   type ScoreInput,
   type ScoreRows,
+  sumProbeRows,
 } from '@sparseland/core/kit';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
@@ -30,7 +32,14 @@ interface ScoresJob {
   readonly writeK: (g: number, f32: Float32Array, at: number) => void;
 }
 
-async function runScores(exec: Executor, job: ScoresJob): Promise<Float32Array> {
+/** Copies the job's output (heads × rowsPerHead × keys floats at f32[at]) out of the backend's memory. */
+const copyOut = (job: ScoresJob) => (f32: Float32Array, at: number) => f32.slice(at, at + job.heads * job.rowsPerHead * job.keys);
+
+/**
+ * Runs the job and hands its output, still in the backend's memory, to `collect` (which must not keep the view):
+ * a reduction reads it in place instead of allocating a copy of the whole score matrix.
+ */
+async function runScores<T>(exec: Executor, job: ScoresJob, collect: (f32: Float32Array, at: number) => T): Promise<T> {
   const { heads, kvHeads, rowsPerHead, keys, dp } = job;
   const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
@@ -65,7 +74,7 @@ async function runScores(exec: Executor, job: ScoresJob): Promise<Float32Array> 
     }
   }
   await exec.run(header, scratch, heads * rowsPerHead * keys * dp);
-  return exec.memory.views.f32.slice(out, out + heads * rowsPerHead * keys);
+  return collect(exec.memory.views.f32, out);
 }
 
 /** Backend.pooledScores: pooled rows in float64 (core's poolRows, as the reference), dot products on the kernels. */
@@ -74,63 +83,73 @@ export async function pooledScores(exec: Executor, input: ScoreInput, options: P
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
   const dp = paddedDim(dim);
   const pooled = new Float64Array(dim);
-  const data = await exec.exclusive(() =>
-    runScores(exec, {
-      heads,
-      kvHeads,
-      rowsPerHead: qBlocks,
-      keys: kBlocks,
-      dp,
-      scale,
-      softmax: false,
-      last: (_h, qb) => {
-        if (!causal) return kBlocks - 1;
-        const lastQ = qOffset + Math.min(qLength, (qb + 1) * blockQ) - 1;
-        return Math.min(kBlocks - 1, Math.floor(lastQ / blockK));
-      },
-      writeQ: (h, f32, at) => {
-        // Blocks of one row pool to the row itself: copy it (estimators stream plain products through here).
-        if (blockQ === 1) return copyRows(input.q, h, f32, at, dp);
-        for (let qb = 0; qb < qBlocks; qb++) {
-          poolRows(input.q, h, qb * blockQ, Math.min(qLength, (qb + 1) * blockQ), qPool, pooled);
-          for (let c = 0; c < dp; c++) f32[at + qb * dp + c] = c < dim ? (pooled[c] as number) : 0;
-        }
-      },
-      writeK: (g, f32, at) => {
-        if (blockK === 1) return packKeys(input.k, g, f32, at, dp);
-        const rows = new Float32Array(kBlocks * dim);
-        for (let kb = 0; kb < kBlocks; kb++) {
-          poolRows(input.k, g, kb * blockK, Math.min(kvLength, (kb + 1) * blockK), kPool, pooled);
-          for (let c = 0; c < dim; c++) rows[kb * dim + c] = pooled[c] as number;
-        }
-        packKeys({ data: rows, heads: 1, length: kBlocks, dim }, 0, f32, at, dp);
-      },
-    }),
-  );
+  const job: ScoresJob = {
+    heads,
+    kvHeads,
+    rowsPerHead: qBlocks,
+    keys: kBlocks,
+    dp,
+    scale,
+    softmax: false,
+    last: (_h, qb) => {
+      if (!causal) return kBlocks - 1;
+      const lastQ = qOffset + Math.min(qLength, (qb + 1) * blockQ) - 1;
+      return Math.min(kBlocks - 1, Math.floor(lastQ / blockK));
+    },
+    writeQ: (h, f32, at) => {
+      // Blocks of one row pool to the row itself: copy it (estimators stream plain products through here).
+      if (blockQ === 1) return copyRows(input.q, h, f32, at, dp);
+      for (let qb = 0; qb < qBlocks; qb++) {
+        poolRows(input.q, h, qb * blockQ, Math.min(qLength, (qb + 1) * blockQ), qPool, pooled);
+        for (let c = 0; c < dp; c++) f32[at + qb * dp + c] = c < dim ? (pooled[c] as number) : 0;
+      }
+    },
+    writeK: (g, f32, at) => {
+      if (blockK === 1) return packKeys(input.k, g, f32, at, dp);
+      const rows = new Float32Array(kBlocks * dim);
+      for (let kb = 0; kb < kBlocks; kb++) {
+        poolRows(input.k, g, kb * blockK, Math.min(kvLength, (kb + 1) * blockK), kPool, pooled);
+        for (let c = 0; c < dim; c++) rows[kb * dim + c] = pooled[c] as number;
+      }
+      packKeys({ data: rows, heads: 1, length: kBlocks, dim }, 0, f32, at, dp);
+    },
+  };
+  const data = await exec.exclusive(() => runScores(exec, job, copyOut(job)));
   return { kind: 'blocks', data, heads, qBlocks, kBlocks, blockQ, blockK };
 }
 
 /** Backend.lastQueriesAttention: scores of the last `count` rows against every key, softmax per row. */
 export async function lastQueriesAttention(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows> {
+  const { shape, count, rowStart } = resolveLastQueriesCall(input, options);
+  const job = lastQueriesJob(input, options);
+  const data = await exec.exclusive(() => runScores(exec, job, copyOut(job)));
+  return { kind: 'rows', data, heads: shape.heads, rowStart, rows: count, kvLength: shape.kvLength };
+}
+
+/** Backend.lastQueriesSums: the same probe, summed by column and diagonal where the kernels wrote it. */
+export async function lastQueriesSums(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
+  const call = resolveLastQueriesCall(input, options);
+  const job = lastQueriesJob(input, options);
+  return exec.exclusive(() => runScores(exec, job, (f32, at) => sumProbeRows(f32, at, call)));
+}
+
+function lastQueriesJob(input: ScoreInput, options: LastQueriesOptions): ScoresJob {
   const { shape, count, rowStart, scale, causal } = resolveLastQueriesCall(input, options);
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
   const dp = paddedDim(dim);
-  const data = await exec.exclusive(() =>
-    runScores(exec, {
-      heads,
-      kvHeads,
-      rowsPerHead: count,
-      keys: kvLength,
-      dp,
-      scale,
-      softmax: true,
-      last: (_h, r) => (causal ? Math.min(kvLength - 1, qOffset + rowStart + r) : kvLength - 1),
-      writeQ: (h, f32, at) => {
-        const rows = input.q.data.subarray((h * qLength + rowStart) * dim, (h + 1) * qLength * dim);
-        copyRows({ data: rows, heads: 1, length: count, dim }, 0, f32, at, dp);
-      },
-      writeK: (g, f32, at) => packKeys(input.k, g, f32, at, dp),
-    }),
-  );
-  return { kind: 'rows', data, heads, rowStart, rows: count, kvLength };
+  return {
+    heads,
+    kvHeads,
+    rowsPerHead: count,
+    keys: kvLength,
+    dp,
+    scale,
+    softmax: true,
+    last: (_h, r) => (causal ? Math.min(kvLength - 1, qOffset + rowStart + r) : kvLength - 1),
+    writeQ: (h, f32, at) => {
+      const rows = input.q.data.subarray((h * qLength + rowStart) * dim, (h + 1) * qLength * dim);
+      copyRows({ data: rows, heads: 1, length: count, dim }, 0, f32, at, dp);
+    },
+    writeK: (g, f32, at) => packKeys(input.k, g, f32, at, dp),
+  };
 }

@@ -4,7 +4,6 @@ import { H, H_SCORES, HEADER_INTS, OP_SCORE_REDUCE, SCORES_TASK_FIELDS, SD, SD_I
 import { scoresScratchLayout } from '../driver/scores-task.js';
 import type { Executor } from '../executor.js';
 import { STAT_INTS } from '../kernels.js';
-import { Layout } from '../memory.js';
 import { copyRows } from '../plan/pack.js';
 import { paddedDim, scratchFloats, TILE } from '../scratch-layout.js';
 

@@ -1,5 +1,12 @@
 import { type AttentionShape, slicePositions } from '@sparseland/core';
-import { type LastQueriesOptions, resolveLastQueriesCall, type ScoreInput, type ScoreRows } from '@sparseland/core/kit';
+import {
+  type LastQueriesOptions,
+  type ProbeSums,
+  resolveLastQueriesCall,
+  type ScoreInput,
+  type ScoreRows,
+  sumProbeRows,
+} from '@sparseland/core/kit';
 import { tileGridIndex } from '../kernels/grid-layout.js';
 import { densePlan } from '../plan/dense-plan.js';
 import { ITEM_FIELDS } from '../plan/work-plan.js';
@@ -39,4 +46,10 @@ export async function lastQueriesAttention(ctx: GpuContext, input: ScoreInput, o
     }
   }
   return { kind: 'rows', data, heads, rowStart, rows: count, kvLength };
+}
+
+/** Backend.lastQueriesSums: the probe is read back anyway (no reduction kernel for it here), so it is summed on the host. */
+export async function lastQueriesSums(ctx: GpuContext, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
+  const rows = await lastQueriesAttention(ctx, input, options);
+  return sumProbeRows(rows.data, 0, resolveLastQueriesCall(input, options));
 }

@@ -7,7 +7,12 @@ import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
 import { createHostKvStore } from './kv-store.js';
 import { createHostLinear } from './linear.js';
 import { referenceAttendCall, referenceDecode, referenceDecodeCall } from './reference-attention.js';
-import { referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
+import {
+  referenceLastQueriesAttention,
+  referenceLastQueriesSums,
+  referencePooledScores,
+  referenceQuantizedScores,
+} from './reference-ops.js';
 import { referenceScores } from './reference-scores.js';
 
 /**
@@ -42,6 +47,10 @@ export function createReferenceBackend(): Backend {
     async lastQueriesAttention(input, options) {
       live();
       return referenceLastQueriesAttention(input, options);
+    },
+    async lastQueriesSums(input, options) {
+      live();
+      return referenceLastQueriesSums(input, options);
     },
     async quantizedScores(input, options) {
       live();

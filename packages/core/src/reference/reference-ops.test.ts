@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { randomHeadTensor } from '../tensor/head-tensor.js';
 import { referenceAttention } from './reference-attention.js';
-import { quantizeRowsGrouped, referenceLastQueriesAttention, referencePooledScores, referenceQuantizedScores } from './reference-ops.js';
+import {
+  quantizeRowsGrouped,
+  referenceLastQueriesAttention,
+  referenceLastQueriesSums,
+  referencePooledScores,
+  referenceQuantizedScores,
+} from './reference-ops.js';
 
 const q = randomHeadTensor({ heads: 4, length: 10, dim: 8, seed: 1 });
 const k = randomHeadTensor({ heads: 2, length: 13, dim: 8, seed: 2 });
@@ -38,6 +44,34 @@ describe('referencePooledScores', () => {
     }
     expect(s.data[0]).toBeCloseTo(2 * want, 5);
   });
+});
+
+describe('referenceLastQueriesSums', () => {
+  // Each (head, row, key) probability, summed by hand into its column and its diagonal qPos − key.
+  for (const causal of [true, false]) {
+    it(`sums the probe by column and by diagonal${causal ? '' : ', negative diagonals too without causality'}`, () => {
+      const rows = referenceLastQueriesAttention({ q, k }, { count: 3, causal });
+      const sums = referenceLastQueriesSums({ q, k }, { count: 3, causal });
+      // qOffset 3, rows 7..9 at positions 10..12: diagonals −12..12 at index δ + 12.
+      expect([sums.rowStart, sums.rows, sums.slashOrigin, sums.slashLength]).toEqual([7, 3, 12, 25]);
+      const vertical = new Float64Array(4 * 13);
+      const slash = new Float64Array(4 * 25);
+      for (let h = 0; h < 4; h++) {
+        for (let r = 0; r < 3; r++) {
+          for (let j = 0; j < 13; j++) {
+            const p = rows.data[(h * 3 + r) * 13 + j] as number;
+            vertical[h * 13 + j] = (vertical[h * 13 + j] as number) + p;
+            slash[h * 25 + 10 + r - j + 12] = (slash[h * 25 + 10 + r - j + 12] as number) + p;
+          }
+        }
+      }
+      expect(Array.from(sums.vertical)).toEqual(Array.from(vertical));
+      expect(Array.from(sums.slash)).toEqual(Array.from(slash));
+      // Causal rows put nothing on a negative diagonal (a key after the query).
+      const negative = Array.from(sums.slash.subarray(0, 12)).some((x) => x > 0);
+      expect(negative).toBe(!causal);
+    });
+  }
 });
 
 describe('referenceLastQueriesAttention', () => {

@@ -3,12 +3,13 @@ import type {
   LastQueriesOptions,
   PooledScoresOptions,
   PoolKind,
+  ProbeSums,
   QuantizedScoresOptions,
   ScoreInput,
   ScoreRows,
 } from '../backend.js';
 import { type HeadTensor, kvHeadOf } from '../tensor/head-tensor.js';
-import { resolveLastQueriesCall, resolvePooledScoresCall, resolveQuantizedScoresCall } from './op-options.js';
+import { type LastQueriesCall, resolveLastQueriesCall, resolvePooledScoresCall, resolveQuantizedScoresCall } from './op-options.js';
 
 /** Pools rows [r0, r1) of one head of `t` into `out` (length dim) with mean, max or min, in float64. */
 export function poolRows(t: HeadTensor, head: number, r0: number, r1: number, kind: PoolKind, out: Float64Array): void {
@@ -99,6 +100,40 @@ export function referenceLastQueriesAttention(input: ScoreInput, options: LastQu
     }
   }
   return { kind: 'rows', data, heads: shape.heads, rowStart, rows: count, kvLength };
+}
+
+/**
+ * Sums probe rows by column and by diagonal (`Backend.lastQueriesSums`): `data[at + (h · count + r) · kvLength + j]`
+ * is the probability of row r of head h for key j, laid out as `lastQueriesAttention` returns it. Backends call it
+ * on the probe where it lies (their own memory), so the rows are never copied out.
+ */
+export function sumProbeRows(data: ArrayLike<number>, at: number, call: LastQueriesCall): ProbeSums {
+  const { shape, count, rowStart } = call;
+  const { heads, kvLength, qOffset } = shape;
+  const slashOrigin = kvLength - 1;
+  const slashLength = slashOrigin + Math.max(0, qOffset + rowStart + count - 1) + 1;
+  const vertical = new Float64Array(heads * kvLength);
+  const slash = new Float64Array(heads * slashLength);
+  for (let h = 0; h < heads; h++) {
+    const v = h * kvLength;
+    for (let r = 0; r < count; r++) {
+      const base = at + (h * count + r) * kvLength;
+      // Key j lies on diagonal pos − j: index (pos + slashOrigin − j) of this head's slash sums.
+      const s = h * slashLength + qOffset + rowStart + r + slashOrigin;
+      for (let j = 0; j < kvLength; j++) {
+        const p = data[base + j] as number;
+        if (p === 0) continue;
+        vertical[v + j] = (vertical[v + j] as number) + p;
+        slash[s - j] = (slash[s - j] as number) + p;
+      }
+    }
+  }
+  return { kind: 'probe-sums', heads, rowStart, rows: count, kvLength, vertical, slash, slashOrigin, slashLength };
+}
+
+/** Reference of `Backend.lastQueriesSums`: the reference probe, summed. */
+export function referenceLastQueriesSums(input: ScoreInput, options: LastQueriesOptions): ProbeSums {
+  return sumProbeRows(referenceLastQueriesAttention(input, options).data, 0, resolveLastQueriesCall(input, options));
 }
 
 /** Symmetric per-row quantisation to integers in [-(2^(bits-1)-1), 2^(bits-1)-1]; returns the row's scale. */

@@ -2,7 +2,7 @@ import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type Backend, createReferenceBackend, randomHeadTensor } from '@sparseland/core';
 import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pooledQueryScores, probeLastQueries, rowReductions, scoreMatrix, topKeys } from './backend-ops.js';
+import { pooledQueryScores, probeLastQuerySums, rowReductions, scoreMatrix, topKeys } from './backend-ops.js';
 import { addFlops, dotFlops } from './flops.js';
 
 function naiveProduct(a: ReturnType<typeof randomHeadTensor>, b: ReturnType<typeof randomHeadTensor>, scale: number): Float64Array {
@@ -45,16 +45,21 @@ describe.each([
     }
   });
 
-  it('the probe reports the dot products it makes', async () => {
+  it('the probe reports the dot products it makes and the additions of its two sums', async () => {
     const q = randomHeadTensor({ heads: 4, length: 9, dim: 8, seed: 3 });
     const k = randomHeadTensor({ heads: 2, length: 20, dim: 8, seed: 4 });
     const shape = resolveAttentionShape({ q, k, v: k });
     const cost = createCostMeter();
     const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 4, blockK: 4 };
-    const probe = await probeLastQueries({ q, k, shape, causal: true }, ctx, 3);
+    const probe = await probeLastQuerySums({ q, k, shape, causal: true }, ctx, 3);
     expect(probe.rows).toBe(3);
-    // Rows at positions 17, 18, 19 see 18 + 19 + 20 keys, for 4 heads, 2·8 FLOPs each.
-    expect(cost.total).toBe(4 * (18 + 19 + 20) * 16);
+    // Rows at positions 17, 18, 19 see 18 + 19 + 20 keys, for 4 heads, 2·8 FLOPs each; 4 × 3 × 20 values go into
+    // each of the two sums.
+    expect(cost.total).toBe(4 * (18 + 19 + 20) * 16 + 2 * 4 * 3 * 20);
+    // Each row's probabilities sum to 1: the columns of a head hold the rows' total, as do its diagonals.
+    const total = (a: Float64Array) => a.reduce((x, y) => x + y, 0);
+    expect(total(probe.vertical.subarray(0, 20))).toBeCloseTo(3, 5);
+    expect(total(probe.slash.subarray(0, probe.slashLength))).toBeCloseTo(3, 5);
   });
 
   it('pooledQueryScores: mean-pooled query blocks against the keys each sees, reduced by the backend, counted once', async () => {

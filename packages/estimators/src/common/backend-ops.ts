@@ -5,8 +5,8 @@ import {
   type EstimatorInput,
   MAX_SCORES_TOP_K,
   type PooledScoresOptions,
+  type ProbeSums,
   type ScoreReductions,
-  type ScoreRows,
   type ScoresOptions,
   type ScoresResult,
 } from '@sparseland/core/kit';
@@ -20,16 +20,20 @@ const LABEL = 'estimate';
 /** Largest score matrix one backend call returns (floats); bigger products are cut into several calls. */
 const MAX_SCORES_PER_CALL = 1 << 23;
 
-/** softmax(Q_last Kᵀ / √d) of the last `count` query rows (MInference's and FlexPrefill's probe). */
-export async function probeLastQueries(input: EstimatorInput, ctx: EstimatorContext, count: number): Promise<ScoreRows> {
+/**
+ * softmax(Q_last Kᵀ / √d) of the last `count` query rows (MInference's, FlexPrefill's and ZipVL's probe), summed per
+ * head by key column and by diagonal on the backend. Counts the probe's dot products and one addition per probe
+ * value into each of the two sums.
+ */
+export async function probeLastQuerySums(input: EstimatorInput, ctx: EstimatorContext, count: number): Promise<ProbeSums> {
   const { shape, causal } = input;
-  const rows = await ctx.backend.lastQueriesAttention(
+  const sums = await ctx.backend.lastQueriesSums(
     { q: input.q, k: input.k, qOffset: shape.qOffset },
     { count: Math.min(count, shape.qLength), causal },
   );
-  const pairs = causalProbePairs(shape.qOffset + rows.rowStart, rows.rows, shape.kvLength, causal);
-  ctx.cost.add(dotFlops(pairs * shape.heads, shape.dim), LABEL);
-  return rows;
+  const pairs = causalProbePairs(shape.qOffset + sums.rowStart, sums.rows, shape.kvLength, causal);
+  ctx.cost.add(dotFlops(pairs * shape.heads, shape.dim) + addFlops(2 * shape.heads * sums.rows * shape.kvLength), LABEL);
+  return sums;
 }
 
 /** Pooled Q · pooled Kᵀ per (query block, key block) through the backend; blocks entirely in the future are -Infinity. */

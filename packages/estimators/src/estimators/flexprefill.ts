@@ -1,11 +1,11 @@
 import { defineEstimator } from '@sparseland/core';
 import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { pooledBlockScores, probeLastQueries } from '../common/backend-ops.js';
+import { pooledBlockScores, probeLastQuerySums } from '../common/backend-ops.js';
 import { jensenShannon, softmaxInto } from '../common/divergence.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { probeSums } from '../common/probe-sums.js';
+import { headProbeSums } from '../common/probe-sums.js';
 import { coverCount, topIndices } from '../common/select.js';
 import { subQueries } from '../common/sub-input.js';
 import { PAPERS } from '../papers.js';
@@ -48,7 +48,7 @@ const method = defineEstimator({
       return buildSparseMask(shape, ctx, { causal, heads: 1 }, (_h, _qb, row) => row.addKeys(0, kvLength));
     }
     const probeRows = Math.min(params.lastQ, qLength);
-    const probe = await probeLastQueries(input, ctx, probeRows);
+    const probe = await probeLastQuerySums(input, ctx, probeRows);
     // The cheap estimate FlexPrefill trusts for query-aware heads: the mean probe query against mean-pooled keys.
     const lastBlock = subQueries(input, qLength - probeRows, qLength);
     const estimate = await pooledBlockScores(lastBlock, ctx, {
@@ -61,8 +61,8 @@ const method = defineEstimator({
     const plans: { verticals: Int32Array; slashes: Int32Array; queryAware: Uint8Array | undefined }[] = [];
     const estimateRow = new Float64Array(kBlocks);
     for (let h = 0; h < heads; h++) {
-      const { sums, flops } = probeSums(probe, shape, h);
-      ctx.cost.add(flops + kvLength, 'estimate');
+      const sums = headProbeSums(probe, h);
+      ctx.cost.add(kvLength, 'estimate');
       const verticalBlocks = new Float64Array(kBlocks);
       for (let j = 0; j < kvLength; j++) {
         const kb = Math.floor(j / blockK);

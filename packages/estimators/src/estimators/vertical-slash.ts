@@ -1,10 +1,10 @@
 import { defineEstimator } from '@sparseland/core';
-import { intParam } from '@sparseland/core/kit';
+import { IntList, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { probeLastQueries } from '../common/backend-ops.js';
+import { probeLastQuerySums } from '../common/backend-ops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { probeSums } from '../common/probe-sums.js';
+import { headProbeSums } from '../common/probe-sums.js';
 import { topIndices } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
@@ -39,12 +39,11 @@ const method = defineEstimator({
     const { kvLength } = shape;
     const vertical = Math.min(kvLength, params.vertical);
     const slash = Math.min(kvLength, params.slash);
-    const probe = await probeLastQueries(input, ctx, params.lastQ);
+    const probe = await probeLastQuerySums(input, ctx, params.lastQ);
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
     const chosen: { columns: Int32Array; diagonals: Int32Array }[] = [];
     for (let h = 0; h < shape.heads; h++) {
-      const { sums, flops } = probeSums(probe, shape, h);
-      ctx.cost.add(flops, 'estimate');
+      const sums = headProbeSums(probe, h);
       const v = sums.vertical;
       for (let j = 0; j < Math.min(params.sinkColumns, kvLength); j++) v[j] = Infinity;
       const s = sums.slash;
@@ -52,13 +51,17 @@ const method = defineEstimator({
       const diagonals = topIndices(s, 0, s.length, slash).map((i) => i - sums.slashOrigin);
       chosen.push({ columns: topIndices(v, 0, kvLength, vertical), diagonals });
     }
+    // A row's merged diagonal ranges, collected right to left, then added left to right with the columns between
+    // them: keys arrive in ascending order, so the builder does not sort the row.
+    const ranges = new IntList(64);
     return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
       const { columns, diagonals } = chosen[h] as (typeof chosen)[number];
       const first = blocks.firstPos(qb);
       const last = blocks.lastPos(qb);
       // Diagonal δ crosses this query block at keys [first − δ, last − δ]; like MInference's index builder, keep that
       // whole key range for the block (adjacent ranges merge: covered blocks become full blocks, edges columns).
-      // Diagonals come sorted by δ, so their ranges move left: merge overlapping ones before adding.
+      // Diagonals come sorted by δ, so their ranges move left: merge overlapping ones.
+      ranges.clear();
       let a = 0;
       let b = -1;
       for (let p = 0; p < diagonals.length; p++) {
@@ -67,13 +70,28 @@ const method = defineEstimator({
         const end = last - d + 1;
         if (end >= a && b >= a) a = Math.min(a, start);
         else {
-          if (b > a) row.addKeys(a, b);
+          if (b > a) {
+            ranges.push(a);
+            ranges.push(b);
+          }
           a = start;
           b = end;
         }
       }
-      if (b > a) row.addKeys(a, b);
-      for (let p = 0; p < columns.length; p++) row.addKey(columns[p] as number);
+      if (b > a) {
+        ranges.push(a);
+        ranges.push(b);
+      }
+      let c = 0;
+      for (let p = ranges.length - 2; p >= -2; p -= 2) {
+        // Columns left of the next range (all that remain after the last one), then the range itself.
+        const start = p >= 0 ? (ranges.data[p] as number) : Infinity;
+        for (; c < columns.length && (columns[c] as number) < start; c++) row.addKey(columns[c] as number);
+        if (p < 0) break;
+        const end = ranges.data[p + 1] as number;
+        row.addKeys(start, end);
+        while (c < columns.length && (columns[c] as number) < end) c++;
+      }
     });
   },
 });

@@ -1,8 +1,7 @@
 import { defineEstimator } from '@sparseland/core';
 import { intParam, numberParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { probeLastQueries } from '../common/backend-ops.js';
-import { addFlops } from '../common/flops.js';
+import { probeLastQuerySums } from '../common/backend-ops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { coverCount, topIndices } from '../common/select.js';
@@ -30,19 +29,18 @@ const method = defineEstimator({
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
     const { heads, kvLength } = shape;
-    const probe = await probeLastQueries(input, ctx, params.lastQ);
+    // Each head's column sums of the probe, averaged over its rows, and their mean over heads for the layer.
+    const probe = await probeLastQuerySums(input, ctx, params.lastQ);
     const perHead: Float64Array[] = [];
     const layer = new Float64Array(kvLength);
     for (let h = 0; h < heads; h++) {
-      const scores = new Float64Array(kvLength);
-      for (let r = 0; r < probe.rows; r++) {
-        const base = (h * probe.rows + r) * kvLength;
-        for (let j = 0; j < kvLength; j++) scores[j] = (scores[j] as number) + (probe.data[base + j] as number) / probe.rows;
+      const scores = probe.vertical.subarray(h * kvLength, (h + 1) * kvLength);
+      for (let j = 0; j < kvLength; j++) {
+        scores[j] = (scores[j] as number) / probe.rows;
+        layer[j] = (layer[j] as number) + (scores[j] as number) / heads;
       }
-      for (let j = 0; j < kvLength; j++) layer[j] = (layer[j] as number) + (scores[j] as number) / heads;
       perHead.push(scores);
     }
-    ctx.cost.add(addFlops(2 * heads * probe.rows * kvLength), 'estimate');
     const count = coverCount(layer, 0, kvLength, params.threshold);
     // Each head's columns (ascending) as runs of consecutive keys: a row adds the runs up to its last key, so whole
     // key blocks go in at once.
