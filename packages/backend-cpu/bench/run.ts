@@ -362,26 +362,20 @@ function keptPerHead(mask: SparseMask): number {
 
 /**
  * Vertical-slash estimation as MInference does it, on the backend's own op: the attention probabilities of the last
- * 64 queries (lastQueriesAttention), summed over heads and rows per key column and per block diagonal (query block
- * − key block); the `verticals` best columns and `diagonals` best block diagonals make the mask (plus the sink
- * block, as verticalSlash). Random inputs have no structure to find: this times the work, not the quality.
+ * 64 queries summed per key column and per diagonal where the backend computes them (lastQueriesSums), then over
+ * heads, the diagonals grouped by block distance ⌊δ / 64⌋; the `verticals` best columns and `diagonals` best block
+ * diagonals make the mask (plus the sink block, as verticalSlash). Random inputs have no structure to find: this
+ * times the work, not the quality.
  */
 async function estimateVerticalSlash(b: CpuBackend, x: AttentionInput, verticals: number, diagonals: number): Promise<SparseMask> {
-  const probe = await b.lastQueriesAttention(x, { count: BLOCK });
-  const { data, heads, rowStart, rows, kvLength: n } = probe;
+  const sums = await b.lastQueriesSums(x, { count: BLOCK });
+  const { heads, kvLength: n, slashLength, slashOrigin } = sums;
   const columns = new Float64Array(n);
   const slash = new Float64Array(Math.ceil(n / BLOCK));
   for (let h = 0; h < heads; h++) {
-    for (let r = 0; r < rows; r++) {
-      const row = (h * rows + r) * n;
-      const last = rowStart + r;
-      const qb = Math.floor(last / BLOCK);
-      for (let j = 0; j <= last; j++) {
-        const p = data[row + j] as number;
-        columns[j] = (columns[j] as number) + p;
-        slash[qb - (j >> 6)] = (slash[qb - (j >> 6)] as number) + p;
-      }
-    }
+    for (let j = 0; j < n; j++) columns[j] = (columns[j] as number) + (sums.vertical[h * n + j] as number);
+    const at = h * slashLength + slashOrigin;
+    for (let d = 0; d < slashLength - slashOrigin; d++) slash[d >> 6] = (slash[d >> 6] as number) + (sums.slash[at + d] as number);
   }
   const best = (scores: Float64Array, k: number): number[] =>
     Array.from(scores.keys())
@@ -511,6 +505,7 @@ if (runSuite('cpu-estimators')) {
   const ops: [string, () => Promise<unknown>][] = [
     ['pooledScores mean/mean 64×64', () => b.pooledScores(x, { blockQ: 64, blockK: 64 })],
     ['lastQueriesAttention last 64', () => b.lastQueriesAttention(x, { count: 64 })],
+    ['lastQueriesSums last 64', () => b.lastQueriesSums(x, { count: 64 })],
     ['quantizedScores int8, last 64 rows', () => b.quantizedScores(x, { bits: 8, rows: { start: n - 64, count: 64 } })],
     ['quantizedScores int4, block-max 64×64 (all rows)', () => b.quantizedScores(x, { bits: 4, pool: { blockQ: 64, blockK: 64 } })],
   ];

@@ -114,15 +114,21 @@ export class Executor {
     return this.threads === 1 || work < this.options.minParallelWork;
   }
 
-  async run(job: number, scratch: readonly number[], work: number, scoreMod?: ScoreMod): Promise<void> {
+  /**
+   * Runs the job on the worker threads (or inline, for small work and ScoreMods). `meanwhile` runs on the calling
+   * thread while the threads compute (after an inline run): where a call allocates its result arrays, so their
+   * fresh pages are mapped in that time (see `newResultArray`).
+   */
+  async run(job: number, scratch: readonly number[], work: number, scoreMod?: ScoreMod, meanwhile?: () => void): Promise<void> {
     if (this.disposed) throw new Error('cpu backend used after dispose()');
     if (scoreMod || this.runsInline(work)) {
       runJob(this.kernels, this.memory.views, job, scratch[this.threads] as number, scoreMod);
+      meanwhile?.();
       return;
     }
     const pool = await this.workers();
     try {
-      await pool.run(job, scratch, this.impl === 'ts' ? this.memory.views.f32.buffer : undefined);
+      await pool.run(job, scratch, this.impl === 'ts' ? this.memory.views.f32.buffer : undefined, meanwhile);
     } catch (error) {
       // A failed worker leaves the pool in an unknown state: start a fresh one next time.
       this.pool = undefined;

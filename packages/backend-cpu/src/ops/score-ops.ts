@@ -12,6 +12,7 @@ import {
 } from '@sparseland/core/kit';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
+import { newResultArray } from '../memory.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 
@@ -32,14 +33,34 @@ interface ScoresJob {
   readonly writeK: (g: number, f32: Float32Array, at: number) => void;
 }
 
-/** Copies the job's output (heads × rowsPerHead × keys floats at f32[at]) out of the backend's memory. */
-const copyOut = (job: ScoresJob) => (f32: Float32Array, at: number) => f32.slice(at, at + job.heads * job.rowsPerHead * job.keys);
+/** How a job's output (heads × rowsPerHead × keys floats at f32[at], in the backend's memory) comes back. */
+interface Collect<T> {
+  /** Runs while the threads compute: allocate result arrays here (see `newResultArray`). */
+  readonly meanwhile?: () => void;
+  /** Reads the output in place (must not keep the view). */
+  readonly read: (f32: Float32Array, at: number) => T;
+}
+
+/** The job's output copied out of the backend's memory into an array allocated while the threads compute. */
+function copyOut(job: ScoresJob): Collect<Float32Array> {
+  const size = job.heads * job.rowsPerHead * job.keys;
+  let data = new Float32Array(0);
+  return {
+    meanwhile: () => {
+      data = newResultArray(size);
+    },
+    read: (f32, at) => {
+      data.set(f32.subarray(at, at + size));
+      return data;
+    },
+  };
+}
 
 /**
- * Runs the job and hands its output, still in the backend's memory, to `collect` (which must not keep the view):
- * a reduction reads it in place instead of allocating a copy of the whole score matrix.
+ * Runs the job and hands its output, still in the backend's memory, to `collect`: a reduction reads it in place
+ * instead of allocating a copy of the whole score matrix.
  */
-async function runScores<T>(exec: Executor, job: ScoresJob, collect: (f32: Float32Array, at: number) => T): Promise<T> {
+async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>): Promise<T> {
   const { heads, kvHeads, rowsPerHead, keys, dp } = job;
   const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
@@ -73,8 +94,8 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: (f32: Float
       t += SCORES_TASK_INTS;
     }
   }
-  await exec.run(header, scratch, heads * rowsPerHead * keys * dp);
-  return collect(exec.memory.views.f32, out);
+  await exec.run(header, scratch, heads * rowsPerHead * keys * dp, undefined, collect.meanwhile);
+  return collect.read(exec.memory.views.f32, out);
 }
 
 /** Backend.pooledScores: pooled rows in float64 (core's poolRows, as the reference), dot products on the kernels. */
@@ -130,7 +151,7 @@ export async function lastQueriesAttention(exec: Executor, input: ScoreInput, op
 export async function lastQueriesSums(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
   const call = resolveLastQueriesCall(input, options);
   const job = lastQueriesJob(input, options);
-  return exec.exclusive(() => runScores(exec, job, (f32, at) => sumProbeRows(f32, at, call)));
+  return exec.exclusive(() => runScores(exec, job, { read: (f32, at) => sumProbeRows(f32, at, call) }));
 }
 
 function lastQueriesJob(input: ScoreInput, options: LastQueriesOptions): ScoresJob {

@@ -96,13 +96,17 @@ export class WorkerPool {
     return this.threads.length;
   }
 
-  /** Runs the job at `job` on every thread; thread t uses the scratch at scratch[t]. */
-  async run(job: number, scratch: readonly number[], buffer?: ArrayBufferLike): Promise<void> {
+  /**
+   * Runs the job at `job` on every thread; thread t uses the scratch at scratch[t]. `meanwhile` runs on the calling
+   * thread once the job is posted, while the threads compute.
+   */
+  async run(job: number, scratch: readonly number[], buffer?: ArrayBufferLike, meanwhile?: () => void): Promise<void> {
     this.threads.forEach((t, i) => {
       t.idle(false);
       t.post(buffer ? { type: 'job', job, scr: scratch[i] as number, buffer } : { type: 'job', job, scr: scratch[i] as number });
     });
     try {
+      meanwhile?.();
       await Promise.all(this.threads.map((t) => expectReply(t, 'done')));
     } finally {
       for (const t of this.threads) t.idle(true);

@@ -1,4 +1,4 @@
-import { defineEstimator, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
+import { defineEstimator, type HeadTensor, kvHeadOf } from '@sparseland/core';
 import { createRng, type EstimatorContext, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { rowReductions, topKeys } from '../common/backend-ops.js';
@@ -36,8 +36,11 @@ const method = defineEstimator({
     const { shape, causal } = input;
     const { heads, kvHeads, kvLength, qLength, qOffset, dim } = shape;
     const clusters = Math.max(1, params.clusters || Math.ceil(kvLength / params.windowSize));
-    const qUnit = normalizeRows(input.q);
-    const kUnit = normalizeRows(input.k);
+    // One head of unit queries and one kv head of unit keys at a time, in buffers reused across heads: normalising
+    // every head up front would allocate a copy of Q and K.
+    const q: HeadTensor = { data: new Float32Array(qLength * dim), heads: 1, length: qLength, dim };
+    const k: HeadTensor = { data: new Float32Array(kvLength * dim), heads: 1, length: kvLength, dim };
+    let kHead = -1;
     ctx.cost.add(addFlops(2 * (heads * qLength + kvHeads * kvLength) * dim), 'estimate');
     // Per query head: the clusters each query block belongs to, and each cluster's keys.
     const blockClusters: Uint8Array[] = [];
@@ -45,8 +48,8 @@ const method = defineEstimator({
     const qBlocks = Math.ceil(qLength / ctx.blockQ);
     for (let h = 0; h < heads; h++) {
       const g = kvHeadOf(h, heads, kvHeads);
-      const q = sliceHeads(qUnit, h);
-      const k = sliceHeads(kUnit, g);
+      normalizeRowsInto(input.q, h, q.data);
+      if (g !== kHead) normalizeRowsInto(input.k, (kHead = g), k.data);
       const centroids = await fitCentroids(ctx, q, k, clusters, params, mixSeed(ctx.seed, ctx.layer, h, 3));
       // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-
       // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive.
@@ -94,16 +97,21 @@ async function centroidTop(
   }
 }
 
-/** Rows scaled to unit L2 norm (zero rows stay zero). */
-function normalizeRows(t: HeadTensor): HeadTensor {
-  const data = new Float32Array(t.data.length);
-  for (let r = 0; r < t.heads * t.length; r++) {
+/** Head h's rows of t scaled to unit L2 norm (zero rows stay zero), written to `out` ([length][dim]). */
+function normalizeRowsInto(t: HeadTensor, h: number, out: Float32Array): void {
+  const { dim, length } = t;
+  const src = t.data;
+  for (let r = 0; r < length; r++) {
+    const from = (h * length + r) * dim;
+    const to = r * dim;
     let norm = 0;
-    for (let c = 0; c < t.dim; c++) norm += (t.data[r * t.dim + c] as number) ** 2;
+    for (let c = 0; c < dim; c++) {
+      const x = src[from + c] as number;
+      norm += x * x;
+    }
     const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let c = 0; c < t.dim; c++) data[r * t.dim + c] = (t.data[r * t.dim + c] as number) * inv;
+    for (let c = 0; c < dim; c++) out[to + c] = (src[from + c] as number) * inv;
   }
-  return { data, heads: t.heads, length: t.length, dim: t.dim };
 }
 
 /** Spherical k-means on a seeded sample of the head's queries and keys; distances on the backend. */
