@@ -1,5 +1,5 @@
 import { defineEstimator, type HeadTensor, kvHeadOf } from '@sparseland/core';
-import { createRng, type EstimatorContext, intParam } from '@sparseland/core/kit';
+import { createRng, type EstimatorContext, type EstimatorInput, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { rowReductions, topKeys } from '../common/backend-ops.js';
 import { addFlops, dotFlops } from '../common/flops.js';
@@ -42,6 +42,7 @@ const method = defineEstimator({
     const k: HeadTensor = { data: new Float32Array(kvLength * dim), heads: 1, length: kvLength, dim };
     let kHead = -1;
     ctx.cost.add(addFlops(2 * (heads * qLength + kvHeads * kvLength) * dim), 'estimate');
+    const centroidsOfAll = await fitCentroids(ctx, input, clusters, params);
     // Per query head: the clusters each query block belongs to, and each cluster's keys.
     const blockClusters: Uint8Array[] = [];
     const clusterKeys: Int32Array[][] = [];
@@ -50,7 +51,12 @@ const method = defineEstimator({
       const g = kvHeadOf(h, heads, kvHeads);
       normalizeRowsInto(input.q, h, q.data);
       if (g !== kHead) normalizeRowsInto(input.k, (kHead = g), k.data);
-      const centroids = await fitCentroids(ctx, q, k, clusters, params, mixSeed(ctx.seed, ctx.layer, h, 3));
+      const centroids: HeadTensor = {
+        data: centroidsOfAll.data.subarray(h * clusters * dim, (h + 1) * clusters * dim),
+        heads: 1,
+        length: clusters,
+        dim,
+      };
       // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-
       // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive.
       const member = new Uint8Array(qBlocks * clusters);
@@ -99,72 +105,78 @@ async function centroidTop(
 
 /** Head h's rows of t scaled to unit L2 norm (zero rows stay zero), written to `out` ([length][dim]). */
 function normalizeRowsInto(t: HeadTensor, h: number, out: Float32Array): void {
-  const { dim, length } = t;
-  const src = t.data;
-  for (let r = 0; r < length; r++) {
-    const from = (h * length + r) * dim;
-    const to = r * dim;
-    let norm = 0;
-    for (let c = 0; c < dim; c++) {
-      const x = src[from + c] as number;
-      norm += x * x;
-    }
-    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (let c = 0; c < dim; c++) out[to + c] = (src[from + c] as number) * inv;
-  }
+  for (let r = 0; r < t.length; r++) normalizeRowInto(t.data, (h * t.length + r) * t.dim, t.dim, out, r * t.dim);
 }
 
-/** Spherical k-means on a seeded sample of the head's queries and keys; distances on the backend. */
+/** src[from, from + dim) scaled to unit L2 norm (a zero row stays zero) into out[to, to + dim). */
+function normalizeRowInto(src: Float32Array, from: number, dim: number, out: Float32Array, to: number): void {
+  let norm = 0;
+  for (let c = 0; c < dim; c++) {
+    const x = src[from + c] as number;
+    norm += x * x;
+  }
+  const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+  for (let c = 0; c < dim; c++) out[to + c] = (src[from + c] as number) * inv;
+}
+
+/**
+ * Spherical k-means per query head on a seeded sample of the head's unit queries and keys (its kv head's), every
+ * head in the same backend call per iteration: returns [heads][clusters][dim] unit centroids.
+ */
 async function fitCentroids(
   ctx: EstimatorContext,
-  q: HeadTensor,
-  k: HeadTensor,
+  input: EstimatorInput,
   clusters: number,
   params: { iterations: number; fitSamples: number },
-  seed: number,
 ): Promise<HeadTensor> {
-  const { dim } = q;
-  const rng = createRng(seed);
-  const pool = q.length + k.length;
+  const { heads, kvHeads, qLength, kvLength, dim } = input.shape;
+  const pool = qLength + kvLength;
   const count = Math.min(pool, Math.max(params.fitSamples, clusters));
-  const sample = new Float32Array(count * dim);
-  for (let s = 0; s < count; s++) {
-    const pick = count === pool ? s : rng.int(pool);
-    const src =
-      pick < q.length
-        ? q.data.subarray(pick * dim, (pick + 1) * dim)
-        : k.data.subarray((pick - q.length) * dim, (pick - q.length + 1) * dim);
-    sample.set(src, s * dim);
+  const sample = new Float32Array(heads * count * dim);
+  const centroids = new Float32Array(heads * clusters * dim);
+  for (let h = 0; h < heads; h++) {
+    const g = kvHeadOf(h, heads, kvHeads);
+    const rng = createRng(mixSeed(ctx.seed, ctx.layer, h, 3));
+    for (let s = 0; s < count; s++) {
+      const pick = count === pool ? s : rng.int(pool);
+      const to = (h * count + s) * dim;
+      if (pick < qLength) normalizeRowInto(input.q.data, (h * qLength + pick) * dim, dim, sample, to);
+      else normalizeRowInto(input.k.data, (g * kvLength + pick - qLength) * dim, dim, sample, to);
+    }
+    for (let c = 0; c < clusters; c++) {
+      const from = (h * count + rng.int(count)) * dim;
+      centroids.set(sample.subarray(from, from + dim), (h * clusters + c) * dim);
+    }
   }
-  const centroids = new Float32Array(clusters * dim);
-  for (let c = 0; c < clusters; c++) {
-    const s = rng.int(count);
-    centroids.set(sample.subarray(s * dim, (s + 1) * dim), c * dim);
-  }
-  const samples: HeadTensor = { data: sample, heads: 1, length: count, dim };
+  const samples: HeadTensor = { data: sample, heads, length: count, dim };
+  const centroidTensor: HeadTensor = { data: centroids, heads, length: clusters, dim };
   const sums = new Float64Array(clusters * dim);
   const counts = new Int32Array(clusters);
   for (let it = 0; it < params.iterations; it++) {
-    // Nearest centroid of each sample (the first on ties): the backend's row maximum.
-    const nearest = (await rowReductions(ctx, samples, { data: centroids, heads: 1, length: clusters, dim }, { max: true })).max;
+    // Nearest centroid of each sample (the first on ties): the backend's row maximum, query head h against its own
+    // centroids (as many "kv heads" as heads).
+    const nearest = (await rowReductions(ctx, samples, centroidTensor, { max: true })).max;
     if (!nearest) throw new Error('routing: the backend returned no row maxima');
-    sums.fill(0);
-    counts.fill(0);
-    for (let s = 0; s < count; s++) {
-      const best = Math.max(0, nearest.indices[s] as number);
-      counts[best] = (counts[best] as number) + 1;
-      const to = best * dim;
-      const from = s * dim;
-      for (let d = 0; d < dim; d++) sums[to + d] = (sums[to + d] as number) + (sample[from + d] as number);
+    for (let h = 0; h < heads; h++) {
+      sums.fill(0);
+      counts.fill(0);
+      for (let s = 0; s < count; s++) {
+        const best = Math.max(0, nearest.indices[h * count + s] as number);
+        counts[best] = (counts[best] as number) + 1;
+        const to = best * dim;
+        const from = (h * count + s) * dim;
+        for (let d = 0; d < dim; d++) sums[to + d] = (sums[to + d] as number) + (sample[from + d] as number);
+      }
+      for (let c = 0; c < clusters; c++) {
+        if (counts[c] === 0) continue;
+        let norm = 0;
+        for (let d = 0; d < dim; d++) norm += (sums[c * dim + d] as number) ** 2;
+        const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
+        const at = (h * clusters + c) * dim;
+        for (let d = 0; d < dim; d++) centroids[at + d] = (sums[c * dim + d] as number) * inv;
+      }
     }
-    for (let c = 0; c < clusters; c++) {
-      if (counts[c] === 0) continue;
-      let norm = 0;
-      for (let d = 0; d < dim; d++) norm += (sums[c * dim + d] as number) ** 2;
-      const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-      for (let d = 0; d < dim; d++) centroids[c * dim + d] = (sums[c * dim + d] as number) * inv;
-    }
-    ctx.cost.add(addFlops(count * dim), 'estimate');
+    ctx.cost.add(addFlops(heads * count * dim), 'estimate');
   }
-  return { data: centroids, heads: 1, length: clusters, dim };
+  return centroidTensor;
 }
