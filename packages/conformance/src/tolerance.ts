@@ -9,7 +9,7 @@ export interface Tolerance {
   readonly rtol: number;
   /** Absolute tolerance on log-sum-exp values. */
   readonly lseAtol: number;
-  /** Absolute tolerance on probabilities (lastQueriesAttention). */
+  /** Absolute tolerance on probabilities (lastQueriesAttention; times the rows summed for lastQueriesSums). */
   readonly probAtol: number;
   /**
    * Quantised scores: error relative to the largest |score| of the head; a fraction `quantizedOutliers` of entries

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
-import { attentionFlops, compileRecipe, countKeptPairs, createRegistry, densePairs, type RecipeDocument } from '@sparseland/core';
-import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
-import { collectItems, syntheticWorkload } from '@sparseland/eval';
+import { attentionFlops, compileRecipe, createRegistry, densePairs, type RecipeDocument } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
+import { collectItems, estimationCost, syntheticWorkload } from '@sparseland/eval';
 import { encodeGateWeights, GATE_MODELS, type GateKind, gateEstimators } from '../src/index.js';
 
 const smoke = benchSize() === 'smoke';
@@ -52,27 +52,9 @@ async function suite(
   console.error(`n ${n}: dense ${dense.medianMs.toFixed(0)} ms`);
   for (const c of await cases(weights)) {
     const recipe = compileRecipe(c.recipe, registry);
-    let estimateFlops = 0;
-    let mask: Awaited<ReturnType<typeof recipe.build>>['mask'] = 'dense';
-    const timing = await measure(async () => {
-      const cost = createCostMeter();
-      const built = await recipe.build({ input: { ...input, shape, causal: true }, backend, cost, seed: 0, layer: 0 });
-      estimateFlops = cost.total;
-      mask = built.mask;
-    }, runs);
-    const counted = countKeptPairs(mask === 'dense' ? undefined : mask, shape, { causal: true });
-    const fraction = timing.medianMs / dense.medianMs;
-    records.push({
-      ...base,
-      case: c.label,
-      density: counted.kept / counted.total,
-      ...timing,
-      fractionOfDense: fraction,
-      estimateFlops,
-      estimateFlopsOfDense: estimateFlops / denseFlops,
-      note: `${(100 * fraction).toFixed(1)}% of dense time, ${((100 * estimateFlops) / denseFlops).toFixed(2)}% of dense FLOPs`,
-    });
-    console.error(`n ${n}: ${c.label}: ${timing.medianMs.toFixed(0)} ms (${(100 * fraction).toFixed(1)}% of dense)`);
+    const cost = await estimationCost(recipe, { input, shape, backend, measure: (fn) => measure(fn, runs), denseMs: dense.medianMs });
+    records.push({ ...base, case: c.label, ...cost });
+    console.error(`n ${n}: ${c.label}: ${cost.medianMs.toFixed(0)} ms (${(100 * cost.fractionOfDense).toFixed(1)}% of dense)`);
   }
 }
 

@@ -4,9 +4,9 @@
 // `flock /tmp/sparseland-bench.lock` on a quiet machine; it takes a few minutes.
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
-import { attentionFlops, compileRecipe, countKeptPairs, createRegistry, densePairs, type RecipeDocument } from '@sparseland/core';
-import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
-import { collectItems, syntheticWorkload } from '@sparseland/eval';
+import { attentionFlops, compileRecipe, createRegistry, densePairs, type RecipeDocument } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
+import { collectItems, estimationCost, syntheticWorkload } from '@sparseland/eval';
 import { lowbitEstimators } from '../src/index.js';
 
 const smoke = benchSize() === 'smoke';
@@ -44,27 +44,9 @@ const cases: { label: string; recipe: RecipeDocument }[] = [
 ];
 for (const c of cases) {
   const recipe = compileRecipe(c.recipe, registry);
-  let estimateFlops = 0;
-  let mask: Awaited<ReturnType<typeof recipe.build>>['mask'] = 'dense';
-  const timing = await measure(async () => {
-    const cost = createCostMeter();
-    const built = await recipe.build({ input: { ...input, shape, causal: true }, backend, cost, seed: 0, layer: 0 });
-    estimateFlops = cost.total;
-    mask = built.mask;
-  }, runs);
-  const counted = countKeptPairs(mask === 'dense' ? undefined : mask, shape, { causal: true });
-  const fraction = timing.medianMs / dense.medianMs;
-  records.push({
-    ...base,
-    case: c.label,
-    density: counted.kept / counted.total,
-    ...timing,
-    fractionOfDense: fraction,
-    estimateFlops,
-    estimateFlopsOfDense: estimateFlops / denseFlops,
-    note: `${(100 * fraction).toFixed(1)}% of dense time, ${((100 * estimateFlops) / denseFlops).toFixed(2)}% of dense FLOPs`,
-  });
-  console.error(`${c.label}: ${timing.medianMs.toFixed(0)} ms (${(100 * fraction).toFixed(1)}% of dense)`);
+  const cost = await estimationCost(recipe, { input, shape, backend, measure: (fn) => measure(fn, runs), denseMs: dense.medianMs });
+  records.push({ ...base, case: c.label, ...cost });
+  console.error(`${c.label}: ${cost.medianMs.toFixed(0)} ms (${(100 * cost.fractionOfDense).toFixed(1)}% of dense)`);
 }
 // The op SALE's time goes to, alone: int4 block maxima of every causal pair (quantScores tiles + colMax), and the
 // same with per-row offsets (the fused quantBiasColMaxT kernel SALE uses).

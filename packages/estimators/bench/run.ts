@@ -5,9 +5,9 @@
 // under `flock /tmp/sparseland-bench.lock` on a quiet machine.
 import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type BenchRecord, benchSize, gflops, measure, writeSuite } from '@sparseland/bench-harness';
-import { attentionFlops, compileRecipe, countKeptPairs, createRegistry, densePairs } from '@sparseland/core';
-import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
-import { collectItems, syntheticWorkload } from '@sparseland/eval';
+import { attentionFlops, compileRecipe, createRegistry, densePairs } from '@sparseland/core';
+import { resolveAttentionShape } from '@sparseland/core/kit';
+import { collectItems, estimationCost, syntheticWorkload } from '@sparseland/eval';
 import { estimators } from '../src/index.js';
 
 const smoke = benchSize() === 'smoke';
@@ -45,31 +45,18 @@ console.error(`dense: ${dense.medianMs.toFixed(0)} ms`);
 
 for (const plugin of estimators) {
   const recipe = compileRecipe({ default: { method: plugin.name } }, registry);
-  let estimateFlops = 0;
-  let mask: Awaited<ReturnType<typeof recipe.build>>['mask'] = 'dense';
-  const timing = await measure(async () => {
-    const cost = createCostMeter();
-    const built = await recipe.build({ input: { q: input.q, k: input.k, shape, causal: true }, backend, cost, seed: 0, layer: 0 });
-    estimateFlops = cost.total;
-    mask = built.mask;
-  }, runs);
-  const counted = countKeptPairs(mask === 'dense' ? undefined : mask, shape, { causal: true });
-  const fraction = timing.medianMs / dense.medianMs;
+  const cost = await estimationCost(recipe, { input, shape, backend, measure: (fn) => measure(fn, runs), denseMs: dense.medianMs });
   const target = targetOf(plugin.name);
   records.push({
     ...base,
     case: `${plugin.name} (defaults, 64×64)`,
-    density: counted.kept / counted.total,
-    ...timing,
-    fractionOfDense: fraction,
+    ...cost,
     target,
-    meetsTarget: smoke ? undefined : fraction <= target,
-    estimateFlops,
-    estimateFlopsOfDense: estimateFlops / denseFlops,
-    note: `${(100 * fraction).toFixed(1)}% of dense time (target ≤ ${100 * target}%), ${((100 * estimateFlops) / denseFlops).toFixed(2)}% of dense FLOPs`,
+    meetsTarget: smoke ? undefined : cost.fractionOfDense <= target,
+    note: `${cost.note} (target ≤ ${100 * target}% of dense time)`,
   });
   console.error(
-    `${plugin.name}: ${timing.medianMs.toFixed(0)} ms (${(100 * fraction).toFixed(1)}% of dense, target ≤ ${100 * target}% at 32K${smoke || fraction <= target ? '' : ': missed'})`,
+    `${plugin.name}: ${cost.medianMs.toFixed(0)} ms (${(100 * cost.fractionOfDense).toFixed(1)}% of dense, target ≤ ${100 * target}% at 32K${smoke || cost.fractionOfDense <= target ? '' : ': missed'})`,
   );
 }
 await backend.dispose();

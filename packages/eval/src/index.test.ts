@@ -23,6 +23,7 @@ it('exposes the public api', () => {
       "densityRecallSvg",
       "eachItem",
       "endToEnd",
+      "estimationCost",
       "evaluateMethods",
       "findMethod",
       "formatEndToEnd",

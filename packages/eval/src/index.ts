@@ -1,6 +1,7 @@
 export { type BudgetParam, budgetParam, type MatchDensityOptions, type MatchedBudget, matchDensity } from './budget.js';
 export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEnd } from './end-to-end.js';
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
+export { type EstimationCost, type EstimationCostOptions, estimationCost, type Timing } from './estimation-cost.js';
 export { findMethod, methodNames } from './find-method.js';
 export { WORKLOAD_LIMITS } from './limits.js';
 export {
