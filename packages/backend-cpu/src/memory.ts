@@ -163,7 +163,15 @@ export class Arena {
  * output 120 ms); made inside `Executor.run`'s `meanwhile`, that happens while the threads compute.
  */
 export function newResultArray(length: number): Float32Array<ArrayBuffer> {
-  const a = new Float32Array(length);
-  for (let i = 0; i < length; i += 1024) a[i] = 0;
+  return mapPages(new Float32Array(length));
+}
+
+/** `newResultArray` for 32-bit integers (top-k indices, threshold bits). */
+export function newResultInts(length: number): Int32Array<ArrayBuffer> {
+  return mapPages(new Int32Array(length));
+}
+
+function mapPages<T extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>>(a: T): T {
+  for (let i = 0; i < a.length; i += 1024) a[i] = 0;
   return a;
 }

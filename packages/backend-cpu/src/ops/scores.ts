@@ -4,6 +4,7 @@ import { H, H_SCORES, HEADER_INTS, OP_SCORE_REDUCE, SCORES_TASK_FIELDS, SD, SD_I
 import { scoresScratchLayout } from '../driver/scores-task.js';
 import type { Executor } from '../executor.js';
 import { STAT_INTS } from '../kernels.js';
+import { newResultArray, newResultInts } from '../memory.js';
 import { copyRows } from '../plan/pack.js';
 import { paddedDim, scratchFloats, TILE } from '../scratch-layout.js';
 
@@ -148,14 +149,28 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
       }
     }
   } else pairs = heads * R * keyCount;
-  await exec.run(header, scratch, pairs * dp);
+  // The large result arrays are allocated while the threads compute (their fresh pages mapped meanwhile).
+  let colMaxOut = new Float32Array(0);
+  let scoresOut = new Float32Array(0);
+  let bitsOut = new Int32Array(0);
+  await exec.run(header, scratch, pairs * dp, undefined, () => {
+    if (groups) colMaxOut = newResultArray(groups.indices.length);
+    if (out >= 0) scoresOut = newResultArray(heads * R * keyCount);
+    if (call.atLeast) bitsOut = newResultInts(heads * R * words);
+  });
 
   const v = exec.memory.views;
-  if (groups) return { kind: 'scores', heads, rows: R, keys: 0, columnMax: v.f32.slice(colMax, colMax + groups.indices.length) };
+  if (groups) {
+    colMaxOut.set(v.f32.subarray(colMax, colMax + colMaxOut.length));
+    return { kind: 'scores', heads, rows: R, keys: 0, columnMax: colMaxOut };
+  }
   const result: {
     -readonly [K in keyof ScoresResult]: ScoresResult[K];
   } = { kind: 'scores', heads, rows: R, keys: keyCount };
-  if (out >= 0) result.scores = v.f32.slice(out, out + heads * R * keyCount);
+  if (out >= 0) {
+    scoresOut.set(v.f32.subarray(out, out + scoresOut.length));
+    result.scores = scoresOut;
+  }
   if (stats) {
     const n = heads * R;
     const field = (at: number, ints: boolean) => {
@@ -185,7 +200,10 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
       indices: v.i32.slice(topIndices, topIndices + heads * R * topK),
     };
   }
-  if (call.atLeast) result.atLeast = { words, bits: v.i32.slice(bits, bits + heads * R * words) };
+  if (call.atLeast) {
+    bitsOut.set(v.i32.subarray(bits, bits + bitsOut.length));
+    result.atLeast = { words, bits: bitsOut };
+  }
   return result;
 }
 

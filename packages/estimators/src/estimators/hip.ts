@@ -62,17 +62,20 @@ const method = defineEstimator({
         (units <= k ? dense : searches).push({ h, qb, origin, length: end - origin, nodes });
       }
     }
+    // The call's key list, reused by every iteration (fresh memory is slow to touch; the list only shrinks).
+    const scorers = { ...stridedRows(shape.qLength, blocks, params.blockStrideQ), indices: new Int32Array(0) };
     let active = searches.filter(needsSplit);
     while (active.length > 0) {
-      await refine(active, input, ctx, blocks, unit, k, params.blockStrideQ, dim);
+      await refine(active, input, ctx, blocks, scorers, unit, k, params.blockStrideQ, dim);
       active = active.filter(needsSplit);
     }
-    const byRow = new Map<number, Search>();
-    for (const s of [...searches, ...dense]) byRow.set(s.h * blocks.count + s.qb, s);
+    const byRow: Search[] = new Array(heads * blocks.count);
+    for (const s of searches) byRow[s.h * blocks.count + s.qb] = s;
+    for (const s of dense) byRow[s.h * blocks.count + s.qb] = s;
     return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
       row.addKeys(0, params.sinkTokens);
       row.addKeys(blocks.firstPos(qb) - params.windowTokens + 1, blocks.lastPos(qb) + 1);
-      const s = byRow.get(h * blocks.count + qb) as Search;
+      const s = byRow[h * blocks.count + qb] as Search;
       for (let j = 0; j < s.nodes.length; j += 2) {
         const a = s.origin + (s.nodes[j] as number) * unit;
         const b = Math.min(s.origin + s.length, s.origin + (s.nodes[j + 1] as number) * unit);
@@ -89,6 +92,24 @@ function needsSplit(s: Search): boolean {
   return false;
 }
 
+/** The strided query rows of every block (the same for every head), grouped by block: HiP's scoring rows. */
+function stridedRows(qLength: number, blocks: QueryBlocks, stride: number): { rows: Int32Array; groups: Int32Array } {
+  const rows = new IntList(Math.ceil(qLength / stride) + blocks.count);
+  const groups = new Int32Array(blocks.count + 1);
+  for (let qb = 0; qb < blocks.count; qb++) {
+    for (let i = blocks.firstRow(qb); i < blocks.endRow(qb); i += stride) rows.push(i);
+    groups[qb + 1] = rows.length;
+  }
+  return { rows: rows.toArray(), groups };
+}
+
+/** An active search's children for one iteration and where their centre keys end in the call's key list. */
+interface Children {
+  readonly search: Search;
+  readonly kids: Int32Array;
+  readonly childEnd: Int32Array;
+}
+
 /**
  * One iteration for every active search: split, score the children's centre keys, keep the top k. One backend call
  * scores every search: its block's strided query rows form a group whose listed keys are the centre keys of its
@@ -99,78 +120,95 @@ async function refine(
   input: EstimatorInput,
   ctx: EstimatorContext,
   blocks: QueryBlocks,
+  scorers: { rows: Int32Array; groups: Int32Array; indices: Int32Array },
   unit: number,
   k: number,
   stride: number,
   dim: number,
 ): Promise<void> {
   const { shape } = input;
-  // The strided rows of every block (the same for every head), grouped by block.
-  const rows = new IntList(Math.ceil(shape.qLength / stride) + blocks.count);
-  const groups = new Int32Array(blocks.count + 1);
-  for (let qb = 0; qb < blocks.count; qb++) {
-    for (let i = blocks.firstRow(qb); i < blocks.endRow(qb); i += stride) rows.push(i);
-    groups[qb + 1] = rows.length;
-  }
-  // Centre keys of every active search's children, listed per (head, block); childEnd[c] ends child c's keys.
-  const bySlot = new Map<number, { search: Search; kids: Int32Array; childEnd: Int32Array }>();
+  const slots = shape.heads * blocks.count;
+  // Children of every active search, by (head, block) slot; the call lists at most `unit` centre keys per child.
+  const bySlot: (Children | undefined)[] = new Array(slots);
+  let listed = 0;
   for (const s of active) {
     const kids = split(s.nodes);
-    bySlot.set(s.h * blocks.count + s.qb, { search: s, kids, childEnd: new Int32Array(kids.length / 2) });
+    bySlot[s.h * blocks.count + s.qb] = { search: s, kids, childEnd: new Int32Array(kids.length / 2) };
+    listed += (kids.length / 2) * unit;
   }
-  const offsets = new Int32Array(shape.heads * blocks.count + 1);
-  const indices = new IntList(active.length * 2 * k * unit);
-  for (let slot = 0; slot < shape.heads * blocks.count; slot++) {
-    const entry = bySlot.get(slot);
+  const offsets = new Int32Array(slots + 1);
+  if (scorers.indices.length < listed) scorers.indices = new Int32Array(listed);
+  const indices = scorers.indices;
+  let n = 0;
+  for (let slot = 0; slot < slots; slot++) {
+    const entry = bySlot[slot];
     if (entry) {
       const { search: s, kids, childEnd } = entry;
-      for (let c = 0; c < kids.length / 2; c++) {
+      const end = s.origin + s.length;
+      for (let c = 0; c < childEnd.length; c++) {
         const centre = Math.floor(((kids[2 * c] as number) + (kids[2 * c + 1] as number) - 1) / 2);
         const k0 = s.origin + centre * unit;
-        const k1 = Math.min(s.origin + s.length, k0 + unit);
-        for (let key = k0; key < k1; key++) indices.push(key);
-        childEnd[c] = indices.length;
+        const k1 = Math.min(end, k0 + unit);
+        for (let key = k0; key < k1; key++) indices[n++] = key;
+        childEnd[c] = n;
       }
     }
-    offsets[slot + 1] = indices.length;
+    offsets[slot + 1] = n;
   }
   const { columnMax } = await ctx.backend.scores(
     { q: input.q, k: input.k, qOffset: shape.qOffset },
-    { causal: false, rows: rows.toArray(), keys: { groups, offsets, indices: indices.view() }, reduce: { columnMax: true } },
+    {
+      causal: false,
+      rows: scorers.rows,
+      keys: { groups: scorers.groups, offsets, indices: indices.subarray(0, n) },
+      reduce: { columnMax: true },
+    },
   );
   if (!columnMax) throw new Error('hip: the backend returned no column maxima');
   // Counted as before the in-kernel reduction: every search scores 2k children's units against its strided rows.
   ctx.cost.add(dotFlops(active.length * 2 * k * unit * Math.ceil(ctx.blockQ / stride), dim), 'estimate');
   const best = new Float64Array(2 * k);
-  for (const { search: s, kids, childEnd } of bySlot.values()) {
-    const children = kids.length / 2;
-    let p = offsets[s.h * blocks.count + s.qb] as number;
+  for (let slot = 0; slot < slots; slot++) {
+    const entry = bySlot[slot];
+    if (!entry) continue;
+    const { search: s, kids, childEnd } = entry;
+    const children = childEnd.length;
+    let p = offsets[slot] as number;
     for (let c = 0; c < children; c++) {
       let m = -Infinity;
-      for (; p < (childEnd[c] as number); p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
+      for (const stop = childEnd[c] as number; p < stop; p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
       best[c] = m;
     }
     const keep = topIndices(best, 0, children, k);
     const next = new Int32Array(2 * keep.length);
-    keep.forEach((c, j) => {
+    for (let j = 0; j < keep.length; j++) {
+      const c = keep[j] as number;
       next[2 * j] = kids[2 * c] as number;
       next[2 * j + 1] = kids[2 * c + 1] as number;
-    });
+    }
     s.nodes = next;
   }
 }
 
 /** Splits every node of more than one unit into halves; single units stay as they are. */
 function split(nodes: Int32Array): Int32Array {
-  const out: number[] = [];
+  let count = 0;
+  for (let j = 0; j < nodes.length; j += 2) count += (nodes[j + 1] as number) - (nodes[j] as number) > 1 ? 2 : 1;
+  const out = new Int32Array(2 * count);
+  let o = 0;
   for (let j = 0; j < nodes.length; j += 2) {
     const a = nodes[j] as number;
     const b = nodes[j + 1] as number;
-    if (b - a <= 1) out.push(a, b);
-    else {
+    if (b - a <= 1) {
+      out[o++] = a;
+      out[o++] = b;
+    } else {
       const m = Math.floor((a + b) / 2);
-      out.push(a, m, m, b);
+      out[o++] = a;
+      out[o++] = m;
+      out[o++] = m;
+      out[o++] = b;
     }
   }
-  return Int32Array.from(out);
+  return out;
 }
