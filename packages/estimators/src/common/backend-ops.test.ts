@@ -2,7 +2,7 @@ import { createCpuBackend } from '@sparseland/backend-cpu';
 import { type Backend, createReferenceBackend, randomHeadTensor } from '@sparseland/core';
 import { createCostMeter, resolveAttentionShape } from '@sparseland/core/kit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pooledQueryScores, probeLastQuerySums, rowReductions, scoreMatrix, topKeys } from './backend-ops.js';
+import { eachScoreRows, pooledQueryScores, probeLastQuerySums, rowReductions, scoreMatrix, topKeys } from './backend-ops.js';
 import { addFlops, dotFlops } from './flops.js';
 
 function naiveProduct(a: ReturnType<typeof randomHeadTensor>, b: ReturnType<typeof randomHeadTensor>, scale: number): Float64Array {
@@ -41,6 +41,42 @@ describe.each([
       expect(got.length).toBe(want.length);
       for (let i = 0; i < want.length; i++)
         expect(Math.abs((got[i] as number) - (want[i] as number))).toBeLessThan(tol * (1 + Math.abs(want[i] as number)));
+      expect(cost.total).toBe(2 * 7 * 6 * 13 * 11);
+    }
+  });
+
+  it('eachScoreRows streams the same product in row chunks of every head, each row once, counted once', async () => {
+    const a = randomHeadTensor({ heads: 6, length: 13, dim: 7, seed: 1 });
+    const b = randomHeadTensor({ heads: 3, length: 11, dim: 7, seed: 2 });
+    const want = naiveProduct(a, b, 0.5);
+    for (const limit of [1 << 23, 40, 1]) {
+      const cost = createCostMeter();
+      const seen = new Int32Array(6 * 13);
+      const starts: number[] = [];
+      const ctx = { backend, cost, seed: 0, layer: 0, blockQ: 8, blockK: 8 };
+      await eachScoreRows(
+        ctx,
+        a,
+        b,
+        0.5,
+        (r0, rows, data) => {
+          starts.push(r0);
+          expect(data.length).toBe(6 * rows * 11);
+          for (let h = 0; h < 6; h++) {
+            for (let r = 0; r < rows; r++) {
+              seen[h * 13 + r0 + r] = (seen[h * 13 + r0 + r] as number) + 1;
+              for (let j = 0; j < 11; j++) {
+                const w = want[(h * 13 + r0 + r) * 11 + j] as number;
+                expect(Math.abs((data[(h * rows + r) * 11 + j] as number) - w)).toBeLessThan(tol * (1 + Math.abs(w)));
+              }
+            }
+          }
+        },
+        limit,
+      );
+      // A row of every head is 6 × 11 = 66 scores: a limit of 40 (or 1) still takes one row per call.
+      expect(starts).toEqual(limit === 1 << 23 ? [0] : Array.from({ length: 13 }, (_, i) => i));
+      expect(Array.from(seen).every((x) => x === 1)).toBe(true);
       expect(cost.total).toBe(2 * 7 * 6 * 13 * 11);
     }
   });

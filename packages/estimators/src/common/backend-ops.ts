@@ -95,26 +95,53 @@ export async function scoreMatrix(
   scale = 1,
   limit = MAX_SCORES_PER_CALL,
 ): Promise<Float32Array> {
-  const out = new Float32Array(a.heads * a.length * b.length);
-  if (a.length === 0 || b.length === 0) return out;
-  const rowsPerCall = Math.max(1, Math.floor(limit / (a.heads * b.length)));
-  for (let r0 = 0; r0 < a.length; r0 += rowsPerCall) {
-    const rows = Math.min(rowsPerCall, a.length - r0);
-    const result = await ctx.backend.scores(
-      { q: a, k: b, qOffset: 0 },
-      { causal: false, scale, rows: { start: r0, count: rows }, output: true },
-    );
-    const data = result.scores as Float32Array;
-    if (rows === a.length) {
-      out.set(data);
-      break;
-    }
-    for (let h = 0; h < a.heads; h++) {
-      out.set(data.subarray(h * rows * b.length, (h + 1) * rows * b.length), (h * a.length + r0) * b.length);
+  let out: Float32Array | undefined;
+  await eachScoreRows(
+    ctx,
+    a,
+    b,
+    scale,
+    (r0, rows, data) => {
+      // One call covering every row: its array is the matrix.
+      if (rows === a.length) {
+        out = data;
+        return;
+      }
+      out ??= new Float32Array(a.heads * a.length * b.length);
+      for (let h = 0; h < a.heads; h++) {
+        out.set(data.subarray(h * rows * b.length, (h + 1) * rows * b.length), (h * a.length + r0) * b.length);
+      }
+    },
+    limit,
+  );
+  return out ?? new Float32Array(a.heads * a.length * b.length);
+}
+
+/**
+ * The same product streamed: `consume(r0, rows, data)` gets rows [r0, r0 + rows) of every head (`data` is
+ * `[heads][rows][b.length]`) as each backend call returns, so a caller that reduces or transforms the rows never holds
+ * the whole matrix. Counted as scoreMatrix.
+ */
+export async function eachScoreRows(
+  ctx: EstimatorContext,
+  a: HeadTensor,
+  b: HeadTensor,
+  scale: number,
+  consume: (r0: number, rows: number, data: Float32Array) => void,
+  limit = MAX_SCORES_PER_CALL,
+): Promise<void> {
+  if (a.length > 0 && b.length > 0) {
+    const rowsPerCall = Math.max(1, Math.floor(limit / (a.heads * b.length)));
+    for (let r0 = 0; r0 < a.length; r0 += rowsPerCall) {
+      const rows = Math.min(rowsPerCall, a.length - r0);
+      const result = await ctx.backend.scores(
+        { q: a, k: b, qOffset: 0 },
+        { causal: false, scale, rows: { start: r0, count: rows }, output: true },
+      );
+      consume(r0, rows, result.scores as Float32Array);
     }
   }
   ctx.cost.add(dotFlops(a.heads * a.length * b.length, a.dim), LABEL);
-  return out;
 }
 
 /**

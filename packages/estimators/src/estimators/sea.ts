@@ -1,7 +1,7 @@
 import { defineEstimator, type HeadTensor } from '@sparseland/core';
 import { intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
-import { scoreMatrix, topKeys } from '../common/backend-ops.js';
+import { eachScoreRows, scoreMatrix, topKeys } from '../common/backend-ops.js';
 import { addFlops, dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { mixSeed, randomDirections } from '../common/lsh.js';
@@ -36,11 +36,28 @@ const method = defineEstimator({
     const binSize = Math.ceil(kvLength / bins);
     const omega = randomDirections(m, dim, mixSeed(ctx.seed, ctx.layer, 5));
     const rescale = dim ** -0.25;
-    const qProj = await scoreMatrix(ctx, input.q, omega, rescale);
-    const kProj = await scoreMatrix(ctx, input.k, omega, rescale);
     // Positive features exp(ω·x − |x|²/2); a per-row constant for queries and one per kv head for keys cancel out.
-    const qFeat = positiveFeatures(qProj, input.q.data, heads * qLength, m, dim, rescale, true);
-    const kFeat = positiveFeatures(kProj, input.k.data, kvHeads * kvLength, m, dim, rescale, false, kvLength);
+    // Query features are made from each call's projections as they arrive (the projections of all rows are never
+    // held); key features overwrite their projections.
+    const qFeat = new Float32Array(heads * qLength * m);
+    await eachScoreRows(ctx, input.q, omega, rescale, (r0, rows, proj) => {
+      for (let h = 0; h < heads; h++) {
+        const first = h * qLength + r0;
+        positiveFeatures(
+          proj.subarray(h * rows * m, (h + 1) * rows * m),
+          input.q.data.subarray(first * dim, (first + rows) * dim),
+          rows,
+          m,
+          dim,
+          rescale,
+          true,
+          rows,
+          qFeat.subarray(first * m, (first + rows) * m),
+        );
+      }
+    });
+    const kProj = await scoreMatrix(ctx, input.k, omega, rescale);
+    const kFeat = positiveFeatures(kProj, input.k.data, kvHeads * kvLength, m, dim, rescale, false, kvLength, kProj);
     const binFeat = new Float32Array(kvHeads * bins * m);
     for (let g = 0; g < kvHeads; g++) {
       for (let j = 0; j < kvLength; j++) {
@@ -98,7 +115,8 @@ export const FEATURE_FLOOR = 1e-18;
 /**
  * FAVOR+ features exp(ω·x' − |x'|²/2) / √m of rows x' = x·rescale, from their projections ω·x'. Queries subtract
  * their row max (softmax-invariant per row); keys subtract one max per kv head (`perHead` rows), invariant too.
- * Values under FEATURE_FLOOR become 0.
+ * Values under FEATURE_FLOOR become 0. Written to `out` (a new array by default; `proj` itself works: each value is
+ * read before it is overwritten).
  */
 export function positiveFeatures(
   proj: Float32Array,
@@ -109,8 +127,8 @@ export function positiveFeatures(
   rescale: number,
   perRow: boolean,
   perHead = count,
+  out = new Float32Array(count * m),
 ): Float32Array {
-  const out = new Float32Array(count * m);
   const half = new Float64Array(count);
   for (let r = 0; r < count; r++) {
     let norm = 0;
