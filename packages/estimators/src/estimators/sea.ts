@@ -127,7 +127,7 @@ export function positiveFeatures(
   rescale: number,
   perRow: boolean,
   perHead = count,
-  out = new Float32Array(count * m),
+  out: Float32Array = new Float32Array(count * m),
 ): Float32Array {
   const half = new Float64Array(count);
   for (let r = 0; r < count; r++) {
