@@ -979,12 +979,19 @@ export function rowStats(s: i32, rows: i32, ja: i32, jb: i32, keyIdx: i32, stats
     if (flags & 1) {
       let m = load<f32>(rec);
       let at = -1;
-      for (let j = a; j < b; j++) {
+      let j = a;
+      while (j < b) {
+        // Four slots with none above the running max are skipped at once (NaN never is above).
+        if (j + 4 <= b && !v128.any_true(f32x4.gt(v128.load(row + bp(j)), f32x4.splat(m)))) {
+          j += 4;
+          continue;
+        }
         const v = load<f32>(row + bp(j));
         if (v > m) {
           m = v;
           at = j;
         }
+        j++;
       }
       if (at >= 0) {
         store<f32>(rec, m);
@@ -994,12 +1001,18 @@ export function rowStats(s: i32, rows: i32, ja: i32, jb: i32, keyIdx: i32, stats
     if (flags & 2) {
       let m = load<f32>(rec, 8);
       let at = -1;
-      for (let j = a; j < b; j++) {
+      let j = a;
+      while (j < b) {
+        if (j + 4 <= b && !v128.any_true(f32x4.lt(v128.load(row + bp(j)), f32x4.splat(m)))) {
+          j += 4;
+          continue;
+        }
         const v = load<f32>(row + bp(j));
         if (v < m) {
           m = v;
           at = j;
         }
+        j++;
       }
       if (at >= 0) {
         store<f32>(rec, m, 8);

@@ -267,6 +267,11 @@ export function scoresCases(): BackendCase[] {
       options: () => ({ reduce: { topK: 16, max: true } }),
     }),
     scoresCase({
+      name: 'a key range starting on a 64-key boundary (keys 64–193 of kv 200, d=12), every reduction but bits',
+      shape: { qHeads: 2, kvHeads: 1, qLength: 40, kvLength: 200, dim: 12, qOffset: 160 },
+      options: () => ({ keys: { start: 64, count: 130 }, output: true, reduce: { max: true, min: true, topK: 5, moments: true } }),
+    }),
+    scoresCase({
       name: 'causal rows with no visible key (keys after them): -Infinity, key -1, count 0, no bits',
       shape: { qHeads: 2, kvHeads: 1, qLength: 20, kvLength: 80, dim: 8, qOffset: 10 },
       options: () => ({

@@ -103,7 +103,11 @@ export const SD = {
   ROWS: 1,
   /** Q rows [heads][R][dp]. */
   Q: 2,
-  /** K rows [kvHeads][kvLength][dp], row-major. */
+  /**
+   * K rows [kvHeads][kvLength][dp], row-major; with SF_PACKED_K (a key range starting at a multiple of 64) packed as
+   * the attention ops pack them: 64-key chunks stored transposed, ⌈kvLength / 64⌉·64·dp floats per kv head, so a
+   * tile is read in place instead of gathered.
+   */
   K: 3,
   KV_LENGTH: 4,
   /** Query heads per kv head. */
@@ -144,3 +148,4 @@ export const SF_MOMENTS = 8;
 export const SF_TOPK = 16;
 export const SF_ATLEAST = 32;
 export const SF_COLMAX = 64;
+export const SF_PACKED_K = 128;

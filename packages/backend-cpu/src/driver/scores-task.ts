@@ -12,6 +12,7 @@ import {
   SF_MIN,
   SF_MOMENTS,
   SF_OUTPUT,
+  SF_PACKED_K,
   SF_TOPK,
 } from './job-layout.js';
 
@@ -60,7 +61,9 @@ export function scoresReduceTask(kern: Kernels, views: MemoryViews, job: number,
   const flags = field(SD.FLAGS);
   const R = field(SD.ROWS);
   const kvLength = field(SD.KV_LENGTH);
-  const kBase = field(SD.K) + Math.floor(h / field(SD.GROUP)) * kvLength * dp;
+  const packed = (flags & SF_PACKED_K) !== 0;
+  const kStride = packed ? Math.ceil(kvLength / TILE) * TILE * dp : kvLength * dp;
+  const kBase = field(SD.K) + Math.floor(h / field(SD.GROUP)) * kStride;
   const scale = f32[job + H.SCALE] as number;
   const topK = field(SD.TOPK_K);
   const cap = field(SD.TOPK_CAP);
@@ -140,8 +143,10 @@ export function scoresReduceTask(kern: Kernels, views: MemoryViews, job: number,
         keyIdx = x + L.keyIdx;
         for (let j = 0; j < n; j++) i32[keyIdx + j] = start + t0 + j;
       }
-      kern.gatherKeys(kt, kBase, keyIdx, n);
-      kern.scoreBlock(scr, q, rows, kt, n, st, TILE, scale);
+      // Packed keys: the tile of keys start + t0 … is chunk (start + t0) / 64 (start is a multiple of 64).
+      const tile = packed ? kBase + ((start + t0) / TILE) * TILE * dp : kt;
+      if (!packed) kern.gatherKeys(kt, kBase, keyIdx, n);
+      kern.scoreBlock(scr, q, rows, tile, n, st, TILE, scale);
       for (let r = 0; r < rows; r++) {
         const a = Math.min(n, Math.max(0, (i32[rlo + r] as number) - t0));
         i32[ja + r] = a;

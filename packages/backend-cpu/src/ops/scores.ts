@@ -5,7 +5,7 @@ import { scoresScratchLayout } from '../driver/scores-task.js';
 import type { Executor } from '../executor.js';
 import { STAT_INTS } from '../kernels.js';
 import { newResultArray, newResultInts } from '../memory.js';
-import { copyRows } from '../plan/pack.js';
+import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, scratchFloats, TILE } from '../scratch-layout.js';
 
 /** Top-k candidates one thread keeps (u64 each): rows per task shrink so that 2k candidates per row fit. */
@@ -35,7 +35,10 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   const header = layout.alloc(HEADER_INTS);
   const desc = layout.alloc(SD_INTS);
   const q = layout.alloc(heads * R * dp, 4 * dp + 64);
-  const k = layout.alloc(kvHeads * kvLength * dp);
+  // A range of keys starting on a 64-key boundary reads packed 64-key tiles in place; other key sets gather.
+  const packed = keys.kind === 'range' && keys.start % TILE === 0;
+  const kStride = packed ? packedFloats(kvLength, dp) : kvLength * dp;
+  const k = layout.alloc(kvHeads * kStride);
   const lo = layout.alloc(R);
   const hi = layout.alloc(R);
   const list = keys.kind === 'list' ? layout.alloc(keys.list.length) : -1;
@@ -82,7 +85,8 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
     (call.moments ? F.SF_MOMENTS : 0) |
     (topK > 0 ? F.SF_TOPK : 0) |
     (call.atLeast ? F.SF_ATLEAST : 0) |
-    (call.columnMax ? F.SF_COLMAX : 0);
+    (call.columnMax ? F.SF_COLMAX : 0) |
+    (packed ? F.SF_PACKED_K : 0);
   i32.fill(0, desc, desc + SD_INTS);
   i32[desc + SD.FLAGS] = flags;
   i32[desc + SD.ROWS] = R;
@@ -112,7 +116,10 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   i32[desc + SD.EXTRA] = scratchFloats(dp);
 
   writeQueries(f32, q, dp, input, call);
-  for (let g = 0; g < kvHeads; g++) copyRows(input.k, g, f32, k + g * kvLength * dp, dp);
+  for (let g = 0; g < kvHeads; g++) {
+    if (packed) packKeys(input.k, g, f32, k + g * kStride, dp);
+    else copyRows(input.k, g, f32, k + g * kStride, dp);
+  }
   i32.set(call.keyLo, lo);
   i32.set(call.keyHi, hi);
   if (keys.kind === 'list') i32.set(keys.list, list);
