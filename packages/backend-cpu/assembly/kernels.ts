@@ -950,7 +950,33 @@ export function colMax(src: i32, rows: i32, n: i32, stride: i32, dst: i32): void
 /** kt[c·64 + j] = k[keyIdx[j]·dp + c] for j < n: `n` key rows of a row-major kv head at `k`, stored transposed. */
 export function gatherKeys(kt: i32, k: i32, keyIdx: i32, n: i32): void {
   const d = dp;
-  for (let j = 0; j < n; j++) {
+  // Four keys at a time: 4 channels of each (a 4×4 block) are transposed with shuffles into 4 channel vectors of the
+  // four keys, stored whole. The last n mod 4 keys go one lane at a time.
+  const n4 = n & ~3;
+  for (let j = 0; j < n4; j += 4) {
+    const s0: usize = bp(k + load<i32>(bp(keyIdx + j)) * d);
+    const s1: usize = bp(k + load<i32>(bp(keyIdx + j + 1)) * d);
+    const s2: usize = bp(k + load<i32>(bp(keyIdx + j + 2)) * d);
+    const s3: usize = bp(k + load<i32>(bp(keyIdx + j + 3)) * d);
+    const dst: usize = bp(kt + j);
+    for (let c = 0; c < d; c += 4) {
+      const r0 = v128.load(s0 + bp(c));
+      const r1 = v128.load(s1 + bp(c));
+      const r2 = v128.load(s2 + bp(c));
+      const r3 = v128.load(s3 + bp(c));
+      // t01 = [r0c0 r1c0 r0c1 r1c1], t23 = [r2c0 r3c0 r2c1 r3c1], and the same for channels 2, 3.
+      const t01 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5);
+      const t23 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5);
+      const u01 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+      const u23 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+      const o: usize = dst + bp(c * TILE);
+      v128.store(o, v128.shuffle<f32>(t01, t23, 0, 1, 4, 5));
+      v128.store(o, v128.shuffle<f32>(t01, t23, 2, 3, 6, 7), 256);
+      v128.store(o, v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), 512);
+      v128.store(o, v128.shuffle<f32>(u01, u23, 2, 3, 6, 7), 768);
+    }
+  }
+  for (let j = n4; j < n; j++) {
     const src: usize = bp(k + load<i32>(bp(keyIdx + j)) * d);
     const dst: usize = bp(kt + j);
     for (let c = 0; c < d; c += 4) {
@@ -1222,7 +1248,13 @@ export function colMaxRows(s: i32, rows: i32, ja: i32, jb: i32, dst: i32): void 
     const a = load<i32>(bp(ja + r));
     const b = load<i32>(bp(jb + r));
     const row: usize = bp(s + r * TILE);
-    for (let j = a; j < b; j++) {
+    let j = a;
+    // pmax(o, v) = o < v ? v : o: exactly the scalar rule below, NaN and signed zeros included.
+    for (; j + 4 <= b; j += 4) {
+      const o: usize = bp(dst + j);
+      v128.store(o, f32x4.pmax(v128.load(o), v128.load(row + bp(j))));
+    }
+    for (; j < b; j++) {
       const v = load<f32>(row + bp(j));
       const o: usize = bp(dst + j);
       if (v > load<f32>(o)) store<f32>(o, v);
