@@ -112,8 +112,14 @@ describe('sweep and search', () => {
     await page.selectOption('#sweep-method', 'block-topk');
     await page.fill('#sweep-densities', '0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8');
     await page.click('#sweep-run');
-    await page.waitForSelector('#sweep-cancel:not([disabled])');
-    await page.click('#sweep-cancel');
+    // Clicked in the page in the same turn that finds it enabled: a job that ends first cannot race the click.
+    // That may be while the panel still gathers the model's layers or while the worker runs: both must cancel.
+    await page.waitForFunction(() => {
+      const cancel = document.querySelector<HTMLButtonElement>('#sweep-cancel');
+      if (!cancel || cancel.disabled) return false;
+      cancel.click();
+      return true;
+    });
     await expect.poll(() => page.locator('.sweep .progress-label').textContent()).toBe('cancelled');
     expect(await page.locator('#sweep-run').isDisabled()).toBe(false);
     expect(opened.errors).toEqual([]);

@@ -9,18 +9,31 @@ export class CancelledError extends Error {
 
 /**
  * Runs one job at a time in a fresh worker; `cancel()` terminates it (its backend threads go with it), so a long
- * search stops at once rather than at the next progress report.
+ * search stops at once rather than at the next progress report. A panel calls `arm()` when the user starts a job
+ * whose inputs it still has to gather: a `cancel()` before `run()` then cancels that job too.
  */
 export class JobRunner {
   private worker: Worker | undefined;
   private rejectCurrent: ((error: Error) => void) | undefined;
+  private armed = false;
+  private cancelledEarly = false;
 
   get running(): boolean {
     return this.worker !== undefined;
   }
 
+  /** A job has started (its inputs are being gathered); `run()` follows. */
+  arm(): void {
+    this.armed = true;
+    this.cancelledEarly = false;
+  }
+
   run(job: Job, onProgress: (done: number, total: number | undefined, message: string) => void): Promise<JobResult> {
-    this.cancel();
+    const cancelled = this.cancelledEarly;
+    this.armed = false;
+    this.cancelledEarly = false;
+    this.stop();
+    if (cancelled) return Promise.reject(new CancelledError());
     const worker = new Worker(new URL('./job.worker.ts', import.meta.url), { type: 'module', name: 'sparseland-job' });
     this.worker = worker;
     return new Promise<JobResult>((resolve, reject) => {
@@ -52,6 +65,12 @@ export class JobRunner {
   }
 
   cancel(): void {
+    if (this.armed) this.cancelledEarly = true;
+    this.stop();
+  }
+
+  /** Terminates the running worker, if any, rejecting its job with CancelledError. */
+  private stop(): void {
     if (!this.worker) return;
     this.worker.terminate();
     this.worker = undefined;

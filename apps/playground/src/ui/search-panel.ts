@@ -78,6 +78,7 @@ export class SearchPanel {
     const t0 = performance.now();
     try {
       this.progress.show('waiting for every layer of the model…');
+      this.jobs.arm();
       const traces = await this.traces();
       this.progress.show('searching…', 0, traces.length);
       const objective = this.objective.value as 'recall' | 'output-error';

@@ -96,6 +96,7 @@ export class SweepPanel {
     const t0 = performance.now();
     try {
       this.progress.show('waiting for every layer of the model…');
+      this.jobs.arm();
       const traces = await this.traces();
       this.progress.show('matching the target densities…');
       const result = await this.jobs.run({ type: 'sweep', traces, method, params, densities }, (done, total, message) =>
