@@ -117,7 +117,7 @@ export class Executor {
   /**
    * Runs the job on the worker threads (or inline, for small work and ScoreMods). `meanwhile` runs on the calling
    * thread while the threads compute (after an inline run): where a call allocates its result arrays, so their
-   * fresh pages are mapped in that time (see `newResultArray`).
+   * fresh pages are mapped in that time (see `PendingResult`).
    */
   async run(job: number, scratch: readonly number[], work: number, scoreMod?: ScoreMod, meanwhile?: () => void): Promise<void> {
     if (this.disposed) throw new Error('cpu backend used after dispose()');

@@ -158,20 +158,42 @@ export class Arena {
 }
 
 /**
- * A zeroed Float32Array whose pages are mapped now: one write per 4 KiB page. The first touch of fresh memory costs
- * the operating system a page fault per page (about 4 ms per MiB on the 2-core VMs our benchmarks run on, a 32 MiB
- * output 120 ms); made inside `Executor.run`'s `meanwhile`, that happens while the threads compute.
+ * A result array to be filled from the backend's memory after a run. The first touch of fresh memory costs the
+ * operating system a page fault per 4 KiB page (about 4 ms per MiB on the 2-core VMs our benchmarks run on, a 32 MiB
+ * output 120 ms): `allocate()`, called in `Executor.run`'s `meanwhile`, makes the array and maps its pages while the
+ * threads compute; `take()` returns it afterwards (made then if `allocate()` never ran), `copyFrom` fills it.
  */
-export function newResultArray(length: number): Float32Array<ArrayBuffer> {
-  return mapPages(new Float32Array(length));
-}
+export class PendingResult<T extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>> {
+  private array: T | undefined;
 
-/** `newResultArray` for 32-bit integers (top-k indices, threshold bits). */
-export function newResultInts(length: number): Int32Array<ArrayBuffer> {
-  return mapPages(new Int32Array(length));
-}
+  private constructor(
+    private readonly make: (length: number) => T,
+    readonly length: number,
+  ) {}
 
-function mapPages<T extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>>(a: T): T {
-  for (let i = 0; i < a.length; i += 1024) a[i] = 0;
-  return a;
+  static floats(length: number): PendingResult<Float32Array<ArrayBuffer>> {
+    return new PendingResult((n) => new Float32Array(n), length);
+  }
+
+  static ints(length: number): PendingResult<Int32Array<ArrayBuffer>> {
+    return new PendingResult((n) => new Int32Array(n), length);
+  }
+
+  allocate(): void {
+    const a = this.make(this.length);
+    for (let i = 0; i < a.length; i += 1024) a[i] = 0;
+    this.array = a;
+  }
+
+  take(): T {
+    if (!this.array) this.allocate();
+    return this.array as T;
+  }
+
+  /** The array filled with view[at, at + length). */
+  copyFrom(view: { subarray(begin: number, end: number): ArrayLike<number> }, at: number): T {
+    const a = this.take();
+    a.set(view.subarray(at, at + this.length));
+    return a;
+  }
 }

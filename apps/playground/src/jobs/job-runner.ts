@@ -15,8 +15,8 @@ export class CancelledError extends Error {
 export class JobRunner {
   private worker: Worker | undefined;
   private rejectCurrent: ((error: Error) => void) | undefined;
-  private armed = false;
-  private cancelledEarly = false;
+  /** A job armed before its worker exists, and whether it was cancelled then. */
+  private early: 'none' | 'armed' | 'cancelled' = 'none';
 
   get running(): boolean {
     return this.worker !== undefined;
@@ -24,14 +24,12 @@ export class JobRunner {
 
   /** A job has started (its inputs are being gathered); `run()` follows. */
   arm(): void {
-    this.armed = true;
-    this.cancelledEarly = false;
+    this.early = 'armed';
   }
 
   run(job: Job, onProgress: (done: number, total: number | undefined, message: string) => void): Promise<JobResult> {
-    const cancelled = this.cancelledEarly;
-    this.armed = false;
-    this.cancelledEarly = false;
+    const cancelled = this.early === 'cancelled';
+    this.early = 'none';
     this.stop();
     if (cancelled) return Promise.reject(new CancelledError());
     const worker = new Worker(new URL('./job.worker.ts', import.meta.url), { type: 'module', name: 'sparseland-job' });
@@ -65,7 +63,7 @@ export class JobRunner {
   }
 
   cancel(): void {
-    if (this.armed) this.cancelledEarly = true;
+    if (this.early === 'armed') this.early = 'cancelled';
     this.stop();
   }
 

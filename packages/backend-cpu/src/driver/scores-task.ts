@@ -1,4 +1,5 @@
 import { type Kernels, STAT_INTS } from '../kernels.js';
+import { packedFloats } from '../plan/pack.js';
 import { TILE } from '../scratch-layout.js';
 import type { MemoryViews } from '../ts-kernels.js';
 import {
@@ -62,7 +63,7 @@ export function scoresReduceTask(kern: Kernels, views: MemoryViews, job: number,
   const R = field(SD.ROWS);
   const kvLength = field(SD.KV_LENGTH);
   const packed = (flags & SF_PACKED_K) !== 0;
-  const kStride = packed ? Math.ceil(kvLength / TILE) * TILE * dp : kvLength * dp;
+  const kStride = packed ? packedFloats(kvLength, dp) : kvLength * dp;
   const kBase = field(SD.K) + Math.floor(h / field(SD.GROUP)) * kStride;
   const scale = f32[job + H.SCALE] as number;
   const topK = field(SD.TOPK_K);

@@ -13,7 +13,7 @@ import {
 } from '../driver/job-layout.js';
 import { H_ROW_HEADS } from '../driver/run-job.js';
 import type { Executor } from '../executor.js';
-import { newResultArray } from '../memory.js';
+import { PendingResult } from '../memory.js';
 import type { AttendPlan } from '../plan/attend-plan.js';
 import { copyRows } from '../plan/pack.js';
 import { paddedDim } from '../scratch-layout.js';
@@ -117,13 +117,11 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
   i32.set(plan.bitmaps, bitmaps);
   i32.set(plan.columns, columns);
 
-  let outData: Float32Array<ArrayBuffer> = new Float32Array(0);
-  await exec.run(header, scratch, plan.work, job.scoreMod, () => {
-    outData = newResultArray(rowsTotal * dim);
-  });
+  const outData = PendingResult.floats(rowsTotal * dim);
+  await exec.run(header, scratch, plan.work, job.scoreMod, () => outData.allocate());
 
   const views = exec.memory.views;
-  const output = createHeadTensor(heads, qLength, dim, outData);
+  const output = createHeadTensor(heads, qLength, dim, outData.take());
   if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
   else for (let r = 0; r < rowsTotal; r++) output.data.set(views.f32.subarray(out + r * dp, out + r * dp + dim), r * dim);
   const lse = new Float32Array(rowsTotal);

@@ -1,5 +1,6 @@
 import {
   type BlockScores,
+  type LastQueriesCall,
   type LastQueriesOptions,
   type PooledScoresOptions,
   type ProbeSums,
@@ -12,7 +13,7 @@ import {
 } from '@sparseland/core/kit';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
-import { newResultArray } from '../memory.js';
+import { PendingResult } from '../memory.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
 
@@ -35,7 +36,7 @@ interface ScoresJob {
 
 /** How a job's output (heads × rowsPerHead × keys floats at f32[at], in the backend's memory) comes back. */
 interface Collect<T> {
-  /** Runs while the threads compute: allocate result arrays here (see `newResultArray`). */
+  /** Runs while the threads compute: allocate result arrays here (see `PendingResult`). */
   readonly meanwhile?: () => void;
   /** Reads the output in place (must not keep the view). */
   readonly read: (f32: Float32Array, at: number) => T;
@@ -43,17 +44,8 @@ interface Collect<T> {
 
 /** The job's output copied out of the backend's memory into an array allocated while the threads compute. */
 function copyOut(job: ScoresJob): Collect<Float32Array> {
-  const size = job.heads * job.rowsPerHead * job.keys;
-  let data = new Float32Array(0);
-  return {
-    meanwhile: () => {
-      data = newResultArray(size);
-    },
-    read: (f32, at) => {
-      data.set(f32.subarray(at, at + size));
-      return data;
-    },
-  };
+  const data = PendingResult.floats(job.heads * job.rowsPerHead * job.keys);
+  return { meanwhile: () => data.allocate(), read: (f32, at) => data.copyFrom(f32, at) };
 }
 
 /**
@@ -141,8 +133,9 @@ export async function pooledScores(exec: Executor, input: ScoreInput, options: P
 
 /** Backend.lastQueriesAttention: scores of the last `count` rows against every key, softmax per row. */
 export async function lastQueriesAttention(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ScoreRows> {
-  const { shape, count, rowStart } = resolveLastQueriesCall(input, options);
-  const job = lastQueriesJob(input, options);
+  const call = resolveLastQueriesCall(input, options);
+  const { shape, count, rowStart } = call;
+  const job = lastQueriesJob(input, call);
   const data = await exec.exclusive(() => runScores(exec, job, copyOut(job)));
   return { kind: 'rows', data, heads: shape.heads, rowStart, rows: count, kvLength: shape.kvLength };
 }
@@ -150,12 +143,13 @@ export async function lastQueriesAttention(exec: Executor, input: ScoreInput, op
 /** Backend.lastQueriesSums: the same probe, summed by column and diagonal where the kernels wrote it. */
 export async function lastQueriesSums(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
   const call = resolveLastQueriesCall(input, options);
-  const job = lastQueriesJob(input, options);
+  const job = lastQueriesJob(input, call);
   return exec.exclusive(() => runScores(exec, job, { read: (f32, at) => sumProbeRows(f32, at, call) }));
 }
 
-function lastQueriesJob(input: ScoreInput, options: LastQueriesOptions): ScoresJob {
-  const { shape, count, rowStart, scale, causal } = resolveLastQueriesCall(input, options);
+/** The SCORES job of a validated last-queries call: its rows against every key, softmax per row. */
+function lastQueriesJob(input: ScoreInput, call: LastQueriesCall): ScoresJob {
+  const { shape, count, rowStart, scale, causal } = call;
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
   const dp = paddedDim(dim);
   return {

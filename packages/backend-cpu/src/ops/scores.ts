@@ -4,7 +4,7 @@ import { H, H_SCORES, HEADER_INTS, OP_SCORE_REDUCE, SCORES_TASK_FIELDS, SD, SD_I
 import { scoresScratchLayout } from '../driver/scores-task.js';
 import type { Executor } from '../executor.js';
 import { STAT_INTS } from '../kernels.js';
-import { newResultArray, newResultInts } from '../memory.js';
+import { PendingResult } from '../memory.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, scratchFloats, TILE } from '../scratch-layout.js';
 
@@ -157,27 +157,21 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
     }
   } else pairs = heads * R * keyCount;
   // The large result arrays are allocated while the threads compute (their fresh pages mapped meanwhile).
-  let colMaxOut = new Float32Array(0);
-  let scoresOut = new Float32Array(0);
-  let bitsOut = new Int32Array(0);
+  const colMaxOut = groups ? PendingResult.floats(groups.indices.length) : undefined;
+  const scoresOut = out >= 0 ? PendingResult.floats(heads * R * keyCount) : undefined;
+  const bitsOut = call.atLeast ? PendingResult.ints(heads * R * words) : undefined;
   await exec.run(header, scratch, pairs * dp, undefined, () => {
-    if (groups) colMaxOut = newResultArray(groups.indices.length);
-    if (out >= 0) scoresOut = newResultArray(heads * R * keyCount);
-    if (call.atLeast) bitsOut = newResultInts(heads * R * words);
+    colMaxOut?.allocate();
+    scoresOut?.allocate();
+    bitsOut?.allocate();
   });
 
   const v = exec.memory.views;
-  if (groups) {
-    colMaxOut.set(v.f32.subarray(colMax, colMax + colMaxOut.length));
-    return { kind: 'scores', heads, rows: R, keys: 0, columnMax: colMaxOut };
-  }
+  if (colMaxOut) return { kind: 'scores', heads, rows: R, keys: 0, columnMax: colMaxOut.copyFrom(v.f32, colMax) };
   const result: {
     -readonly [K in keyof ScoresResult]: ScoresResult[K];
   } = { kind: 'scores', heads, rows: R, keys: keyCount };
-  if (out >= 0) {
-    scoresOut.set(v.f32.subarray(out, out + scoresOut.length));
-    result.scores = scoresOut;
-  }
+  if (scoresOut) result.scores = scoresOut.copyFrom(v.f32, out);
   if (stats) {
     const n = heads * R;
     const field = (at: number, ints: boolean) => {
@@ -207,10 +201,7 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
       indices: v.i32.slice(topIndices, topIndices + heads * R * topK),
     };
   }
-  if (call.atLeast) {
-    bitsOut.set(v.i32.subarray(bits, bits + bitsOut.length));
-    result.atLeast = { words, bits: bitsOut };
-  }
+  if (bitsOut) result.atLeast = { words, bits: bitsOut.copyFrom(v.i32, bits) };
   return result;
 }
 

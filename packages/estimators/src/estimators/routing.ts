@@ -1,4 +1,4 @@
-import { defineEstimator, type HeadTensor, kvHeadOf } from '@sparseland/core';
+import { defineEstimator, type HeadTensor, kvHeadOf, sliceHeads } from '@sparseland/core';
 import { createRng, type EstimatorContext, type EstimatorInput, intParam } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { rowReductions, topKeys } from '../common/backend-ops.js';
@@ -51,12 +51,7 @@ const method = defineEstimator({
       const g = kvHeadOf(h, heads, kvHeads);
       normalizeRowsInto(input.q, h, q.data);
       if (g !== kHead) normalizeRowsInto(input.k, (kHead = g), k.data);
-      const centroids: HeadTensor = {
-        data: centroidsOfAll.data.subarray(h * clusters * dim, (h + 1) * clusters * dim),
-        heads: 1,
-        length: clusters,
-        dim,
-      };
+      const centroids = sliceHeads(centroidsOfAll, h);
       // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-
       // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive.
       const member = new Uint8Array(qBlocks * clusters);
