@@ -6,6 +6,7 @@ import {
   ColumnMask,
   causal,
   createBlockMask,
+  createHeadTensor,
   type ReferenceDecodeOptions,
   type ReferenceOptions,
   referenceAttention,
@@ -210,8 +211,42 @@ export function attendCases(): BackendCase[] {
       shape: { qHeads: 1, kvHeads: 1, qLength: 20, kvLength: 20, dim: 8 },
       mask: (s) => ({ blocks: createBlockMask((_h, q, k) => q % 3 !== 0 && k === 1, s, { blockQ: 8, blockK: 8 }) }),
     }),
+    intoOutCase(),
     ...attendRejections(),
   ];
+}
+
+/**
+ * AttendOptions.out: the output is written into the caller's tensor (result.output is that tensor), every value of
+ * it: a tensor full of NaN from before, reused for two calls whose masks leave different rows empty, must hold
+ * exactly the reference's output (zeros for the empty rows) after each.
+ */
+function intoOutCase(): BackendCase {
+  const shape: CaseShape = { qHeads: 4, kvHeads: 2, qLength: 70, kvLength: 70, dim: 64 };
+  return {
+    name: 'attend: into options.out (reused, empty rows zeroed)',
+    op: 'attend',
+    async run(backend, tol) {
+      const s = maskShapeOf(shape);
+      const out = createHeadTensor(
+        shape.qHeads,
+        shape.qLength,
+        shape.dim,
+        new Float32Array(shape.qHeads * shape.qLength * shape.dim).fill(Number.NaN),
+      );
+      for (const parity of [0, 1]) {
+        const input = caseInputs(shape, 21 + parity);
+        const mask: SparseMask = {
+          blocks: buildBlockMask(s, { blockQ: 16, blockK: 16 }, {}, (h, qb, full) => {
+            if ((qb + h + parity) % 2 === 0) full.pushAll(qb === 0 ? [0] : [0, qb]);
+          }),
+        };
+        const got = await backend.attend(input, { mask, out });
+        if (got.output !== out) fail(this.name, 'result.output is not options.out');
+        expectClose(`${this.name} (call ${parity + 1})`, got, referenceAttention(input, { mask }), tol);
+      }
+    },
+  };
 }
 
 /**
@@ -222,14 +257,14 @@ function rejectionCase(
   op: 'attend' | 'decode',
   name: string,
   shape: CaseShape,
-  options: (s: ReturnType<typeof maskShapeOf>) => object,
+  options: (s: ReturnType<typeof maskShapeOf>, input: ReturnType<typeof caseInputs>) => object,
 ): BackendCase {
   return {
     name: `${op}: rejects ${name}`,
     op,
     async run(backend) {
       const input = caseInputs(shape, 5);
-      const opts = options(maskShapeOf(shape));
+      const opts = options(maskShapeOf(shape), input);
       const want = (await thrown(() =>
         op === 'attend' ? referenceAttention(input, opts as ReferenceOptions) : referenceDecode(input, opts as ReferenceDecodeOptions),
       )) as { code?: unknown; message?: unknown } | undefined;
@@ -260,6 +295,10 @@ function attendRejections(): BackendCase[] {
     })),
     rejectionCase('attend', 'a mask that is no mask form', shape, (s) => ({ mask: new Uint8Array(s.qLength * s.kvLength) })),
     rejectionCase('attend', 'a causal call whose query rows pass the last key', { ...shape, qOffset: 5 }, () => ({})),
+    rejectionCase('attend', 'an out tensor of another shape', shape, (s) => ({
+      out: createHeadTensor(s.heads, s.qLength + 1, 8),
+    })),
+    rejectionCase('attend', 'an out tensor that is the query tensor', shape, (_s, input) => ({ out: input.q })),
     // The finiteness rule: a scoreMod may return -Infinity (drop the pair), never NaN or +Infinity.
     rejectionCase('attend', 'a scoreMod that returns NaN', shape, () => ({
       scoreMod: (x: number, _h: number, q: number, k: number) => (q === 7 && k === 3 ? Number.NaN : x),

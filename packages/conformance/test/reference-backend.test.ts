@@ -47,6 +47,30 @@ describe('the kit catches wrong backends', () => {
     await expect(c?.run(broken as never, FP32_TOLERANCE)).rejects.toThrow(/expected/);
   });
 
+  it('a backend that ignores options.out, or leaves its empty rows unwritten, fails the out case', async () => {
+    const ref = createReferenceBackend();
+    const c = allBackendCases().find((x) => x.name.includes('into options.out'));
+    const ignoresOut = {
+      ...ref,
+      attend: (input: never, options: { out?: unknown } = {}) => ref.attend(input, { ...options, out: undefined }),
+    };
+    await expect(c?.run(ignoresOut as never, FP32_TOLERANCE)).rejects.toThrow(/not options.out/);
+    // Writes only the rows that keep a key (copies the reference's nonzero rows): NaN from before stays in the rest.
+    const skipsEmptyRows = {
+      ...ref,
+      attend: async (input: never, options: { out?: { data: Float32Array; dim: number } } = {}) => {
+        const got = await ref.attend(input, { ...options, out: undefined });
+        const out = options.out as { data: Float32Array; dim: number };
+        const d = out.dim;
+        got.lse.forEach((l, r) => {
+          if (l !== Number.NEGATIVE_INFINITY) out.data.set(got.output.data.subarray(r * d, (r + 1) * d), r * d);
+        });
+        return { output: out, lse: got.lse };
+      },
+    };
+    await expect(c?.run(skipsEmptyRows as never, FP32_TOLERANCE)).rejects.toThrow(/output\[\d+\]/);
+  });
+
   it('probe sums one diagonal off fail the lastQueriesSums cases', async () => {
     const ref = createReferenceBackend();
     const broken = {

@@ -70,6 +70,12 @@ export interface AttendOptions {
   /** Logit scale (default 1/√dim). */
   readonly scale?: number | undefined;
   readonly scoreMod?: ScoreMod | undefined;
+  /**
+   * A tensor to write the output into: [Hq, qLength, dim], its memory not shared with q, k or v. The result's
+   * `output` is then this tensor. Reusing one across calls of the same shape spares allocating (and, on machines
+   * where fresh memory is slow to map, first-touching) a new output each call.
+   */
+  readonly out?: HeadTensor | undefined;
 }
 
 export interface DecodeOptions {

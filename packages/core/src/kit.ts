@@ -89,7 +89,7 @@ export {
   scoresKeyAt,
 } from './reference/op-options.js';
 export type { AttendCall, AttendCallOptions, DecodeCall } from './reference/attend-call.js';
-export { resolveAttendCall, resolveDecodeCall, resolveScale } from './reference/attend-call.js';
+export { resolveAttendCall, resolveDecodeCall, resolveScale, resultInto } from './reference/attend-call.js';
 export type { MaskTileOptions, MaskTileSink } from './masks/mask-tiles.js';
 export { MaskTiles } from './masks/mask-tiles.js';
 export { applySlotPrecision, referenceRowProbabilities } from './reference/reference-attention.js';

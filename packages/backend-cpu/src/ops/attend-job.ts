@@ -44,6 +44,8 @@ export interface AttendJob {
   /** Row table order as absolute rows h·qLength + i (default: head-major order). */
   readonly rowOrder?: Int32Array | undefined;
   readonly scoreMod?: ScoreMod | undefined;
+  /** The caller's output tensor (AttendOptions.out, checked), written in place of a new one. */
+  readonly out?: HeadTensor | undefined;
 }
 
 /**
@@ -117,11 +119,11 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
   i32.set(plan.bitmaps, bitmaps);
   i32.set(plan.columns, columns);
 
-  const outData = PendingResult.floats(rowsTotal * dim);
-  await exec.run(header, scratch, plan.work, job.scoreMod, () => outData.allocate());
+  const outData = job.out ? undefined : PendingResult.floats(rowsTotal * dim);
+  await exec.run(header, scratch, plan.work, job.scoreMod, () => outData?.allocate());
 
   const views = exec.memory.views;
-  const output = createHeadTensor(heads, qLength, dim, outData.take());
+  const output = job.out ?? createHeadTensor(heads, qLength, dim, outData?.take());
   if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
   else for (let r = 0; r < rowsTotal; r++) output.data.set(views.f32.subarray(out + r * dp, out + r * dp + dim), r * dim);
   const lse = new Float32Array(rowsTotal);

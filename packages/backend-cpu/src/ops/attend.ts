@@ -8,7 +8,7 @@ import { runAttendJob } from './attend-job.js';
 
 /** Backend.attend: validates once, plans the mask into tasks and segments, runs them. */
 export async function attend(exec: Executor, input: AttentionInput, options: AttendOptions = {}): Promise<AttendResult> {
-  const { shape, causal, scale, mask, scoreMod } = resolveAttendCall(input, options);
+  const { shape, causal, scale, mask, scoreMod, out } = resolveAttendCall(input, options);
   const plan = planAttend(shape, mask, causal);
   const dp = paddedDim(shape.dim);
   const kvLength = shape.kvLength;
@@ -17,6 +17,7 @@ export async function attend(exec: Executor, input: AttentionInput, options: Att
     scale,
     plan,
     scoreMod,
+    out,
     sources: {
       kFloats: () => packedFloats(kvLength, dp),
       vFloats: () => kvLength * dp,

@@ -5,9 +5,9 @@ import { createBlockMask } from '../masks/build-block-mask.js';
 import { ColumnMask } from '../masks/column-mask.js';
 import { causal } from '../masks/mask-mod.js';
 import { TokenSelection } from '../masks/token-selection.js';
-import { randomHeadTensor } from '../tensor/head-tensor.js';
+import { createHeadTensor, randomHeadTensor } from '../tensor/head-tensor.js';
 import type { AttentionInput } from '../tensor/shape.js';
-import { resolveAttendCall, resolveDecodeCall } from './attend-call.js';
+import { resolveAttendCall, resolveDecodeCall, resultInto } from './attend-call.js';
 
 function input(qLength: number, kvLength: number, qHeads = 2, kvHeads = 1): AttentionInput {
   return {
@@ -67,6 +67,37 @@ describe('resolveAttendCall', () => {
     const other = createBlockMask(causal, { heads: 2, qLength: 9, kvLength: 9, qOffset: 0 }, { blockQ: 4, blockK: 4 });
     expect(rejection(() => resolveAttendCall(x, { mask: other })).message).toMatch(/mask.blocks was built for qLength 9/);
     expect(rejection(() => resolveAttendCall(x, { mask: 'causal' as never })).code).toBe('E_SHAPE');
+  });
+
+  it('checks options.out: the output shape, a HeadTensor, no memory shared with the inputs', () => {
+    const x = input(3, 10);
+    const out = createHeadTensor(2, 3, 4);
+    expect(resolveAttendCall(x, { out }).out).toBe(out);
+    expect(rejection(() => resolveAttendCall(x, { out: createHeadTensor(2, 4, 4) }))).toEqual({
+      code: 'E_SHAPE',
+      message: '[E_SHAPE] attend out must be [2, 3, 4] (query heads, query length, dim), got [2, 4, 4]',
+    });
+    expect(rejection(() => resolveAttendCall(x, { out: { data: [1, 2], heads: 1, length: 1, dim: 2 } as never })).code).toBe('E_SHAPE');
+    // A view over part of q's buffer overlaps; one over a separate buffer of the same size does not.
+    const shared = new Float32Array(48);
+    const q = createHeadTensor(2, 3, 4, shared.subarray(0, 24));
+    const overlapping = createHeadTensor(2, 3, 4, shared.subarray(20, 44));
+    expect(rejection(() => resolveAttendCall({ ...x, q }, { out: overlapping }))).toEqual({
+      code: 'E_PARAMS',
+      message: '[E_PARAMS] attend out must not share memory with q: pass a separate Float32Array',
+    });
+    const besides = createHeadTensor(2, 3, 4, shared.subarray(24, 48));
+    expect(resolveAttendCall({ ...x, q }, { out: besides }).out).toBe(besides);
+  });
+
+  it('resultInto copies into out and returns it; without out the result is unchanged', () => {
+    const result = { output: createHeadTensor(1, 2, 2, Float32Array.of(1, 2, 3, 4)), lse: Float32Array.of(0, 1) };
+    expect(resultInto(undefined, result)).toBe(result);
+    const out = createHeadTensor(1, 2, 2);
+    const got = resultInto(out, result);
+    expect(got.output).toBe(out);
+    expect(Array.from(out.data)).toEqual([1, 2, 3, 4]);
+    expect(got.lse).toBe(result.lse);
   });
 
   it('scans for NaN only when asked', () => {

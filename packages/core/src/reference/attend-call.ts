@@ -1,12 +1,14 @@
-import type { AttendOptions, DecodeOptions } from '../backend.js';
+import type { AttendOptions, AttendResult, DecodeOptions } from '../backend.js';
 import { describeValue, expectNumber, SparselandError } from '../errors.js';
 import { expectModdedScore, type ScoreMod } from '../masks/mask-mod.js';
 import { type AttentionMask, type SparseMask, toSparseMask } from '../masks/sparse-mask.js';
 import { expectSelectionFits, TokenSelection } from '../masks/token-selection.js';
+import type { HeadTensor } from '../tensor/head-tensor.js';
 import {
   type AttentionInput,
   type AttentionShape,
   expectCausalPositions,
+  expectHeadTensor,
   resolveAttentionShape,
   type ValidateOptions,
 } from '../tensor/shape.js';
@@ -32,6 +34,8 @@ export interface AttendCall {
   /** The mask as a SparseMask that fits the call; undefined means dense. */
   readonly mask: SparseMask | undefined;
   readonly scoreMod: ScoreMod | undefined;
+  /** Where the output goes (options.out, checked); undefined: a new tensor. */
+  readonly out: HeadTensor | undefined;
 }
 
 /** A validated `decode` call. */
@@ -66,7 +70,47 @@ export function resolveAttendCall(
     scale: resolveScale(opts.scale, shape.dim),
     mask: opts.mask === undefined ? undefined : toSparseMask(opts.mask, shape),
     scoreMod: expectScoreMod(opts.scoreMod),
+    out: opts.out === undefined ? undefined : expectOutTensor(opts.out, shape, input),
   };
+}
+
+/**
+ * Checks options.out: a HeadTensor of the output's shape [Hq, qLength, dim] whose memory overlaps none of q, k, v
+ * (a backend may read any input row after writing any output row).
+ */
+function expectOutTensor(out: unknown, shape: AttentionShape, input: AttentionInput): HeadTensor {
+  const t = expectHeadTensor(out, 'attend out');
+  if (t.heads !== shape.heads || t.length !== shape.qLength || t.dim !== shape.dim) {
+    throw new SparselandError(
+      'E_SHAPE',
+      `attend out must be [${shape.heads}, ${shape.qLength}, ${shape.dim}] (query heads, query length, dim), got [${t.heads}, ${t.length}, ${t.dim}]`,
+    );
+  }
+  for (const [name, x] of [
+    ['q', input.q],
+    ['k', input.k],
+    ['v', input.v],
+  ] as const) {
+    if (overlaps(t.data, x.data)) {
+      throw new SparselandError('E_PARAMS', `attend out must not share memory with ${name}: pass a separate Float32Array`);
+    }
+  }
+  return t;
+}
+
+function overlaps(a: Float32Array, b: Float32Array): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
+/**
+ * The result as the call asked for it: unchanged without options.out, else with its output copied into `out`
+ * (for backends that compute into their own arrays and copy at the end).
+ */
+export function resultInto(out: HeadTensor | undefined, result: AttendResult): AttendResult {
+  if (!out || out === result.output) return result;
+  out.data.set(result.output.data);
+  return { output: out, lse: result.lse };
 }
 
 /** Validates a `decode` call once, as resolveAttendCall does, with the selection checked to fit the cache. */

@@ -35,6 +35,7 @@ export function referenceAttention(input: AttentionInput, options: ReferenceOpti
 export function referenceAttendCall(call: AttendCall, maskMod?: MaskMod): AttendResult {
   const { shape, mask } = call;
   return attendRows(call.input, shape, {
+    out: call.out,
     causal: call.causal,
     scale: call.scale,
     scoreMod: call.scoreMod,
@@ -109,6 +110,8 @@ interface RowPlan {
   readonly causal: boolean;
   readonly scale: number;
   readonly scoreMod: ScoreMod | undefined;
+  /** The output tensor to fill (zeroed first: empty rows stay zeros); undefined: a new one. */
+  readonly out?: HeadTensor | undefined;
   /** Fills out[0..kvLength) with 1 for keys the row may read (before causality). */
   readonly keys: (h: number, i: number, out: Uint8Array) => void;
 }
@@ -116,7 +119,8 @@ interface RowPlan {
 /** The float64 row loop shared by attention and decode. */
 function attendRows(input: AttentionInput, shape: AttentionShape, plan: RowPlan): AttendResult {
   const { heads, kvHeads, qLength, kvLength, dim, qOffset } = shape;
-  const out = createHeadTensor(heads, qLength, dim);
+  const out = plan.out ?? createHeadTensor(heads, qLength, dim);
+  if (plan.out) out.data.fill(0);
   const lse = new Float32Array(heads * qLength);
   const keep = new Uint8Array(kvLength);
   const logits = new Float64Array(kvLength);
