@@ -36,32 +36,37 @@ const method = defineEstimator({
     const { shape, causal } = input;
     const { heads, kvHeads, kvLength, qLength, qOffset, dim } = shape;
     const clusters = Math.max(1, params.clusters || Math.ceil(kvLength / params.windowSize));
-    // One head of unit queries and one kv head of unit keys at a time, in buffers reused across heads: normalising
-    // every head up front would allocate a copy of Q and K.
-    const q: HeadTensor = { data: new Float32Array(qLength * dim), heads: 1, length: qLength, dim };
-    const k: HeadTensor = { data: new Float32Array(kvLength * dim), heads: 1, length: kvLength, dim };
-    let kHead = -1;
+    // One buffer of unit rows, reused for a kv head's keys and then each of its query heads in turn: fresh memory
+    // is slow to touch, and a normalised copy of all of Q or K would be as large as the input.
+    const unit = new Float32Array(Math.max(qLength, kvLength) * dim);
+    const q: HeadTensor = { data: unit.subarray(0, qLength * dim), heads: 1, length: qLength, dim };
+    const k: HeadTensor = { data: unit.subarray(0, kvLength * dim), heads: 1, length: kvLength, dim };
     ctx.cost.add(addFlops(2 * (heads * qLength + kvHeads * kvLength) * dim), 'estimate');
     const centroidsOfAll = await fitCentroids(ctx, input, clusters, params);
     // Per query head: the clusters each query block belongs to, and each cluster's keys.
     const blockClusters: Uint8Array[] = [];
     const clusterKeys: Int32Array[][] = [];
     const qBlocks = Math.ceil(qLength / ctx.blockQ);
-    for (let h = 0; h < heads; h++) {
-      const g = kvHeadOf(h, heads, kvHeads);
-      normalizeRowsInto(input.q, h, q.data);
-      if (g !== kHead) normalizeRowsInto(input.k, (kHead = g), k.data);
-      const centroids = sliceHeads(centroidsOfAll, h);
+    const group = heads / kvHeads;
+    for (let g = 0; g < kvHeads; g++) {
       // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-
-      // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive.
-      const member = new Uint8Array(qBlocks * clusters);
-      await centroidTop(ctx, centroids, q, params.windowSize, (c, tokens) => {
-        for (const i of tokens) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
+      // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive; the keys
+      // of a kv head are routed for all of its query heads' centroids in one call.
+      normalizeRowsInto(input.k, g, k.data);
+      const groupCentroids = sliceHeads(centroidsOfAll, g * group, (g + 1) * group);
+      await centroidTop(ctx, groupCentroids, k, params.windowSize, (j, _c, tokens) => {
+        const h = g * group + j;
+        (clusterKeys[h] ??= []).push(tokens);
       });
-      const keysOf: Int32Array[] = [];
-      await centroidTop(ctx, centroids, k, params.windowSize, (_c, tokens) => keysOf.push(tokens));
-      blockClusters.push(member);
-      clusterKeys.push(keysOf);
+      for (let j = 0; j < group; j++) {
+        const h = g * group + j;
+        normalizeRowsInto(input.q, h, q.data);
+        const member = new Uint8Array(qBlocks * clusters);
+        await centroidTop(ctx, sliceHeads(groupCentroids, j), q, params.windowSize, (_j, c, tokens) => {
+          for (const i of tokens) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
+        });
+        blockClusters[h] = member;
+      }
     }
     return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
       const first = qOffset + qb * ctx.blockQ;
@@ -80,21 +85,25 @@ const method = defineEstimator({
 export const routing = withRettention(method);
 
 /**
- * Per centroid (in order), the `count` tokens most similar to it, ascending (ties to the earlier token), from the
- * backend's in-kernel top-k of the centroid-major product.
+ * Per centroid head and centroid (in order), the `count` tokens most similar to it, ascending (ties to the earlier
+ * token), from the backend's in-kernel top-k of the centroid-major product; `tokens` is one head, shared by every
+ * centroid head.
  */
 async function centroidTop(
   ctx: EstimatorContext,
   centroids: HeadTensor,
   tokens: HeadTensor,
   count: number,
-  take: (c: number, tokens: Int32Array) => void,
+  take: (head: number, c: number, tokens: Int32Array) => void,
 ): Promise<void> {
   const top = await topKeys(ctx, { q: centroids, k: tokens, qOffset: 0 }, { causal: false }, count);
-  ctx.cost.add(dotFlops(centroids.length * tokens.length, centroids.dim), 'estimate');
-  for (let c = 0; c < centroids.length; c++) {
-    const chosen = top.indices.subarray(c * top.k, (c + 1) * top.k).filter((j) => j >= 0);
-    take(c, chosen.sort());
+  ctx.cost.add(dotFlops(centroids.heads * centroids.length * tokens.length, centroids.dim), 'estimate');
+  for (let h = 0; h < centroids.heads; h++) {
+    for (let c = 0; c < centroids.length; c++) {
+      const row = h * centroids.length + c;
+      const chosen = top.indices.subarray(row * top.k, (row + 1) * top.k).filter((j) => j >= 0);
+      take(h, c, chosen.sort());
+    }
   }
 }
 
@@ -158,9 +167,7 @@ async function fitCentroids(
       for (let s = 0; s < count; s++) {
         const best = Math.max(0, nearest.indices[h * count + s] as number);
         counts[best] = (counts[best] as number) + 1;
-        const to = best * dim;
-        const from = (h * count + s) * dim;
-        for (let d = 0; d < dim; d++) sums[to + d] = (sums[to + d] as number) + (sample[from + d] as number);
+        addRow(sums, best * dim, sample, (h * count + s) * dim, dim);
       }
       for (let c = 0; c < clusters; c++) {
         if (counts[c] === 0) continue;
@@ -174,4 +181,16 @@ async function fitCentroids(
     ctx.cost.add(addFlops(heads * count * dim), 'estimate');
   }
   return centroidTensor;
+}
+
+/** sums[to, to + dim) += src[from, from + dim), four lanes per step (the k-means update's inner loop). */
+function addRow(sums: Float64Array, to: number, src: Float32Array, from: number, dim: number): void {
+  let d = 0;
+  for (; d + 4 <= dim; d += 4) {
+    sums[to + d] = (sums[to + d] as number) + (src[from + d] as number);
+    sums[to + d + 1] = (sums[to + d + 1] as number) + (src[from + d + 1] as number);
+    sums[to + d + 2] = (sums[to + d + 2] as number) + (src[from + d + 2] as number);
+    sums[to + d + 3] = (sums[to + d + 3] as number) + (src[from + d + 3] as number);
+  }
+  for (; d < dim; d++) sums[to + d] = (sums[to + d] as number) + (src[from + d] as number);
 }
