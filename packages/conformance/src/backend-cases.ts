@@ -115,6 +115,29 @@ function randomBlocks(blockQ: number, blockK: number, seed: number) {
   };
 }
 
+/**
+ * A vertical-slash mask: `count` seeded key columns per column head (1 = shared by every head), each query block of
+ * `blockQ` rows keeping those up to its last row, plus the diagonal and sink blocks and one block diagonal further back.
+ */
+function verticalSlash(s: ReturnType<typeof maskShapeOf>, heads: number, count: number, blockQ: number, seed: number): SparseMask {
+  const rng = createRng(seed);
+  const lists = Array.from({ length: heads }, () => {
+    const set = new Set<number>();
+    while (set.size < Math.min(count, s.kvLength)) set.add(rng.int(s.kvLength));
+    return Int32Array.from(set).sort();
+  });
+  return {
+    blocks: buildBlockMask(s, { blockQ, blockK: blockQ }, { heads: heads === 1 ? 1 : s.heads }, (_h, qb, full) => {
+      const diagonal = Math.floor((s.qOffset + qb * blockQ) / blockQ);
+      full.pushAll([...new Set([0, Math.max(0, diagonal - 3), diagonal])].sort((a, b) => a - b));
+    }),
+    columns: ColumnMask.build(s, blockQ, { heads }, (h, qb, out) => {
+      const last = s.qOffset + Math.min(s.qLength, (qb + 1) * blockQ);
+      for (const k of lists[h] as Int32Array) if (k < last) out.push(k);
+    }),
+  };
+}
+
 function windowSink(window: number, sink: number) {
   return (_h: number, q: number, k: number) => q - k < window || k < sink;
 }
@@ -191,6 +214,18 @@ export function attendCases(): BackendCase[] {
           for (let k = (h + qb) % 5; k < s.kvLength; k += 7) out.push(k);
         }),
       }),
+    }),
+    attendCase({
+      // MInference's vertical lines: the same columns in every query block (up to the block's last row), so a backend
+      // may gather them once per call (backend-cpu's column pools) — runs of them read in place of gathering.
+      name: 'vertical lines shared by every block and head ∪ block diagonals, GQA 4:2, N=300, blockQ 32',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 300, kvLength: 300, dim: 64 },
+      mask: (s) => verticalSlash(s, 1, 90, 32, 9),
+    }),
+    attendCase({
+      name: 'vertical lines per head ∪ block diagonals, chunk 150 of 300 (qOffset)',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 150, kvLength: 300, dim: 64 },
+      mask: (s) => verticalSlash(s, s.heads, 70, 16, 10),
     }),
     attendCase({
       name: 'broadcast mask (heads = 1) over 4 query heads',

@@ -49,6 +49,11 @@ export const SEG_COLUMNS = 2;
  * the position of its first token. Dequantised 64 tokens at a time into the scratch by unpackTile.
  */
 export const SEG_PACKED = 3;
+/**
+ * Keys [a, a + n) of a column pool (the union of a ColumnMask head's columns, gathered once per call): read as a
+ * range of the source at (the task's source index + aux), whose key positions are listed.
+ */
+export const SEG_POOLED = 4;
 /** i32 fields of a packed block descriptor (see ops/packed-decode.ts). */
 export const PACKED_DESC_INTS = 12;
 export const SEG_KIND_MASK = 15;

@@ -28,6 +28,7 @@ import {
   SEG_KIND_MASK,
   SEG_PACKED,
   SEG_PARTIAL,
+  SEG_POOLED,
   SEG_RANGE,
   SOURCE_INTS,
   T_HEAD,
@@ -79,10 +80,10 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
   const kp = i32[source] as number;
   const v = i32[source + 1] as number;
   const posList = i32[source + 2] as number;
+  const taskSource: RangeSource = { kp, v, posList };
   const segTable = i32[job + H.SEG_TABLE] as number;
   const segStart = i32[task + T_SEG_START] as number;
   const segEnd = segStart + (i32[task + T_SEG_COUNT] as number);
-  const chunkFloats = TILE * dp;
   const layout = scratchLayout(scr, dp);
   const hook = scoreMod
     ? makeScoreModHook(views, scoreMod, layout, rows, i32[task + T_HEAD] as number, i32[job + H_ROW_HEADS] as number, rowStart)
@@ -123,29 +124,65 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
       }
       continue;
     }
+    if (kind === SEG_POOLED) {
+      // A run of a column pool: a range of the pool's own source, whose positions are listed.
+      const pool = (i32[job + H.SOURCE_TABLE] as number) + ((i32[task + T_SOURCE] as number) + (i32[seg + 3] as number)) * SOURCE_INTS;
+      const range = { kp: i32[pool] as number, v: i32[pool + 1] as number, posList: i32[pool + 2] as number };
+      readRange(kern, scr, rows, dp, range, a, n, causal | MODE_POSITIONS, -1, hook, -1, i32);
+      continue;
+    }
     const bitmap = kind === SEG_PARTIAL ? (i32[seg + 3] as number) : -1;
     const mode = causal | (kind === SEG_PARTIAL ? MODE_BITMAP : 0) | (posList >= 0 ? MODE_POSITIONS : 0);
-    const end = a + n;
-    for (let k = a; k < end; ) {
-      const off = k & (TILE - 1);
-      const count = Math.min(end - k, TILE - off);
-      const kt = kp + (k >> 6) * chunkFloats + off;
-      const vk = v + k * dp;
-      const positions = posList >= 0 ? posList + k : -1;
-      const next = k + count;
-      // The next tile of this range, or the first of the next segment when it is a range or a partial piece (block-
-      // sparse masks are mostly one-block segments): its key chunk and value rows start arriving in cache now.
-      if (next < end) kern.prefetch(kp + (next >> 6) * chunkFloats, chunkFloats, v + next * dp, Math.min(TILE, end - next) * dp);
-      else if (s + 1 < segEnd) prefetchSegment(kern, i32, segTable + (s + 1) * SEG_INTS, kp, v, dp);
-      if (hook) {
-        kern.tileScores(scr, rows, kt, count, mode, k, positions, bitmap);
-        hook(count, k, positions);
-        kern.tileUpdate(scr, rows, vk, count);
-      } else kern.tile(scr, rows, kt, vk, count, mode, k, positions, bitmap);
-      k += count;
-    }
+    readRange(kern, scr, rows, dp, taskSource, a, n, mode, bitmap, hook, s + 1 < segEnd ? segTable + (s + 1) * SEG_INTS : -1, i32);
   }
   kern.finish(scr, rowTable, rows);
+}
+
+/** Where a range reads: packed K chunks, V rows, and the key-position list (-1: position = key index). */
+interface RangeSource {
+  readonly kp: number;
+  readonly v: number;
+  readonly posList: number;
+}
+
+/**
+ * Keys [a, a + n) of a source, one tile per 64-key chunk they touch. Each tile's successor is prefetched; after the
+ * last tile, the first of segment `nextSeg` (when it is a range or partial piece of the same source: block-sparse
+ * masks are mostly one-block segments), so its key chunk and value rows start arriving in cache now.
+ */
+function readRange(
+  kern: Kernels,
+  scr: number,
+  rows: number,
+  dp: number,
+  src: RangeSource,
+  a: number,
+  n: number,
+  mode: number,
+  bitmap: number,
+  hook: ((n: number, pos0: number, posList: number) => void) | undefined,
+  nextSeg: number,
+  i32: Int32Array,
+): void {
+  const { kp, v, posList } = src;
+  const chunkFloats = TILE * dp;
+  const end = a + n;
+  for (let k = a; k < end; ) {
+    const off = k & (TILE - 1);
+    const count = Math.min(end - k, TILE - off);
+    const kt = kp + (k >> 6) * chunkFloats + off;
+    const vk = v + k * dp;
+    const positions = posList >= 0 ? posList + k : -1;
+    const next = k + count;
+    if (next < end) kern.prefetch(kp + (next >> 6) * chunkFloats, chunkFloats, v + next * dp, Math.min(TILE, end - next) * dp);
+    else if (nextSeg >= 0) prefetchSegment(kern, i32, nextSeg, kp, v, dp);
+    if (hook) {
+      kern.tileScores(scr, rows, kt, count, mode, k, positions, bitmap);
+      hook(count, k, positions);
+      kern.tileUpdate(scr, rows, vk, count);
+    } else kern.tile(scr, rows, kt, vk, count, mode, k, positions, bitmap);
+    k += count;
+  }
 }
 
 /** Prefetch hint for the first tile of a range or partial segment (columns and packed blocks have no K/V tile). */

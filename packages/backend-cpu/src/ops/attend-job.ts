@@ -15,8 +15,8 @@ import { H_ROW_HEADS } from '../driver/run-job.js';
 import type { Executor } from '../executor.js';
 import { PendingResult } from '../memory.js';
 import type { AttendPlan } from '../plan/attend-plan.js';
-import { copyRows } from '../plan/pack.js';
-import { paddedDim } from '../scratch-layout.js';
+import { copyRows, packedFloats } from '../plan/pack.js';
+import { paddedDim, TILE } from '../scratch-layout.js';
 
 /** Where kv heads' keys come from: copied into the call's layout, or already resident in the arena. */
 export type KeySources = CopiedKeys | ResidentKeys;
@@ -49,6 +49,28 @@ export interface AttendJob {
 }
 
 /**
+ * Copies keys `keys` of a kv head (packed K chunks and V rows already in memory at `from`) into a column pool: packed
+ * 64-key chunks of their own, their V rows, and their positions (the key indices, as gathered columns have).
+ */
+function gatherPool(
+  f32: Float32Array,
+  i32: Int32Array,
+  from: { k: number; v: number },
+  keys: Int32Array,
+  to: { k: number; v: number; pos: number },
+  dp: number,
+): void {
+  for (let j = 0; j < keys.length; j++) {
+    const key = keys[j] as number;
+    const src = from.k + (key >> 6) * TILE * dp + (key & (TILE - 1));
+    const dst = to.k + (j >> 6) * TILE * dp + (j & (TILE - 1));
+    for (let c = 0; c < dp; c++) f32[dst + c * TILE] = f32[src + c * TILE] as number;
+    f32.copyWithin(to.v + j * dp, from.v + key * dp, from.v + (key + 1) * dp);
+    i32[to.pos + j] = key;
+  }
+}
+
+/**
  * Lays out an attention job in the executor's memory (Q, keys, outputs, tables, scratch), runs it and reads back
  * the output and the log-sum-exp. The calling thread copies inputs in and results out; the threads do the rest.
  */
@@ -67,7 +89,13 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
     if (sources.resident) src.push({ ...sources.resident(g), pos: -1 });
     else src.push({ k: layout.alloc(sources.kFloats(g)), v: layout.alloc(sources.vFloats(g)), pos: layout.alloc(sources.positions(g)) });
   }
-  const sourceTable = layout.alloc(kvHeads * SOURCE_INTS);
+  const pools = plan.pools ?? [];
+  const poolAt = pools.map((p) => ({
+    k: layout.alloc(packedFloats(p.keys.length, dp)),
+    v: layout.alloc(p.keys.length * dp),
+    pos: layout.alloc(p.keys.length),
+  }));
+  const sourceTable = layout.alloc((kvHeads + pools.length) * SOURCE_INTS);
   const rowTable = layout.alloc(rowsTotal * ROW_INTS);
   const taskTable = layout.alloc(plan.tasks.length);
   const segTable = layout.alloc(plan.segments.length);
@@ -98,6 +126,15 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
     i32[sourceTable + g * SOURCE_INTS + 1] = s.v;
     i32[sourceTable + g * SOURCE_INTS + 2] = listed ? s.pos : -1;
   }
+  pools.forEach((pool, i) => {
+    const from = src[pool.kvHead] as { k: number; v: number };
+    const to = poolAt[i] as { k: number; v: number; pos: number };
+    gatherPool(f32, i32, from, pool.keys, to, dp);
+    const at = sourceTable + (kvHeads + i) * SOURCE_INTS;
+    i32[at] = to.k;
+    i32[at + 1] = to.v;
+    i32[at + 2] = to.pos;
+  });
   const order = job.rowOrder;
   for (let t = 0; t < rowsTotal; t++) {
     const row = order ? (order[t] as number) : t;
