@@ -38,11 +38,12 @@ const method = defineEstimator({
     const clusters = Math.max(1, params.clusters || Math.ceil(kvLength / params.windowSize));
     // One buffer of unit rows, reused for a kv head's keys and then each of its query heads in turn: fresh memory
     // is slow to touch, and a normalised copy of all of Q or K would be as large as the input.
-    const unit = new Float32Array(Math.max(qLength, kvLength) * dim);
+    // The k-means sample (heads × fitSamples rows) lives in it first.
+    const unit = new Float32Array(Math.max(qLength, kvLength, heads * fitCount(shape, clusters, params)) * dim);
     const q: HeadTensor = { data: unit.subarray(0, qLength * dim), heads: 1, length: qLength, dim };
     const k: HeadTensor = { data: unit.subarray(0, kvLength * dim), heads: 1, length: kvLength, dim };
     ctx.cost.add(addFlops(2 * (heads * qLength + kvHeads * kvLength) * dim), 'estimate');
-    const centroidsOfAll = await fitCentroids(ctx, input, clusters, params);
+    const centroidsOfAll = await fitCentroids(ctx, input, clusters, params, unit);
     // Per query head: the clusters each query block belongs to, and each cluster's keys.
     const blockClusters: Uint8Array[] = [];
     const clusterKeys: Int32Array[][] = [];
@@ -123,6 +124,11 @@ function normalizeRowInto(src: Float32Array, from: number, dim: number, out: Flo
   for (let c = 0; c < dim; c++) out[to + c] = (src[from + c] as number) * inv;
 }
 
+/** Tokens per head the centroids are fitted on: fitSamples, at least one per cluster, at most every token. */
+function fitCount(shape: { qLength: number; kvLength: number }, clusters: number, params: { fitSamples: number }): number {
+  return Math.min(shape.qLength + shape.kvLength, Math.max(params.fitSamples, clusters));
+}
+
 /**
  * Spherical k-means per query head on a seeded sample of the head's unit queries and keys (its kv head's), every
  * head in the same backend call per iteration: returns [heads][clusters][dim] unit centroids.
@@ -132,11 +138,12 @@ async function fitCentroids(
   input: EstimatorInput,
   clusters: number,
   params: { iterations: number; fitSamples: number },
+  scratch: Float32Array,
 ): Promise<HeadTensor> {
   const { heads, kvHeads, qLength, kvLength, dim } = input.shape;
   const pool = qLength + kvLength;
-  const count = Math.min(pool, Math.max(params.fitSamples, clusters));
-  const sample = new Float32Array(heads * count * dim);
+  const count = fitCount(input.shape, clusters, params);
+  const sample = scratch.subarray(0, heads * count * dim);
   const centroids = new Float32Array(heads * clusters * dim);
   for (let h = 0; h < heads; h++) {
     const g = kvHeadOf(h, heads, kvHeads);
