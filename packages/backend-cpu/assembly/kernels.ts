@@ -678,10 +678,37 @@ export function scoreBlock(scr: i32, q: i32, rows: i32, kt: i32, n: i32, out: i3
   const s0 = offS(scr);
   edgeOn = false;
   qkTile(q, rows, kt, n, s0);
+  // Four scores per step (the same products as one by one); `out` rows need not be 16-byte aligned.
+  const vs = f32x4.splat(scale);
+  const n4 = n & ~3;
   for (let r = 0; r < rows; r++) {
     const s: usize = bp(s0 + r * TILE);
     const o: usize = bp(out + r * outStride);
-    for (let j = 0; j < n; j++) store<f32>(o + bp(j), load<f32>(s + bp(j)) * scale);
+    for (let j = 0; j < n4; j += 4) v128.store(o + bp(j), f32x4.mul(v128.load(s + bp(j)), vs));
+    for (let j = n4; j < n; j++) store<f32>(o + bp(j), load<f32>(s + bp(j)) * scale);
+  }
+}
+
+/**
+ * Adds one row of probabilities to its head's probe sums, in float64 as core's sumProbeRows does (the same additions
+ * in the same order): vertical[j] += p[j] and slash[s − j] += p[j] for j < n. vertical and s are f64 element indices.
+ */
+export function probeSums(row: i32, n: i32, vertical: i32, s: i32): void {
+  const n2 = n & ~1;
+  for (let j = 0; j < n2; j += 2) {
+    const p = f64x2.promote_low_f32x4(v128.load64_zero(bp(row + j)));
+    const va: usize = (<usize>(vertical + j)) << 3;
+    v128.store(va, f64x2.add(v128.load(va), p));
+    // slash[s − j − 1], slash[s − j] += p[j + 1], p[j].
+    const sa: usize = (<usize>(s - j - 1)) << 3;
+    v128.store(sa, f64x2.add(v128.load(sa), v128.shuffle<f64>(p, p, 1, 0)));
+  }
+  for (let j = n2; j < n; j++) {
+    const p = <f64>load<f32>(bp(row + j));
+    const va: usize = (<usize>(vertical + j)) << 3;
+    store<f64>(va, load<f64>(va) + p);
+    const sa: usize = (<usize>(s - j)) << 3;
+    store<f64>(sa, load<f64>(sa) + p);
   }
 }
 

@@ -17,6 +17,8 @@ export interface Kernels extends ScoreKernels {
   unpackTile(scr: number, desc: number, t0: number, count: number): void;
   scoreBlock(scr: number, q: number, rows: number, kt: number, n: number, out: number, outStride: number, scale: number): void;
   softmaxRow(row: number, count: number): void;
+  /** vertical[j] += p[j], slash[s − j] += p[j] for j < n, p the f32 row at `row`; vertical and s index f64 elements. */
+  probeSums(row: number, n: number, vertical: number, s: number): void;
   quantScores(
     qi: number,
     rows: number,

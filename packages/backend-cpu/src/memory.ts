@@ -163,7 +163,7 @@ export class Arena {
  * output 120 ms): `allocate()`, called in `Executor.run`'s `meanwhile`, makes the array and maps its pages while the
  * threads compute; `take()` returns it afterwards (made then if `allocate()` never ran), `copyFrom` fills it.
  */
-export class PendingResult<T extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer>> {
+export class PendingResult<T extends Float32Array<ArrayBuffer> | Int32Array<ArrayBuffer> | Float64Array<ArrayBuffer>> {
   private array: T | undefined;
 
   private constructor(
@@ -179,9 +179,14 @@ export class PendingResult<T extends Float32Array<ArrayBuffer> | Int32Array<Arra
     return new PendingResult((n) => new Int32Array(n), length);
   }
 
+  static doubles(length: number): PendingResult<Float64Array<ArrayBuffer>> {
+    return new PendingResult((n) => new Float64Array(n), length);
+  }
+
   allocate(): void {
     const a = this.make(this.length);
-    for (let i = 0; i < a.length; i += 1024) a[i] = 0;
+    // One write per 4 KiB page maps it (the step is in elements: 512 covers doubles too).
+    for (let i = 0; i < a.length; i += 512) a[i] = 0;
     this.array = a;
   }
 

@@ -277,6 +277,15 @@ export function createTsKernels(views: MemoryViews): Kernels {
       const f = views.f32;
       for (let r = 0; r < rows; r++) f.copyWithin(out + r * outStride, L.s + r * TILE, L.s + r * TILE + n);
     },
+    probeSums(row, n, vertical, s) {
+      const f = views.f32;
+      const d = views.f64;
+      for (let j = 0; j < n; j++) {
+        const p = f[row + j] as number;
+        d[vertical + j] = (d[vertical + j] as number) + p;
+        d[s - j] = (d[s - j] as number) + p;
+      }
+    },
     softmaxRow(row, count) {
       const f = views.f32;
       let m = Number.NEGATIVE_INFINITY;

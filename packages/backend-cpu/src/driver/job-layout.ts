@@ -64,11 +64,13 @@ export const SEG_CAUSAL = 16;
 export const SOURCE_INTS = 3;
 
 /**
- * SCORES task (pooledScores, lastQueriesAttention): rows [0, rows) at Q offset q (contiguous, stride dp), keys
- * [0, n) of the packed K at kp, output rows at out with stride outStride, per-row last kept key at i32 `last`
- * (-1 = none). FLAGS & 1: softmax each row over [0, last] and zero the rest; otherwise the rest is -Infinity.
+ * SCORES task (pooledScores, lastQueriesAttention, lastQueriesSums): rows [0, rows) at Q offset q (contiguous,
+ * stride dp), keys [0, n) of the packed K at kp, output rows at out with stride outStride, per-row last kept key at
+ * i32 `last` (-1 = none). FLAGS & 1: softmax each row over [0, last] and zero the rest; otherwise the rest is
+ * -Infinity. Then `vertical` (f64 index, -1: none) and `slash`: each softmaxed row r is added to the probe sums,
+ * vertical[j] and slash[slash + r − j] (the task must hold all of its head's rows).
  */
-export const SCORES_TASK_INTS = 7;
+export const SCORES_TASK_INTS = 9;
 export const FLAG_SOFTMAX = 1;
 
 /**

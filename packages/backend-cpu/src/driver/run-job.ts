@@ -251,6 +251,8 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
   const out = i32[task + 4] as number;
   const outStride = i32[task + 5] as number;
   const last = i32[task + 6] as number;
+  const vertical = i32[task + 7] as number;
+  const slash = i32[task + 8] as number;
   let maxLast = -1;
   for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
   const nEff = Math.min(n, maxLast + 1);
@@ -263,6 +265,7 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
     if (softmax) {
       if (l >= 0) kern.softmaxRow(row, l + 1);
       f32.fill(0, row + l + 1, row + n);
+      if (vertical >= 0 && l >= 0) kern.probeSums(row, l + 1, vertical, slash + r);
     } else f32.fill(NEG_INF, row + l + 1, row + n);
   }
 }

@@ -32,14 +32,16 @@ interface ScoresJob {
   readonly writeQ: (h: number, f32: Float32Array, at: number) => void;
   /** Writes the packed keys of kv head g at f32[at]. */
   readonly writeK: (g: number, f32: Float32Array, at: number) => void;
+  /** Probe sums made by the tasks (one task per head): per head `keys` vertical and `slashLength` slash sums. */
+  readonly sums?: { readonly slashLength: number; readonly slashIndex: (h: number) => number };
 }
 
 /** How a job's output (heads × rowsPerHead × keys floats at f32[at], in the backend's memory) comes back. */
 interface Collect<T> {
   /** Runs while the threads compute: allocate result arrays here (see `PendingResult`). */
   readonly meanwhile?: () => void;
-  /** Reads the output in place (must not keep the view). */
-  readonly read: (f32: Float32Array, at: number) => T;
+  /** Reads the output in place (must not keep the view); `sums` is the f64 index of the probe sums, if made. */
+  readonly read: (f32: Float32Array, at: number, sums: number) => T;
 }
 
 /** The job's output copied out of the backend's memory into an array allocated while the threads compute. */
@@ -62,6 +64,8 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
   const out = layout.alloc(heads * rowsPerHead * keys);
   const last = layout.alloc(heads * rowsPerHead);
   const chunks = Math.ceil(rowsPerHead / TILE);
+  // Probe sums in float64: f32 index at (even) is f64 index at / 2.
+  const sumsAt = job.sums ? layout.alloc(2 * heads * (keys + job.sums.slashLength)) : -1;
   const taskTable = layout.alloc(heads * chunks * SCORES_TASK_INTS);
   const scratch = exec.reserveScratch(layout, dp);
   exec.memory.ensure(layout.top);
@@ -74,6 +78,9 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
   i32[header + H.TASK_TABLE] = taskTable;
   i32[header + H.FLAGS] = job.softmax ? FLAG_SOFTMAX : 0;
   for (let g = 0; g < kvHeads; g++) job.writeK(g, f32, k + g * kStride);
+  const verticalAt = sumsAt >> 1;
+  const slashAt = verticalAt + heads * keys;
+  if (job.sums) exec.memory.views.f64.fill(0, verticalAt, slashAt + heads * job.sums.slashLength);
   let t = taskTable;
   for (let h = 0; h < heads; h++) {
     job.writeQ(h, f32, q + h * rowsPerHead * dp);
@@ -82,12 +89,13 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
     for (let c = 0; c < chunks; c++) {
       const r0 = c * TILE;
       const row = h * rowsPerHead + r0;
-      i32.set([q + row * dp, Math.min(TILE, rowsPerHead - r0), k + g * kStride, keys, out + row * keys, keys, last + row], t);
+      const sums = job.sums ? [verticalAt + h * keys, slashAt + job.sums.slashIndex(h) + r0] : [-1, 0];
+      i32.set([q + row * dp, Math.min(TILE, rowsPerHead - r0), k + g * kStride, keys, out + row * keys, keys, last + row, ...sums], t);
       t += SCORES_TASK_INTS;
     }
   }
   await exec.run(header, scratch, heads * rowsPerHead * keys * dp, undefined, collect.meanwhile);
-  return collect.read(exec.memory.views.f32, out);
+  return collect.read(exec.memory.views.f32, out, sumsAt >> 1);
 }
 
 /** Backend.pooledScores: pooled rows in float64 (core's poolRows, as the reference), dot products on the kernels. */
@@ -140,11 +148,49 @@ export async function lastQueriesAttention(exec: Executor, input: ScoreInput, op
   return { kind: 'rows', data, heads: shape.heads, rowStart, rows: count, kvLength: shape.kvLength };
 }
 
-/** Backend.lastQueriesSums: the same probe, summed by column and diagonal where the kernels wrote it. */
+/**
+ * Backend.lastQueriesSums: the same probe, summed by column and diagonal. Up to 64 rows (one task per head) the
+ * threads add each row to its head's sums as they finish it; more rows are summed here, from the probe in place.
+ */
 export async function lastQueriesSums(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
   const call = resolveLastQueriesCall(input, options);
-  const job = lastQueriesJob(input, call);
-  return exec.exclusive(() => runScores(exec, job, { read: (f32, at) => sumProbeRows(f32, at, call) }));
+  const { shape, count, rowStart } = call;
+  const { heads, kvLength, qOffset } = shape;
+  if (count > TILE) {
+    const job = lastQueriesJob(input, call);
+    return exec.exclusive(() => runScores(exec, job, { read: (f32, at) => sumProbeRows(f32, at, call) }));
+  }
+  // As sumProbeRows lays them out: row r of head h adds key j at slash index h·slashLength + qOffset + rowStart + r
+  // + slashOrigin − j.
+  const slashOrigin = kvLength - 1;
+  const slashLength = slashOrigin + Math.max(0, qOffset + rowStart + count - 1) + 1;
+  const job: ScoresJob = {
+    ...lastQueriesJob(input, call),
+    sums: { slashLength, slashIndex: (h) => h * slashLength + qOffset + rowStart + slashOrigin },
+  };
+  const vertical = PendingResult.doubles(heads * kvLength);
+  const slash = PendingResult.doubles(heads * slashLength);
+  const collect: Collect<ProbeSums> = {
+    meanwhile: () => {
+      vertical.allocate();
+      slash.allocate();
+    },
+    read: (_f32, _at, sums) => {
+      const f64 = exec.memory.views.f64;
+      return {
+        kind: 'probe-sums',
+        heads,
+        rowStart,
+        rows: count,
+        kvLength,
+        vertical: vertical.copyFrom(f64, sums),
+        slash: slash.copyFrom(f64, sums + heads * kvLength),
+        slashOrigin,
+        slashLength,
+      };
+    },
+  };
+  return exec.exclusive(() => runScores(exec, job, collect));
 }
 
 /** The SCORES job of a validated last-queries call: its rows against every key, softmax per row. */
