@@ -1289,6 +1289,36 @@ export function colMaxRows(s: i32, rows: i32, ja: i32, jb: i32, dst: i32): void 
   }
 }
 
+/** dst[j·dp ..] = k[keyIdx[j]·dp ..] for j < n: `n` listed rows of a row-major kv head copied whole. */
+export function gatherRows(dst: i32, k: i32, keyIdx: i32, n: i32): void {
+  const d = dp;
+  for (let j = 0; j < n; j++) {
+    const src: usize = bp(k + load<i32>(bp(keyIdx + j)) * d);
+    const to: usize = bp(dst + j * d);
+    for (let c = 0; c < d; c += 4) v128.store(to + bp(c), v128.load(src + bp(c)));
+  }
+}
+
+/**
+ * dst[r] = max(dst[r], s[r][0..cols)) for r < rows (row stride 64): the column maxima of a key group computed with
+ * keys as rows. NaN never wins; among equal values (+0 and −0) which one is kept is unspecified.
+ */
+export function rowMaxInto(s: i32, rows: i32, cols: i32, dst: i32): void {
+  const c4 = cols & ~3;
+  for (let r = 0; r < rows; r++) {
+    const row: usize = bp(s + r * TILE);
+    let v = f32x4.splat(NEG_INF);
+    for (let j = 0; j < c4; j += 4) v = f32x4.pmax(v, v128.load(row + bp(j)));
+    let m = hmax(v);
+    for (let j = c4; j < cols; j++) {
+      const x = load<f32>(row + bp(j));
+      if (x > m) m = x;
+    }
+    const o: usize = bp(dst + r);
+    if (m > load<f32>(o)) store<f32>(o, m);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Linear layers (y = x·Wᵀ). W is packed once in panels of 8 outputs, wp[(p·inDim + j)·8 + c] = W[8p + c][j] (zero
 // past the last output), so one step over j loads the 8 weights of a panel as two vectors and multiplies them by

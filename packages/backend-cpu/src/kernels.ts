@@ -91,6 +91,8 @@ export interface ScoreKernels {
     tileWord: number,
   ): void;
   colMaxRows(s: number, rows: number, ja: number, jb: number, dst: number): void;
+  gatherRows(dst: number, k: number, keyIdx: number, n: number): void;
+  rowMaxInto(s: number, rows: number, cols: number, dst: number): void;
 }
 
 /** rowStats flags and record layout (12 four-byte slots per row: max, its key, min, its key, then f64 count, sum, sum of squares). */

@@ -143,6 +143,27 @@ export function createTsScoreKernels(views: MemoryViews, dim: () => number): Sco
       }
     },
 
+    gatherRows(dst, k, keyIdx, n) {
+      const { f32, i32 } = views;
+      const d = dim();
+      for (let j = 0; j < n; j++) {
+        const src = k + (i32[keyIdx + j] as number) * d;
+        f32.copyWithin(dst + j * d, src, src + d);
+      }
+    },
+
+    rowMaxInto(s, rows, cols, dst) {
+      const f32 = views.f32;
+      for (let r = 0; r < rows; r++) {
+        let m = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < cols; j++) {
+          const v = f32[s + r * TILE + j] as number;
+          if (v > m) m = v;
+        }
+        if (m > (f32[dst + r] as number)) f32[dst + r] = m;
+      }
+    },
+
     colMaxRows(s, rows, ja, jb, dst) {
       const { f32, i32 } = views;
       for (let r = 0; r < rows; r++) {

@@ -312,6 +312,27 @@ export function scoresCases(): BackendCase[] {
         return { keys: { groups, offsets, indices: Int32Array.from(lists.flat()) }, reduce: { columnMax: true } };
       },
     }),
+    scoresCase({
+      // HiP's shape of call: every row of a group sees every listed key (a backend may then take keys as rows).
+      name: 'column maxima per key group, non-causal: groups of 32, 50 and 68 rows, lists over 3 tiles, GQA 2:1, d=64',
+      shape: { qHeads: 4, kvHeads: 2, qLength: 150, kvLength: 300, dim: 64 },
+      options: () => {
+        const groups = Int32Array.of(0, 32, 82, 150);
+        const lists: number[][] = [];
+        for (let h = 0; h < 4; h++) {
+          for (let t = 0; t < 3; t++) {
+            const list: number[] = [];
+            for (let key = (h + 2 * t) % 3; key < 300; key += 1 + ((key + h + t) % 3)) list.push(key);
+            lists.push(list);
+          }
+        }
+        const offsets = new Int32Array(lists.length + 1);
+        lists.forEach((l, i) => {
+          offsets[i + 1] = (offsets[i] as number) + l.length;
+        });
+        return { causal: false, keys: { groups, offsets, indices: Int32Array.from(lists.flat()) }, reduce: { columnMax: true } };
+      },
+    }),
     ...scoresRejections(),
   ];
 }

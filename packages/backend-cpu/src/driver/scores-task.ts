@@ -19,13 +19,14 @@ import {
 
 /**
  * Per-thread scratch of the `scores` op, after the kernel scratch (f32/i32 elements): the tile of scaled scores,
- * the gathered key tile, slot key indices, each row's visible slots of the tile and of the task, and the top-k
- * candidates (counts, floors, buffers of 2·cap i32 per row).
+ * the gathered key tile, the transposed query tile (column maxima with keys as rows), slot key indices, each row's
+ * visible slots of the tile and of the task, and the top-k candidates (counts, floors, buffers of 2·cap i32 per row).
  */
 export function scoresScratchLayout(dp: number, rowsPerTask: number, cap: number) {
   const st = 0;
   const kt = st + TILE * TILE;
-  const keyIdx = kt + TILE * dp;
+  const qt = kt + TILE * dp;
+  const keyIdx = qt + TILE * dp;
   const ja = keyIdx + TILE;
   const jb = ja + TILE;
   const rlo = jb + TILE;
@@ -33,7 +34,7 @@ export function scoresScratchLayout(dp: number, rowsPerTask: number, cap: number
   const counts = rhi + TILE;
   const floors = counts + TILE;
   const buf = floors + 2 * TILE;
-  return { st, kt, keyIdx, ja, jb, rlo, rhi, counts, floors, buf, floats: buf + rowsPerTask * 2 * cap };
+  return { st, kt, qt, keyIdx, ja, jb, rlo, rhi, counts, floors, buf, floats: buf + rowsPerTask * 2 * cap };
 }
 
 /** First index p in list[from, to) with list[p] >= x (the list is strictly increasing). */
@@ -46,6 +47,42 @@ function lowerBound(i32: Int32Array, list: number, from: number, to: number, x: 
     else hi = mid;
   }
   return lo;
+}
+
+function everyRowSeesAll(i32: Int32Array, rlo: number, rhi: number, rows: number, slots: number): boolean {
+  for (let r = 0; r < rows; r++) if ((i32[rlo + r] as number) !== 0 || (i32[rhi + r] as number) !== slots) return false;
+  return true;
+}
+
+/**
+ * Column maxima of a key group whose rows all see all its keys (HiP's children scored by their centre keys): keys
+ * as rows, so each 64-key tile is a plain copy of listed K rows and the group's query rows are transposed once,
+ * instead of transposing every tile of listed keys. The maximum over the rows lands in each key's slot.
+ */
+function columnMaxKeysAsRows(
+  kern: Kernels,
+  i32: Int32Array,
+  x: number,
+  L: ReturnType<typeof scoresScratchLayout>,
+  q: number,
+  rows: number,
+  kBase: number,
+  list: number,
+  slots: number,
+  colMax: number,
+  st: number,
+  scr: number,
+  scale: number,
+): void {
+  const rowIdx = x + L.keyIdx;
+  for (let r = 0; r < rows; r++) i32[rowIdx + r] = r;
+  kern.gatherKeys(x + L.qt, q, rowIdx, rows);
+  for (let t0 = 0; t0 < slots; t0 += TILE) {
+    const n = Math.min(TILE, slots - t0);
+    kern.gatherRows(x + L.kt, kBase, list + t0, n);
+    kern.scoreBlock(scr, x + L.kt, n, x + L.qt, rows, st, TILE, scale);
+    kern.rowMaxInto(st, n, rows, colMax + t0);
+  }
 }
 
 /**
@@ -130,6 +167,10 @@ export function scoresReduceTask(kern: Kernels, views: MemoryViews, job: number,
       }
     }
     const row0 = h * R + r0;
+    if (colMax >= 0 && list >= 0 && first === 0 && end === slots && everyRowSeesAll(i32, rlo, rhi, rows, slots)) {
+      columnMaxKeysAsRows(kern, i32, x, L, field(SD.Q) + row0 * dp, rows, kBase, list, slots, colMax, st, scr, scale);
+      continue;
+    }
     if (flags & SF_TOPK) {
       i32.fill(0, x + L.counts, x + L.counts + rows);
       i32.fill(0, x + L.floors, x + L.floors + 2 * rows);
