@@ -33,9 +33,44 @@ export function topIndices(values: ArrayLike<number>, from: number, to: number, 
   return out;
 }
 
-/** The k-th largest finite-or-+Infinity value among values[from, to) (k ≥ 1, at most the valid count): quickselect. */
-export function kthLargest(values: ArrayLike<number>, from: number, to: number, k: number): number {
-  const copy = new Float64Array(to - from);
+/**
+ * topIndices written into `out` (at least min(k, to − from) long), with `scratch` (at least to − from long) for the
+ * k-th value: the same indices, for callers that select in a loop and would otherwise allocate two arrays a call.
+ * Returns how many were written.
+ */
+export function topIndicesInto(
+  values: ArrayLike<number>,
+  from: number,
+  to: number,
+  k: number,
+  out: Int32Array,
+  scratch: Float64Array,
+): number {
+  if (k <= 0 || to <= from) return 0;
+  let valid = 0;
+  for (let i = from; i < to; i++) if ((values[i] as number) > -Infinity) valid++;
+  let n = 0;
+  if (k >= valid) {
+    for (let i = from; i < to; i++) if ((values[i] as number) > -Infinity) out[n++] = i;
+    return n;
+  }
+  const threshold = kthLargest(values, from, to, k, scratch);
+  let above = 0;
+  for (let i = from; i < to; i++) if ((values[i] as number) > threshold) above++;
+  let ties = k - above;
+  for (let i = from; i < to; i++) {
+    const v = values[i] as number;
+    if (v > threshold || (v === threshold && ties-- > 0)) out[n++] = i;
+  }
+  return n;
+}
+
+/**
+ * The k-th largest finite-or-+Infinity value among values[from, to) (k ≥ 1, at most the valid count): quickselect,
+ * on a copy in `scratch` when it is long enough.
+ */
+export function kthLargest(values: ArrayLike<number>, from: number, to: number, k: number, scratch?: Float64Array): number {
+  const copy = scratch && scratch.length >= to - from ? scratch : new Float64Array(to - from);
   let n = 0;
   for (let i = from; i < to; i++) {
     const v = values[i] as number;

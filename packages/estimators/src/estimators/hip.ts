@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
-import { topIndices } from '../common/select.js';
+import { topIndicesInto } from '../common/select.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
 
@@ -16,7 +16,9 @@ interface Search {
   readonly origin: number;
   /** Keys in the searched range. */
   readonly length: number;
+  /** The current nodes: a view of one of the search's two buffers of 2k ints (the next level is written to the other). */
   nodes: Int32Array;
+  spare?: Int32Array;
 }
 
 /**
@@ -64,9 +66,16 @@ const method = defineEstimator({
     }
     // The call's key list, reused by every iteration (fresh memory is slow to touch; the list only shrinks).
     const scorers = { ...stridedRows(shape.qLength, blocks, params.blockStrideQ), indices: new Int32Array(0) };
+    const scratch: SelectScratch = {
+      best: new Float64Array(2 * k),
+      kidA: new Int32Array(2 * k),
+      kidB: new Int32Array(2 * k),
+      keep: new Int32Array(k),
+      select: new Float64Array(2 * k),
+    };
     let active = searches.filter(needsSplit);
     while (active.length > 0) {
-      await refine(active, input, ctx, blocks, scorers, unit, k, params.blockStrideQ, dim);
+      await refine(active, input, ctx, blocks, scorers, unit, k, params.blockStrideQ, dim, scratch);
       active = active.filter(needsSplit);
     }
     const byRow: Search[] = new Array(heads * blocks.count);
@@ -103,17 +112,29 @@ function stridedRows(qLength: number, blocks: QueryBlocks, stride: number): { ro
   return { rows: rows.toArray(), groups };
 }
 
-/** An active search's children for one iteration and where their centre keys end in the call's key list. */
-interface Children {
-  readonly search: Search;
-  readonly kids: Int32Array;
-  readonly childEnd: Int32Array;
+/** Per-call buffers of the selection step, reused by every search of every iteration. */
+interface SelectScratch {
+  readonly best: Float64Array;
+  readonly kidA: Int32Array;
+  readonly kidB: Int32Array;
+  readonly keep: Int32Array;
+  readonly select: Float64Array;
+}
+
+/** Lists child [a, b)'s centre keys (at most `unit`, before `end`) at indices[n...]; returns the new length. */
+function listCentre(indices: Int32Array, n: number, origin: number, a: number, b: number, unit: number, end: number): number {
+  const k0 = origin + ((a + b - 1) >> 1) * unit;
+  const k1 = Math.min(end, k0 + unit);
+  for (let key = k0; key < k1; key++) indices[n++] = key;
+  return n;
 }
 
 /**
  * One iteration for every active search: split, score the children's centre keys, keep the top k. One backend call
  * scores every search: its block's strided query rows form a group whose listed keys are the centre keys of its
- * children, and the backend returns each key's maximum over the group's rows (column maxima).
+ * children, and the backend returns each key's maximum over the group's rows (column maxima). Children are split
+ * off each node in order (halves of a node of more than one unit, the node itself otherwise), the same way when
+ * listing and when reading the maxima back, so nothing per child is kept across the call.
  */
 async function refine(
   active: Search[],
@@ -125,32 +146,34 @@ async function refine(
   k: number,
   stride: number,
   dim: number,
+  scratch: SelectScratch,
 ): Promise<void> {
   const { shape } = input;
   const slots = shape.heads * blocks.count;
-  // Children of every active search, by (head, block) slot; the call lists at most `unit` centre keys per child.
-  const bySlot: (Children | undefined)[] = new Array(slots);
+  const bySlot: (Search | undefined)[] = new Array(slots);
   let listed = 0;
   for (const s of active) {
-    const kids = split(s.nodes);
-    bySlot[s.h * blocks.count + s.qb] = { search: s, kids, childEnd: new Int32Array(kids.length / 2) };
-    listed += (kids.length / 2) * unit;
+    bySlot[s.h * blocks.count + s.qb] = s;
+    listed += 2 * (s.nodes.length / 2) * unit;
   }
   const offsets = new Int32Array(slots + 1);
   if (scorers.indices.length < listed) scorers.indices = new Int32Array(listed);
   const indices = scorers.indices;
   let n = 0;
   for (let slot = 0; slot < slots; slot++) {
-    const entry = bySlot[slot];
-    if (entry) {
-      const { search: s, kids, childEnd } = entry;
+    const s = bySlot[slot];
+    if (s) {
       const end = s.origin + s.length;
-      for (let c = 0; c < childEnd.length; c++) {
-        const centre = Math.floor(((kids[2 * c] as number) + (kids[2 * c + 1] as number) - 1) / 2);
-        const k0 = s.origin + centre * unit;
-        const k1 = Math.min(end, k0 + unit);
-        for (let key = k0; key < k1; key++) indices[n++] = key;
-        childEnd[c] = n;
+      const nodes = s.nodes;
+      for (let j = 0; j < nodes.length; j += 2) {
+        const a = nodes[j] as number;
+        const b = nodes[j + 1] as number;
+        if (b - a <= 1) n = listCentre(indices, n, s.origin, a, b, unit, end);
+        else {
+          const m = (a + b) >> 1;
+          n = listCentre(indices, n, s.origin, a, m, unit, end);
+          n = listCentre(indices, n, s.origin, m, b, unit, end);
+        }
       }
     }
     offsets[slot + 1] = n;
@@ -167,48 +190,44 @@ async function refine(
   if (!columnMax) throw new Error('hip: the backend returned no column maxima');
   // Counted as before the in-kernel reduction: every search scores 2k children's units against its strided rows.
   ctx.cost.add(dotFlops(active.length * 2 * k * unit * Math.ceil(ctx.blockQ / stride), dim), 'estimate');
-  const best = new Float64Array(2 * k);
+  const { best, kidA, kidB, keep, select } = scratch;
   for (let slot = 0; slot < slots; slot++) {
-    const entry = bySlot[slot];
-    if (!entry) continue;
-    const { search: s, kids, childEnd } = entry;
-    const children = childEnd.length;
+    const s = bySlot[slot];
+    if (!s) continue;
+    const end = s.origin + s.length;
+    const nodes = s.nodes;
     let p = offsets[slot] as number;
-    for (let c = 0; c < children; c++) {
+    let children = 0;
+    // A child's score: the largest column maximum of its listed centre keys (as many as listCentre listed).
+    const child = (a: number, b: number): void => {
+      const k0 = s.origin + ((a + b - 1) >> 1) * unit;
+      const stop = p + Math.max(0, Math.min(end, k0 + unit) - k0);
       let m = -Infinity;
-      for (const stop = childEnd[c] as number; p < stop; p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
-      best[c] = m;
+      for (; p < stop; p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
+      best[children] = m;
+      kidA[children] = a;
+      kidB[children] = b;
+      children++;
+    };
+    for (let j = 0; j < nodes.length; j += 2) {
+      const a = nodes[j] as number;
+      const b = nodes[j + 1] as number;
+      if (b - a <= 1) child(a, b);
+      else {
+        const m = (a + b) >> 1;
+        child(a, m);
+        child(m, b);
+      }
     }
-    const keep = topIndices(best, 0, children, k);
-    const next = new Int32Array(2 * keep.length);
-    for (let j = 0; j < keep.length; j++) {
+    const kept = topIndicesInto(best, 0, children, k, keep, select);
+    const next = s.spare ?? new Int32Array(2 * k);
+    for (let j = 0; j < kept; j++) {
       const c = keep[j] as number;
-      next[2 * j] = kids[2 * c] as number;
-      next[2 * j + 1] = kids[2 * c + 1] as number;
+      next[2 * j] = kidA[c] as number;
+      next[2 * j + 1] = kidB[c] as number;
     }
-    s.nodes = next;
+    // Every refined search's buffers hold 2k ints (it has more units than k, so it started with k nodes).
+    s.spare = new Int32Array(s.nodes.buffer, s.nodes.byteOffset, 2 * k);
+    s.nodes = next.subarray(0, 2 * kept);
   }
-}
-
-/** Splits every node of more than one unit into halves; single units stay as they are. */
-function split(nodes: Int32Array): Int32Array {
-  let count = 0;
-  for (let j = 0; j < nodes.length; j += 2) count += (nodes[j + 1] as number) - (nodes[j] as number) > 1 ? 2 : 1;
-  const out = new Int32Array(2 * count);
-  let o = 0;
-  for (let j = 0; j < nodes.length; j += 2) {
-    const a = nodes[j] as number;
-    const b = nodes[j + 1] as number;
-    if (b - a <= 1) {
-      out[o++] = a;
-      out[o++] = b;
-    } else {
-      const m = Math.floor((a + b) / 2);
-      out[o++] = a;
-      out[o++] = m;
-      out[o++] = m;
-      out[o++] = b;
-    }
-  }
-  return out;
 }
