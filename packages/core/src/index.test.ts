@@ -156,6 +156,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "resolveScale",
       "resolveScoreShape",
       "resolveScoresCall",
+      "resultInto",
       "roundToHalf",
       "routeKvPolicies",
       "scoresKeyAt",
