@@ -131,6 +131,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "packedRowBytes",
       "parseOptions",
       "poolRows",
+      "probeSumsLayout",
       "quantizeRowTo",
       "quantizeRowsGrouped",
       "readCode",

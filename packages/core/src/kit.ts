@@ -97,6 +97,7 @@ export {
   channelMeans,
   maxPoolRows,
   poolRows,
+  probeSumsLayout,
   quantizeRowsGrouped,
   quantizeRowTo,
   referenceLastQueriesAttention,

@@ -80,7 +80,6 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
   const kp = i32[source] as number;
   const v = i32[source + 1] as number;
   const posList = i32[source + 2] as number;
-  const taskSource: RangeSource = { kp, v, posList };
   const segTable = i32[job + H.SEG_TABLE] as number;
   const segStart = i32[task + T_SEG_START] as number;
   const segEnd = segStart + (i32[task + T_SEG_COUNT] as number);
@@ -127,26 +126,35 @@ function attendTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
     if (kind === SEG_POOLED) {
       // A run of a column pool: a range of the pool's own source, whose positions are listed.
       const pool = (i32[job + H.SOURCE_TABLE] as number) + ((i32[task + T_SOURCE] as number) + (i32[seg + 3] as number)) * SOURCE_INTS;
-      const range = { kp: i32[pool] as number, v: i32[pool + 1] as number, posList: i32[pool + 2] as number };
-      readRange(kern, scr, rows, dp, range, a, n, causal | MODE_POSITIONS, -1, hook, -1, i32);
+      const poolK = i32[pool] as number;
+      readRange(
+        kern,
+        scr,
+        rows,
+        dp,
+        poolK,
+        i32[pool + 1] as number,
+        i32[pool + 2] as number,
+        a,
+        n,
+        causal | MODE_POSITIONS,
+        -1,
+        hook,
+        -1,
+        i32,
+      );
       continue;
     }
     const bitmap = kind === SEG_PARTIAL ? (i32[seg + 3] as number) : -1;
     const mode = causal | (kind === SEG_PARTIAL ? MODE_BITMAP : 0) | (posList >= 0 ? MODE_POSITIONS : 0);
-    readRange(kern, scr, rows, dp, taskSource, a, n, mode, bitmap, hook, s + 1 < segEnd ? segTable + (s + 1) * SEG_INTS : -1, i32);
+    readRange(kern, scr, rows, dp, kp, v, posList, a, n, mode, bitmap, hook, s + 1 < segEnd ? segTable + (s + 1) * SEG_INTS : -1, i32);
   }
   kern.finish(scr, rowTable, rows);
 }
 
-/** Where a range reads: packed K chunks, V rows, and the key-position list (-1: position = key index). */
-interface RangeSource {
-  readonly kp: number;
-  readonly v: number;
-  readonly posList: number;
-}
-
 /**
- * Keys [a, a + n) of a source, one tile per 64-key chunk they touch. Each tile's successor is prefetched; after the
+ * Keys [a, a + n) of a source (packed K chunks at kp, V rows at v, key positions listed at posList or -1 for
+ * position = key index), one tile per 64-key chunk they touch. Each tile's successor is prefetched; after the
  * last tile, the first of segment `nextSeg` (when it is a range or partial piece of the same source: block-sparse
  * masks are mostly one-block segments), so its key chunk and value rows start arriving in cache now.
  */
@@ -155,7 +163,9 @@ function readRange(
   scr: number,
   rows: number,
   dp: number,
-  src: RangeSource,
+  kp: number,
+  v: number,
+  posList: number,
   a: number,
   n: number,
   mode: number,
@@ -164,7 +174,6 @@ function readRange(
   nextSeg: number,
   i32: Int32Array,
 ): void {
-  const { kp, v, posList } = src;
   const chunkFloats = TILE * dp;
   const end = a + n;
   for (let k = a; k < end; ) {

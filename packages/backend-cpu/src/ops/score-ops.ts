@@ -5,6 +5,7 @@ import {
   type PooledScoresOptions,
   type ProbeSums,
   poolRows,
+  probeSumsLayout,
   resolveLastQueriesCall,
   resolvePooledScoresCall,
   type ScoreInput,
@@ -155,19 +156,13 @@ export async function lastQueriesAttention(exec: Executor, input: ScoreInput, op
 export async function lastQueriesSums(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
   const call = resolveLastQueriesCall(input, options);
   const { shape, count, rowStart } = call;
-  const { heads, kvLength, qOffset } = shape;
+  const { heads, kvLength } = shape;
   if (count > TILE) {
     const job = lastQueriesJob(input, call);
     return exec.exclusive(() => runScores(exec, job, { read: (f32, at) => sumProbeRows(f32, at, call) }));
   }
-  // As sumProbeRows lays them out: row r of head h adds key j at slash index h·slashLength + qOffset + rowStart + r
-  // + slashOrigin − j.
-  const slashOrigin = kvLength - 1;
-  const slashLength = slashOrigin + Math.max(0, qOffset + rowStart + count - 1) + 1;
-  const job: ScoresJob = {
-    ...lastQueriesJob(input, call),
-    sums: { slashLength, slashIndex: (h) => h * slashLength + qOffset + rowStart + slashOrigin },
-  };
+  const { slashOrigin, slashLength, rowBase } = probeSumsLayout(call);
+  const job: ScoresJob = { ...lastQueriesJob(input, call), sums: { slashLength, slashIndex: (h) => h * slashLength + rowBase } };
   const vertical = PendingResult.doubles(heads * kvLength);
   const slash = PendingResult.doubles(heads * slashLength);
   const collect: Collect<ProbeSums> = {

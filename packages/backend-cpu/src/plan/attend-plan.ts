@@ -103,12 +103,9 @@ class SegmentWriter implements MaskTileSink {
  * Pools of a mask's ColumnMask: one per kv head when the columns are shared by every head, else one per query head
  * (from its kv head). None when there are no columns or when the pools would hold more keys than K itself.
  */
-function columnPools(
-  shape: AttentionShape,
-  mask: SparseMask | undefined,
-): { pools: ColumnPool[]; lookup: (h: number) => PoolLookup | undefined } {
+function columnPools(shape: AttentionShape, mask: SparseMask | undefined): { pools: ColumnPool[]; lookups: PoolLookup[] } {
   const columns = mask?.columns;
-  const none = { pools: [], lookup: () => undefined };
+  const none = { pools: [], lookups: [] };
   if (!columns) return none;
   const { heads, kvHeads, kvLength } = shape;
   const unions: Int32Array[] = [];
@@ -131,17 +128,17 @@ function columnPools(
     return at;
   });
   const group = heads / kvHeads;
-  if (columns.heads === 1) {
-    const keys = unions[0] as Int32Array;
-    return {
-      pools: Array.from({ length: kvHeads }, (_, g) => ({ kvHead: g, keys })),
-      lookup: () => ({ at: index[0] as Int32Array, sourceOffset: kvHeads }),
-    };
-  }
-  return {
-    pools: unions.map((keys, h) => ({ kvHead: Math.floor(h / group), keys })),
-    lookup: (h) => ({ at: index[h] as Int32Array, sourceOffset: kvHeads + h - Math.floor(h / group) }),
-  };
+  // Per query head: its pool's key index, and where its pool's source is relative to its kv head's.
+  const lookups = Array.from({ length: heads }, (_, h) =>
+    columns.heads === 1
+      ? { at: index[0] as Int32Array, sourceOffset: kvHeads }
+      : { at: index[h] as Int32Array, sourceOffset: kvHeads + h - Math.floor(h / group) },
+  );
+  const pools =
+    columns.heads === 1
+      ? Array.from({ length: kvHeads }, (_, g) => ({ kvHead: g, keys: unions[0] as Int32Array }))
+      : unions.map((keys, h) => ({ kvHead: Math.floor(h / group), keys }));
+  return { pools, lookups };
 }
 
 /**
@@ -151,7 +148,7 @@ function columnPools(
 export function planAttend(shape: AttentionShape, mask: SparseMask | undefined, causal: boolean): AttendPlan {
   const { heads, kvHeads, qLength, kvLength, qOffset } = shape;
   const tiles = new MaskTiles(shape, mask, { causal, maxRows: TILE, keyChunk: TILE, splitAtColumnRows: true, mergeFull: true });
-  const { pools, lookup } = columnPools(shape, mask);
+  const { pools, lookups } = columnPools(shape, mask);
   const tasks = new IntList(heads * tiles.count * ATTEND_TASK_INTS);
   const writer = new SegmentWriter(heads * tiles.count * SEG_INTS * 2);
   const segments = writer.segments;
@@ -169,7 +166,7 @@ export function planAttend(shape: AttentionShape, mask: SparseMask | undefined, 
         firstSeg[t] = segments.length / SEG_INTS;
         writer.keys = 0;
         writer.rows = rows;
-        writer.pool = lookup(h);
+        writer.pool = lookups[h];
         writer.noCheck = causal ? Math.max(0, Math.min(kvLength, qOffset + r0 + 1)) : kvLength;
         tiles.visit(h, t, writer);
         segCount[t] = segments.length / SEG_INTS - (firstSeg[t] as number);

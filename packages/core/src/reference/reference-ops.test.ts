@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { randomHeadTensor } from '../tensor/head-tensor.js';
+import { resolveLastQueriesCall } from './op-options.js';
 import { referenceAttention } from './reference-attention.js';
 import {
+  probeSumsLayout,
   quantizeRowsGrouped,
   referenceLastQueriesAttention,
   referenceLastQueriesSums,
@@ -72,6 +74,19 @@ describe('referenceLastQueriesSums', () => {
       expect(negative).toBe(!causal);
     });
   }
+});
+
+describe('probeSumsLayout', () => {
+  it('gives the slash geometry the sums use: row r of head h adds key j at h·slashLength + rowBase + r − j', () => {
+    // qOffset 3, rows 7..9 at positions 10..12: diagonals −12..12, row 0 (position 10) key 0 at δ 10 → index 22.
+    expect(probeSumsLayout(resolveLastQueriesCall({ q, k }, { count: 3 }))).toEqual({ slashOrigin: 12, slashLength: 25, rowBase: 22 });
+    // Explicit qOffset 0 over 13 keys, last 2 of 10 rows (positions 8, 9): diagonals up to 9.
+    expect(probeSumsLayout(resolveLastQueriesCall({ q, k, qOffset: 0 }, { count: 2 }))).toEqual({
+      slashOrigin: 12,
+      slashLength: 22,
+      rowBase: 20,
+    });
+  });
 });
 
 describe('referenceLastQueriesAttention', () => {

@@ -109,17 +109,15 @@ export function referenceLastQueriesAttention(input: ScoreInput, options: LastQu
  */
 export function sumProbeRows(data: ArrayLike<number>, at: number, call: LastQueriesCall): ProbeSums {
   const { shape, count, rowStart } = call;
-  const { heads, kvLength, qOffset } = shape;
-  const slashOrigin = kvLength - 1;
-  const slashLength = slashOrigin + Math.max(0, qOffset + rowStart + count - 1) + 1;
+  const { heads, kvLength } = shape;
+  const { slashOrigin, slashLength, rowBase } = probeSumsLayout(call);
   const vertical = new Float64Array(heads * kvLength);
   const slash = new Float64Array(heads * slashLength);
   for (let h = 0; h < heads; h++) {
     const v = h * kvLength;
     for (let r = 0; r < count; r++) {
       const base = at + (h * count + r) * kvLength;
-      // Key j lies on diagonal pos − j: index (pos + slashOrigin − j) of this head's slash sums.
-      const s = h * slashLength + qOffset + rowStart + r + slashOrigin;
+      const s = h * slashLength + rowBase + r;
       for (let j = 0; j < kvLength; j++) {
         const p = data[base + j] as number;
         if (p === 0) continue;
@@ -129,6 +127,18 @@ export function sumProbeRows(data: ArrayLike<number>, at: number, call: LastQuer
     }
   }
   return { kind: 'probe-sums', heads, rowStart, rows: count, kvLength, vertical, slash, slashOrigin, slashLength };
+}
+
+/**
+ * How a last-queries call's ProbeSums are laid out: `slashLength` diagonals per head, diagonal δ at δ + slashOrigin;
+ * probe row r (0-based among the call's rows) of head h adds key j at slash index h·slashLength + rowBase + r − j
+ * (key j lies on diagonal pos − j). For backends that sum the probe where they compute it.
+ */
+export function probeSumsLayout(call: LastQueriesCall): { slashOrigin: number; slashLength: number; rowBase: number } {
+  const { shape, count, rowStart } = call;
+  const slashOrigin = shape.kvLength - 1;
+  const first = shape.qOffset + rowStart;
+  return { slashOrigin, slashLength: slashOrigin + Math.max(0, first + count - 1) + 1, rowBase: first + slashOrigin };
 }
 
 /** Reference of `Backend.lastQueriesSums`: the reference probe, summed. */

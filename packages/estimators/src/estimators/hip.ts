@@ -16,8 +16,10 @@ interface Search {
   readonly origin: number;
   /** Keys in the searched range. */
   readonly length: number;
-  /** The current nodes: a view of one of the search's two buffers of 2k ints (the next level is written to the other). */
+  /** The current nodes as [start, end) unit pairs: a view of `buffer`. */
   nodes: Int32Array;
+  /** Refined searches hold k nodes at most: two buffers of 2k ints, the next level written to the spare one. */
+  buffer: Int32Array;
   spare?: Int32Array;
 }
 
@@ -61,7 +63,7 @@ const method = defineEstimator({
           nodes[2 * j] = Math.floor((j * units) / Math.min(k, units));
           nodes[2 * j + 1] = Math.floor(((j + 1) * units) / Math.min(k, units));
         }
-        (units <= k ? dense : searches).push({ h, qb, origin, length: end - origin, nodes });
+        (units <= k ? dense : searches).push({ h, qb, origin, length: end - origin, nodes, buffer: nodes });
       }
     }
     // The call's key list, reused by every iteration (fresh memory is slow to touch; the list only shrinks).
@@ -121,9 +123,14 @@ interface SelectScratch {
   readonly select: Float64Array;
 }
 
+/** First centre key of child [a, b) (units from `origin`); its centre keys are [that, min(end, that + unit)). */
+function centreKey(origin: number, a: number, b: number, unit: number): number {
+  return origin + ((a + b - 1) >> 1) * unit;
+}
+
 /** Lists child [a, b)'s centre keys (at most `unit`, before `end`) at indices[n...]; returns the new length. */
 function listCentre(indices: Int32Array, n: number, origin: number, a: number, b: number, unit: number, end: number): number {
-  const k0 = origin + ((a + b - 1) >> 1) * unit;
+  const k0 = centreKey(origin, a, b, unit);
   const k1 = Math.min(end, k0 + unit);
   for (let key = k0; key < k1; key++) indices[n++] = key;
   return n;
@@ -200,7 +207,7 @@ async function refine(
     let children = 0;
     // A child's score: the largest column maximum of its listed centre keys (as many as listCentre listed).
     const child = (a: number, b: number): void => {
-      const k0 = s.origin + ((a + b - 1) >> 1) * unit;
+      const k0 = centreKey(s.origin, a, b, unit);
       const stop = p + Math.max(0, Math.min(end, k0 + unit) - k0);
       let m = -Infinity;
       for (; p < stop; p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
@@ -226,8 +233,8 @@ async function refine(
       next[2 * j] = kidA[c] as number;
       next[2 * j + 1] = kidB[c] as number;
     }
-    // Every refined search's buffers hold 2k ints (it has more units than k, so it started with k nodes).
-    s.spare = new Int32Array(s.nodes.buffer, s.nodes.byteOffset, 2 * k);
+    s.spare = s.buffer;
+    s.buffer = next;
     s.nodes = next.subarray(0, 2 * kept);
   }
 }
