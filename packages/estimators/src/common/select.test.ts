@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coverCount, kthLargest, topIndices } from './select.js';
+import { coverCount, kthLargest, topIndices, topIndicesInto } from './select.js';
 
 /** Sorting oracle: larger first, ties to the lower index, -Infinity and NaN never chosen. */
 function naiveTop(values: number[], k: number): number[] {
@@ -42,6 +42,21 @@ describe('topIndices', () => {
         for (const i of small) expect(large.has(i)).toBe(true);
       }),
     );
+  });
+});
+
+describe('topIndicesInto', () => {
+  it('writes what sorting chooses into reused arrays (stale contents ignored) and returns the count', () => {
+    const out = new Int32Array(320).fill(-7);
+    const scratch = new Float64Array(300).fill(Number.NaN);
+    fc.assert(
+      fc.property(values, fc.integer({ min: 0, max: 320 }), (v, k) => {
+        const n = topIndicesInto(v, 0, v.length, k, out, scratch);
+        expect(Array.from(out.subarray(0, n))).toEqual(naiveTop(v, k));
+      }),
+      { numRuns: 500 },
+    );
+    expect(Array.from(out.subarray(0, topIndicesInto([9, 1, 5, 5, 7, 9], 1, 5, 2, out, scratch)))).toEqual([2, 4]);
   });
 });
 
