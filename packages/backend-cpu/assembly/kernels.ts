@@ -1319,6 +1319,126 @@ export function rowMaxInto(s: i32, rows: i32, cols: i32, dst: i32): void {
   }
 }
 
+/**
+ * dst[j] = max(dst[j], scale · max over r < cols of a[j] · bt[·][r]) for j < n (<= 64): keys as rows `a` (stride dp,
+ * readable up to n rounded to 4), the group's query rows transposed in `bt` (stride 64), whose columns from cols up to
+ * cols rounded to 8 must repeat a real column (the caller pads them). scale > 0, so the scaled maximum equals the
+ * maximum of the scaled scores (rounding is monotone) and each key's dot products are the ones qkTile computes:
+ * the same results as scoreBlock then rowMaxInto without writing the scores. The maxima stay in registers.
+ */
+export function columnMaxTile(scr: i32, a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
+  // Head dim 64 (the common case) gets a version whose loads all use constant offsets, as qkTile does.
+  if (dp == 64) columnMaxTile64(a, n, bt, cols, dst, scale);
+  else columnMaxTileAny(a, n, bt, cols, dst, scale);
+}
+
+function columnMaxTile64(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
+  const d = dp;
+  const stride: usize = bp(d);
+  const c8 = (cols + 7) & ~7;
+  for (let r = 0; r < n; r += 4) {
+    const a0: usize = bp(a + r * d);
+    const aEnd: usize = a0 + stride;
+    let m0 = f32x4.splat(NEG_INF);
+    let m1 = m0;
+    let m2 = m0;
+    let m3 = m0;
+    for (let j = 0; j < c8; j += 8) {
+      let x00 = f32x4.splat(0);
+      let x01 = x00;
+      let x10 = x00;
+      let x11 = x00;
+      let x20 = x00;
+      let x21 = x00;
+      let x30 = x00;
+      let x31 = x00;
+      let bq: usize = bp(bt + j);
+      for (let ap: usize = a0; ap < aEnd; ap += 4) {
+        const b0 = v128.load(bq);
+        const b1 = v128.load(bq, 16);
+        const s0 = v128.load32_splat(ap);
+        const s1 = v128.load32_splat(ap, QSTRIDE_BYTES);
+        const s2 = v128.load32_splat(ap, 2 * QSTRIDE_BYTES);
+        const s3 = v128.load32_splat(ap, 3 * QSTRIDE_BYTES);
+        x00 = madd(s0, b0, x00);
+        x01 = madd(s0, b1, x01);
+        x10 = madd(s1, b0, x10);
+        x11 = madd(s1, b1, x11);
+        x20 = madd(s2, b0, x20);
+        x21 = madd(s2, b1, x21);
+        x30 = madd(s3, b0, x30);
+        x31 = madd(s3, b1, x31);
+        bq += 256;
+      }
+      m0 = f32x4.pmax(f32x4.pmax(m0, x00), x01);
+      m1 = f32x4.pmax(f32x4.pmax(m1, x10), x11);
+      m2 = f32x4.pmax(f32x4.pmax(m2, x20), x21);
+      m3 = f32x4.pmax(f32x4.pmax(m3, x30), x31);
+    }
+    const rem = min(4, n - r);
+    foldMax(dst + r, hmax(m0) * scale);
+    if (rem > 1) foldMax(dst + r + 1, hmax(m1) * scale);
+    if (rem > 2) foldMax(dst + r + 2, hmax(m2) * scale);
+    if (rem > 3) foldMax(dst + r + 3, hmax(m3) * scale);
+  }
+}
+
+function columnMaxTileAny(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
+  const d = dp;
+  const stride: usize = bp(d);
+  const c8 = (cols + 7) & ~7;
+  for (let r = 0; r < n; r += 4) {
+    const a0: usize = bp(a + r * d);
+    const aEnd: usize = a0 + stride;
+    let m0 = f32x4.splat(NEG_INF);
+    let m1 = m0;
+    let m2 = m0;
+    let m3 = m0;
+    for (let j = 0; j < c8; j += 8) {
+      let x00 = f32x4.splat(0);
+      let x01 = x00;
+      let x10 = x00;
+      let x11 = x00;
+      let x20 = x00;
+      let x21 = x00;
+      let x30 = x00;
+      let x31 = x00;
+      let bq: usize = bp(bt + j);
+      for (let ap: usize = a0; ap < aEnd; ap += 4) {
+        const b0 = v128.load(bq);
+        const b1 = v128.load(bq, 16);
+        const s0 = v128.load32_splat(ap);
+        const s1 = v128.load32_splat(ap + stride);
+        const s2 = v128.load32_splat(ap + 2 * stride);
+        const s3 = v128.load32_splat(ap + 3 * stride);
+        x00 = madd(s0, b0, x00);
+        x01 = madd(s0, b1, x01);
+        x10 = madd(s1, b0, x10);
+        x11 = madd(s1, b1, x11);
+        x20 = madd(s2, b0, x20);
+        x21 = madd(s2, b1, x21);
+        x30 = madd(s3, b0, x30);
+        x31 = madd(s3, b1, x31);
+        bq += 256;
+      }
+      m0 = f32x4.pmax(f32x4.pmax(m0, x00), x01);
+      m1 = f32x4.pmax(f32x4.pmax(m1, x10), x11);
+      m2 = f32x4.pmax(f32x4.pmax(m2, x20), x21);
+      m3 = f32x4.pmax(f32x4.pmax(m3, x30), x31);
+    }
+    const rem = min(4, n - r);
+    foldMax(dst + r, hmax(m0) * scale);
+    if (rem > 1) foldMax(dst + r + 1, hmax(m1) * scale);
+    if (rem > 2) foldMax(dst + r + 2, hmax(m2) * scale);
+    if (rem > 3) foldMax(dst + r + 3, hmax(m3) * scale);
+  }
+}
+
+@inline function foldMax(at: i32, m: f32): void {
+  const o: usize = bp(at);
+  if (m > load<f32>(o)) store<f32>(o, m);
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Linear layers (y = x·Wᵀ). W is packed once in panels of 8 outputs, wp[(p·inDim + j)·8 + c] = W[8p + c][j] (zero
 // past the last output), so one step over j loads the 8 weights of a panel as two vectors and multiplies them by

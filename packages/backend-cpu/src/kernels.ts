@@ -16,6 +16,8 @@ export interface Kernels extends ScoreKernels {
   /** Dequantises tokens [t0, t0 + count) (count <= 64) of the packed block described at `desc` into KG and VG. */
   unpackTile(scr: number, desc: number, t0: number, count: number): void;
   scoreBlock(scr: number, q: number, rows: number, kt: number, n: number, out: number, outStride: number, scale: number): void;
+  /** Column maxima of keys as rows against a transposed query tile (scoreBlock then rowMaxInto, scale > 0). */
+  columnMaxTile(scr: number, a: number, n: number, bt: number, cols: number, dst: number, scale: number): void;
   softmaxRow(row: number, count: number): void;
   /** vertical[j] += p[j], slash[s − j] += p[j] for j < n, p the f32 row at `row`; vertical and s index f64 elements. */
   probeSums(row: number, n: number, vertical: number, s: number): void;

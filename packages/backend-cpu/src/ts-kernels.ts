@@ -277,6 +277,17 @@ export function createTsKernels(views: MemoryViews): Kernels {
       const f = views.f32;
       for (let r = 0; r < rows; r++) f.copyWithin(out + r * outStride, L.s + r * TILE, L.s + r * TILE + n);
     },
+    columnMaxTile(scr, a, n, bt, cols, dst, scale) {
+      // scoreBlock then rowMaxInto: the scaled scores of each key against the group's rows, their maximum folded in.
+      const L = scratchLayout(scr, dp);
+      scores(a, n, bt, cols, L.s, scale);
+      const f = views.f32;
+      for (let j = 0; j < n; j++) {
+        let m = Number.NEGATIVE_INFINITY;
+        for (let r = 0; r < cols; r++) if ((f[L.s + j * TILE + r] as number) > m) m = f[L.s + j * TILE + r] as number;
+        if (m > (f[dst + j] as number)) f[dst + j] = m;
+      }
+    },
     probeSums(row, n, vertical, s) {
       const f = views.f32;
       const d = views.f64;

@@ -83,6 +83,17 @@ function scoresRejections(): BackendCase[] {
     scoresRejection(`a top-k above MAX_SCORES_TOP_K (${MAX_SCORES_TOP_K})`, shape, () => ({ reduce: { topK: MAX_SCORES_TOP_K + 1 } })),
     scoresRejection('threshold bits with one threshold too few', shape, () => ({ reduce: { atLeast: new Float64Array(2 * 20 - 1) } })),
     scoresRejection('column maxima without key groups', shape, () => ({ reduce: { columnMax: true } })),
+    scoresRejection('into.columnMax one entry shorter than the key list', shape, () => ({
+      keys: { groups: Int32Array.of(0, 20), offsets: Int32Array.of(0, 1, 3), indices: Int32Array.of(0, 1, 2) },
+      reduce: { columnMax: true },
+      into: { columnMax: new Float32Array(2) },
+    })),
+    scoresRejection('into.columnMax without reduce.columnMax', shape, () => ({ into: { columnMax: new Float32Array(400) } })),
+    scoresRejection('into.columnMax sharing memory with q', shape, (input) => ({
+      keys: { groups: Int32Array.of(0, 20), offsets: Int32Array.of(0, 1, 2), indices: Int32Array.of(0, 1) },
+      reduce: { columnMax: true },
+      into: { columnMax: input.q.data.subarray(0, 2) },
+    })),
     scoresRejection('key groups with a row reduction', shape, () => ({
       keys: { groups: Int32Array.of(0, 20), offsets: Int32Array.of(0, 1, 2), indices: Int32Array.of(0, 1) },
       reduce: { columnMax: true, max: true },
@@ -333,6 +344,47 @@ export function scoresCases(): BackendCase[] {
         return { causal: false, keys: { groups, offsets, indices: Int32Array.from(lists.flat()) }, reduce: { columnMax: true } };
       },
     }),
+    columnMaxIntoCase(),
     ...scoresRejections(),
   ];
+}
+
+/**
+ * ScoresOptions.into.columnMax: one NaN-filled array longer than either call's list, reused for two calls with
+ * different lists (the HiP loop). Each result's columnMax must be a view of its first indices.length entries holding
+ * the reference's maxima, and the entries past them must be left as they were.
+ */
+function columnMaxIntoCase(): BackendCase {
+  const shape: CaseShape = { qHeads: 4, kvHeads: 2, qLength: 96, kvLength: 200, dim: 64 };
+  return {
+    name: 'scores: column maxima into options.into.columnMax (reused, longer than the list)',
+    op: 'scores',
+    async run(backend, tol) {
+      const input = caseInputs(shape, 15);
+      const target = new Float32Array(2000).fill(Number.NaN);
+      for (const step of [3, 2]) {
+        const groups = Int32Array.of(0, 32, 64, 96);
+        const lists: number[][] = [];
+        for (let g = 0; g < 12; g++) {
+          const list: number[] = [];
+          for (let key = g % step; key < 200; key += step + (g % 2)) list.push(key);
+          lists.push(list);
+        }
+        const offsets = new Int32Array(lists.length + 1);
+        lists.forEach((l, i) => {
+          offsets[i + 1] = (offsets[i] as number) + l.length;
+        });
+        const indices = Int32Array.from(lists.flat());
+        const options: ScoresOptions = { causal: step === 2, keys: { groups, offsets, indices }, reduce: { columnMax: true } };
+        const want = referenceScores(input, options);
+        const got = await backend.scores(input, { ...options, into: { columnMax: target } });
+        const view = got.columnMax;
+        if (!view || view.buffer !== target.buffer || view.byteOffset !== target.byteOffset || view.length !== indices.length) {
+          fail(this.name, `columnMax is not the first ${indices.length} entries of into.columnMax`);
+        }
+        compareScores(`${this.name} (list step ${step})`, got, want, undefined, tol, false, options);
+        if (step === 3 && !target.subarray(indices.length).every(Number.isNaN)) fail(this.name, 'entries past the list were written');
+      }
+    },
+  };
 }

@@ -71,6 +71,25 @@ describe('the kit catches wrong backends', () => {
     await expect(c?.run(skipsEmptyRows as never, FP32_TOLERANCE)).rejects.toThrow(/output\[\d+\]/);
   });
 
+  it('a backend that ignores into.columnMax, or writes past the list, fails the into case', async () => {
+    const ref = createReferenceBackend();
+    const c = allBackendCases().find((x) => x.name.includes('into options.into.columnMax'));
+    const ignoresInto = {
+      ...ref,
+      scores: (input: never, options: { into?: unknown } = {}) => ref.scores(input, { ...options, into: undefined }),
+    };
+    await expect(c?.run(ignoresInto as never, FP32_TOLERANCE)).rejects.toThrow(/not the first/);
+    // Fills the whole array (-Infinity past the list) before writing the maxima.
+    const writesPast = {
+      ...ref,
+      scores: (input: never, options: { into?: { columnMax?: Float32Array } } = {}) => {
+        options.into?.columnMax?.fill(Number.NEGATIVE_INFINITY);
+        return ref.scores(input, options as never);
+      },
+    };
+    await expect(c?.run(writesPast as never, FP32_TOLERANCE)).rejects.toThrow(/past the list/);
+  });
+
   it('probe sums one diagonal off fail the lastQueriesSums cases', async () => {
     const ref = createReferenceBackend();
     const broken = {

@@ -287,6 +287,13 @@ export interface ScoresOptions {
   /** Return the scores themselves (default: only when no reduction is asked; not with KeyGroups). */
   readonly output?: boolean | undefined;
   readonly reduce?: ScoreReductions | undefined;
+  /**
+   * Arrays to write results into instead of new ones. `columnMax` (with reduce.columnMax): a Float32Array at least
+   * as long as keys.indices, not sharing memory with q or k; its first indices.length entries are written and the
+   * result's `columnMax` is that view. Reusing one across the calls of a loop (HiP's tree search) spares allocating,
+   * and on machines where fresh memory is slow to map first-touching, a large array per call.
+   */
+  readonly into?: { readonly columnMax?: Float32Array | undefined } | undefined;
 }
 
 /**

@@ -93,6 +93,7 @@ it('exposes the kit for plugin and backend authors, disjoint from the public api
       "causalPairsInBox",
       "channelMeans",
       "closestName",
+      "columnMaxArray",
       "createCostMeter",
       "createHostKvStore",
       "createHostLinear",

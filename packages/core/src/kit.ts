@@ -78,6 +78,7 @@ export type {
 } from './backend.js';
 export type { LastQueriesCall, PooledScoresCall, QuantizedScoresCall, ScoresCall, ScoresKeys } from './reference/op-options.js';
 export {
+  columnMaxArray,
   MAX_SCORES_OUTPUT,
   MAX_SCORES_TOP_K,
   resolveLastQueriesCall,

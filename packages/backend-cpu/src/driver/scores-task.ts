@@ -74,14 +74,21 @@ function columnMaxKeysAsRows(
   scr: number,
   scale: number,
 ): void {
+  // With scale > 0 the maxima are taken in registers (columnMaxTile), which reads the query columns in eights: the
+  // columns past the last row repeat row 0, so they change no maximum.
+  const fused = scale > 0;
+  const columns = fused ? Math.min(TILE, (rows + 7) & ~7) : rows;
   const rowIdx = x + L.keyIdx;
-  for (let r = 0; r < rows; r++) i32[rowIdx + r] = r;
-  kern.gatherKeys(x + L.qt, q, rowIdx, rows);
+  for (let r = 0; r < columns; r++) i32[rowIdx + r] = r < rows ? r : 0;
+  kern.gatherKeys(x + L.qt, q, rowIdx, columns);
   for (let t0 = 0; t0 < slots; t0 += TILE) {
     const n = Math.min(TILE, slots - t0);
     kern.gatherRows(x + L.kt, kBase, list + t0, n);
-    kern.scoreBlock(scr, x + L.kt, n, x + L.qt, rows, st, TILE, scale);
-    kern.rowMaxInto(st, n, rows, colMax + t0);
+    if (fused) kern.columnMaxTile(scr, x + L.kt, n, x + L.qt, rows, colMax + t0, scale);
+    else {
+      kern.scoreBlock(scr, x + L.kt, n, x + L.qt, rows, st, TILE, scale);
+      kern.rowMaxInto(st, n, rows, colMax + t0);
+    }
   }
 }
 

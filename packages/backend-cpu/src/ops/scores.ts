@@ -1,4 +1,12 @@
-import { poolRows, resolveScoresCall, type ScoreInput, type ScoresCall, type ScoresOptions, type ScoresResult } from '@sparseland/core/kit';
+import {
+  columnMaxArray,
+  poolRows,
+  resolveScoresCall,
+  type ScoreInput,
+  type ScoresCall,
+  type ScoresOptions,
+  type ScoresResult,
+} from '@sparseland/core/kit';
 import * as F from '../driver/job-layout.js';
 import { H, H_SCORES, HEADER_INTS, OP_SCORE_REDUCE, SCORES_TASK_FIELDS, SD, SD_INTS } from '../driver/job-layout.js';
 import { scoresScratchLayout } from '../driver/scores-task.js';
@@ -157,7 +165,7 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
     }
   } else pairs = heads * R * keyCount;
   // The large result arrays are allocated while the threads compute (their fresh pages mapped meanwhile).
-  const colMaxOut = groups ? PendingResult.floats(groups.indices.length) : undefined;
+  const colMaxOut = groups && !call.columnMaxInto ? PendingResult.floats(groups.indices.length) : undefined;
   const scoresOut = out >= 0 ? PendingResult.floats(heads * R * keyCount) : undefined;
   const bitsOut = call.atLeast ? PendingResult.ints(heads * R * words) : undefined;
   await exec.run(header, scratch, pairs * dp, undefined, () => {
@@ -167,7 +175,12 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   });
 
   const v = exec.memory.views;
-  if (colMaxOut) return { kind: 'scores', heads, rows: R, keys: 0, columnMax: colMaxOut.copyFrom(v.f32, colMax) };
+  if (groups) {
+    const n = groups.indices.length;
+    const columnMax = colMaxOut ? colMaxOut.copyFrom(v.f32, colMax) : columnMaxArray(call);
+    if (!colMaxOut) columnMax.set(v.f32.subarray(colMax, colMax + n));
+    return { kind: 'scores', heads, rows: R, keys: 0, columnMax };
+  }
   const result: {
     -readonly [K in keyof ScoresResult]: ScoresResult[K];
   } = { kind: 'scores', heads, rows: R, keys: keyCount };
@@ -220,8 +233,9 @@ function writeQueries(f32: Float32Array, at: number, dp: number, input: ScoreInp
       const dst = at + (h * R + r) * dp;
       const row = call.rows[r] as number;
       if (call.queryBlock === 1) {
+        // An element loop: a subarray per row would allocate (and collect) one object per row.
         const src = (h * qLength + row) * dim;
-        f32.set(data.subarray(src, src + dim), dst);
+        for (let c = 0; c < dim; c++) f32[dst + c] = data[src + c] as number;
       } else {
         poolRows(input.q, h, row * call.queryBlock, Math.min(qLength, (row + 1) * call.queryBlock), 'mean', pooled);
         for (let c = 0; c < dim; c++) f32[dst + c] = pooled[c] as number;

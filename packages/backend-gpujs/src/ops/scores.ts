@@ -1,4 +1,5 @@
 import {
+  columnMaxArray,
   resolveScoresCall,
   type ScoreInput,
   type ScoresCall,
@@ -58,7 +59,7 @@ export async function scores(ctx: GpuContext, input: ScoreInput, options: Scores
   if (keys.kind === 'groups') {
     const G = keys.groups.length - 1;
     const total = keys.indices.length;
-    const columnMax = new Float32Array(total).fill(Number.NEGATIVE_INFINITY);
+    const columnMax = columnMaxArray(call).fill(Number.NEGATIVE_INFINITY);
     if (total === 0) return { kind: 'scores', heads, rows: R, keys: 0, columnMax };
     const entries = new Float32Array(4 * total);
     for (let h = 0; h < heads; h++) {

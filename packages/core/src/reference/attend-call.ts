@@ -10,6 +10,7 @@ import {
   expectCausalPositions,
   expectHeadTensor,
   resolveAttentionShape,
+  sharesMemory,
   type ValidateOptions,
 } from '../tensor/shape.js';
 
@@ -91,16 +92,11 @@ function expectOutTensor(out: unknown, shape: AttentionShape, input: AttentionIn
     ['k', input.k],
     ['v', input.v],
   ] as const) {
-    if (overlaps(t.data, x.data)) {
+    if (sharesMemory(t.data, x.data)) {
       throw new SparselandError('E_PARAMS', `attend out must not share memory with ${name}: pass a separate Float32Array`);
     }
   }
   return t;
-}
-
-function overlaps(a: Float32Array, b: Float32Array): boolean {
-  if (a.buffer !== b.buffer) return false;
-  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
 }
 
 /**

@@ -9,7 +9,7 @@ import type {
   ScoresOptions,
 } from '../backend.js';
 import { describeValue, expectInteger, SparselandError } from '../errors.js';
-import { type AttentionShape, expectHeadTensor } from '../tensor/shape.js';
+import { type AttentionShape, expectHeadTensor, sharesMemory } from '../tensor/shape.js';
 import { resolveScale } from './reference-attention.js';
 
 // Every backend validates the estimator ops' options the same way: these resolvers are the one place that does it,
@@ -197,6 +197,8 @@ export interface ScoresCall {
   /** 32-bit words per row of the atLeast bits. */
   readonly atLeastWords: number;
   readonly columnMax: boolean;
+  /** Where the column maxima go: options.into.columnMax viewed to keys.indices.length, else undefined (a new array). */
+  readonly columnMaxInto: Float32Array | undefined;
 }
 
 function isRange(x: unknown): x is IndexRange {
@@ -320,6 +322,7 @@ export function resolveScoresCall(input: ScoreInput, options: ScoresOptions = {}
   } else if (columnMax) {
     throw new SparselandError('E_PARAMS', 'reduce.columnMax needs keys given as key groups {groups, offsets, indices}');
   }
+  const columnMaxInto = resolveInto(options.into, columnMax, keys, input);
   const output = options.output ?? !(rowReductions || columnMax);
   if (output && heads * rows.length * keyCount > MAX_SCORES_OUTPUT) {
     throw new SparselandError(
@@ -348,7 +351,40 @@ export function resolveScoresCall(input: ScoreInput, options: ScoresOptions = {}
     atLeast,
     atLeastWords: Math.ceil(keyCount / 32),
     columnMax,
+    columnMaxInto,
   };
+}
+
+/** Checks options.into: only columnMax, with reduce.columnMax, long enough, aliasing neither q nor k. */
+function resolveInto(into: ScoresOptions['into'], columnMax: boolean, keys: ScoresKeys, input: ScoreInput): Float32Array | undefined {
+  if (into === undefined) return undefined;
+  if (typeof into !== 'object' || into === null)
+    throw new SparselandError('E_PARAMS', `into must be an object, got ${describeValue(into)}`);
+  const target = into.columnMax;
+  if (target === undefined) return undefined;
+  const needed = keys.kind === 'groups' ? keys.indices.length : 0;
+  if (!columnMax) throw new SparselandError('E_PARAMS', 'into.columnMax needs reduce.columnMax');
+  if (!(target instanceof Float32Array) || target.length < needed) {
+    throw new SparselandError(
+      'E_PARAMS',
+      `into.columnMax must be a Float32Array of at least keys.indices.length = ${needed} entries, got ${describeValue(target)}`,
+    );
+  }
+  for (const [name, x] of [
+    ['q', input.q],
+    ['k', input.k],
+  ] as const) {
+    if (sharesMemory(target, x.data)) {
+      throw new SparselandError('E_PARAMS', `into.columnMax must not share memory with ${name}: pass a separate Float32Array`);
+    }
+  }
+  return target.length === needed ? target : target.subarray(0, needed);
+}
+
+/** The array a backend writes a call's column maxima into: the caller's (options.into) or a new one. */
+export function columnMaxArray(call: ScoresCall): Float32Array {
+  const n = call.keys.kind === 'groups' ? call.keys.indices.length : 0;
+  return call.columnMaxInto ?? new Float32Array(n);
 }
 
 /** Key index of slot j of a range or list call. */

@@ -1,6 +1,6 @@
 import type { ScoreInput, ScoresOptions, ScoresResult } from '../backend.js';
 import { kvHeadOf } from '../tensor/head-tensor.js';
-import { resolveScoresCall, type ScoresCall, scoresKeyAt } from './op-options.js';
+import { columnMaxArray, resolveScoresCall, type ScoresCall, scoresKeyAt } from './op-options.js';
 import { poolRows } from './reference-ops.js';
 
 /**
@@ -24,7 +24,7 @@ export function referenceScores(input: ScoreInput, options: ScoresOptions = {}):
   };
   if (keys.kind === 'groups') {
     const G = keys.groups.length - 1;
-    const columnMax = new Float32Array(keys.indices.length).fill(-Infinity);
+    const columnMax = columnMaxArray(call).fill(-Infinity);
     for (let h = 0; h < heads; h++) {
       for (let t = 0; t < G; t++) {
         for (let p = keys.offsets[h * G + t] as number; p < (keys.offsets[h * G + t + 1] as number); p++) {

@@ -193,3 +193,9 @@ export function expectCausalPositions(shape: AttentionShape, causal: boolean): v
     { qOffset: shape.qOffset, qLength: shape.qLength, kvLength: shape.kvLength },
   );
 }
+
+/** Whether two typed arrays view overlapping bytes of one buffer (an output written into must not alias an input). */
+export function sharesMemory(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.buffer !== b.buffer) return false;
+  return a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
