@@ -38,25 +38,23 @@ export function topIndices(values: ArrayLike<number>, from: number, to: number, 
  * k-th value: the same indices, for callers that select in a loop and would otherwise allocate two arrays a call.
  * Returns how many were written.
  */
-export function topIndicesInto(
-  values: ArrayLike<number>,
-  from: number,
-  to: number,
-  k: number,
-  out: Int32Array,
-  scratch: Float64Array,
-): number {
+export function topIndicesInto(values: Float64Array, from: number, to: number, k: number, out: Int32Array, scratch: Float64Array): number {
   if (k <= 0 || to <= from) return 0;
   let valid = 0;
-  for (let i = from; i < to; i++) if ((values[i] as number) > -Infinity) valid++;
+  for (let i = from; i < to; i++) {
+    const v = values[i] as number;
+    if (v > -Infinity) scratch[valid++] = v;
+  }
   let n = 0;
   if (k >= valid) {
     for (let i = from; i < to; i++) if ((values[i] as number) > -Infinity) out[n++] = i;
     return n;
   }
-  const threshold = kthLargest(values, from, to, k, scratch);
+  const rank = valid - k;
+  const threshold = selectAscending(scratch, 0, valid - 1, rank);
+  // Quickselect leaves the k largest at scratch[rank, valid): those above the threshold are counted there.
   let above = 0;
-  for (let i = from; i < to; i++) if ((values[i] as number) > threshold) above++;
+  for (let i = rank; i < valid; i++) if ((scratch[i] as number) > threshold) above++;
   let ties = k - above;
   for (let i = from; i < to; i++) {
     const v = values[i] as number;

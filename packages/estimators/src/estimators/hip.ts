@@ -5,10 +5,14 @@ import { dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
 import { buildSparseMask } from '../common/mask-builder.js';
 import { topIndicesInto } from '../common/select.js';
+import { headHalves } from '../common/sub-input.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
 
-/** One query block's tree search: its current nodes as [start, end) ranges of leaf units. */
+/**
+ * One query block's tree search. Its current nodes are entries [base, base + count) of the call's `NodeTable`; the
+ * nodes stay in key order, at most k of them.
+ */
 interface Search {
   readonly h: number;
   readonly qb: number;
@@ -16,11 +20,19 @@ interface Search {
   readonly origin: number;
   /** Keys in the searched range. */
   readonly length: number;
-  /** The current nodes as [start, end) unit pairs: a view of `buffer`. */
-  nodes: Int32Array;
-  /** Refined searches hold k nodes at most: two buffers of 2k ints, the next level written to the spare one. */
-  buffer: Int32Array;
-  spare?: Int32Array;
+  readonly base: number;
+  count: number;
+}
+
+/**
+ * Every search's nodes as [start, end) ranges of leaf units, with the score that kept each node (the maximum over
+ * its centre keys; NaN before a node is scored). A node's score is reused by the child that has the same centre,
+ * which the last splits (nodes of 2 to 4 units) and unsplit leaves always have: those children are not scored again.
+ */
+interface NodeTable {
+  readonly start: Int32Array;
+  readonly end: Int32Array;
+  readonly score: Float32Array;
 }
 
 /**
@@ -47,49 +59,21 @@ const method = defineEstimator({
     .strict(),
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
-    const { heads, kvLength, dim } = shape;
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
-    const unit = params.blockSizeK;
-    const k = Math.max(1, Math.floor(params.maskK / unit));
-    const searches: Search[] = [];
-    const dense: Search[] = [];
-    for (let h = 0; h < heads; h++) {
-      for (let qb = 0; qb < blocks.count; qb++) {
-        const origin = Math.min(params.sinkTokens, kvLength);
-        const end = Math.max(origin, Math.min(blocks.lastKey(qb) + 1, blocks.firstPos(qb) - params.windowTokens + 1));
-        const units = Math.ceil((end - origin) / unit);
-        const nodes = new Int32Array(2 * Math.min(k, units));
-        for (let j = 0; j < nodes.length / 2; j++) {
-          nodes[2 * j] = Math.floor((j * units) / Math.min(k, units));
-          nodes[2 * j + 1] = Math.floor(((j + 1) * units) / Math.min(k, units));
-        }
-        (units <= k ? dense : searches).push({ h, qb, origin, length: end - origin, nodes, buffer: nodes });
-      }
-    }
-    // The call's key list, reused by every iteration (fresh memory is slow to touch; the list only shrinks).
-    const scorers = { ...stridedRows(shape.qLength, blocks, params.blockStrideQ), indices: new Int32Array(0) };
-    const scratch: SelectScratch = {
-      best: new Float64Array(2 * k),
-      kidA: new Int32Array(2 * k),
-      kidB: new Int32Array(2 * k),
-      keep: new Int32Array(k),
-      select: new Float64Array(2 * k),
-    };
-    let active = searches.filter(needsSplit);
-    while (active.length > 0) {
-      await refine(active, input, ctx, blocks, scorers, unit, k, params.blockStrideQ, dim, scratch);
-      active = active.filter(needsSplit);
-    }
-    const byRow: Search[] = new Array(heads * blocks.count);
-    for (const s of searches) byRow[s.h * blocks.count + s.qb] = s;
-    for (const s of dense) byRow[s.h * blocks.count + s.qb] = s;
+    // Two independent searches over halves of the heads: while the backend scores one half's children, this thread
+    // selects the other half's (on two cores the selection would otherwise leave the backend's threads idle).
+    const lanes = await Promise.all(
+      headHalves(input).map(async (lane) => ({ lane, tree: await treeSearch(lane.input, ctx, blocks, params) })),
+    );
     return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
       row.addKeys(0, params.sinkTokens);
       row.addKeys(blocks.firstPos(qb) - params.windowTokens + 1, blocks.lastPos(qb) + 1);
-      const s = byRow[h * blocks.count + qb] as Search;
-      for (let j = 0; j < s.nodes.length; j += 2) {
-        const a = s.origin + (s.nodes[j] as number) * unit;
-        const b = Math.min(s.origin + s.length, s.origin + (s.nodes[j + 1] as number) * unit);
+      const { lane, tree } = lanes.find(({ lane }) => h < lane.firstHead + lane.input.shape.heads) as (typeof lanes)[number];
+      const s = tree.searches[(h - lane.firstHead) * blocks.count + qb] as Search;
+      const { start, end } = tree.nodes;
+      for (let j = s.base; j < s.base + s.count; j++) {
+        const a = s.origin + (start[j] as number) * params.blockSizeK;
+        const b = Math.min(s.origin + s.length, s.origin + (end[j] as number) * params.blockSizeK);
         row.addKeys(a, b);
       }
     });
@@ -98,8 +82,68 @@ const method = defineEstimator({
 
 export const hip = withRettention(method);
 
-function needsSplit(s: Search): boolean {
-  for (let j = 0; j < s.nodes.length; j += 2) if ((s.nodes[j + 1] as number) - (s.nodes[j] as number) > 1) return true;
+interface HipParams {
+  readonly maskK: number;
+  readonly blockSizeK: number;
+  readonly blockStrideQ: number;
+  readonly sinkTokens: number;
+  readonly windowTokens: number;
+}
+
+/** The tree searches of every (head, query block) of `input`, run to the leaves: search h·blocks + qb. */
+async function treeSearch(
+  input: EstimatorInput,
+  ctx: EstimatorContext,
+  blocks: QueryBlocks,
+  params: HipParams,
+): Promise<{ searches: Search[]; nodes: NodeTable }> {
+  const { heads, kvLength, dim } = input.shape;
+  const unit = params.blockSizeK;
+  const k = Math.max(1, Math.floor(params.maskK / unit));
+  const searches: Search[] = [];
+  let total = 0;
+  for (let h = 0; h < heads; h++) {
+    for (let qb = 0; qb < blocks.count; qb++) {
+      const origin = Math.min(params.sinkTokens, kvLength);
+      const end = Math.max(origin, Math.min(blocks.lastKey(qb) + 1, blocks.firstPos(qb) - params.windowTokens + 1));
+      const count = Math.min(k, Math.ceil((end - origin) / unit));
+      searches.push({ h, qb, origin, length: end - origin, base: total, count });
+      total += count;
+    }
+  }
+  // A range of `units` leaves starts as min(k, units) equal nodes (single leaves when it has no more than k).
+  const nodes: NodeTable = { start: new Int32Array(total), end: new Int32Array(total), score: new Float32Array(total) };
+  nodes.score.fill(Number.NaN);
+  for (const s of searches) {
+    const units = Math.ceil(s.length / unit);
+    for (let j = 0; j < s.count; j++) {
+      nodes.start[s.base + j] = Math.floor((j * units) / s.count);
+      nodes.end[s.base + j] = Math.floor(((j + 1) * units) / s.count);
+    }
+  }
+  const scorers: Scorers = {
+    ...stridedRows(input.shape.qLength, blocks, params.blockStrideQ),
+    indices: new Int32Array(0),
+    columnMax: new Float32Array(0),
+  };
+  const scratch: SelectScratch = {
+    best: new Float64Array(2 * k),
+    kidA: new Int32Array(2 * k),
+    kidB: new Int32Array(2 * k),
+    keep: new Int32Array(k),
+    select: new Float64Array(2 * k),
+  };
+  const split = (s: Search) => needsSplit(s, nodes);
+  let active = searches.filter(split);
+  while (active.length > 0) {
+    await refine(active, input, ctx, blocks, scorers, nodes, unit, k, dim, scratch);
+    active = active.filter(split);
+  }
+  return { searches, nodes };
+}
+
+function needsSplit(s: Search, nodes: NodeTable): boolean {
+  for (let j = s.base; j < s.base + s.count; j++) if ((nodes.end[j] as number) - (nodes.start[j] as number) > 1) return true;
   return false;
 }
 
@@ -123,118 +167,180 @@ interface SelectScratch {
   readonly select: Float64Array;
 }
 
-/** First centre key of child [a, b) (units from `origin`); its centre keys are [that, min(end, that + unit)). */
-function centreKey(origin: number, a: number, b: number, unit: number): number {
-  return origin + ((a + b - 1) >> 1) * unit;
+/** The centre leaf of node [a, b): its first `unit` keys (those before the range's end) represent the node. */
+function centreUnit(a: number, b: number): number {
+  return (a + b - 1) >> 1;
 }
 
-/** Lists child [a, b)'s centre keys (at most `unit`, before `end`) at indices[n...]; returns the new length. */
+/** Keys of child [a, b)'s centre leaf before `end` (from origin + centreUnit·unit). */
+function centreKeys(origin: number, a: number, b: number, unit: number, end: number): number {
+  const k0 = origin + centreUnit(a, b) * unit;
+  return Math.min(end, k0 + unit) - k0;
+}
+
+/** Lists child [a, b)'s centre keys at indices[n...]; returns the new length. */
 function listCentre(indices: Int32Array, n: number, origin: number, a: number, b: number, unit: number, end: number): number {
-  const k0 = centreKey(origin, a, b, unit);
+  const k0 = origin + centreUnit(a, b) * unit;
   const k1 = Math.min(end, k0 + unit);
   for (let key = k0; key < k1; key++) indices[n++] = key;
   return n;
 }
 
+/** The largest of columnMax[p, p + count). */
+function maxOf(columnMax: Float32Array, p: number, count: number): number {
+  let m = Number.NEGATIVE_INFINITY;
+  for (let i = p; i < p + count; i++) if ((columnMax[i] as number) > m) m = columnMax[i] as number;
+  return m;
+}
+
+/**
+ * The call's scoring rows, its key list and the column maxima's array: both reused by every iteration (fresh
+ * memory is slow to touch; the first iteration lists the most keys) and grown if one lists more.
+ */
+interface Scorers {
+  readonly rows: Int32Array;
+  readonly groups: Int32Array;
+  indices: Int32Array;
+  columnMax: Float32Array;
+}
+
 /**
  * One iteration for every active search: split, score the children's centre keys, keep the top k. One backend call
  * scores every search: its block's strided query rows form a group whose listed keys are the centre keys of its
- * children, and the backend returns each key's maximum over the group's rows (column maxima). Children are split
- * off each node in order (halves of a node of more than one unit, the node itself otherwise), the same way when
- * listing and when reading the maxima back, so nothing per child is kept across the call.
+ * children, and the backend returns each key's maximum over the group's rows (column maxima). A node of one unit is
+ * its own child; a child with its parent's centre takes the parent's score and is not listed. Children are derived
+ * from the nodes in order, the same way when listing and when reading the maxima back, so nothing per child is
+ * kept across the call.
  */
 async function refine(
   active: Search[],
   input: EstimatorInput,
   ctx: EstimatorContext,
   blocks: QueryBlocks,
-  scorers: { rows: Int32Array; groups: Int32Array; indices: Int32Array },
+  scorers: Scorers,
+  nodes: NodeTable,
   unit: number,
   k: number,
-  stride: number,
   dim: number,
   scratch: SelectScratch,
 ): Promise<void> {
   const { shape } = input;
-  const slots = shape.heads * blocks.count;
-  const bySlot: (Search | undefined)[] = new Array(slots);
+  const bySlot: (Search | undefined)[] = new Array(shape.heads * blocks.count);
   let listed = 0;
   for (const s of active) {
     bySlot[s.h * blocks.count + s.qb] = s;
-    listed += 2 * (s.nodes.length / 2) * unit;
+    listed += 2 * s.count * unit;
   }
-  const offsets = new Int32Array(slots + 1);
-  if (scorers.indices.length < listed) scorers.indices = new Int32Array(listed);
-  const indices = scorers.indices;
-  let n = 0;
-  for (let slot = 0; slot < slots; slot++) {
-    const s = bySlot[slot];
-    if (s) {
-      const end = s.origin + s.length;
-      const nodes = s.nodes;
-      for (let j = 0; j < nodes.length; j += 2) {
-        const a = nodes[j] as number;
-        const b = nodes[j + 1] as number;
-        if (b - a <= 1) n = listCentre(indices, n, s.origin, a, b, unit, end);
-        else {
-          const m = (a + b) >> 1;
-          n = listCentre(indices, n, s.origin, a, m, unit, end);
-          n = listCentre(indices, n, s.origin, m, b, unit, end);
-        }
-      }
-    }
-    offsets[slot + 1] = n;
+  if (scorers.indices.length < listed) {
+    scorers.indices = new Int32Array(listed);
+    scorers.columnMax = new Float32Array(listed);
   }
+  const offsets = new Int32Array(bySlot.length + 1);
+  const pairs = listChildren(bySlot, nodes, unit, scorers, offsets);
   const { columnMax } = await ctx.backend.scores(
     { q: input.q, k: input.k, qOffset: shape.qOffset },
     {
       causal: false,
       rows: scorers.rows,
-      keys: { groups: scorers.groups, offsets, indices: indices.subarray(0, n) },
+      keys: { groups: scorers.groups, offsets, indices: scorers.indices.subarray(0, offsets[bySlot.length]) },
       reduce: { columnMax: true },
+      into: { columnMax: scorers.columnMax },
     },
   );
   if (!columnMax) throw new Error('hip: the backend returned no column maxima');
-  // Counted as before the in-kernel reduction: every search scores 2k children's units against its strided rows.
-  ctx.cost.add(dotFlops(active.length * 2 * k * unit * Math.ceil(ctx.blockQ / stride), dim), 'estimate');
-  const { best, kidA, kidB, keep, select } = scratch;
-  for (let slot = 0; slot < slots; slot++) {
+  ctx.cost.add(dotFlops(pairs, dim), 'estimate');
+  for (let slot = 0; slot < bySlot.length; slot++) {
     const s = bySlot[slot];
-    if (!s) continue;
-    const end = s.origin + s.length;
-    const nodes = s.nodes;
-    let p = offsets[slot] as number;
-    let children = 0;
-    // A child's score: the largest column maximum of its listed centre keys (as many as listCentre listed).
-    const child = (a: number, b: number): void => {
-      const k0 = centreKey(s.origin, a, b, unit);
-      const stop = p + Math.max(0, Math.min(end, k0 + unit) - k0);
-      let m = -Infinity;
-      for (; p < stop; p++) if ((columnMax[p] as number) > m) m = columnMax[p] as number;
-      best[children] = m;
-      kidA[children] = a;
-      kidB[children] = b;
-      children++;
-    };
-    for (let j = 0; j < nodes.length; j += 2) {
-      const a = nodes[j] as number;
-      const b = nodes[j + 1] as number;
-      if (b - a <= 1) child(a, b);
-      else {
-        const m = (a + b) >> 1;
-        child(a, m);
-        child(m, b);
-      }
-    }
-    const kept = topIndicesInto(best, 0, children, k, keep, select);
-    const next = s.spare ?? new Int32Array(2 * k);
-    for (let j = 0; j < kept; j++) {
-      const c = keep[j] as number;
-      next[2 * j] = kidA[c] as number;
-      next[2 * j + 1] = kidB[c] as number;
-    }
-    s.spare = s.buffer;
-    s.buffer = next;
-    s.nodes = next.subarray(0, 2 * kept);
+    if (s) keepBest(s, nodes, unit, k, columnMax, offsets[slot] as number, scratch);
   }
+}
+
+/**
+ * Lists the centre keys of every active search's children that need scoring (slot by slot, into scorers.indices,
+ * with the slot offsets); returns the (row, key) pairs the call will score.
+ */
+function listChildren(bySlot: (Search | undefined)[], nodes: NodeTable, unit: number, scorers: Scorers, offsets: Int32Array): number {
+  const { start, end: stop, score } = nodes;
+  const { indices, groups } = scorers;
+  let n = 0;
+  let pairs = 0;
+  for (let slot = 0; slot < bySlot.length; slot++) {
+    const s = bySlot[slot];
+    if (s) {
+      const { origin } = s;
+      const end = origin + s.length;
+      const from = n;
+      for (let j = s.base; j < s.base + s.count; j++) {
+        const a = start[j] as number;
+        const b = stop[j] as number;
+        const known = !Number.isNaN(score[j] as number);
+        if (b - a <= 1) {
+          if (!known) n = listCentre(indices, n, origin, a, b, unit, end);
+        } else {
+          const parent = centreUnit(a, b);
+          const m = (a + b) >> 1;
+          if (!known || centreUnit(a, m) !== parent) n = listCentre(indices, n, origin, a, m, unit, end);
+          if (!known || centreUnit(m, b) !== parent) n = listCentre(indices, n, origin, m, b, unit, end);
+        }
+      }
+      pairs += (n - from) * ((groups[s.qb + 1] as number) - (groups[s.qb] as number));
+    }
+    offsets[slot + 1] = n;
+  }
+  return pairs;
+}
+
+/**
+ * Scores search s's children (from its listed column maxima, read from columnMax[p...] in listing order, or its
+ * parent's score) and replaces its nodes by the k best children, in key order.
+ */
+function keepBest(s: Search, nodes: NodeTable, unit: number, k: number, columnMax: Float32Array, p: number, scratch: SelectScratch): void {
+  const { start, end: stop, score } = nodes;
+  const { best, kidA, kidB, keep, select } = scratch;
+  const { origin, base } = s;
+  const end = origin + s.length;
+  let children = 0;
+  for (let j = base; j < base + s.count; j++) {
+    const a = start[j] as number;
+    const b = stop[j] as number;
+    const own = score[j] as number;
+    const known = !Number.isNaN(own);
+    if (b - a <= 1) {
+      if (known) best[children] = own;
+      else {
+        const count = centreKeys(origin, a, b, unit, end);
+        best[children] = maxOf(columnMax, p, count);
+        p += count;
+      }
+      kidA[children] = a;
+      kidB[children++] = b;
+      continue;
+    }
+    const parent = centreUnit(a, b);
+    const m = (a + b) >> 1;
+    if (known && centreUnit(a, m) === parent) best[children] = own;
+    else {
+      const count = centreKeys(origin, a, m, unit, end);
+      best[children] = maxOf(columnMax, p, count);
+      p += count;
+    }
+    kidA[children] = a;
+    kidB[children++] = m;
+    if (known && centreUnit(m, b) === parent) best[children] = own;
+    else {
+      const count = centreKeys(origin, m, b, unit, end);
+      best[children] = maxOf(columnMax, p, count);
+      p += count;
+    }
+    kidA[children] = m;
+    kidB[children++] = b;
+  }
+  const kept = topIndicesInto(best, 0, children, k, keep, select);
+  for (let j = 0; j < kept; j++) {
+    const c = keep[j] as number;
+    start[base + j] = kidA[c] as number;
+    stop[base + j] = kidB[c] as number;
+    score[base + j] = best[c] as number;
+  }
+  s.count = kept;
 }
