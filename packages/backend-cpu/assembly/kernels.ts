@@ -58,6 +58,34 @@ export function prefetch(k: i32, kFloats: i32, v: i32, vFloats: i32): void {
   pfVEnd = bp(v + vFloats);
 }
 
+// Listed rows the next columnMaxTile gathers (set by prefetchRows): K rows at pfRowsK + keyIdx[j]·dp, j < pfRowsN.
+let pfRowsK: i32 = 0;
+let pfRowsIdx: i32 = 0;
+let pfRowsN: i32 = 0;
+
+/**
+ * A hint that the next tile gathers the `n` rows of `k` listed at keyIdx (row stride dp). The next columnMaxTile
+ * touches one word per 64-byte line of four of those rows after each block of four keys, so the scattered rows
+ * arrive from L3 or memory while it computes. The rows must be readable; results never depend on this.
+ */
+export function prefetchRows(k: i32, keyIdx: i32, n: i32): void {
+  pfRowsK = k;
+  pfRowsIdx = keyIdx;
+  pfRowsN = n;
+}
+
+/** Touches the lines of listed rows [j, min(j + 4, pfRowsN)) of the prefetchRows hint; returns a value to sink. */
+@inline function touchRows(j: i32): i32 {
+  let sink = 0;
+  const end = min(j + 4, pfRowsN);
+  const bytes: usize = bp(dp);
+  for (let t = j; t < end; t++) {
+    const row: usize = bp(pfRowsK + load<i32>(bp(pfRowsIdx + t)) * dp);
+    for (let o: usize = 0; o < bytes; o += 64) sink += load<i32>(row + o);
+  }
+  return sink;
+}
+
 @inline function offQS(scr: i32): i32 {
   return scr;
 }
@@ -1330,6 +1358,7 @@ export function columnMaxTile(scr: i32, a: i32, n: i32, bt: i32, cols: i32, dst:
   // Head dim 64 (the common case) gets a version whose loads all use constant offsets, as qkTile does.
   if (dp == 64) columnMaxTile64(a, n, bt, cols, dst, scale);
   else columnMaxTileAny(a, n, bt, cols, dst, scale);
+  pfRowsN = 0;
 }
 
 function columnMaxTile64(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
@@ -1375,6 +1404,8 @@ function columnMaxTile64(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f3
       m2 = f32x4.pmax(f32x4.pmax(m2, x20), x21);
       m3 = f32x4.pmax(f32x4.pmax(m3, x30), x31);
     }
+    // Four of the next tile's rows per block of four keys: a full tile of 64 keys covers a full next tile.
+    if (r < pfRowsN) pfSink += touchRows(r);
     const rem = min(4, n - r);
     foldMax(dst + r, hmax(m0) * scale);
     if (rem > 1) foldMax(dst + r + 1, hmax(m1) * scale);
@@ -1426,6 +1457,8 @@ function columnMaxTileAny(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f
       m2 = f32x4.pmax(f32x4.pmax(m2, x20), x21);
       m3 = f32x4.pmax(f32x4.pmax(m3, x30), x31);
     }
+    // Four of the next tile's rows per block of four keys: a full tile of 64 keys covers a full next tile.
+    if (r < pfRowsN) pfSink += touchRows(r);
     const rem = min(4, n - r);
     foldMax(dst + r, hmax(m0) * scale);
     if (rem > 1) foldMax(dst + r + 1, hmax(m1) * scale);

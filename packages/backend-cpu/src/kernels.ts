@@ -11,6 +11,8 @@ export interface Kernels extends ScoreKernels {
   tile(scr: number, rows: number, kt: number, v: number, n: number, mode: number, pos0: number, posList: number, bitmap: number): void;
   /** Performance hint only: the next tile reads kFloats elements at k and vFloats at v (the TS kernels ignore it). */
   prefetch(k: number, kFloats: number, v: number, vFloats: number): void;
+  /** A hint that the next columnMaxTile's caller gathers the n rows of k listed at keyIdx (results never depend on it). */
+  prefetchRows(k: number, keyIdx: number, n: number): void;
   finish(scr: number, rowTable: number, rows: number): void;
   gather(scr: number, kp: number, v: number, cols: number, count: number): void;
   /** Dequantises tokens [t0, t0 + count) (count <= 64) of the packed block described at `desc` into KG and VG. */

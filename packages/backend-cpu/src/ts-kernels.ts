@@ -202,6 +202,9 @@ export function createTsKernels(views: MemoryViews): Kernels {
     prefetch() {
       // A cache hint for the WebAssembly kernels; typed-array code has nothing to gain from it.
     },
+    prefetchRows() {
+      // A cache hint for the WebAssembly kernels only.
+    },
     finish(scr, rowTable, rows) {
       const L = scratchLayout(scr, dp);
       const f = views.f32;

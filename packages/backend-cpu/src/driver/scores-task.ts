@@ -84,7 +84,10 @@ function columnMaxKeysAsRows(
   for (let t0 = 0; t0 < slots; t0 += TILE) {
     const n = Math.min(TILE, slots - t0);
     kern.gatherRows(x + L.kt, kBase, list + t0, n);
-    if (fused) kern.columnMaxTile(scr, x + L.kt, n, x + L.qt, rows, colMax + t0, scale);
+    if (fused) {
+      if (t0 + TILE < slots) kern.prefetchRows(kBase, list + t0 + TILE, Math.min(TILE, slots - t0 - TILE));
+      kern.columnMaxTile(scr, x + L.kt, n, x + L.qt, rows, colMax + t0, scale);
+    }
     else {
       kern.scoreBlock(scr, x + L.kt, n, x + L.qt, rows, st, TILE, scale);
       kern.rowMaxInto(st, n, rows, colMax + t0);
