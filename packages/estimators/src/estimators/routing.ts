@@ -36,38 +36,61 @@ const method = defineEstimator({
     const { shape, causal } = input;
     const { heads, kvHeads, kvLength, qLength, qOffset, dim } = shape;
     const clusters = Math.max(1, params.clusters || Math.ceil(kvLength / params.windowSize));
-    // One buffer of unit rows, reused for a kv head's keys and then each of its query heads in turn: fresh memory
-    // is slow to touch, and a normalised copy of all of Q or K would be as large as the input.
-    // The k-means sample (heads × fitSamples rows) lives in it first.
-    const unit = new Float32Array(Math.max(qLength, kvLength, heads * fitCount(shape, clusters, params)) * dim);
-    const q: HeadTensor = { data: unit.subarray(0, qLength * dim), heads: 1, length: qLength, dim };
-    const k: HeadTensor = { data: unit.subarray(0, kvLength * dim), heads: 1, length: kvLength, dim };
+    // Two buffers of unit rows, each reused for one kv head's keys or one query head's queries in turn: while the
+    // backend routes one head, the next is normalised into the other buffer (fresh memory is slow to touch, and a
+    // normalised copy of all of Q or K would be as large as the input). The k-means sample (heads × fitSamples
+    // rows) lives in the first one before that.
+    const rows = Math.max(qLength, kvLength);
+    const units = [new Float32Array(Math.max(rows, heads * fitCount(shape, clusters, params)) * dim), new Float32Array(rows * dim)];
     ctx.cost.add(addFlops(2 * (heads * qLength + kvHeads * kvLength) * dim), 'estimate');
-    const centroidsOfAll = await fitCentroids(ctx, input, clusters, params, unit);
+    const centroidsOfAll = await fitCentroids(ctx, input, clusters, params, units[0] as Float32Array);
     // Per query head: the clusters each query block belongs to, and each cluster's keys.
     const blockClusters: Uint8Array[] = [];
     const clusterKeys: Int32Array[][] = [];
     const qBlocks = Math.ceil(qLength / ctx.blockQ);
     const group = heads / kvHeads;
+    // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-major
+    // (one contiguous row of similarities per centroid) and reduced in the kernels; the keys of a kv head are routed
+    // for all of its query heads' centroids in one call, then each query head's queries for its own centroids.
+    const steps: RoutingStep[] = [];
     for (let g = 0; g < kvHeads; g++) {
-      // Balanced routing: each centroid's windowSize most similar queries and keys. The product is taken centroid-
-      // major (one contiguous row of similarities per centroid) and reduced as each call's rows arrive; the keys
-      // of a kv head are routed for all of its query heads' centroids in one call.
-      normalizeRowsInto(input.k, g, k.data);
       const groupCentroids = sliceHeads(centroidsOfAll, g * group, (g + 1) * group);
-      await centroidTop(ctx, groupCentroids, k, params.windowSize, (j, _c, tokens) => {
-        const h = g * group + j;
-        (clusterKeys[h] ??= []).push(tokens);
+      steps.push({
+        source: input.k,
+        head: g,
+        centroids: groupCentroids,
+        take: (j, _c, tokens) => {
+          (clusterKeys[g * group + j] ??= []).push(tokens);
+        },
       });
       for (let j = 0; j < group; j++) {
         const h = g * group + j;
-        normalizeRowsInto(input.q, h, q.data);
         const member = new Uint8Array(qBlocks * clusters);
-        await centroidTop(ctx, sliceHeads(groupCentroids, j), q, params.windowSize, (_j, c, tokens) => {
-          for (const i of tokens) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
-        });
         blockClusters[h] = member;
+        steps.push({
+          source: input.q,
+          head: h,
+          centroids: sliceHeads(groupCentroids, j),
+          take: (_j, c, tokens) => {
+            for (const i of tokens) member[Math.floor(i / ctx.blockQ) * clusters + c] = 1;
+          },
+        });
       }
+    }
+    const start = (i: number) => {
+      const step = steps[i] as RoutingStep;
+      const unit = units[i % 2] as Float32Array;
+      const { length } = step.source;
+      normalizeRowsInto(step.source, step.head, unit);
+      const tokens: HeadTensor = { data: unit.subarray(0, length * dim), heads: 1, length, dim };
+      return centroidTop(ctx, step.centroids, tokens, params.windowSize);
+    };
+    let pending = start(0);
+    for (let i = 0; i < steps.length; i++) {
+      // The next step's rows are normalised (and its call queued) before this step's result is read.
+      const next = i + 1 < steps.length ? start(i + 1) : undefined;
+      takeTop(await pending, steps[i] as RoutingStep);
+      if (next) pending = next;
     }
     return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
       const first = qOffset + qb * ctx.blockQ;
@@ -85,25 +108,37 @@ const method = defineEstimator({
 
 export const routing = withRettention(method);
 
+/** One routing call: a head of Q or K (normalised into a unit buffer) against centroid heads, and what takes each top. */
+interface RoutingStep {
+  readonly source: HeadTensor;
+  readonly head: number;
+  readonly centroids: HeadTensor;
+  readonly take: (centroidHead: number, c: number, tokens: Int32Array) => void;
+}
+
 /**
- * Per centroid head and centroid (in order), the `count` tokens most similar to it, ascending (ties to the earlier
- * token), from the backend's in-kernel top-k of the centroid-major product; `tokens` is one head, shared by every
- * centroid head.
+ * The `count` tokens most similar to each centroid of each centroid head, from the backend's in-kernel top-k of the
+ * centroid-major product; `tokens` is one head, shared by every centroid head.
  */
 async function centroidTop(
   ctx: EstimatorContext,
   centroids: HeadTensor,
   tokens: HeadTensor,
   count: number,
-  take: (head: number, c: number, tokens: Int32Array) => void,
-): Promise<void> {
+): Promise<{ k: number; indices: Int32Array }> {
   const top = await topKeys(ctx, { q: centroids, k: tokens, qOffset: 0 }, { causal: false }, count);
   ctx.cost.add(dotFlops(centroids.heads * centroids.length * tokens.length, centroids.dim), 'estimate');
-  for (let h = 0; h < centroids.heads; h++) {
-    for (let c = 0; c < centroids.length; c++) {
-      const row = h * centroids.length + c;
+  return top;
+}
+
+/** Per centroid head and centroid (in order), its chosen tokens ascending (ties went to the earlier token). */
+function takeTop(top: { k: number; indices: Int32Array }, step: RoutingStep): void {
+  const { heads, length } = step.centroids;
+  for (let h = 0; h < heads; h++) {
+    for (let c = 0; c < length; c++) {
+      const row = h * length + c;
       const chosen = top.indices.subarray(row * top.k, (row + 1) * top.k).filter((j) => j >= 0);
-      take(h, c, chosen.sort());
+      step.take(h, c, chosen.sort());
     }
   }
 }
