@@ -87,8 +87,7 @@ function columnMaxKeysAsRows(
     if (fused) {
       if (t0 + TILE < slots) kern.prefetchRows(kBase, list + t0 + TILE, Math.min(TILE, slots - t0 - TILE));
       kern.columnMaxTile(scr, x + L.kt, n, x + L.qt, rows, colMax + t0, scale);
-    }
-    else {
+    } else {
       kern.scoreBlock(scr, x + L.kt, n, x + L.qt, rows, st, TILE, scale);
       kern.rowMaxInto(st, n, rows, colMax + t0);
     }
