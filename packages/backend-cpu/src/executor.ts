@@ -36,7 +36,9 @@ export class Executor {
   private readonly kernels: Kernels;
   private readonly options: ExecutorOptions;
   private pool: Promise<WorkerPool> | undefined;
-  private queue: Promise<unknown> = Promise.resolve();
+  /** Calls waiting for the memory, oldest first, while one runs (`running`). */
+  private readonly waiting: (() => void)[] = [];
+  private running = false;
   private disposed = false;
 
   private constructor(options: ExecutorOptions, memory: WorkMemory, kernels: Kernels) {
@@ -57,11 +59,46 @@ export class Executor {
     return new Executor(options, memory, createTsKernels(memory.views));
   }
 
-  /** Runs `fn` after every earlier call has finished. */
+  /**
+   * Runs `fn` after every earlier call has finished. When a call finishes, the next waiting one is started (its
+   * inputs written, its job handed to the threads) before the finished call's caller resumes: that caller's own
+   * JavaScript (an estimator reading its result and preparing its next call) then runs while the threads compute
+   * the next job, instead of holding it back.
+   */
   exclusive<T>(fn: () => Promise<T>): Promise<T> {
-    const next = this.queue.then(fn, fn);
-    this.queue = next.catch(() => undefined);
-    return next;
+    return new Promise<T>((resolve, reject) => {
+      const start = (): void => {
+        let result: Promise<T>;
+        try {
+          result = fn();
+        } catch (error) {
+          result = Promise.reject(error);
+        }
+        result.then(
+          (value) => {
+            this.startNext();
+            resolve(value);
+          },
+          (error: unknown) => {
+            this.startNext();
+            reject(error);
+          },
+        );
+      };
+      if (this.running) this.waiting.push(start);
+      else {
+        this.running = true;
+        // A call on an idle executor starts after its caller's synchronous code, as an awaited call would.
+        queueMicrotask(start);
+      }
+    });
+  }
+
+  /** Starts the oldest waiting call, or marks the executor idle. */
+  private startNext(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.running = false;
   }
 
   /** A layout for one call, above everything the arena holds. */
