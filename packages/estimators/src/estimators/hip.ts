@@ -3,7 +3,7 @@ import { type EstimatorContext, type EstimatorInput, IntList, intParam } from '@
 import { z } from 'zod';
 import { dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
-import { buildSparseMask } from '../common/mask-builder.js';
+import { SparseMaskBuilder } from '../common/mask-builder.js';
 import { topIndicesInto } from '../common/select.js';
 import { headHalves } from '../common/sub-input.js';
 import { PAPERS } from '../papers.js';
@@ -60,25 +60,40 @@ const method = defineEstimator({
   build: (params) => async (input, ctx) => {
     const { shape, causal } = input;
     const blocks = new QueryBlocks(shape, ctx.blockQ, causal);
+    const builder = new SparseMaskBuilder(shape, ctx, { causal });
     // Two independent searches over halves of the heads: while the backend scores one half's children, this thread
-    // selects the other half's (on two cores the selection would otherwise leave the backend's threads idle).
-    const lanes = await Promise.all(
-      headHalves(input).map(async (lane) => ({ lane, tree: await treeSearch(lane.input, ctx, blocks, params) })),
+    // selects the other half's (on two cores the selection would otherwise leave the backend's threads idle). The
+    // second half starts once the first half's first call is under way, and each half's rows go into the mask as
+    // soon as its search ends, while the other half's last call computes.
+    await Promise.all(
+      headHalves(input).map(async (lane, i) => {
+        if (i > 0) await nextTask();
+        const tree = await treeSearch(lane.input, ctx, blocks, params);
+        for (let h = 0; h < lane.input.shape.heads; h++) {
+          for (let qb = 0; qb < blocks.count; qb++) {
+            builder.row(lane.firstHead + h, qb, (row) => {
+              row.addKeys(0, params.sinkTokens);
+              row.addKeys(blocks.firstPos(qb) - params.windowTokens + 1, blocks.lastPos(qb) + 1);
+              const s = tree.searches[h * blocks.count + qb] as Search;
+              const { start, end } = tree.nodes;
+              for (let j = s.base; j < s.base + s.count; j++) {
+                const a = s.origin + (start[j] as number) * params.blockSizeK;
+                const b = Math.min(s.origin + s.length, s.origin + (end[j] as number) * params.blockSizeK);
+                row.addKeys(a, b);
+              }
+            });
+          }
+        }
+      }),
     );
-    return buildSparseMask(shape, ctx, { causal }, (h, qb, row) => {
-      row.addKeys(0, params.sinkTokens);
-      row.addKeys(blocks.firstPos(qb) - params.windowTokens + 1, blocks.lastPos(qb) + 1);
-      const { lane, tree } = lanes.find(({ lane }) => h < lane.firstHead + lane.input.shape.heads) as (typeof lanes)[number];
-      const s = tree.searches[(h - lane.firstHead) * blocks.count + qb] as Search;
-      const { start, end } = tree.nodes;
-      for (let j = s.base; j < s.base + s.count; j++) {
-        const a = s.origin + (start[j] as number) * params.blockSizeK;
-        const b = Math.min(s.origin + s.length, s.origin + (end[j] as number) * params.blockSizeK);
-        row.addKeys(a, b);
-      }
-    });
+    return builder.finish();
   },
 });
+
+/** Resolves after the calls already queued have started (a macrotask: every pending microtask runs first). */
+function nextTask(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0));
+}
 
 export const hip = withRettention(method);
 
