@@ -176,9 +176,10 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
 
   const v = exec.memory.views;
   if (groups) {
-    const n = groups.indices.length;
-    const columnMax = colMaxOut ? colMaxOut.copyFrom(v.f32, colMax) : columnMaxArray(call);
-    if (!colMaxOut) columnMax.set(v.f32.subarray(colMax, colMax + n));
+    // Into the caller's array (into.columnMax), or the new one mapped while the threads computed.
+    if (colMaxOut) return { kind: 'scores', heads, rows: R, keys: 0, columnMax: colMaxOut.copyFrom(v.f32, colMax) };
+    const columnMax = columnMaxArray(call);
+    columnMax.set(v.f32.subarray(colMax, colMax + groups.indices.length));
     return { kind: 'scores', heads, rows: R, keys: 0, columnMax };
   }
   const result: {

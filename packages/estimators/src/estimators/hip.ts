@@ -209,8 +209,8 @@ function maxOf(columnMax: Float32Array, p: number, count: number): number {
 }
 
 /**
- * The call's scoring rows, its key list and the column maxima's array: both reused by every iteration (fresh
- * memory is slow to touch; the first iteration lists the most keys) and grown if one lists more.
+ * A half's scoring rows, its key list and the column maxima's array; the last two are reused by every iteration
+ * (fresh memory is slow to touch; the first iteration lists the most keys) and grown if one lists more.
  */
 interface Scorers {
   readonly rows: Int32Array;
