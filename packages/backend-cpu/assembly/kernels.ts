@@ -1355,66 +1355,6 @@ export function rowMaxInto(s: i32, rows: i32, cols: i32, dst: i32): void {
  * the same results as scoreBlock then rowMaxInto without writing the scores. The maxima stay in registers.
  */
 export function columnMaxTile(scr: i32, a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
-  // Head dim 64 (the common case) gets a version whose loads all use constant offsets, as qkTile does.
-  if (dp == 64) columnMaxTile64(a, n, bt, cols, dst, scale);
-  else columnMaxTileAny(a, n, bt, cols, dst, scale);
-  pfRowsN = 0;
-}
-
-function columnMaxTile64(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
-  const d = dp;
-  const stride: usize = bp(d);
-  const c8 = (cols + 7) & ~7;
-  for (let r = 0; r < n; r += 4) {
-    const a0: usize = bp(a + r * d);
-    const aEnd: usize = a0 + stride;
-    let m0 = f32x4.splat(NEG_INF);
-    let m1 = m0;
-    let m2 = m0;
-    let m3 = m0;
-    for (let j = 0; j < c8; j += 8) {
-      let x00 = f32x4.splat(0);
-      let x01 = x00;
-      let x10 = x00;
-      let x11 = x00;
-      let x20 = x00;
-      let x21 = x00;
-      let x30 = x00;
-      let x31 = x00;
-      let bq: usize = bp(bt + j);
-      for (let ap: usize = a0; ap < aEnd; ap += 4) {
-        const b0 = v128.load(bq);
-        const b1 = v128.load(bq, 16);
-        const s0 = v128.load32_splat(ap);
-        const s1 = v128.load32_splat(ap, QSTRIDE_BYTES);
-        const s2 = v128.load32_splat(ap, 2 * QSTRIDE_BYTES);
-        const s3 = v128.load32_splat(ap, 3 * QSTRIDE_BYTES);
-        x00 = madd(s0, b0, x00);
-        x01 = madd(s0, b1, x01);
-        x10 = madd(s1, b0, x10);
-        x11 = madd(s1, b1, x11);
-        x20 = madd(s2, b0, x20);
-        x21 = madd(s2, b1, x21);
-        x30 = madd(s3, b0, x30);
-        x31 = madd(s3, b1, x31);
-        bq += 256;
-      }
-      m0 = f32x4.pmax(f32x4.pmax(m0, x00), x01);
-      m1 = f32x4.pmax(f32x4.pmax(m1, x10), x11);
-      m2 = f32x4.pmax(f32x4.pmax(m2, x20), x21);
-      m3 = f32x4.pmax(f32x4.pmax(m3, x30), x31);
-    }
-    // Four of the next tile's rows per block of four keys: a full tile of 64 keys covers a full next tile.
-    if (r < pfRowsN) pfSink += touchRows(r);
-    const rem = min(4, n - r);
-    foldMax(dst + r, hmax(m0) * scale);
-    if (rem > 1) foldMax(dst + r + 1, hmax(m1) * scale);
-    if (rem > 2) foldMax(dst + r + 2, hmax(m2) * scale);
-    if (rem > 3) foldMax(dst + r + 3, hmax(m3) * scale);
-  }
-}
-
-function columnMaxTileAny(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
   const d = dp;
   const stride: usize = bp(d);
   const c8 = (cols + 7) & ~7;
@@ -1465,6 +1405,7 @@ function columnMaxTileAny(a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f
     if (rem > 2) foldMax(dst + r + 2, hmax(m2) * scale);
     if (rem > 3) foldMax(dst + r + 3, hmax(m3) * scale);
   }
+  pfRowsN = 0;
 }
 
 @inline function foldMax(at: i32, m: f32): void {

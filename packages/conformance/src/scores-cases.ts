@@ -1,5 +1,5 @@
 import type { AttentionInput, HeadTensor } from '@sparseland/core';
-import { createRng, MAX_SCORES_TOP_K, referenceScores, type ScoresOptions, type ScoresResult } from '@sparseland/core/kit';
+import { createRng, type KeyGroups, MAX_SCORES_TOP_K, referenceScores, type ScoresOptions, type ScoresResult } from '@sparseland/core/kit';
 import type { BackendCase } from './backend-cases.js';
 import { thrown } from './case.js';
 import { type CaseShape, caseInputs } from './inputs.js';
@@ -316,11 +316,7 @@ export function scoresCases(): BackendCase[] {
             lists.push(list);
           }
         }
-        const offsets = new Int32Array(lists.length + 1);
-        lists.forEach((l, i) => {
-          offsets[i + 1] = (offsets[i] as number) + l.length;
-        });
-        return { keys: { groups, offsets, indices: Int32Array.from(lists.flat()) }, reduce: { columnMax: true } };
+        return { keys: keyGroups(groups, lists), reduce: { columnMax: true } };
       },
     }),
     scoresCase({
@@ -337,16 +333,21 @@ export function scoresCases(): BackendCase[] {
             lists.push(list);
           }
         }
-        const offsets = new Int32Array(lists.length + 1);
-        lists.forEach((l, i) => {
-          offsets[i + 1] = (offsets[i] as number) + l.length;
-        });
-        return { causal: false, keys: { groups, offsets, indices: Int32Array.from(lists.flat()) }, reduce: { columnMax: true } };
+        return { causal: false, keys: keyGroups(groups, lists), reduce: { columnMax: true } };
       },
     }),
     columnMaxIntoCase(),
     ...scoresRejections(),
   ];
+}
+
+/** Key groups from one key list per (query head, group), head-major: the offsets are the lists' running lengths. */
+function keyGroups(groups: Int32Array, lists: readonly (readonly number[])[]): KeyGroups {
+  const offsets = new Int32Array(lists.length + 1);
+  lists.forEach((l, i) => {
+    offsets[i + 1] = (offsets[i] as number) + l.length;
+  });
+  return { groups, offsets, indices: Int32Array.from(lists.flat()) };
 }
 
 /**
@@ -370,12 +371,9 @@ function columnMaxIntoCase(): BackendCase {
           for (let key = g % step; key < 200; key += step + (g % 2)) list.push(key);
           lists.push(list);
         }
-        const offsets = new Int32Array(lists.length + 1);
-        lists.forEach((l, i) => {
-          offsets[i + 1] = (offsets[i] as number) + l.length;
-        });
-        const indices = Int32Array.from(lists.flat());
-        const options: ScoresOptions = { causal: step === 2, keys: { groups, offsets, indices }, reduce: { columnMax: true } };
+        const keys = keyGroups(groups, lists);
+        const { indices } = keys;
+        const options: ScoresOptions = { causal: step === 2, keys, reduce: { columnMax: true } };
         const want = referenceScores(input, options);
         const got = await backend.scores(input, { ...options, into: { columnMax: target } });
         const view = got.columnMax;
