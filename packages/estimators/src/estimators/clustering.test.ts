@@ -1,8 +1,8 @@
 // Routing (k-means) and Reformer (angular LSH) on inputs with two perfectly separated clusters of tokens.
-import { createHeadTensor } from '@sparseland/core';
+import { type Backend, createHeadTensor } from '@sparseland/core';
 import { createRng } from '@sparseland/core/kit';
 import { describe, expect, it } from 'vitest';
-import { estimate, keptKeys } from '../../test/helpers.js';
+import { estimate, keptKeys, reference } from '../../test/helpers.js';
 import { reformerLsh } from './reformer-lsh.js';
 import { routing } from './routing.js';
 
@@ -28,6 +28,25 @@ describe('routing and reformer-lsh on separated clusters', () => {
     keptKeys(mask, input)[0]?.forEach((set, i) => {
       expect([...set].sort((a, b) => a - b)).toEqual(Array.from({ length: i + 1 }, (_, j) => j).filter((j) => j % 2 === i % 2));
     });
+  });
+
+  it('routing: a routing call that fails while the previous one is still computing rejects the build cleanly', async () => {
+    // The second routing call fails at once while the first resolves later: the failure must reach the caller, not
+    // surface as an unhandled rejection while the first call is awaited.
+    const input = twoClusters(40, 0.1);
+    let routed = 0;
+    const backend = {
+      ...reference,
+      scores: async (call: never, options: { reduce?: { topK?: number } } = {}) => {
+        if (options.reduce?.topK === undefined) return reference.scores(call, options as never);
+        routed++;
+        if (routed === 2) throw new Error('routing call 2 failed');
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return reference.scores(call, options as never);
+      },
+    } as Backend;
+    const params = { windowSize: 20, clusters: 2, localWindow: 0, iterations: 1 };
+    await expect(estimate(routing, params, input, { blockQ: 1, blockK: 8, backend })).rejects.toThrow('routing call 2 failed');
   });
 
   it('reformer-lsh: a query keeps only its cluster’s chunk (and itself) when chunks hold one cluster each', async () => {

@@ -89,6 +89,8 @@ const method = defineEstimator({
     for (let i = 0; i < steps.length; i++) {
       // The next step's rows are normalised (and its call queued) before this step's result is read.
       const next = i + 1 < steps.length ? start(i + 1) : undefined;
+      // Marked handled while this step is awaited (a failure of the next step still rejects when it is awaited).
+      next?.catch(() => undefined);
       takeTop(await pending, steps[i] as RoutingStep);
       if (next) pending = next;
     }
