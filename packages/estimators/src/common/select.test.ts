@@ -58,6 +58,35 @@ describe('topIndicesInto', () => {
     );
     expect(Array.from(out.subarray(0, topIndicesInto(Float64Array.of(9, 1, 5, 5, 7, 9), 1, 5, 2, out, scratch)))).toEqual([2, 4]);
   });
+
+  it('equals sorting on any doubles: ±Infinity, huge spreads, values a rounding apart, long runs of one value', () => {
+    const wide = fc.array(
+      fc.oneof(
+        fc.double({ noNaN: true }),
+        fc.constant(Number.POSITIVE_INFINITY),
+        fc.constant(Number.NaN),
+        fc.constantFrom(1, 1 + 2 ** -52, 1 - 2 ** -53, 0, -0),
+      ),
+      { maxLength: 700 },
+    );
+    const out = new Int32Array(800);
+    const scratch = new Float64Array(700);
+    fc.assert(
+      fc.property(wide, fc.integer({ min: 0, max: 720 }), (v, k) => {
+        const n = topIndicesInto(Float64Array.from(v), 0, v.length, k, out, scratch);
+        expect(Array.from(out.subarray(0, n))).toEqual(naiveTop(v, k));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('writes nothing past the k-th index of out', () => {
+    const v = Float64Array.from({ length: 600 }, (_, i) => Math.sin(i * 7.3));
+    const out = new Int32Array(257).fill(-7);
+    expect(topIndicesInto(v, 0, 600, 256, out, new Float64Array(600))).toBe(256);
+    expect(Array.from(out.subarray(0, 256))).toEqual(naiveTop(Array.from(v), 256));
+    expect(out[256]).toBe(-7);
+  });
 });
 
 describe('kthLargest (quickselect)', () => {
