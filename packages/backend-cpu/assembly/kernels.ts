@@ -64,7 +64,7 @@ let pfRowsIdx: i32 = 0;
 let pfRowsN: i32 = 0;
 
 /**
- * A hint that the next tile gathers the `n` rows of `k` listed at keyIdx (row stride dp). The next columnMaxTile
+ * A hint that the next tile reads the `n` rows of `k` listed at keyIdx (row stride dp). The next columnMaxTile
  * touches one word per 64-byte line of four of those rows after each block of four keys, so the scattered rows
  * arrive from L3 or memory while it computes. The rows must be readable; results never depend on this.
  */
@@ -1348,19 +1348,24 @@ export function rowMaxInto(s: i32, rows: i32, cols: i32, dst: i32): void {
 }
 
 /**
- * dst[j] = max(dst[j], scale · max over r < cols of a[j] · bt[·][r]) for j < n (<= 64): keys as rows `a` (stride dp,
- * readable up to n rounded to 4), the group's query rows transposed in `bt` (stride 64), whose columns from cols up to
- * cols rounded to 8 must repeat a real column (the caller pads them). scale > 0, so the scaled maximum equals the
- * maximum of the scaled scores (rounding is monotone) and each key's dot products are the ones qkTile computes:
- * the same results as scoreBlock then rowMaxInto without writing the scores. The maxima stay in registers.
+ * dst[j] = max(dst[j], scale · max over r < cols of K[keyIdx[j]] · bt[·][r]) for j < n (<= 64): listed rows of a
+ * row-major kv head at `k` (stride dp), read in place, against the group's query rows transposed in `bt` (stride 64),
+ * whose columns from cols up to cols rounded to 8 must repeat a real column (the caller pads them). scale > 0, so the
+ * scaled maximum equals the maximum of the scaled scores (rounding is monotone) and each key's dot products are the
+ * ones qkTile computes: the same results as gathering the rows, scoreBlock, then rowMaxInto, without a copy of the
+ * rows or the scores. The maxima stay in registers.
  */
-export function columnMaxTile(scr: i32, a: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
+export function columnMaxTile(scr: i32, k: i32, keyIdx: i32, n: i32, bt: i32, cols: i32, dst: i32, scale: f32): void {
   const d = dp;
-  const stride: usize = bp(d);
+  const rowBytes: usize = bp(d);
   const c8 = (cols + 7) & ~7;
   for (let r = 0; r < n; r += 4) {
-    const a0: usize = bp(a + r * d);
-    const aEnd: usize = a0 + stride;
+    // Four keys' rows; past the n-th key the first one repeats (its maxima are not stored).
+    const at: usize = bp(keyIdx + r);
+    const k0: usize = bp(k + load<i32>(at) * d);
+    const k1: usize = r + 1 < n ? bp(k + load<i32>(at, 4) * d) : k0;
+    const k2: usize = r + 2 < n ? bp(k + load<i32>(at, 8) * d) : k0;
+    const k3: usize = r + 3 < n ? bp(k + load<i32>(at, 12) * d) : k0;
     let m0 = f32x4.splat(NEG_INF);
     let m1 = m0;
     let m2 = m0;
@@ -1375,13 +1380,13 @@ export function columnMaxTile(scr: i32, a: i32, n: i32, bt: i32, cols: i32, dst:
       let x30 = x00;
       let x31 = x00;
       let bq: usize = bp(bt + j);
-      for (let ap: usize = a0; ap < aEnd; ap += 4) {
+      for (let o: usize = 0; o < rowBytes; o += 4) {
         const b0 = v128.load(bq);
         const b1 = v128.load(bq, 16);
-        const s0 = v128.load32_splat(ap);
-        const s1 = v128.load32_splat(ap + stride);
-        const s2 = v128.load32_splat(ap + 2 * stride);
-        const s3 = v128.load32_splat(ap + 3 * stride);
+        const s0 = v128.load32_splat(k0 + o);
+        const s1 = v128.load32_splat(k1 + o);
+        const s2 = v128.load32_splat(k2 + o);
+        const s3 = v128.load32_splat(k3 + o);
         x00 = madd(s0, b0, x00);
         x01 = madd(s0, b1, x01);
         x10 = madd(s1, b0, x10);

@@ -11,15 +11,15 @@ export interface Kernels extends ScoreKernels {
   tile(scr: number, rows: number, kt: number, v: number, n: number, mode: number, pos0: number, posList: number, bitmap: number): void;
   /** Performance hint only: the next tile reads kFloats elements at k and vFloats at v (the TS kernels ignore it). */
   prefetch(k: number, kFloats: number, v: number, vFloats: number): void;
-  /** A hint that the next columnMaxTile's caller gathers the n rows of k listed at keyIdx (results never depend on it). */
+  /** A hint that the next columnMaxTile reads the n rows of k listed at keyIdx (results never depend on it). */
   prefetchRows(k: number, keyIdx: number, n: number): void;
   finish(scr: number, rowTable: number, rows: number): void;
   gather(scr: number, kp: number, v: number, cols: number, count: number): void;
   /** Dequantises tokens [t0, t0 + count) (count <= 64) of the packed block described at `desc` into KG and VG. */
   unpackTile(scr: number, desc: number, t0: number, count: number): void;
   scoreBlock(scr: number, q: number, rows: number, kt: number, n: number, out: number, outStride: number, scale: number): void;
-  /** Column maxima of keys as rows against a transposed query tile (scoreBlock then rowMaxInto, scale > 0). */
-  columnMaxTile(scr: number, a: number, n: number, bt: number, cols: number, dst: number, scale: number): void;
+  /** Column maxima of listed key rows, read in place, against a transposed query tile (gatherRows, scoreBlock then rowMaxInto; scale > 0). */
+  columnMaxTile(scr: number, k: number, keyIdx: number, n: number, bt: number, cols: number, dst: number, scale: number): void;
   softmaxRow(row: number, count: number): void;
   /** vertical[j] += p[j], slash[s − j] += p[j] for j < n, p the f32 row at `row`; vertical and s index f64 elements. */
   probeSums(row: number, n: number, vertical: number, s: number): void;

@@ -280,11 +280,16 @@ export function createTsKernels(views: MemoryViews): Kernels {
       const f = views.f32;
       for (let r = 0; r < rows; r++) f.copyWithin(out + r * outStride, L.s + r * TILE, L.s + r * TILE + n);
     },
-    columnMaxTile(scr, a, n, bt, cols, dst, scale) {
-      // scoreBlock then rowMaxInto: the scaled scores of each key against the group's rows, their maximum folded in.
+    columnMaxTile(scr, k, keyIdx, n, bt, cols, dst, scale) {
+      // gatherRows (into KG, 64 rows of dp), scoreBlock then rowMaxInto: the scaled scores of each listed key against
+      // the group's rows, their maximum folded in.
       const L = scratchLayout(scr, dp);
-      scores(a, n, bt, cols, L.s, scale);
       const f = views.f32;
+      for (let j = 0; j < n; j++) {
+        const src = k + (views.i32[keyIdx + j] as number) * dp;
+        f.copyWithin(L.kg + j * dp, src, src + dp);
+      }
+      scores(L.kg, n, bt, cols, L.s, scale);
       for (let j = 0; j < n; j++) {
         let m = Number.NEGATIVE_INFINITY;
         for (let r = 0; r < cols; r++) if ((f[L.s + j * TILE + r] as number) > m) m = f[L.s + j * TILE + r] as number;

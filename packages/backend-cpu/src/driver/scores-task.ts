@@ -83,11 +83,11 @@ function columnMaxKeysAsRows(
   kern.gatherKeys(x + L.qt, q, rowIdx, columns);
   for (let t0 = 0; t0 < slots; t0 += TILE) {
     const n = Math.min(TILE, slots - t0);
-    kern.gatherRows(x + L.kt, kBase, list + t0, n);
     if (fused) {
       if (t0 + TILE < slots) kern.prefetchRows(kBase, list + t0 + TILE, Math.min(TILE, slots - t0 - TILE));
-      kern.columnMaxTile(scr, x + L.kt, n, x + L.qt, rows, colMax + t0, scale);
+      kern.columnMaxTile(scr, kBase, list + t0, n, x + L.qt, rows, colMax + t0, scale);
     } else {
+      kern.gatherRows(x + L.kt, kBase, list + t0, n);
       kern.scoreBlock(scr, x + L.kt, n, x + L.qt, rows, st, TILE, scale);
       kern.rowMaxInto(st, n, rows, colMax + t0);
     }
