@@ -69,7 +69,10 @@ export function topIndicesInto(values: Float64Array, from: number, to: number, k
   counts.fill(0);
   for (let i = from; i < to; i++) {
     const v = values[i] as number;
-    if (v > Number.NEGATIVE_INFINITY) counts[((v - lo) * scale) | 0]++;
+    if (v > Number.NEGATIVE_INFINITY) {
+      const b = ((v - lo) * scale) | 0;
+      counts[b] = (counts[b] as number) + 1;
+    }
   }
   // Bucket t holds the k-th largest; `above` values lie in higher buckets.
   let t = BUCKETS;
