@@ -3,6 +3,7 @@ export { type EndToEndOptions, type EndToEndReport, type EndToEndResult, endToEn
 export { type EvalProgress, type EvaluateOptions, evaluateMethods } from './evaluate.js';
 export { type EstimationCost, type EstimationCostOptions, estimationCost, type Timing } from './estimation-cost.js';
 export { findMethod, methodNames } from './find-method.js';
+export { MAX_MEASURE_ROUNDS, measureInRounds, type RoundsOptions } from './measure-rounds.js';
 export { WORKLOAD_LIMITS } from './limits.js';
 export {
   compareKvPolicies,
