@@ -137,39 +137,42 @@ describe.each(['simd128', 'relaxed'] as const)('scores kernels: wasm (%s) and ts
     });
   }
 
-  it.each([12, 64])('columnMaxTile equals gatherRows, scoreBlock then rowMaxInto (37 listed keys, 27 rows padded to 32 with row 0, dp %i)', (dp) => {
-    const n = 37;
-    const cols = 27;
-    const SCR = 300_000;
-    const GATHERED = 100_000;
-    const fused: Float32Array[] = [];
-    for (const [kern, v] of both(variant)) {
-      kern.configure(dp);
-      const rng = createRng(41);
-      for (let i = 0; i < 100 * dp; i++) v.f32[S + i] = rng.normal();
-      // Scattered rows, one listed twice; the slots past the n-th hold an index far outside memory, never read.
-      for (let j = 0; j < n; j++) v.i32[KEYS + j] = j === 20 ? 5 : (j * 29 + 5) % 100;
-      v.i32.fill(1 << 28, KEYS + n, KEYS + 64);
-      for (let c = 0; c < dp; c++) {
-        for (let r = 0; r < cols; r++) v.f32[BUF + c * TILE + r] = rng.normal();
-        for (let r = cols; r < 32; r++) v.f32[BUF + c * TILE + r] = v.f32[BUF + c * TILE] as number;
+  it.each([12, 64])(
+    'columnMaxTile equals gatherRows, scoreBlock then rowMaxInto (37 listed keys, 27 rows padded to 32 with row 0, dp %i)',
+    (dp) => {
+      const n = 37;
+      const cols = 27;
+      const SCR = 300_000;
+      const GATHERED = 100_000;
+      const fused: Float32Array[] = [];
+      for (const [kern, v] of both(variant)) {
+        kern.configure(dp);
+        const rng = createRng(41);
+        for (let i = 0; i < 100 * dp; i++) v.f32[S + i] = rng.normal();
+        // Scattered rows, one listed twice; the slots past the n-th hold an index far outside memory, never read.
+        for (let j = 0; j < n; j++) v.i32[KEYS + j] = j === 20 ? 5 : (j * 29 + 5) % 100;
+        v.i32.fill(1 << 28, KEYS + n, KEYS + 64);
+        for (let c = 0; c < dp; c++) {
+          for (let r = 0; r < cols; r++) v.f32[BUF + c * TILE + r] = rng.normal();
+          for (let r = cols; r < 32; r++) v.f32[BUF + c * TILE + r] = v.f32[BUF + c * TILE] as number;
+        }
+        // Earlier maxima: some keys already hold a larger value, which must stay.
+        const before = Float32Array.from({ length: n }, (_, j) => (j % 5 === 0 ? 50 : j % 5 === 1 ? Number.NEGATIVE_INFINITY : -50));
+        v.f32.set(before, COL);
+        v.f32.set(before, COL + 100);
+        kern.columnMaxTile(SCR, S, KEYS, n, BUF, cols, COL, 0.75);
+        kern.gatherRows(GATHERED, S, KEYS, n);
+        kern.scoreBlock(SCR, GATHERED, n, BUF, cols, T, TILE, 0.75);
+        kern.rowMaxInto(T, n, cols, COL + 100);
+        const got = v.f32.slice(COL, COL + n);
+        expect(Array.from(got)).toEqual(Array.from(v.f32.subarray(COL + 100, COL + 100 + n)));
+        expect(got.every((x, j) => (j % 5 === 0 ? x === 50 : x > -50 && x < 50))).toBe(true);
+        fused.push(got);
       }
-      // Earlier maxima: some keys already hold a larger value, which must stay.
-      const before = Float32Array.from({ length: n }, (_, j) => (j % 5 === 0 ? 50 : j % 5 === 1 ? Number.NEGATIVE_INFINITY : -50));
-      v.f32.set(before, COL);
-      v.f32.set(before, COL + 100);
-      kern.columnMaxTile(SCR, S, KEYS, n, BUF, cols, COL, 0.75);
-      kern.gatherRows(GATHERED, S, KEYS, n);
-      kern.scoreBlock(SCR, GATHERED, n, BUF, cols, T, TILE, 0.75);
-      kern.rowMaxInto(T, n, cols, COL + 100);
-      const got = v.f32.slice(COL, COL + n);
-      expect(Array.from(got)).toEqual(Array.from(v.f32.subarray(COL + 100, COL + 100 + n)));
-      expect(got.every((x, j) => (j % 5 === 0 ? x === 50 : x > -50 && x < 50))).toBe(true);
-      fused.push(got);
-    }
-    const [wasm, ts] = fused as [Float32Array, Float32Array];
-    for (let j = 0; j < n; j++) expect(wasm[j]).toBeCloseTo(ts[j] as number, 4);
-  });
+      const [wasm, ts] = fused as [Float32Array, Float32Array];
+      for (let j = 0; j < n; j++) expect(wasm[j]).toBeCloseTo(ts[j] as number, 4);
+    },
+  );
 
   it('gathers key rows into a transposed tile', () => {
     const pairs = both(variant);

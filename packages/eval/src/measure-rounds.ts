@@ -24,10 +24,16 @@ export interface RoundsOptions {
 export async function measureInRounds(cases: readonly (() => unknown)[], options: RoundsOptions): Promise<Timing[]> {
   const { rounds, warmups = 0, now = () => performance.now() } = options;
   if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_MEASURE_ROUNDS) {
-    throw new SparselandError('E_PARAMS', `measureInRounds: rounds must be an integer in [1, ${MAX_MEASURE_ROUNDS}], got ${describeValue(rounds)}`);
+    throw new SparselandError(
+      'E_PARAMS',
+      `measureInRounds: rounds must be an integer in [1, ${MAX_MEASURE_ROUNDS}], got ${describeValue(rounds)}`,
+    );
   }
   if (!Number.isInteger(warmups) || warmups < 0 || warmups > MAX_MEASURE_ROUNDS) {
-    throw new SparselandError('E_PARAMS', `measureInRounds: warmups must be an integer in [0, ${MAX_MEASURE_ROUNDS}], got ${describeValue(warmups)}`);
+    throw new SparselandError(
+      'E_PARAMS',
+      `measureInRounds: warmups must be an integer in [0, ${MAX_MEASURE_ROUNDS}], got ${describeValue(warmups)}`,
+    );
   }
   if (!Array.isArray(cases) || cases.length === 0 || cases.some((c) => typeof c !== 'function')) {
     throw new SparselandError('E_PARAMS', `measureInRounds: cases must be a non-empty array of functions, got ${describeValue(cases)}`);
