@@ -168,8 +168,9 @@ export function createTsKernels(views: MemoryViews): Kernels {
     }
   }
 
+  const scoreKernels = createTsScoreKernels(views, () => dp);
   return {
-    ...createTsScoreKernels(views, () => dp),
+    ...scoreKernels,
     configure(paddedDim) {
       dp = paddedDim;
     },
@@ -281,20 +282,12 @@ export function createTsKernels(views: MemoryViews): Kernels {
       for (let r = 0; r < rows; r++) f.copyWithin(out + r * outStride, L.s + r * TILE, L.s + r * TILE + n);
     },
     columnMaxTile(scr, k, keyIdx, n, bt, cols, dst, scale) {
-      // gatherRows (into KG, 64 rows of dp), scoreBlock then rowMaxInto: the scaled scores of each listed key against
-      // the group's rows, their maximum folded in.
+      // What the WebAssembly kernel computes in registers: the listed rows gathered (into KG, 64 rows of dp), their
+      // scaled scores against the group's rows, each key's maximum folded in.
       const L = scratchLayout(scr, dp);
-      const f = views.f32;
-      for (let j = 0; j < n; j++) {
-        const src = k + (views.i32[keyIdx + j] as number) * dp;
-        f.copyWithin(L.kg + j * dp, src, src + dp);
-      }
+      scoreKernels.gatherRows(L.kg, k, keyIdx, n);
       scores(L.kg, n, bt, cols, L.s, scale);
-      for (let j = 0; j < n; j++) {
-        let m = Number.NEGATIVE_INFINITY;
-        for (let r = 0; r < cols; r++) if ((f[L.s + j * TILE + r] as number) > m) m = f[L.s + j * TILE + r] as number;
-        if (m > (f[dst + j] as number)) f[dst + j] = m;
-      }
+      scoreKernels.rowMaxInto(L.s, n, cols, dst);
     },
     probeSums(row, n, vertical, s) {
       const f = views.f32;

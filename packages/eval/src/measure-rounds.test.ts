@@ -35,12 +35,13 @@ describe('measureInRounds', () => {
     expect(t).toEqual({ medianMs: 5, minMs: 3, maxMs: 7, runs: 3 });
   });
 
-  it('rejects rounds out of range, bad warmups and no cases with E_PARAMS', async () => {
+  it('rejects rounds out of range, bad warmups, no options and no cases with E_PARAMS', async () => {
     const noop = () => undefined;
     for (const rounds of [0, 1.5, MAX_MEASURE_ROUNDS + 1, Number.NaN]) {
       await expect(measureInRounds([noop], { rounds })).rejects.toSatisfy((e) => isSparselandError(e, 'E_PARAMS'));
     }
     await expect(measureInRounds([noop], { rounds: 1, warmups: -1 })).rejects.toSatisfy((e) => isSparselandError(e, 'E_PARAMS'));
+    await expect(measureInRounds([noop], undefined as never)).rejects.toSatisfy((e) => isSparselandError(e, 'E_PARAMS'));
     await expect(measureInRounds([], { rounds: 1 })).rejects.toSatisfy((e) => isSparselandError(e, 'E_PARAMS'));
     await expect(measureInRounds([42 as never], { rounds: 1 })).rejects.toSatisfy((e) => isSparselandError(e, 'E_PARAMS'));
   });

@@ -1,5 +1,5 @@
 import { SparselandError } from '@sparseland/core';
-import { describeValue } from '@sparseland/core/kit';
+import { describeValue, expectInteger } from '@sparseland/core/kit';
 import type { Timing } from './estimation-cost.js';
 
 /** Rounds one `measureInRounds` call may time (each runs every case once). */
@@ -22,19 +22,12 @@ export interface RoundsOptions {
  * estimators' shares of dense time moved by a third between two such runs of the same code.
  */
 export async function measureInRounds(cases: readonly (() => unknown)[], options: RoundsOptions): Promise<Timing[]> {
-  const { rounds, warmups = 0, now = () => performance.now() } = options;
-  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MAX_MEASURE_ROUNDS) {
-    throw new SparselandError(
-      'E_PARAMS',
-      `measureInRounds: rounds must be an integer in [1, ${MAX_MEASURE_ROUNDS}], got ${describeValue(rounds)}`,
-    );
+  if (typeof options !== 'object' || options === null) {
+    throw new SparselandError('E_PARAMS', `measureInRounds: expected options { rounds, warmups?, now? }, got ${describeValue(options)}`);
   }
-  if (!Number.isInteger(warmups) || warmups < 0 || warmups > MAX_MEASURE_ROUNDS) {
-    throw new SparselandError(
-      'E_PARAMS',
-      `measureInRounds: warmups must be an integer in [0, ${MAX_MEASURE_ROUNDS}], got ${describeValue(warmups)}`,
-    );
-  }
+  const rounds = expectInteger(options.rounds, 'measureInRounds: rounds', 1, MAX_MEASURE_ROUNDS);
+  const warmups = expectInteger(options.warmups ?? 0, 'measureInRounds: warmups', 0, MAX_MEASURE_ROUNDS);
+  const now = options.now ?? (() => performance.now());
   if (!Array.isArray(cases) || cases.length === 0 || cases.some((c) => typeof c !== 'function')) {
     throw new SparselandError('E_PARAMS', `measureInRounds: cases must be a non-empty array of functions, got ${describeValue(cases)}`);
   }
