@@ -29,7 +29,7 @@ export {
 } from './pattern-cases.js';
 
 // Estimators
-export type { EstimatorCaseOptions, EstimatorRun, EstimatorShape } from './estimator-cases.js';
+export type { EstimatorCaseOptions, EstimatorRun, EstimatorRunOptions, EstimatorShape } from './estimator-cases.js';
 export {
   checkEstimatorMask,
   DEFAULT_ESTIMATOR_SHAPES,

@@ -18,6 +18,7 @@ import {
   type CostMeter,
   createCostMeter,
   createRng,
+  type Estimator,
   fillRowMembership,
   isEstimateResult,
   resolveAttentionShape,
@@ -76,11 +77,29 @@ export async function runEstimator(
   plugin: EstimatorPlugin,
   params: Record<string, unknown>,
   input: { q: HeadTensor; k: HeadTensor; v: HeadTensor; qOffset?: number },
-  options: { backend: Backend; causal: boolean; blockQ: number; blockK: number; seed: number; layer?: number },
+  options: EstimatorRunOptions,
+): Promise<EstimatorRun> {
+  return runBuilt(plugin.build(plugin.parseParams(params)), input, options);
+}
+
+/** How runEstimator calls the estimator: the backend, causality, the recipe's block sizes, seed and layer. */
+export interface EstimatorRunOptions {
+  readonly backend: Backend;
+  readonly causal: boolean;
+  readonly blockQ: number;
+  readonly blockK: number;
+  readonly seed: number;
+  readonly layer?: number;
+}
+
+/** Calls an already built estimator once, as runEstimator does. */
+async function runBuilt(
+  estimate: Estimator,
+  input: { q: HeadTensor; k: HeadTensor; v: HeadTensor; qOffset?: number },
+  options: EstimatorRunOptions,
 ): Promise<EstimatorRun> {
   const shape = resolveAttentionShape(input);
   const cost = createCostMeter();
-  const estimate = plugin.build(plugin.parseParams(params));
   const result = await estimate(
     { q: input.q, k: input.k, v: input.v, shape, causal: options.causal },
     { backend: options.backend, cost, seed: options.seed, layer: options.layer ?? 0, blockQ: options.blockQ, blockK: options.blockK },
@@ -284,6 +303,29 @@ export function estimatorCases(plugin: EstimatorPlugin, options: EstimatorCaseOp
               throw new Error(`${where}: reference attention through the mask is not finite`);
           }
         }
+      },
+    });
+    cases.push({
+      name: `${label}: one built estimator reused (every shape in turn, then every shape at once) gives a fresh build's masks`,
+      async run(backend) {
+        // The recipe builds a method once and calls it for every layer and forward pass, sometimes concurrently:
+        // buffers or caches it keeps between calls must not change a mask.
+        const items = shapes.map((shape) => ({
+          shape,
+          input: caseInputs(shape, 13),
+          options: { backend, causal: shape.causal, blockQ: shape.blockQ, blockK: shape.blockK, seed },
+        }));
+        const fresh = await Promise.all(items.map(({ input, options }) => runEstimator(plugin, params, input, options)));
+        const built = plugin.build(plugin.parseParams(params));
+        const call = async (i: number, how: string) => {
+          const item = items[i] as (typeof items)[number];
+          const run = await runBuilt(built, item.input, item.options);
+          if (!sameDense((fresh[i] as EstimatorRun).mask, run.mask, item.shape))
+            throw new Error(`${plugin.name}: ${how}, shape ${JSON.stringify(item.shape)} gave a mask other than a fresh build's`);
+        };
+        const indices = items.map((_, i) => i);
+        for (const i of [...indices, ...[...indices].reverse()]) await call(i, 'called again');
+        await Promise.all(indices.map((i) => call(i, 'called at once with the other shapes')));
       },
     });
   });

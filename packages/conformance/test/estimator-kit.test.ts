@@ -148,6 +148,17 @@ describe('estimator cases catch faulty estimators', () => {
     await failing(estimatorCases(flaky), /same seed gave a different mask/, backend);
   });
 
+  it('a built estimator that keeps state from one call to the next', async () => {
+    // Fresh builds agree with each other; a built function's later calls keep only the diagonal blocks (what a
+    // setting or buffer left over from an earlier call looks like).
+    const diagonal = localBlocks.build({ before: 0 });
+    const stale = variant('stale', (base) => {
+      let calls = 0;
+      return (input, ctx) => (calls++ === 0 ? base(input, ctx) : diagonal(input, ctx));
+    });
+    await failing(estimatorCases(stale), /other than a fresh build's/, backend);
+  });
+
   it('an estimator no better than chance on planted structure', async () => {
     // Keeps the key blocks farthest from the diagonal: the planted band and diagonal are mostly missed.
     const far = variant('far-blocks', () => async (input, ctx) => {
