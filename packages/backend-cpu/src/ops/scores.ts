@@ -63,8 +63,10 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   const tasks: number[] = [];
   if (groups) {
     const G = groups.groups.length - 1;
-    for (let h = 0; h < heads; h++) {
-      for (let t = 0; t < G; t++) {
+    // Group by group, the heads of a group one after another: query heads sharing a kv head often list the same
+    // keys for the same rows (a tree search's first level is the same for every head), still in cache for the next.
+    for (let t = 0; t < G; t++) {
+      for (let h = 0; h < heads; h++) {
         const empty = groups.groups[t] === groups.groups[t + 1] || groups.offsets[h * G + t] === groups.offsets[h * G + t + 1];
         if (!empty) tasks.push(h, t, 0);
       }
