@@ -1,7 +1,7 @@
 import { randomHeadTensor } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
 import { asArrays, estimate, expectedKeys, keptKeys, naiveTop } from '../../test/helpers.js';
-import { hip } from './hip.js';
+import { hip, maxOf } from './hip.js';
 
 const q = randomHeadTensor({ heads: 2, length: 48, dim: 8, seed: 24, scale: 2 });
 const k = randomHeadTensor({ heads: 1, length: 200, dim: 8, seed: 25 });
@@ -71,5 +71,14 @@ describe('hip', () => {
   it('keeps every visible key when mask_k covers the searched range', async () => {
     const { mask } = await estimate(hip, { maskK: 400 }, input, { blockQ: 8, blockK: 16 });
     expect(keptKeys(mask, input).every((rows) => rows.every((set, i) => set.size === qOffset + i + 1))).toBe(true);
+  });
+
+  it("takes a child's score as the largest of its centre keys' maxima, a NaN losing to any number", () => {
+    const m = Float32Array.of(1, 3, 3, 1, Number.NaN, 2, 2, Number.NaN, Number.NaN, Number.NaN, -5, 4, 7);
+    // Two keys (the branch-free pick) at 0, 2, 4, 6 and 8; three and one at 10 and 12 (the loop).
+    expect([0, 2, 4, 6, 8].map((p) => maxOf(m, p, 2))).toEqual([3, 3, 2, 2, Number.NaN]);
+    expect(maxOf(m, 10, 3)).toBe(7);
+    expect(maxOf(m, 12, 1)).toBe(7);
+    expect(maxOf(m, 0, 0)).toBe(Number.NEGATIVE_INFINITY);
   });
 });

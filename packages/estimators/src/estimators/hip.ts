@@ -216,8 +216,15 @@ function listCentre(indices: Int32Array, n: number, origin: number, a: number, b
   return n;
 }
 
-/** The largest of columnMax[p, p + count). */
-function maxOf(columnMax: Float32Array, p: number, count: number): number {
+/** The largest of columnMax[p, p + count); a NaN loses to any number (all NaN or none: NaN or -Infinity, never kept). */
+export function maxOf(columnMax: Float32Array, p: number, count: number): number {
+  if (count === 2) {
+    // A child's two centre keys (blockSizeK 2): the larger is picked by index, without a branch on the values (the
+    // loop's comparison is a coin flip for the branch predictor: ~8 ns per child against ~1 ns).
+    const x = columnMax[p] as number;
+    const y = columnMax[p + 1] as number;
+    return columnMax[p + (Number(y > x) | Number(Number.isNaN(x)))] as number;
+  }
   let m = Number.NEGATIVE_INFINITY;
   for (let i = p; i < p + count; i++) if ((columnMax[i] as number) > m) m = columnMax[i] as number;
   return m;
