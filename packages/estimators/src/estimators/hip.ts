@@ -58,7 +58,8 @@ const method = defineEstimator({
     })
     .strict(),
   build: (params) => {
-    // Buffers of finished tree searches, taken by the next ones (one per search running at once).
+    // Buffers of finished tree searches, taken by the next ones. At most one call's worth is kept (its two searches):
+    // more calls at once allocate their own, which are dropped when they end.
     const spare: TreeBuffers[] = [];
     return async (input, ctx) => {
       const { shape, causal } = input;
@@ -75,7 +76,7 @@ const method = defineEstimator({
           try {
             addRows(builder, lane, await treeSearch(lane.input, ctx, blocks, params, buffers), blocks, params);
           } finally {
-            spare.push(buffers);
+            if (spare.length < MAX_SPARE_BUFFERS) spare.push(buffers);
           }
         }),
       );
@@ -108,6 +109,9 @@ function addRows(
     }
   }
 }
+
+/** Tree-search buffers a built HiP keeps between calls: the two searches (head halves) of one call. */
+const MAX_SPARE_BUFFERS = 2;
 
 /** Resolves after the calls already queued have started (a macrotask: every pending microtask runs first). */
 function nextTask(): Promise<void> {
@@ -241,7 +245,7 @@ interface Scorers {
  * The large arrays of one tree search: its node table, key list and column maxima. They are reused by every
  * iteration and, through the method's spare list, by later builds, and only grow: on this VM first touching fresh
  * memory costs about 3 ms per MiB, and a 32K search lists 8 MiB of keys and gets 8 MiB of maxima back (in-process
- * alternating builds: 5 % faster than allocating them per build). They stay allocated while the method is.
+ * alternating builds: 5 % faster than allocating them per build). A built HiP keeps MAX_SPARE_BUFFERS of them.
  */
 class TreeBuffers {
   indices = new Int32Array(0);
