@@ -7,6 +7,7 @@ import { decode } from './ops/decode.js';
 import { createKvStoreOps } from './ops/kv-store.js';
 import { createLinearOps } from './ops/linear.js';
 import { decodePacked } from './ops/packed-decode.js';
+import { prepareScoreInput } from './ops/prepared-input.js';
 import { quantizedScores } from './ops/quantized-scores.js';
 import { lastQueriesAttention, lastQueriesSums, pooledScores } from './ops/score-ops.js';
 import { scores } from './ops/scores.js';
@@ -120,6 +121,10 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
     scores(input, opts) {
       live();
       return scores(exec, input, opts);
+    },
+    prepareScoreInput(input) {
+      live();
+      return prepareScoreInput(exec, input);
     },
     prepareLinear,
     createKvStore,

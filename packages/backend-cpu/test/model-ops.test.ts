@@ -6,6 +6,8 @@ import { type CpuBackend, createCpuBackend } from '../src/index.js';
 import { Arena } from '../src/memory.js';
 import { createKvStoreOps } from '../src/ops/kv-store.js';
 import { createLinearOps } from '../src/ops/linear.js';
+import { prepareScoreInput } from '../src/ops/prepared-input.js';
+import { scores } from '../src/ops/scores.js';
 
 // What the conformance kit cannot see: prepared weights and KV stores live in an arena below every call's layout,
 // so they must survive the calls in between, the memory growing (the TypeScript build replaces its buffer), and
@@ -65,6 +67,38 @@ describe('dispose() gives the arena back', () => {
     await exec.exclusive(async () => {});
     expect(exec.arena.used).toBe(0);
     expect(exec.arena.top).toBe(64);
+    await exec.dispose();
+  });
+});
+
+describe('prepared score inputs (Backend.prepareScoreInput)', () => {
+  it('keep one copy of the queries and of each key layout in the arena, replace the queries when the rows change, and give them back on release', async () => {
+    const exec = await Executor.create({ impl: 'wasm', simd: 'simd128', threads: 1, minParallelWork: 0, shared: true, node: true });
+    const input = {
+      q: randomHeadTensor({ heads: 2, length: 50, dim: 16, seed: 5 }),
+      k: randomHeadTensor({ heads: 1, length: 90, dim: 16, seed: 6 }),
+    };
+    const prepared = prepareScoreInput(exec, input);
+    const listed = { rows: Int32Array.of(1, 7, 30), keys: Int32Array.of(0, 4, 9, 60, 89), output: true };
+    const first = await scores(exec, prepared, listed);
+    const held = exec.arena.used;
+    // Query rows (2 heads × 3 rows of 16, plus slack) and row-major keys (90 × 16, plus slack) stay in the arena.
+    expect(held).toBeGreaterThanOrEqual(2 * 3 * 16 + 90 * 16);
+    const again = await scores(exec, prepared, listed);
+    expect(exec.arena.used).toBe(held);
+    expect(again.scores).toEqual(first.scores);
+    expect((await scores(exec, input, listed)).scores).toEqual(first.scores);
+    // Other rows replace the query copy; a range from key 0 reads packed tiles, a second key layout.
+    const other = { rows: Int32Array.of(2, 3, 4, 5, 49), keys: { start: 0, count: 90 }, output: true };
+    expect((await scores(exec, prepared, other)).scores).toEqual((await scores(exec, input, other)).scores);
+    expect(exec.arena.used).toBeGreaterThan(held);
+    prepared.release();
+    prepared.release();
+    await exec.exclusive(async () => {});
+    expect(exec.arena.used).toBe(0);
+    // A released input is a plain one again.
+    expect((await scores(exec, prepared, listed)).scores).toEqual(first.scores);
+    expect(exec.arena.used).toBe(0);
     await exec.dispose();
   });
 });

@@ -337,6 +337,7 @@ export function scoresCases(): BackendCase[] {
       },
     }),
     columnMaxIntoCase(),
+    preparedInputCase(),
     ...scoresRejections(),
   ];
 }
@@ -348,6 +349,53 @@ function keyGroups(groups: Int32Array, lists: readonly (readonly number[])[]): K
     offsets[i + 1] = (offsets[i] as number) + l.length;
   });
   return { groups, offsets, indices: Int32Array.from(lists.flat()) };
+}
+
+/**
+ * Backend.prepareScoreInput (optional; without it the plain input runs the same calls): a series of calls on one
+ * prepared input, as HiP's levels make them: column maxima for two different key lists, then other rows (output and
+ * max), then a packed key range, so a backend keeping copies must notice changed rows and keep both key layouts.
+ * After release() the prepared input must still work and must see changes made to k since.
+ */
+function preparedInputCase(): BackendCase {
+  const shape: CaseShape = { qHeads: 4, kvHeads: 2, qLength: 96, kvLength: 200, dim: 16, qOffset: 104 };
+  return {
+    name: 'scores: a series of calls on one prepared input (Backend.prepareScoreInput), and after its release',
+    op: 'scores',
+    async run(backend, tol) {
+      const input = caseInputs(shape, 16);
+      const prepared = backend.prepareScoreInput?.(input) ?? input;
+      if (prepared.q !== input.q || prepared.k !== input.k || prepared.qOffset !== input.qOffset) {
+        fail(this.name, 'the prepared input must have the same q, k and qOffset');
+      }
+      const groups = Int32Array.of(0, 32, 96);
+      const lists = (step: number) =>
+        keyGroups(
+          groups,
+          Array.from({ length: 8 }, (_, g) => {
+            const list: number[] = [];
+            for (let key = g % step; key < 200; key += step) list.push(key);
+            return list;
+          }),
+        );
+      const calls: [string, ScoresOptions][] = [
+        ['column maxima, keys every 3rd', { causal: false, rows: { start: 0, count: 96 }, keys: lists(3), reduce: { columnMax: true } }],
+        ['column maxima, keys every 2nd', { causal: false, rows: { start: 0, count: 96 }, keys: lists(2), reduce: { columnMax: true } }],
+        ['other rows, output and max', { rows: Int32Array.of(1, 5, 40, 95), output: true, reduce: { max: true } }],
+        ['a packed key range', { keys: { start: 64, count: 120 }, output: true, reduce: { max: true } }],
+      ];
+      const check = async (label: string, options: ScoresOptions) => {
+        const got = await backend.scores(prepared, options);
+        const all = options.keys && 'groups' in options.keys ? undefined : referenceScores(input, { ...options, output: true, reduce: {} });
+        compareScores(`${this.name} (${label})`, got, referenceScores(input, options), all, tol, false, options);
+      };
+      for (const [label, options] of calls) await check(label, options);
+      if ('release' in prepared) prepared.release();
+      // The caller may change k once the input is released: the next call must read the new keys.
+      for (let i = 0; i < input.k.data.length; i += 3) input.k.data[i] = -(input.k.data[i] as number);
+      for (const [label, options] of calls) await check(`after release, k changed: ${label}`, options);
+    },
+  };
 }
 
 /**

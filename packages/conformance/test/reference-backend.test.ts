@@ -175,6 +175,35 @@ describe('the kit catches wrong backends', () => {
 });
 
 describe('the kit catches wrong scores', () => {
+  it('a backend whose prepared input keeps stale copies fails the prepared-input case', async () => {
+    const c = allBackendCases().find((x) => x.name.includes('prepared input'));
+    // Keys copied when prepared and read even after release, when the caller has changed them.
+    const ref = createReferenceBackend();
+    const frozen = new WeakMap<object, object>();
+    const staleKeys = {
+      ...ref,
+      prepareScoreInput: (input: { q: unknown; k: { data: Float32Array } }) => {
+        const prepared = { ...input, release() {} };
+        frozen.set(prepared, { ...input, k: { ...input.k, data: input.k.data.slice() } });
+        return prepared;
+      },
+      scores: (input: object, options: never) => ref.scores((frozen.get(input) ?? input) as never, options),
+    };
+    await expect(c?.run(staleKeys as never, FP32_TOLERANCE)).rejects.toThrow(/after release, k changed/);
+    // The query rows of the first call reused by the later ones.
+    const firstRows = new WeakMap<object, unknown>();
+    const staleRows = {
+      ...ref,
+      prepareScoreInput: (input: object) => ({ ...input, release() {} }),
+      scores: (input: object, options: { rows?: unknown }) => {
+        if (!('release' in input)) return ref.scores(input as never, options as never);
+        if (!firstRows.has(input)) firstRows.set(input, options.rows);
+        return ref.scores(input as never, { ...options, rows: firstRows.get(input) } as never);
+      },
+    };
+    await expect(c?.run(staleRows as never, FP32_TOLERANCE)).rejects.toThrow(/other rows/);
+  });
+
   it('a backend whose top-k breaks ties toward the higher key fails the tie case', async () => {
     const ref = createReferenceBackend();
     const broken = {

@@ -42,6 +42,14 @@ export interface Backend {
    */
   scores(input: ScoreInput, options?: ScoresOptions): Promise<ScoresResult>;
   /**
+   * Optional. Marks `input` for a series of `scores` calls (an estimator's iterations over one input): the returned
+   * input has the same q, k and qOffset, and a backend may copy its queries and keys once and read those copies in
+   * every `scores` call given the returned object, instead of copying them per call. Results equal those with
+   * `input`. Until `release()` the caller must not change q or k; after it, the returned input still works (as a
+   * plain one). Backends without it are called with the plain input (`backend.prepareScoreInput?.(x) ?? x`).
+   */
+  prepareScoreInput?(input: ScoreInput): PreparedScoreInput;
+  /**
    * Takes a weight matrix W [outDim × inDim] once (copied or packed into the backend's own memory, or kept as a view:
    * do not change the array while the handle is in use) for `run(x, rows)`: y = x·Wᵀ, the linear layers of a model.
    */
@@ -60,6 +68,12 @@ export interface ScoreInput {
   readonly q: HeadTensor;
   readonly k: HeadTensor;
   readonly qOffset?: number;
+}
+
+/** A ScoreInput a backend may keep copies of until `release()` (see `Backend.prepareScoreInput`). */
+export interface PreparedScoreInput extends ScoreInput {
+  /** Frees the backend's copies (at once or after the calls under way); idempotent. */
+  release(): void;
 }
 
 export interface AttendOptions {

@@ -68,6 +68,7 @@ export type {
   LastQueriesOptions,
   PooledScoresOptions,
   PoolKind,
+  PreparedScoreInput,
   ProbeSums,
   QuantizedScoresOptions,
   ScoreInput,

@@ -15,6 +15,7 @@ import { STAT_INTS } from '../kernels.js';
 import { PendingResult } from '../memory.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim, scratchFloats, TILE } from '../scratch-layout.js';
+import { preparedKeys, preparedQueries } from './prepared-input.js';
 
 /** Top-k candidates one thread keeps (u64 each): rows per task shrink so that 2k candidates per row fit. */
 const TOPK_CANDIDATES = 1 << 18;
@@ -39,14 +40,26 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   const groups = keys.kind === 'groups' ? keys : undefined;
   const stats = call.max || call.min || call.moments;
 
-  const layout = exec.layout();
-  const header = layout.alloc(HEADER_INTS);
-  const desc = layout.alloc(SD_INTS);
-  const q = layout.alloc(heads * R * dp, 4 * dp + 64);
   // A range of keys starting on a 64-key boundary reads packed 64-key tiles in place; other key sets gather.
   const packed = keys.kind === 'range' && keys.start % TILE === 0;
   const kStride = packed ? packedFloats(kvLength, dp) : kvLength * dp;
-  const k = layout.alloc(kvHeads * kStride);
+  const writeKeys = (f32: Float32Array, at: number): void => {
+    for (let g = 0; g < kvHeads; g++) {
+      if (packed) packKeys(input.k, g, f32, at + g * kStride, dp);
+      else copyRows(input.k, g, f32, at + g * kStride, dp);
+    }
+  };
+  // A prepared input's copies live in the arena (made by the first call that needs them), so they come before the
+  // layout, which starts above the arena. The slack matches the layout's regions below.
+  const heldQ = preparedQueries(exec, input, call.rows, call.queryBlock, heads * R * dp + 4 * dp + 64, (f32, at) =>
+    writeQueries(f32, at, dp, input, call),
+  );
+  const heldK = preparedKeys(exec, input, packed ? 'packed' : 'rows', kvHeads * kStride + 256, writeKeys);
+  const layout = exec.layout();
+  const header = layout.alloc(HEADER_INTS);
+  const desc = layout.alloc(SD_INTS);
+  const q = heldQ >= 0 ? heldQ : layout.alloc(heads * R * dp, 4 * dp + 64);
+  const k = heldK >= 0 ? heldK : layout.alloc(kvHeads * kStride);
   const lo = layout.alloc(R);
   const hi = layout.alloc(R);
   const list = keys.kind === 'list' ? layout.alloc(keys.list.length) : -1;
@@ -125,11 +138,8 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
   i32[desc + SD.COLMAX] = colMax;
   i32[desc + SD.EXTRA] = scratchFloats(dp);
 
-  writeQueries(f32, q, dp, input, call);
-  for (let g = 0; g < kvHeads; g++) {
-    if (packed) packKeys(input.k, g, f32, k + g * kStride, dp);
-    else copyRows(input.k, g, f32, k + g * kStride, dp);
-  }
+  if (heldQ < 0) writeQueries(f32, q, dp, input, call);
+  if (heldK < 0) writeKeys(f32, k);
   i32.set(call.keyLo, lo);
   i32.set(call.keyHi, hi);
   if (keys.kind === 'list') i32.set(keys.list, list);
