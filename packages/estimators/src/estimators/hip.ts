@@ -1,5 +1,5 @@
 import { defineEstimator } from '@sparseland/core';
-import { type EstimatorContext, type EstimatorInput, IntList, intParam } from '@sparseland/core/kit';
+import { type EstimatorContext, type EstimatorInput, IntList, intParam, type ScoreInput } from '@sparseland/core/kit';
 import { z } from 'zod';
 import { dotFlops } from '../common/flops.js';
 import { QueryBlocks } from '../common/geometry.js';
@@ -168,10 +168,17 @@ async function treeSearch(
     select: new Float64Array(2 * k),
   };
   const split = (s: Search) => needsSplit(s, nodes);
-  let active = searches.filter(split);
-  while (active.length > 0) {
-    await refine(active, input, ctx, blocks, scorers, nodes, unit, k, dim, scratch);
-    active = active.filter(split);
+  // Every level scores the same queries and keys: a backend that can keeps one copy of them for the whole search.
+  const plain: ScoreInput = { q: input.q, k: input.k, qOffset: input.shape.qOffset };
+  const prepared = ctx.backend.prepareScoreInput?.(plain);
+  try {
+    let active = searches.filter(split);
+    while (active.length > 0) {
+      await refine(active, prepared ?? plain, input, ctx, blocks, scorers, nodes, unit, k, dim, scratch);
+      active = active.filter(split);
+    }
+  } finally {
+    prepared?.release();
   }
   return { searches, nodes };
 }
@@ -283,6 +290,7 @@ class TreeBuffers {
  */
 async function refine(
   active: Search[],
+  scoreInput: ScoreInput,
   input: EstimatorInput,
   ctx: EstimatorContext,
   blocks: QueryBlocks,
@@ -304,16 +312,13 @@ async function refine(
   buffers.reserve(listed);
   const offsets = new Int32Array(bySlot.length + 1);
   const pairs = listChildren(bySlot, nodes, unit, scorers, offsets);
-  const { columnMax } = await ctx.backend.scores(
-    { q: input.q, k: input.k, qOffset: shape.qOffset },
-    {
-      causal: false,
-      rows: scorers.rows,
-      keys: { groups: scorers.groups, offsets, indices: buffers.indices.subarray(0, offsets[bySlot.length]) },
-      reduce: { columnMax: true },
-      into: { columnMax: buffers.columnMax },
-    },
-  );
+  const { columnMax } = await ctx.backend.scores(scoreInput, {
+    causal: false,
+    rows: scorers.rows,
+    keys: { groups: scorers.groups, offsets, indices: buffers.indices.subarray(0, offsets[bySlot.length]) },
+    reduce: { columnMax: true },
+    into: { columnMax: buffers.columnMax },
+  });
   if (!columnMax) throw new Error('hip: the backend returned no column maxima');
   ctx.cost.add(dotFlops(pairs, dim), 'estimate');
   for (let slot = 0; slot < bySlot.length; slot++) {
