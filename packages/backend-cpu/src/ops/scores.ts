@@ -49,17 +49,22 @@ async function runScores(exec: Executor, input: ScoreInput, call: ScoresCall): P
       else copyRows(input.k, g, f32, at + g * kStride, dp);
     }
   };
+  // Queries and keys with the slack their kernels may read past the end (a 4-row or 8-key register tile).
+  const qFloats = heads * R * dp;
+  const qSlack = 4 * dp + 64;
+  const kFloats = kvHeads * kStride;
+  const kSlack = 256;
   // A prepared input's copies live in the arena (made by the first call that needs them), so they come before the
-  // layout, which starts above the arena. The slack matches the layout's regions below.
-  const heldQ = preparedQueries(exec, input, call.rows, call.queryBlock, heads * R * dp + 4 * dp + 64, (f32, at) =>
+  // layout, which starts above the arena.
+  const heldQ = preparedQueries(exec, input, call.rows, call.queryBlock, qFloats + qSlack, (f32, at) =>
     writeQueries(f32, at, dp, input, call),
   );
-  const heldK = preparedKeys(exec, input, packed ? 'packed' : 'rows', kvHeads * kStride + 256, writeKeys);
+  const heldK = preparedKeys(exec, input, packed ? 'packed' : 'rows', kFloats + kSlack, writeKeys);
   const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
   const desc = layout.alloc(SD_INTS);
-  const q = heldQ >= 0 ? heldQ : layout.alloc(heads * R * dp, 4 * dp + 64);
-  const k = heldK >= 0 ? heldK : layout.alloc(kvHeads * kStride);
+  const q = heldQ >= 0 ? heldQ : layout.alloc(qFloats, qSlack);
+  const k = heldK >= 0 ? heldK : layout.alloc(kFloats, kSlack);
   const lo = layout.alloc(R);
   const hi = layout.alloc(R);
   const list = keys.kind === 'list' ? layout.alloc(keys.list.length) : -1;
