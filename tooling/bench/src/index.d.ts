@@ -16,6 +16,8 @@ export interface BenchRecord {
   readonly runs: number;
   readonly gflops?: number;
   readonly note?: string;
+  /** Set by writeSuite: the machine the record was measured on. */
+  readonly machine?: { readonly cpu: string; readonly cores: number; readonly node: string };
   readonly [extra: string]: unknown;
 }
 export declare function benchSize(): 'smoke' | 'full';
@@ -25,4 +27,6 @@ export declare function measure(
 ): Promise<{ medianMs: number; minMs: number; maxMs: number; runs: number }>;
 export declare function gflops(flops: number, ms: number): number;
 export declare function formatTable(records: readonly Record<string, unknown>[]): string;
+/** The machine a run is on (every written record carries it). */
+export declare function machine(): { cpu: string; cores: number; node: string };
 export declare function writeSuite(suite: string, records: readonly BenchRecord[], options?: { dir?: string }): string;
