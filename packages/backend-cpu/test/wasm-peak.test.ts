@@ -47,6 +47,7 @@ describe('WebAssembly FMA ceiling probe', () => {
     const measured = await measureWasmPeak(2, 5);
     expect(measured.perThread).toBeGreaterThan(0);
     expect(measured.allThreads).toBeGreaterThan(0);
+    expect(measured.runs.map((r) => r.gflops)).toEqual([measured.perThread, measured.allThreads]);
     expect(measured.runs.map((r) => [r.threads, r.runs])).toEqual([
       [1, 5],
       [2, 5],
