@@ -144,6 +144,24 @@ describe('resolveScoresCall', () => {
       /keys.offsets must be an Int32Array of heads · groups \+ 1 = 5/,
     );
     expect(() => resolveScoresCall({ q, k }, { window: 0 })).toThrow(/window must be an integer >= 1/);
+  });
+
+  it('checks the indices of every key group: increasing within a group, in range, each group starting afresh', () => {
+    // 4 query heads × 2 groups (rows 0..4 and 5..9): 8 key lists; lists 0 and 3 are empty.
+    const groups = Int32Array.of(0, 5, 10);
+    const offsets = Int32Array.of(0, 0, 2, 4, 4, 6, 8, 9, 10);
+    const ok = Int32Array.of(3, 7, 0, 12, 1, 2, 5, 9, 11, 4);
+    const call = (indices: Int32Array) => resolveScoresCall({ q, k }, { keys: { groups, offsets, indices }, reduce: { columnMax: true } });
+    expect(call(ok).keys.kind).toBe('groups');
+    const equal = ok.slice();
+    equal[5] = 1; // list 4 is [1, 1]
+    expect(() => call(equal)).toThrow(/E_PARAMS.*keys.indices of group 4 must be strictly increasing.*got 1 at position 5 after 1/);
+    const outOfRange = ok.slice();
+    outOfRange[9] = 13; // the last list, [13]
+    expect(() => call(outOfRange)).toThrow(/keys.indices of group 7 must be strictly increasing indices in \[0, 12\], got 13 at position 9/);
+    const descending = ok.slice();
+    descending[1] = 2; // list 1 is [3, 2]
+    expect(() => call(descending)).toThrow(/keys.indices of group 1 .*got 2 at position 1 after 3/);
     expect(() => resolveScoresCall({ q, k }, { scale: Number.NaN })).toThrow(/scale must be finite/);
   });
 });
