@@ -158,7 +158,9 @@ describe('resolveScoresCall', () => {
     expect(() => call(equal)).toThrow(/E_PARAMS.*keys.indices of group 4 must be strictly increasing.*got 1 at position 5 after 1/);
     const outOfRange = ok.slice();
     outOfRange[9] = 13; // the last list, [13]
-    expect(() => call(outOfRange)).toThrow(/keys.indices of group 7 must be strictly increasing indices in \[0, 12\], got 13 at position 9/);
+    expect(() => call(outOfRange)).toThrow(
+      /keys.indices of group 7 must be strictly increasing indices in \[0, 12\], got 13 at position 9/,
+    );
     const descending = ok.slice();
     descending[1] = 2; // list 1 is [3, 2]
     expect(() => call(descending)).toThrow(/keys.indices of group 1 .*got 2 at position 1 after 3/);
