@@ -71,7 +71,7 @@ export function peakModule(): Uint8Array<ArrayBuffer> {
 }
 
 // One worker: instantiates the probe, runs it until V8 has tiered it up, sizes one repetition to ~40 ms, waits for
-// the start signal (so all workers compute at once), then reports the median GFLOP/s of `reps` repetitions.
+// the start signal (so all workers compute at once), then reports the times of `reps` repetitions.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const { bytes, start, reps, flopPerIteration } = workerData;
