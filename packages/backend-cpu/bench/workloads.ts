@@ -61,20 +61,29 @@ export function verticalSlash(n: number, verticals: number, diagonals: readonly 
 /** The vertical-slash mask of given key columns (any order) and block diagonals (query block − key block ≥ 0). */
 export function verticalSlashMask(n: number, columns: Int32Array, diagonals: readonly number[]): SparseMask {
   const shape = shapeOf(n, 1);
+  // Diagonals in decreasing order give each row's key blocks qb − o in increasing order, after the sink block.
+  const offsets = Int32Array.from(new Set(diagonals)).sort().reverse();
   const blocks = buildBlockMask(shape, { blockQ: BLOCK, blockK: BLOCK }, { heads: 1, trusted: true }, (_h, qb, full) => {
-    const set = new Set<number>([0]);
-    for (const o of diagonals) if (qb - o >= 0) set.add(qb - o);
-    full.pushAll(Array.from(set).sort((a, b) => a - b));
+    full.push(0);
+    for (const o of offsets) if (qb - o > 0) full.push(qb - o);
   });
   const sorted = Int32Array.from(columns).sort();
   const built = ColumnMask.build(shape, BLOCK, { heads: 1, trusted: true }, (_h, qb, out) => {
-    const last = Math.min(n, (qb + 1) * BLOCK);
-    for (const k of sorted) {
-      if (k >= last) break;
-      out.push(k);
-    }
+    out.pushAll(sorted.subarray(0, countBelow(sorted, Math.min(n, (qb + 1) * BLOCK))));
   });
   return { blocks, columns: built };
+}
+
+/** How many values of an ascending array are below `limit`. */
+function countBelow(sorted: Int32Array, limit: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < limit) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Exact kept pairs of a head-broadcast mask, summed over `heads` heads (counted on one head). */
