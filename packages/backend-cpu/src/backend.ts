@@ -1,8 +1,9 @@
-import { type Backend, SparselandError } from '@sparseland/core';
+import { type Backend, type BackendTensor, SparselandError } from '@sparseland/core';
 import { parseOptions } from '@sparseland/core/kit';
 import { availableCores, isNode, relaxedSimdReason, sharedMemoryReason, wasmReason } from './environment.js';
 import { type CpuImpl, type CpuSimd, Executor } from './executor.js';
 import { attend } from './ops/attend.js';
+import { allocateTensor } from './ops/backend-tensors.js';
 import { decode } from './ops/decode.js';
 import { createKvStoreOps } from './ops/kv-store.js';
 import { createLinearOps } from './ops/linear.js';
@@ -39,6 +40,12 @@ export interface CpuBackend extends Backend {
   /** The WebAssembly kernel build: 'relaxed' (relaxed SIMD, FMA) or 'simd128'; 'none' for impl 'ts'. */
   readonly simd: CpuSimd;
   readonly threads: number;
+  /**
+   * A zero-filled tensor in the backend's WebAssembly memory: `attend` reads it as q or v and writes it as `out` in
+   * place, and `decode` reads it as q (when dim is a multiple of 4), sparing the copies a plain tensor costs per call.
+   * With impl 'ts', or without shared memory, it is an ordinary tensor.
+   */
+  allocateTensor(heads: number, length: number, dim: number): Promise<BackendTensor>;
 }
 
 /**
@@ -125,6 +132,10 @@ export async function createCpuBackend(input: CpuBackendOptions = {}): Promise<C
     prepareScoreInput(input) {
       live();
       return prepareScoreInput(exec, input);
+    },
+    allocateTensor(heads, length, dim) {
+      live();
+      return allocateTensor(exec, heads, length, dim);
     },
     prepareLinear,
     createKvStore,

@@ -131,6 +131,35 @@ describe('behaviour', () => {
     }
   });
 
+  it("the backend's own tensors stay valid when the memory grows, and a reused region starts at zero", async () => {
+    for (const impl of ['ts', 'wasm'] as const) {
+      const b = await createCpuBackend({ impl, threads: 2, minParallelWork: 0 });
+      const x = input(40, 9);
+      const [q, k, v, out] = await Promise.all([
+        b.allocateTensor(4, 40, 8),
+        b.allocateTensor(2, 40, 8),
+        b.allocateTensor(2, 40, 8),
+        b.allocateTensor(4, 40, 8),
+      ]);
+      q!.tensor.data.set(x.q.data);
+      k!.tensor.data.set(x.k.data);
+      v!.tensor.data.set(x.v.data);
+      // A long call grows the memory (a new buffer object) after the tensors were made.
+      await b.attend(input(4000, 3));
+      const got = await b.attend({ q: q!.tensor, k: k!.tensor, v: v!.tensor }, { out: out!.tensor });
+      expect(got.output).toBe(out!.tensor);
+      expect(maxDiff(out!.tensor.data, referenceAttention(x).output.data)).toBeLessThan(1e-5);
+      out!.release();
+      out!.release();
+      const again = await b.allocateTensor(4, 40, 8);
+      expect(again.tensor.data.every((value) => value === 0)).toBe(true);
+      for (const t of [q, k, v, again]) t!.release();
+      await rejectsWith(b.allocateTensor(0, 4, 8), 'E_PARAMS', /heads/);
+      await rejectsWith(b.allocateTensor(1, 1 << 20, 2048), 'E_SHAPE', /HeadTensor/);
+      await b.dispose();
+    }
+  });
+
   it('a ScoreMod runs on the calling thread even with workers', async () => {
     const b = await createCpuBackend({ impl: 'wasm', threads: 2, minParallelWork: 0 });
     const x = input(50);

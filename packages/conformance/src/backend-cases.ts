@@ -7,6 +7,7 @@ import {
   causal,
   createBlockMask,
   createHeadTensor,
+  type HeadTensor,
   type ReferenceDecodeOptions,
   type ReferenceOptions,
   referenceAttention,
@@ -247,6 +248,7 @@ export function attendCases(): BackendCase[] {
       mask: (s) => ({ blocks: createBlockMask((_h, q, k) => q % 3 !== 0 && k === 1, s, { blockQ: 8, blockK: 8 }) }),
     }),
     intoOutCase(),
+    ...[64, 6].map(backendTensorCase),
     ...attendRejections(),
   ];
 }
@@ -280,6 +282,66 @@ function intoOutCase(): BackendCase {
         if (got.output !== out) fail(this.name, 'result.output is not options.out');
         expectClose(`${this.name} (call ${parity + 1})`, got, referenceAttention(input, { mask }), tol);
       }
+    },
+  };
+}
+
+/**
+ * Backend.allocateTensor (optional; without it the same calls run on createHeadTensor's tensors): q, k, v and out in
+ * the backend's memory, zero-filled when made, must give the reference's results; out (NaN from before) must be the
+ * result's output; q and v changed in place between calls must be read anew (no copy kept by tensor identity); decode
+ * reads such a q too. Head dim 64 and 6: a backend may read only some layouts in place.
+ */
+function backendTensorCase(dim: number): BackendCase {
+  const shape: CaseShape = { qHeads: 4, kvHeads: 2, qLength: 70, kvLength: 70, dim };
+  const name = `attend: on the backend's own tensors (Backend.allocateTensor), dim ${dim}`;
+  return {
+    name,
+    op: 'attend',
+    async run(backend, tol) {
+      const s = maskShapeOf(shape);
+      const allocate = async (heads: number, length: number) =>
+        (await backend.allocateTensor?.(heads, length, dim)) ?? { tensor: createHeadTensor(heads, length, dim), release() {} };
+      const owned = [
+        await allocate(shape.qHeads, shape.qLength),
+        await allocate(shape.kvHeads, shape.kvLength),
+        await allocate(shape.kvHeads, shape.kvLength),
+        await allocate(shape.qHeads, shape.qLength),
+      ];
+      const [q, k, v, out] = owned.map((o) => o.tensor) as [HeadTensor, HeadTensor, HeadTensor, HeadTensor];
+      for (const [i, t] of [q, k, v, out].entries()) {
+        if (
+          t.heads !== (i === 1 || i === 2 ? shape.kvHeads : shape.qHeads) ||
+          t.dim !== dim ||
+          t.data.length !== t.heads * t.length * dim
+        ) {
+          fail(name, `tensor ${i} has shape [${t.heads}, ${t.length}, ${t.dim}] (${t.data.length} values)`);
+        }
+        if (t.data.some((x) => x !== 0)) fail(name, `tensor ${i} is not zero-filled when allocated`);
+      }
+      const mask: SparseMask = {
+        blocks: buildBlockMask(s, { blockQ: 16, blockK: 16 }, {}, (h, qb, full) => {
+          if ((qb + h) % 3 !== 1) full.pushAll(qb === 0 ? [0] : [0, qb]);
+        }),
+      };
+      for (const step of [1, 2]) {
+        const fresh = caseInputs(shape, 30 + step);
+        q.data.set(fresh.q.data);
+        k.data.set(fresh.k.data);
+        v.data.set(fresh.v.data);
+        out.data.fill(Number.NaN);
+        const input = { q, k, v };
+        const want = referenceAttention(fresh, { mask });
+        const got = await backend.attend(input, { mask, out });
+        if (got.output !== out) fail(name, `call ${step}: result.output is not options.out`);
+        expectClose(`${name} (call ${step}, into out)`, got, want, tol);
+        expectClose(`${name} (call ${step}, new output)`, await backend.attend(input, { mask }), want, tol);
+        expectClose(`${name} (call ${step}, decode)`, await backend.decode(input), referenceDecode(fresh), tol);
+      }
+      for (const o of owned) o.release();
+      // The backend goes on working after the release, and plain tensors are unaffected.
+      const plain = caseInputs(shape, 33);
+      expectClose(`${name} (after release)`, await backend.attend(plain, { mask }), referenceAttention(plain, { mask }), tol);
     },
   };
 }

@@ -1,4 +1,4 @@
-import { createReferenceBackend, defineBackend, referenceBackend } from '@sparseland/core';
+import { createHeadTensor, createReferenceBackend, defineBackend, referenceBackend } from '@sparseland/core';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import {
@@ -69,6 +69,33 @@ describe('the kit catches wrong backends', () => {
       },
     };
     await expect(c?.run(skipsEmptyRows as never, FP32_TOLERANCE)).rejects.toThrow(/output\[\d+\]/);
+  });
+
+  it('a backend whose own tensors start dirty, or that keeps a result per tensor, fails the own-tensors case', async () => {
+    const ref = createReferenceBackend();
+    const c = allBackendCases().find((x) => x.name.includes('own tensors') && x.name.endsWith('dim 64'));
+    const allocate = (fill: number) => async (heads: number, length: number, dim: number) => ({
+      tensor: createHeadTensor(heads, length, dim, new Float32Array(heads * length * dim).fill(fill)),
+      release() {},
+    });
+    await expect(c?.run({ ...ref, allocateTensor: allocate(1) } as never, FP32_TOLERANCE)).rejects.toThrow(/not zero-filled/);
+    // Remembers the output of the first call on a q tensor and returns it again (a cache keyed on the tensor).
+    const seen = new Map<unknown, Awaited<ReturnType<typeof ref.attend>>>();
+    const caching = {
+      ...ref,
+      allocateTensor: allocate(0),
+      attend: async (input: { q: unknown }, options: never) => {
+        const hit = seen.get(input.q);
+        if (hit) return hit;
+        const got = await ref.attend(input as never, options);
+        seen.set(input.q, {
+          output: createHeadTensor(got.output.heads, got.output.length, got.output.dim, got.output.data.slice()),
+          lse: got.lse,
+        });
+        return got;
+      },
+    };
+    await expect(c?.run(caching as never, FP32_TOLERANCE)).rejects.toThrow(/call 1|call 2/);
   });
 
   it('a backend that ignores into.columnMax, or writes past the list, fails the into case', async () => {

@@ -50,6 +50,14 @@ export interface Backend {
    */
   prepareScoreInput?(input: ScoreInput): PreparedScoreInput;
   /**
+   * Optional. A zero-filled [heads, length, dim] tensor in the backend's own memory, for tensors that calls fill and
+   * read again and again (a model's queries, keys, values and attention outputs): `attend` and `decode` read such a
+   * q or v and write such an `out` where they are, instead of copying them in and out per call. It is a plain
+   * HeadTensor otherwise, for every op of every backend. After `release()` it must not be used. Backends without it:
+   * use `createHeadTensor`.
+   */
+  allocateTensor?(heads: number, length: number, dim: number): Promise<BackendTensor>;
+  /**
    * Takes a weight matrix W [outDim × inDim] once (copied or packed into the backend's own memory, or kept as a view:
    * do not change the array while the handle is in use) for `run(x, rows)`: y = x·Wᵀ, the linear layers of a model.
    */
@@ -68,6 +76,13 @@ export interface ScoreInput {
   readonly q: HeadTensor;
   readonly k: HeadTensor;
   readonly qOffset?: number;
+}
+
+/** A tensor in a backend's own memory (`Backend.allocateTensor`). */
+export interface BackendTensor {
+  readonly tensor: HeadTensor;
+  /** Gives the memory back to the backend (after the calls under way); idempotent. The tensor must not be used afterwards. */
+  release(): void;
 }
 
 /** A ScoreInput a backend may keep copies of until `release()` (see `Backend.prepareScoreInput`). */

@@ -51,6 +51,7 @@ export type {
   AttendOptions,
   AttendResult,
   Backend,
+  BackendTensor,
   DecodeOptions,
   KvStore,
   KvStoreDecodeOptions,

@@ -17,6 +17,7 @@ import { PendingResult } from '../memory.js';
 import type { AttendPlan } from '../plan/attend-plan.js';
 import { copyRows, packedFloats } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
+import { residentIndex } from './backend-tensors.js';
 
 /** Where kv heads' keys come from: copied into the call's layout, or already resident in the arena. */
 export type KeySources = CopiedKeys | ResidentKeys;
@@ -26,6 +27,8 @@ export interface CopiedKeys {
   readonly resident?: undefined;
   readonly kFloats: (g: number) => number;
   readonly vFloats: (g: number) => number;
+  /** Where kv head g's V rows already are in the memory (a backend tensor read in place), or -1: copy them. */
+  readonly vResident?: ((g: number) => number) | undefined;
   /** Number of key positions listed (0: a key's position is its index). */
   readonly positions: (g: number) => number;
   readonly write: (g: number, f32: Float32Array, i32: Int32Array, k: number, v: number, pos: number) => void;
@@ -79,15 +82,26 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
   const { heads, kvHeads, qLength, dim } = shape;
   const dp = paddedDim(dim);
   const rowsTotal = heads * qLength;
+  // Tensors in the backend's memory (allocateTensor) are read and written where they are when their rows are laid
+  // out as the kernels read them (dim a multiple of 4); the kernels' reads past a region's end stay inside the memory.
+  const qIn = dp === dim ? residentIndex(exec, q.data) : -1;
+  const outIn = job.out && dp === dim ? residentIndex(exec, job.out.data) : -1;
   const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
-  const qAt = layout.alloc(rowsTotal * dp, 4 * dp + 64);
-  const out = layout.alloc(rowsTotal * dp);
+  const qAt = qIn >= 0 ? qIn : layout.alloc(rowsTotal * dp, 4 * dp + 64);
+  const out = outIn >= 0 ? outIn : layout.alloc(rowsTotal * dp);
   const stats = layout.alloc(rowsTotal * 2);
   const src: { k: number; v: number; pos: number }[] = [];
   for (let g = 0; g < kvHeads; g++) {
     if (sources.resident) src.push({ ...sources.resident(g), pos: -1 });
-    else src.push({ k: layout.alloc(sources.kFloats(g)), v: layout.alloc(sources.vFloats(g)), pos: layout.alloc(sources.positions(g)) });
+    else {
+      const v = sources.vResident?.(g) ?? -1;
+      src.push({
+        k: layout.alloc(sources.kFloats(g)),
+        v: v >= 0 ? v : layout.alloc(sources.vFloats(g)),
+        pos: layout.alloc(sources.positions(g)),
+      });
+    }
   }
   const pools = plan.pools ?? [];
   const poolAt = pools.map((p) => ({
@@ -117,7 +131,7 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
   i32[header + H.SOURCE_TABLE] = sourceTable;
   i32[header + H_ROW_HEADS] = rowHeads;
 
-  for (let h = 0; h < heads; h++) copyRows(q, h, f32, qAt + h * qLength * dp, dp);
+  if (qIn < 0) for (let h = 0; h < heads; h++) copyRows(q, h, f32, qAt + h * qLength * dp, dp);
   for (let g = 0; g < kvHeads; g++) {
     const s = src[g] as { k: number; v: number; pos: number };
     const listed = !sources.resident && sources.positions(g) > 0;
@@ -161,7 +175,9 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
 
   const views = exec.memory.views;
   const output = job.out ?? createHeadTensor(heads, qLength, dim, outData?.take());
-  if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
+  if (outIn >= 0) {
+    // Written in place by the kernels.
+  } else if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
   else for (let r = 0; r < rowsTotal; r++) output.data.set(views.f32.subarray(out + r * dp, out + r * dp + dim), r * dim);
   const lse = new Float32Array(rowsTotal);
   for (let r = 0; r < rowsTotal; r++) {
