@@ -10,7 +10,7 @@ import {
   type SparseMask,
   TokenSelection,
 } from '@sparseland/core';
-import { buildBlockMask, createRng } from '@sparseland/core/kit';
+import { buildBlockMask, createRng, lowerBound } from '@sparseland/core/kit';
 
 export const DIM = 64;
 export const BLOCK = 64;
@@ -69,21 +69,9 @@ export function verticalSlashMask(n: number, columns: Int32Array, diagonals: rea
   });
   const sorted = Int32Array.from(columns).sort();
   const built = ColumnMask.build(shape, BLOCK, { heads: 1, trusted: true }, (_h, qb, out) => {
-    out.pushAll(sorted.subarray(0, countBelow(sorted, Math.min(n, (qb + 1) * BLOCK))));
+    out.pushAll(sorted.subarray(0, lowerBound(sorted, Math.min(n, (qb + 1) * BLOCK))));
   });
   return { blocks, columns: built };
-}
-
-/** How many values of an ascending array are below `limit`. */
-function countBelow(sorted: Int32Array, limit: number): number {
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if ((sorted[mid] as number) < limit) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** Exact kept pairs of a head-broadcast mask, summed over `heads` heads (counted on one head). */

@@ -17,7 +17,7 @@ import { PendingResult } from '../memory.js';
 import type { AttendPlan } from '../plan/attend-plan.js';
 import { copyRows, packedFloats } from '../plan/pack.js';
 import { paddedDim, TILE } from '../scratch-layout.js';
-import { residentIndex } from './backend-tensors.js';
+import { inPlaceIndex } from './backend-tensors.js';
 
 /** Where kv heads' keys come from: copied into the call's layout, or already resident in the arena. */
 export type KeySources = CopiedKeys | ResidentKeys;
@@ -82,10 +82,10 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
   const { heads, kvHeads, qLength, dim } = shape;
   const dp = paddedDim(dim);
   const rowsTotal = heads * qLength;
-  // Tensors in the backend's memory (allocateTensor) are read and written where they are when their rows are laid
-  // out as the kernels read them (dim a multiple of 4); the kernels' reads past a region's end stay inside the memory.
-  const qIn = dp === dim ? residentIndex(exec, q.data) : -1;
-  const outIn = job.out && dp === dim ? residentIndex(exec, job.out.data) : -1;
+  // Tensors in the backend's memory (allocateTensor) are read and written where they are; the kernels' reads past a
+  // region's end stay inside the memory.
+  const qIn = inPlaceIndex(exec, q);
+  const outIn = job.out ? inPlaceIndex(exec, job.out) : -1;
   const layout = exec.layout();
   const header = layout.alloc(HEADER_INTS);
   const qAt = qIn >= 0 ? qIn : layout.alloc(rowsTotal * dp, 4 * dp + 64);
@@ -175,10 +175,11 @@ export async function runAttendJob(exec: Executor, q: HeadTensor, job: AttendJob
 
   const views = exec.memory.views;
   const output = job.out ?? createHeadTensor(heads, qLength, dim, outData?.take());
-  if (outIn >= 0) {
-    // Written in place by the kernels.
-  } else if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
-  else for (let r = 0; r < rowsTotal; r++) output.data.set(views.f32.subarray(out + r * dp, out + r * dp + dim), r * dim);
+  // An output in the backend's memory was written in place by the kernels.
+  if (outIn < 0) {
+    if (dp === dim) output.data.set(views.f32.subarray(out, out + rowsTotal * dim));
+    else for (let r = 0; r < rowsTotal; r++) output.data.set(views.f32.subarray(out + r * dp, out + r * dp + dim), r * dim);
+  }
   const lse = new Float32Array(rowsTotal);
   for (let r = 0; r < rowsTotal; r++) {
     const sum = views.f32[stats + 2 * r + 1] as number;

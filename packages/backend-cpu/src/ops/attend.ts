@@ -5,7 +5,7 @@ import { planAttend } from '../plan/attend-plan.js';
 import { copyRows, packedFloats, packKeys } from '../plan/pack.js';
 import { paddedDim } from '../scratch-layout.js';
 import { runAttendJob } from './attend-job.js';
-import { residentIndex } from './backend-tensors.js';
+import { inPlaceIndex } from './backend-tensors.js';
 
 /** Backend.attend: validates once, plans the mask into tasks and segments, runs them. */
 export async function attend(exec: Executor, input: AttentionInput, options: AttendOptions = {}): Promise<AttendResult> {
@@ -13,8 +13,8 @@ export async function attend(exec: Executor, input: AttentionInput, options: Att
   const plan = planAttend(shape, mask, causal);
   const dp = paddedDim(shape.dim);
   const kvLength = shape.kvLength;
-  // V from the backend's own memory is read where it is: its rows are laid out as the kernels read them.
-  const vAt = dp === shape.dim ? residentIndex(exec, input.v.data) : -1;
+  // V from the backend's own memory is read where it is.
+  const vAt = inPlaceIndex(exec, input.v);
   return runAttendJob(exec, input.q, {
     shape,
     scale,

@@ -1,6 +1,7 @@
-import { type BackendTensor, createHeadTensor } from '@sparseland/core';
+import { type BackendTensor, createHeadTensor, type HeadTensor } from '@sparseland/core';
 import { expectInteger, expectTensorSize } from '@sparseland/core/kit';
 import type { Executor } from '../executor.js';
+import { paddedDim } from '../scratch-layout.js';
 
 /**
  * Tensors in the executor's WebAssembly memory (Backend.allocateTensor): arena regions viewed as Float32Arrays. The
@@ -52,8 +53,12 @@ export async function allocateTensor(exec: Executor, heads: number, length: numb
   };
 }
 
-/** Where `data` sits in this executor's memory (an element index), or -1 when it is not one of its tensors. */
-export function residentIndex(exec: Executor, data: Float32Array): number {
-  const region = regions.get(data);
+/**
+ * Where a tensor's rows sit in this executor's memory (an element index) when the kernels can read or write them
+ * there: one of its own tensors, with rows as the kernels lay them out (dim a multiple of 4, so no padding). -1: copy.
+ */
+export function inPlaceIndex(exec: Executor, t: HeadTensor): number {
+  if (paddedDim(t.dim) !== t.dim) return -1;
+  const region = regions.get(t.data);
   return region && region.exec === exec ? region.at : -1;
 }

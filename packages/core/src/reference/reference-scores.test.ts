@@ -144,6 +144,7 @@ describe('resolveScoresCall', () => {
       /keys.offsets must be an Int32Array of heads · groups \+ 1 = 5/,
     );
     expect(() => resolveScoresCall({ q, k }, { window: 0 })).toThrow(/window must be an integer >= 1/);
+    expect(() => resolveScoresCall({ q, k }, { scale: Number.NaN })).toThrow(/scale must be finite/);
   });
 
   it('checks the indices of every key group: increasing within a group, in range, each group starting afresh', () => {
@@ -164,6 +165,5 @@ describe('resolveScoresCall', () => {
     const descending = ok.slice();
     descending[1] = 2; // list 1 is [3, 2]
     expect(() => call(descending)).toThrow(/keys.indices of group 1 .*got 2 at position 1 after 3/);
-    expect(() => resolveScoresCall({ q, k }, { scale: Number.NaN })).toThrow(/scale must be finite/);
   });
 });
