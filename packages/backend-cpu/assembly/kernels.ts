@@ -718,25 +718,114 @@ export function scoreBlock(scr: i32, q: i32, rows: i32, kt: i32, n: i32, out: i3
 }
 
 /**
- * Adds one row of probabilities to its head's probe sums, in float64 as core's sumProbeRows does (the same additions
- * in the same order): vertical[j] += p[j] and slash[s − j] += p[j] for j < n. vertical and s are f64 element indices.
+ * One 64-key tile of the last-queries probe when only its sums are wanted (lastQueriesSums): the scores of `rows`
+ * query rows against the tile, x = scale · q · k as scoreBlock's, then per row r over its keys j < nr = min(n,
+ * last[r] − k0 + 1): the tile's maximum m, e[j] = exp(x[j] − m) written to out[r·outStride + j], and their sum l,
+ * stored as stats[r·statStride] = m, stats[r·statStride + 1] = l (−Infinity and 0 for a row with no key here, whose
+ * out is not written). probeTileSums turns the e into the row's probabilities, e · exp(m − M) / L: the exponentials
+ * are taken while the scores are in the tile, so the whole row is never read back for its maximum or its scaling.
  */
-export function probeSums(row: i32, n: i32, vertical: i32, s: i32): void {
-  const n2 = n & ~1;
-  for (let j = 0; j < n2; j += 2) {
-    const p = f64x2.promote_low_f32x4(v128.load64_zero(bp(row + j)));
-    const va: usize = (<usize>(vertical + j)) << 3;
-    v128.store(va, f64x2.add(v128.load(va), p));
-    // slash[s − j − 1], slash[s − j] += p[j + 1], p[j].
-    const sa: usize = (<usize>(s - j - 1)) << 3;
-    v128.store(sa, f64x2.add(v128.load(sa), v128.shuffle<f64>(p, p, 1, 0)));
+export function probeTile(
+  scr: i32,
+  q: i32,
+  rows: i32,
+  kt: i32,
+  n: i32,
+  last: i32,
+  k0: i32,
+  out: i32,
+  outStride: i32,
+  scale: f32,
+  stats: i32,
+  statStride: i32,
+): void {
+  const s0 = offS(scr);
+  edgeOn = false;
+  qkTile(q, rows, kt, n, s0);
+  const vs = f32x4.splat(scale);
+  const l2e = f32x4.splat(LOG2E);
+  const negInf = f32x4.splat(NEG_INF);
+  const lanes = i32x4(0, 1, 2, 3);
+  for (let r = 0; r < rows; r++) {
+    const st: usize = bp(stats + r * statStride);
+    const nr = min(n, load<i32>(bp(last + r)) - k0 + 1);
+    if (nr <= 0) {
+      store<f32>(st, NEG_INF);
+      store<f32>(st, 0, 4);
+      continue;
+    }
+    const s: usize = bp(s0 + r * TILE);
+    const o: usize = bp(out + r * outStride);
+    // Scaled in place; the lanes of the last group of four past nr become −Infinity (S has room for 64 keys).
+    const n4 = (nr + 3) & ~3;
+    let mx = negInf;
+    for (let j = 0; j < n4; j += 4) {
+      let x = f32x4.mul(v128.load(s + bp(j)), vs);
+      x = v128.bitselect(x, negInf, i32x4.lt_s(i32x4.add(lanes, i32x4.splat(j)), i32x4.splat(nr)));
+      v128.store(s + bp(j), x);
+      mx = f32x4.pmax(mx, x);
+    }
+    const m = hmax(mx);
+    const vm = f32x4.splat(m);
+    let sum = f32x4.splat(0);
+    const full = nr & ~3;
+    for (let j = 0; j < full; j += 4) {
+      const e = vexp2(f32x4.mul(f32x4.sub(v128.load(s + bp(j)), vm), l2e));
+      v128.store(o + bp(j), e);
+      sum = f32x4.add(sum, e);
+    }
+    if (full < nr) {
+      // 1–3 keys left: their lanes, the rest exactly 0 (exp of −Infinity).
+      const e = vexp2(f32x4.mul(f32x4.sub(v128.load(s + bp(full)), vm), l2e));
+      sum = f32x4.add(sum, e);
+      const at = o + bp(full);
+      store<f32>(at, f32x4.extract_lane(e, 0));
+      if (full + 1 < nr) store<f32>(at, f32x4.extract_lane(e, 1), 4);
+      if (full + 2 < nr) store<f32>(at, f32x4.extract_lane(e, 2), 8);
+    }
+    store<f32>(st, m);
+    store<f32>(st, hsum(sum), 4);
   }
-  for (let j = n2; j < n; j++) {
-    const p = <f64>load<f32>(bp(row + j));
-    const va: usize = (<usize>(vertical + j)) << 3;
-    store<f64>(va, load<f64>(va) + p);
-    const sa: usize = (<usize>(s - j)) << 3;
-    store<f64>(sa, load<f64>(sa) + p);
+}
+
+/**
+ * Adds one probe row that probeTile left to its head's probe sums, in float64 as core's sumProbeRows does: n = the
+ * row's last key + 1, its tiles' (m, l) at stats + 2t. With M the largest m and L = Σ l · exp(m − M), each tile's e
+ * are scaled by exp(m − M) / L, so p[j] is the row's softmax; vertical[j] += p[j], slash[s − j] += p[j] (vertical
+ * and s are f64 element indices).
+ */
+export function probeTileSums(row: i32, n: i32, stats: i32, vertical: i32, s: i32): void {
+  const tiles = (n + TILE - 1) / TILE;
+  let mMax: f32 = NEG_INF;
+  for (let t = 0; t < tiles; t++) mMax = max(mMax, load<f32>(bp(stats + 2 * t)));
+  let total: f32 = 0;
+  for (let t = 0; t < tiles; t++) total += load<f32>(bp(stats + 2 * t), 4) * scalarExp(load<f32>(bp(stats + 2 * t)) - mMax);
+  const inv: f32 = 1 / total;
+  for (let t = 0; t < tiles; t++) {
+    const c = f32x4.splat(scalarExp(load<f32>(bp(stats + 2 * t)) - mMax) * inv);
+    const j0 = t * TILE;
+    const end = min(n, j0 + TILE);
+    const end4 = j0 + ((end - j0) & ~3);
+    let j = j0;
+    for (; j < end4; j += 4) {
+      const p = f32x4.mul(v128.load(bp(row + j)), c);
+      const lo = f64x2.promote_low_f32x4(p);
+      const hi = f64x2.promote_low_f32x4(v128.shuffle<f32>(p, p, 2, 3, 0, 1));
+      const va: usize = (<usize>(vertical + j)) << 3;
+      v128.store(va, f64x2.add(v128.load(va), lo));
+      v128.store(va, f64x2.add(v128.load(va, 16), hi), 16);
+      // slash[s − j − 3 .. s − j] += p[j + 3], p[j + 2], p[j + 1], p[j].
+      const sa: usize = (<usize>(s - j - 3)) << 3;
+      v128.store(sa, f64x2.add(v128.load(sa), v128.shuffle<f64>(hi, hi, 1, 0)));
+      v128.store(sa, f64x2.add(v128.load(sa, 16), v128.shuffle<f64>(lo, lo, 1, 0)), 16);
+    }
+    for (; j < end; j++) {
+      const p = <f64>(load<f32>(bp(row + j)) * f32x4.extract_lane(c, 0));
+      const va: usize = (<usize>(vertical + j)) << 3;
+      store<f64>(va, load<f64>(va) + p);
+      const sa: usize = (<usize>(s - j)) << 3;
+      store<f64>(sa, load<f64>(sa) + p);
+    }
   }
 }
 

@@ -20,9 +20,27 @@ export interface Kernels extends ScoreKernels {
   scoreBlock(scr: number, q: number, rows: number, kt: number, n: number, out: number, outStride: number, scale: number): void;
   /** Column maxima of listed key rows, read in place, against a transposed query tile (gatherRows, scoreBlock then rowMaxInto; scale > 0). */
   columnMaxTile(scr: number, k: number, keyIdx: number, n: number, bt: number, cols: number, dst: number, scale: number): void;
+  /** A probe tile for lastQueriesSums: scores, then per row its keys' exp(x − m) at out and (m, l) at stats. */
+  probeTile(
+    scr: number,
+    q: number,
+    rows: number,
+    kt: number,
+    n: number,
+    last: number,
+    k0: number,
+    out: number,
+    outStride: number,
+    scale: number,
+    stats: number,
+    statStride: number,
+  ): void;
+  /**
+   * One probeTile row (n keys, its tiles' (m, l) at stats) as probabilities added to the float64 sums: vertical[j]
+   * += p[j], slash[s − j] += p[j]; vertical and s index f64 elements.
+   */
+  probeTileSums(row: number, n: number, stats: number, vertical: number, s: number): void;
   softmaxRow(row: number, count: number): void;
-  /** vertical[j] += p[j], slash[s − j] += p[j] for j < n, p the f32 row at `row`; vertical and s index f64 elements. */
-  probeSums(row: number, n: number, vertical: number, s: number): void;
   quantScores(
     qi: number,
     rows: number,

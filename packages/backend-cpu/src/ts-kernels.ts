@@ -289,13 +289,46 @@ export function createTsKernels(views: MemoryViews): Kernels {
       scores(L.kg, n, bt, cols, L.s, scale);
       scoreKernels.rowMaxInto(L.s, n, cols, dst);
     },
-    probeSums(row, n, vertical, s) {
+    probeTile(scr, q, rows, kt, n, last, k0, out, outStride, scale, stats, statStride) {
+      const L = scratchLayout(scr, dp);
+      scores(q, rows, kt, n, L.s, scale);
+      const f = views.f32;
+      for (let r = 0; r < rows; r++) {
+        const st = stats + r * statStride;
+        const nr = Math.min(n, (views.i32[last + r] as number) - k0 + 1);
+        if (nr <= 0) {
+          f[st] = Number.NEGATIVE_INFINITY;
+          f[st + 1] = 0;
+          continue;
+        }
+        const s = L.s + r * TILE;
+        const o = out + r * outStride;
+        let m = Number.NEGATIVE_INFINITY;
+        for (let j = 0; j < nr; j++) m = Math.max(m, f[s + j] as number);
+        let sum = 0;
+        for (let j = 0; j < nr; j++) {
+          f[o + j] = Math.exp((f[s + j] as number) - m);
+          sum += f[o + j] as number;
+        }
+        f[st] = m;
+        f[st + 1] = sum;
+      }
+    },
+    probeTileSums(row, n, stats, vertical, s) {
       const f = views.f32;
       const d = views.f64;
-      for (let j = 0; j < n; j++) {
-        const p = f[row + j] as number;
-        d[vertical + j] = (d[vertical + j] as number) + p;
-        d[s - j] = (d[s - j] as number) + p;
+      const tiles = Math.ceil(n / TILE);
+      let mMax = Number.NEGATIVE_INFINITY;
+      for (let t = 0; t < tiles; t++) mMax = Math.max(mMax, f[stats + 2 * t] as number);
+      let total = 0;
+      for (let t = 0; t < tiles; t++) total += (f[stats + 2 * t + 1] as number) * Math.exp((f[stats + 2 * t] as number) - mMax);
+      for (let t = 0; t < tiles; t++) {
+        const c = Math.fround(Math.exp((f[stats + 2 * t] as number) - mMax) / total);
+        for (let j = t * TILE; j < Math.min(n, (t + 1) * TILE); j++) {
+          const p = Math.fround((f[row + j] as number) * c);
+          d[vertical + j] = (d[vertical + j] as number) + p;
+          d[s - j] = (d[s - j] as number) + p;
+        }
       }
     },
     softmaxRow(row, count) {

@@ -138,6 +138,60 @@ describe.each(['simd128', 'relaxed'] as const)('tile kernels: wasm (%s) and ts a
     }
   });
 
+  it.each([8, 64])('probeTile and probeTileSums give the float64 probe sums (3 tiles, odd ends, empty rows; dp %i)', (dp) => {
+    const { wasm, ts, wv, tv } = pair(variant);
+    const n = 150;
+    const tiles = Math.ceil(n / TILE);
+    // Last keys: all, into the second tile, the first tile's end, one key, none (its stats only).
+    const lasts = [149, 130, 63, 0, -1];
+    const rows = lasts.length;
+    const [OUT, LAST, STATS, VERTICAL, SLASH] = [3000, 2900, 80_000, 150_000, 151_000];
+    const slashBase = SLASH + n;
+    const scale = 0.4;
+    fillRandom([wv, tv], Q, rows * dp, 21);
+    fillRandom([wv, tv], KT, tiles * TILE * dp, 22);
+    const key = (v: MemoryViews, j: number, c: number) => v.f32[KT + (j >> 6) * TILE * dp + c * TILE + (j & 63)] as number;
+    // The float64 oracle: softmax of scale · q · k over each row's keys, summed by column and by diagonal.
+    const vertical = new Float64Array(n);
+    const slash = new Float64Array(2 * n);
+    lasts.forEach((last, r) => {
+      const x = Array.from({ length: last + 1 }, (_, j) => {
+        let dot = 0;
+        for (let c = 0; c < dp; c++) dot += (wv.f32[Q + r * dp + c] as number) * key(wv, j, c);
+        return scale * dot;
+      });
+      const m = Math.max(...x);
+      const total = x.reduce((a, v) => a + Math.exp(v - m), 0);
+      x.forEach((v, j) => {
+        vertical[j] = (vertical[j] as number) + Math.exp(v - m) / total;
+        slash[n + r - j] = (slash[n + r - j] as number) + Math.exp(v - m) / total;
+      });
+    });
+    for (const [k, v] of [
+      [wasm, wv],
+      [ts, tv],
+    ] as const) {
+      v.i32.set(lasts, LAST);
+      v.f32.fill(Number.NaN, OUT, OUT + rows * n);
+      v.f64.fill(0, VERTICAL, VERTICAL + n);
+      v.f64.fill(0, SLASH, SLASH + 2 * n);
+      k.configure(dp);
+      for (let t = 0; t < tiles; t++) {
+        const k0 = t * TILE;
+        k.probeTile(SCR, Q, rows, KT + t * TILE * dp, Math.min(TILE, n - k0), LAST, k0, OUT + k0, n, scale, STATS + 2 * t, 2 * tiles);
+      }
+      lasts.forEach((last, r) => {
+        if (last >= 0) k.probeTileSums(OUT + r * n, last + 1, STATS + r * 2 * tiles, VERTICAL, slashBase + r);
+      });
+      // A row with no key in a tile: maximum −Infinity, sum 0, and its output untouched.
+      expect([v.f32[STATS + 3 * 2 * tiles + 2], v.f32[STATS + 3 * 2 * tiles + 3]]).toEqual([Number.NEGATIVE_INFINITY, 0]);
+      expect(v.f32[OUT + 3 * n + 1]).toBeNaN();
+      for (let t = 0; t < tiles; t++) expect(v.f32[STATS + 4 * 2 * tiles + 2 * t]).toBe(Number.NEGATIVE_INFINITY);
+      for (let j = 0; j < n; j++) expect(Math.abs((v.f64[VERTICAL + j] as number) - (vertical[j] as number))).toBeLessThan(2e-6);
+      for (let i = 0; i < 2 * n; i++) expect(Math.abs((v.f64[SLASH + i] as number) - (slash[i] as number))).toBeLessThan(2e-6);
+    }
+  });
+
   it('softmaxRow and colMax agree', () => {
     const { wasm, ts, wv, tv } = pair(variant);
     fillRandom([wv, tv], Q, 200, 9);

@@ -262,9 +262,24 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
   const last = i32[task + 6] as number;
   const vertical = i32[task + 7] as number;
   const slash = i32[task + 8] as number;
+  const stats = i32[task + 9] as number;
   let maxLast = -1;
   for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
   const nEff = Math.min(n, maxLast + 1);
+  if (softmax && vertical >= 0) {
+    // Only the sums are wanted: each tile's exponentials are taken in the tile (probeTile), then each row is scaled
+    // into its probabilities as it is added to the sums.
+    const statStride = 2 * Math.ceil(n / TILE);
+    for (let k0 = 0; k0 < nEff; k0 += TILE) {
+      const kt = kp + (k0 >> 6) * TILE * dp;
+      kern.probeTile(scr, q, rows, kt, Math.min(TILE, nEff - k0), last, k0, out + k0, outStride, scale, stats + 2 * (k0 >> 6), statStride);
+    }
+    for (let r = 0; r < rows; r++) {
+      const l = i32[last + r] as number;
+      if (l >= 0) kern.probeTileSums(out + r * outStride, l + 1, stats + r * statStride, vertical, slash + r);
+    }
+    return;
+  }
   for (let k0 = 0; k0 < nEff; k0 += TILE) {
     kern.scoreBlock(scr, q, rows, kp + (k0 >> 6) * TILE * dp, Math.min(TILE, nEff - k0), out + k0, outStride, scale);
   }
@@ -274,7 +289,6 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
     if (softmax) {
       if (l >= 0) kern.softmaxRow(row, l + 1);
       f32.fill(0, row + l + 1, row + n);
-      if (vertical >= 0 && l >= 0) kern.probeSums(row, l + 1, vertical, slash + r);
     } else f32.fill(NEG_INF, row + l + 1, row + n);
   }
 }

@@ -67,6 +67,9 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
   const chunks = Math.ceil(rowsPerHead / TILE);
   // Probe sums in float64: f32 index at (even) is f64 index at / 2.
   const sumsAt = job.sums ? layout.alloc(2 * heads * (keys + job.sums.slashLength)) : -1;
+  // Per row, each key tile's maximum and sum of exponentials (the tasks that make sums).
+  const statStride = 2 * Math.ceil(keys / TILE);
+  const stats = job.sums ? layout.alloc(heads * rowsPerHead * statStride) : -1;
   const taskTable = layout.alloc(heads * chunks * SCORES_TASK_INTS);
   const scratch = exec.reserveScratch(layout, dp);
   exec.memory.ensure(layout.top);
@@ -90,7 +93,7 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
     for (let c = 0; c < chunks; c++) {
       const r0 = c * TILE;
       const row = h * rowsPerHead + r0;
-      const sums = job.sums ? [verticalAt + h * keys, slashAt + job.sums.slashIndex(h) + r0] : [-1, 0];
+      const sums = job.sums ? [verticalAt + h * keys, slashAt + job.sums.slashIndex(h) + r0, stats + row * statStride] : [-1, 0, -1];
       i32.set([q + row * dp, Math.min(TILE, rowsPerHead - r0), k + g * kStride, keys, out + row * keys, keys, last + row, ...sums], t);
       t += SCORES_TASK_INTS;
     }
