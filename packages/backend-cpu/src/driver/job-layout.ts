@@ -68,8 +68,9 @@ export const SOURCE_INTS = 3;
  * stride dp), keys [0, n) of the packed K at kp, output rows at out with stride outStride, per-row last kept key at
  * i32 `last` (-1 = none). FLAGS & 1: softmax each row over [0, last] and zero the rest; otherwise the rest is
  * -Infinity. Then `vertical` (f64 index, -1: none) and `slash`: each softmaxed row r is added to the probe sums,
- * vertical[j] and slash[slash + r − j] (the task must hold all of its head's rows). With the sums, only they are
- * the result: the output rows hold each tile's exp(x − m) and `stats` (f32, 2·⌈n / 64⌉ per row) each tile's (m, l).
+ * vertical[j] and slash[slash + r − j]: such a task holds all of its head's rows (any count, in chunks of 64), and
+ * only the sums are its result: its output rows (up to 64, reused by every chunk) hold each tile's exp(x − m) and
+ * `stats` (f32, 2·⌈n / 64⌉ per output row) each tile's (m, l).
  */
 export const SCORES_TASK_INTS = 10;
 export const FLAG_SOFTMAX = 1;

@@ -263,23 +263,13 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
   const vertical = i32[task + 7] as number;
   const slash = i32[task + 8] as number;
   const stats = i32[task + 9] as number;
+  if (vertical >= 0) {
+    probeSumsTask(kern, i32, { q, rows, kp, n, out, outStride, last, vertical, slash, stats, scale, scr, dp });
+    return;
+  }
   let maxLast = -1;
   for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
   const nEff = Math.min(n, maxLast + 1);
-  if (softmax && vertical >= 0) {
-    // Only the sums are wanted: each tile's exponentials are taken in the tile (probeTile), then each row is scaled
-    // into its probabilities as it is added to the sums.
-    const statStride = 2 * Math.ceil(n / TILE);
-    for (let k0 = 0; k0 < nEff; k0 += TILE) {
-      const kt = kp + (k0 >> 6) * TILE * dp;
-      kern.probeTile(scr, q, rows, kt, Math.min(TILE, nEff - k0), last, k0, out + k0, outStride, scale, stats + 2 * (k0 >> 6), statStride);
-    }
-    for (let r = 0; r < rows; r++) {
-      const l = i32[last + r] as number;
-      if (l >= 0) kern.probeTileSums(out + r * outStride, l + 1, stats + r * statStride, vertical, slash + r);
-    }
-    return;
-  }
   for (let k0 = 0; k0 < nEff; k0 += TILE) {
     kern.scoreBlock(scr, q, rows, kp + (k0 >> 6) * TILE * dp, Math.min(TILE, nEff - k0), out + k0, outStride, scale);
   }
@@ -290,6 +280,50 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
       if (l >= 0) kern.softmaxRow(row, l + 1);
       f32.fill(0, row + l + 1, row + n);
     } else f32.fill(NEG_INF, row + l + 1, row + n);
+  }
+}
+
+interface ProbeSumsTask {
+  readonly q: number;
+  readonly rows: number;
+  readonly kp: number;
+  readonly n: number;
+  readonly out: number;
+  readonly outStride: number;
+  readonly last: number;
+  readonly vertical: number;
+  readonly slash: number;
+  readonly stats: number;
+  readonly scale: number;
+  readonly scr: number;
+  readonly dp: number;
+}
+
+/**
+ * A SCORES task that makes probe sums: all rows of one head, in chunks of 64. Only the sums are wanted, so no row is
+ * softmaxed on its own: each tile's exponentials are taken in the tile (probeTile), then each row is scaled into its
+ * probabilities as it is added to the sums (probeTileSums).
+ */
+function probeSumsTask(kern: Kernels, i32: Int32Array, t: ProbeSumsTask): void {
+  const statStride = 2 * Math.ceil(t.n / TILE);
+  for (let c0 = 0; c0 < t.rows; c0 += TILE) {
+    const rows = Math.min(TILE, t.rows - c0);
+    const last = t.last + c0;
+    let maxLast = -1;
+    for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
+    const nEff = Math.min(t.n, maxLast + 1);
+    // Every chunk reuses the task's 64 output rows and their tile statistics.
+    const out = t.out;
+    const stats = t.stats;
+    for (let k0 = 0; k0 < nEff; k0 += TILE) {
+      const kt = t.kp + (k0 >> 6) * TILE * t.dp;
+      const n = Math.min(TILE, nEff - k0);
+      kern.probeTile(t.scr, t.q + c0 * t.dp, rows, kt, n, last, k0, out + k0, t.outStride, t.scale, stats + 2 * (k0 >> 6), statStride);
+    }
+    for (let r = 0; r < rows; r++) {
+      const l = i32[last + r] as number;
+      if (l >= 0) kern.probeTileSums(out + r * t.outStride, l + 1, stats + r * statStride, t.vertical, t.slash + c0 + r);
+    }
   }
 }
 

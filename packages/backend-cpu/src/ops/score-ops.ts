@@ -10,7 +10,6 @@ import {
   resolvePooledScoresCall,
   type ScoreInput,
   type ScoreRows,
-  sumProbeRows,
 } from '@sparseland/core/kit';
 import { FLAG_SOFTMAX, H, HEADER_INTS, OP_SCORES, SCORES_TASK_INTS } from '../driver/job-layout.js';
 import type { Executor } from '../executor.js';
@@ -62,14 +61,17 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
   const q = layout.alloc(heads * rowsPerHead * dp, 4 * dp + 64);
   const kStride = packedFloats(keys, dp);
   const k = layout.alloc(kvHeads * kStride);
-  const out = layout.alloc(heads * rowsPerHead * keys);
+  // A task is up to 64 rows of one head; a task that makes probe sums holds all of its head's rows (its sums are
+  // its own), in chunks of 64 that reuse its output rows: only the sums are its result.
+  const chunks = job.sums ? 1 : Math.ceil(rowsPerHead / TILE);
+  const outRows = job.sums ? Math.min(TILE, rowsPerHead) : rowsPerHead;
+  const out = layout.alloc(heads * outRows * keys);
   const last = layout.alloc(heads * rowsPerHead);
-  const chunks = Math.ceil(rowsPerHead / TILE);
   // Probe sums in float64: f32 index at (even) is f64 index at / 2.
   const sumsAt = job.sums ? layout.alloc(2 * heads * (keys + job.sums.slashLength)) : -1;
-  // Per row, each key tile's maximum and sum of exponentials (the tasks that make sums).
+  // Per output row, each key tile's maximum and sum of exponentials (the tasks that make sums).
   const statStride = 2 * Math.ceil(keys / TILE);
-  const stats = job.sums ? layout.alloc(heads * rowsPerHead * statStride) : -1;
+  const stats = job.sums ? layout.alloc(heads * outRows * statStride) : -1;
   const taskTable = layout.alloc(heads * chunks * SCORES_TASK_INTS);
   const scratch = exec.reserveScratch(layout, dp);
   exec.memory.ensure(layout.top);
@@ -93,8 +95,10 @@ async function runScores<T>(exec: Executor, job: ScoresJob, collect: Collect<T>)
     for (let c = 0; c < chunks; c++) {
       const r0 = c * TILE;
       const row = h * rowsPerHead + r0;
-      const sums = job.sums ? [verticalAt + h * keys, slashAt + job.sums.slashIndex(h) + r0, stats + row * statStride] : [-1, 0, -1];
-      i32.set([q + row * dp, Math.min(TILE, rowsPerHead - r0), k + g * kStride, keys, out + row * keys, keys, last + row, ...sums], t);
+      const outRow = h * outRows + r0;
+      const sums = job.sums ? [verticalAt + h * keys, slashAt + job.sums.slashIndex(h) + r0, stats + outRow * statStride] : [-1, 0, -1];
+      const rows = job.sums ? rowsPerHead : Math.min(TILE, rowsPerHead - r0);
+      i32.set([q + row * dp, rows, k + g * kStride, keys, out + outRow * keys, keys, last + row, ...sums], t);
       t += SCORES_TASK_INTS;
     }
   }
@@ -153,17 +157,13 @@ export async function lastQueriesAttention(exec: Executor, input: ScoreInput, op
 }
 
 /**
- * Backend.lastQueriesSums: the same probe, summed by column and diagonal. Up to 64 rows (one task per head) the
- * threads add each row to its head's sums as they finish it; more rows are summed here, from the probe in place.
+ * Backend.lastQueriesSums: the same probe, summed by column and diagonal by the threads (one task per head, its rows
+ * in chunks of 64), each row added to its head's sums as its chunk is done; only the sums are copied out.
  */
 export async function lastQueriesSums(exec: Executor, input: ScoreInput, options: LastQueriesOptions): Promise<ProbeSums> {
   const call = resolveLastQueriesCall(input, options);
   const { shape, count, rowStart } = call;
   const { heads, kvLength } = shape;
-  if (count > TILE) {
-    const job = lastQueriesJob(input, call);
-    return exec.exclusive(() => runScores(exec, job, { read: (f32, at) => sumProbeRows(f32, at, call) }));
-  }
   const { slashOrigin, slashLength, rowBase } = probeSumsLayout(call);
   const job: ScoresJob = { ...lastQueriesJob(input, call), sums: { slashLength, slashIndex: (h) => h * slashLength + rowBase } };
   const vertical = PendingResult.doubles(heads * kvLength);
