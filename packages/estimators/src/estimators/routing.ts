@@ -167,8 +167,8 @@ function fitCount(shape: { qLength: number; kvLength: number }, clusters: number
 }
 
 /**
- * Spherical k-means per query head on a seeded sample of the head's unit queries and keys (its kv head's), every
- * head in the same backend call per iteration: returns [heads][clusters][dim] unit centroids.
+ * Spherical k-means per query head on a seeded sample of the head's unit queries and keys (its kv head's), each half
+ * of the heads in one backend call per iteration: returns [heads][clusters][dim] unit centroids.
  */
 async function fitCentroids(
   ctx: EstimatorContext,
@@ -196,14 +196,43 @@ async function fitCentroids(
       centroids.set(sample.subarray(from, from + dim), (h * clusters + c) * dim);
     }
   }
-  const samples: HeadTensor = { data: sample, heads, length: count, dim };
-  const centroidTensor: HeadTensor = { data: centroids, heads, length: clusters, dim };
+  // Each head's k-means is its own, so the heads run in two halves, each half's iterations one after another: while
+  // the backend finds one half's nearest centroids, this thread updates the other half's (the same centroids as one
+  // loop over all heads).
+  const half = Math.ceil(heads / 2);
+  const halves = heads > 1 ? [0, half, heads] : [0, heads];
+  const runs: Promise<void>[] = [];
+  for (let i = 0; i + 1 < halves.length; i++) {
+    runs.push(
+      lloydSteps(ctx, sample, centroids, halves[i] as number, halves[i + 1] as number, { count, clusters, dim }, params.iterations),
+    );
+  }
+  await Promise.all(runs);
+  return { data: centroids, heads, length: clusters, dim };
+}
+
+/**
+ * `iterations` Lloyd steps of spherical k-means for heads [h0, h1): each sample (count per head at `sample`) joins
+ * its nearest centroid (the first on ties: the backend's row maximum, each head against its own centroids), and each
+ * centroid with members becomes their normalised sum, in place in `centroids`.
+ */
+async function lloydSteps(
+  ctx: EstimatorContext,
+  sample: Float32Array,
+  centroids: Float32Array,
+  h0: number,
+  h1: number,
+  sizes: { count: number; clusters: number; dim: number },
+  iterations: number,
+): Promise<void> {
+  const { count, clusters, dim } = sizes;
+  const heads = h1 - h0;
+  const samples: HeadTensor = { data: sample.subarray(h0 * count * dim, h1 * count * dim), heads, length: count, dim };
+  const own: HeadTensor = { data: centroids.subarray(h0 * clusters * dim, h1 * clusters * dim), heads, length: clusters, dim };
   const sums = new Float64Array(clusters * dim);
   const counts = new Int32Array(clusters);
-  for (let it = 0; it < params.iterations; it++) {
-    // Nearest centroid of each sample (the first on ties): the backend's row maximum, query head h against its own
-    // centroids (as many "kv heads" as heads).
-    const nearest = (await rowReductions(ctx, samples, centroidTensor, { max: true })).max;
+  for (let it = 0; it < iterations; it++) {
+    const nearest = (await rowReductions(ctx, samples, own, { max: true })).max;
     if (!nearest) throw new Error('routing: the backend returned no row maxima');
     for (let h = 0; h < heads; h++) {
       sums.fill(0);
@@ -211,7 +240,7 @@ async function fitCentroids(
       for (let s = 0; s < count; s++) {
         const best = Math.max(0, nearest.indices[h * count + s] as number);
         counts[best] = (counts[best] as number) + 1;
-        addRow(sums, best * dim, sample, (h * count + s) * dim, dim);
+        addRow(sums, best * dim, samples.data, (h * count + s) * dim, dim);
       }
       for (let c = 0; c < clusters; c++) {
         if (counts[c] === 0) continue;
@@ -219,12 +248,11 @@ async function fitCentroids(
         for (let d = 0; d < dim; d++) norm += (sums[c * dim + d] as number) ** 2;
         const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
         const at = (h * clusters + c) * dim;
-        for (let d = 0; d < dim; d++) centroids[at + d] = (sums[c * dim + d] as number) * inv;
+        for (let d = 0; d < dim; d++) own.data[at + d] = (sums[c * dim + d] as number) * inv;
       }
     }
     ctx.cost.add(addFlops(heads * count * dim), 'estimate');
   }
-  return centroidTensor;
 }
 
 /** sums[to, to + dim) += src[from, from + dim), four lanes per step (the k-means update's inner loop). */
