@@ -542,6 +542,7 @@ export function estimatorOpCases(): BackendCase[] {
       [1, true],
       [16, true],
       [16, false],
+      [70, false],
       [1000, true],
     ] as const) {
       cases.push({
