@@ -408,6 +408,7 @@ const LOG2E: f32 = 1.44269504088896341;
 
 // One row of probabilities in place, p = exp(s − ref) = 2^((s − ref)·log2 e), for n8 scores at s; their sum. The
 // difference is taken first (exact when s is near ref), so large logits lose no accuracy to a rounded ref·log2 e.
+// (probeTile has the same loop writing elsewhere: one loop for both cost the in-place case an add per step.)
 @inline function expRowSum(s: usize, n8: i32, ref: f32): v128 {
   const end: usize = s + bp(n8);
   const l2e = f32x4.splat(LOG2E);
@@ -792,17 +793,22 @@ export function probeTile(
  * Adds one probe row that probeTile left to its head's probe sums, in float64 as core's sumProbeRows does: n = the
  * row's last key + 1, its tiles' (m, l) at stats + 2t. With M the largest m and L = Σ l · exp(m − M), each tile's e
  * are scaled by exp(m − M) / L, so p[j] is the row's softmax; vertical[j] += p[j], slash[s − j] += p[j] (vertical
- * and s are f64 element indices).
+ * and s are f64 element indices). Each tile's m is replaced by its weight exp(m − M) (taken once per tile).
  */
 export function probeTileSums(row: i32, n: i32, stats: i32, vertical: i32, s: i32): void {
   const tiles = (n + TILE - 1) / TILE;
   let mMax: f32 = NEG_INF;
   for (let t = 0; t < tiles; t++) mMax = max(mMax, load<f32>(bp(stats + 2 * t)));
   let total: f32 = 0;
-  for (let t = 0; t < tiles; t++) total += load<f32>(bp(stats + 2 * t), 4) * scalarExp(load<f32>(bp(stats + 2 * t)) - mMax);
+  for (let t = 0; t < tiles; t++) {
+    const at: usize = bp(stats + 2 * t);
+    const weight = scalarExp(load<f32>(at) - mMax);
+    store<f32>(at, weight);
+    total += load<f32>(at, 4) * weight;
+  }
   const inv: f32 = 1 / total;
   for (let t = 0; t < tiles; t++) {
-    const c = f32x4.splat(scalarExp(load<f32>(bp(stats + 2 * t)) - mMax) * inv);
+    const c = f32x4.splat(load<f32>(bp(stats + 2 * t)) * inv);
     const j0 = t * TILE;
     const end = min(n, j0 + TILE);
     const end4 = j0 + ((end - j0) & ~3);

@@ -37,7 +37,7 @@ export interface Kernels extends ScoreKernels {
   ): void;
   /**
    * One probeTile row (n keys, its tiles' (m, l) at stats) as probabilities added to the float64 sums: vertical[j]
-   * += p[j], slash[s − j] += p[j]; vertical and s index f64 elements.
+   * += p[j], slash[s − j] += p[j]; vertical and s index f64 elements. Each tile's m is replaced by exp(m − M).
    */
   probeTileSums(row: number, n: number, stats: number, vertical: number, s: number): void;
   softmaxRow(row: number, count: number): void;

@@ -321,9 +321,12 @@ export function createTsKernels(views: MemoryViews): Kernels {
       let mMax = Number.NEGATIVE_INFINITY;
       for (let t = 0; t < tiles; t++) mMax = Math.max(mMax, f[stats + 2 * t] as number);
       let total = 0;
-      for (let t = 0; t < tiles; t++) total += (f[stats + 2 * t + 1] as number) * Math.exp((f[stats + 2 * t] as number) - mMax);
       for (let t = 0; t < tiles; t++) {
-        const c = Math.fround(Math.exp((f[stats + 2 * t] as number) - mMax) / total);
+        f[stats + 2 * t] = Math.exp((f[stats + 2 * t] as number) - mMax);
+        total += (f[stats + 2 * t + 1] as number) * (f[stats + 2 * t] as number);
+      }
+      for (let t = 0; t < tiles; t++) {
+        const c = Math.fround((f[stats + 2 * t] as number) / total);
         for (let j = t * TILE; j < Math.min(n, (t + 1) * TILE); j++) {
           const p = Math.fround((f[row + j] as number) * c);
           d[vertical + j] = (d[vertical + j] as number) + p;

@@ -313,16 +313,14 @@ function probeSumsTask(kern: Kernels, i32: Int32Array, t: ProbeSumsTask): void {
     for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
     const nEff = Math.min(t.n, maxLast + 1);
     // Every chunk reuses the task's 64 output rows and their tile statistics.
-    const out = t.out;
-    const stats = t.stats;
     for (let k0 = 0; k0 < nEff; k0 += TILE) {
       const kt = t.kp + (k0 >> 6) * TILE * t.dp;
       const n = Math.min(TILE, nEff - k0);
-      kern.probeTile(t.scr, t.q + c0 * t.dp, rows, kt, n, last, k0, out + k0, t.outStride, t.scale, stats + 2 * (k0 >> 6), statStride);
+      kern.probeTile(t.scr, t.q + c0 * t.dp, rows, kt, n, last, k0, t.out + k0, t.outStride, t.scale, t.stats + 2 * (k0 >> 6), statStride);
     }
     for (let r = 0; r < rows; r++) {
       const l = i32[last + r] as number;
-      if (l >= 0) kern.probeTileSums(out + r * t.outStride, l + 1, stats + r * statStride, t.vertical, t.slash + c0 + r);
+      if (l >= 0) kern.probeTileSums(t.out + r * t.outStride, l + 1, t.stats + r * statStride, t.vertical, t.slash + c0 + r);
     }
   }
 }
