@@ -267,9 +267,7 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
     probeSumsTask(kern, i32, { q, rows, kp, n, out, outStride, last, vertical, slash, stats, scale, scr, dp });
     return;
   }
-  let maxLast = -1;
-  for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
-  const nEff = Math.min(n, maxLast + 1);
+  const nEff = keysSeen(i32, last, rows, n);
   for (let k0 = 0; k0 < nEff; k0 += TILE) {
     kern.scoreBlock(scr, q, rows, kp + (k0 >> 6) * TILE * dp, Math.min(TILE, nEff - k0), out + k0, outStride, scale);
   }
@@ -281,6 +279,13 @@ function scoresTask(kern: Kernels, views: MemoryViews, job: number, t: number, s
       f32.fill(0, row + l + 1, row + n);
     } else f32.fill(NEG_INF, row + l + 1, row + n);
   }
+}
+
+/** Keys [0, result) that some of `rows` rows may see: one past the largest last key (i32 per row at `last`), at most n. */
+function keysSeen(i32: Int32Array, last: number, rows: number, n: number): number {
+  let maxLast = -1;
+  for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
+  return Math.min(n, maxLast + 1);
 }
 
 interface ProbeSumsTask {
@@ -309,9 +314,7 @@ function probeSumsTask(kern: Kernels, i32: Int32Array, t: ProbeSumsTask): void {
   for (let c0 = 0; c0 < t.rows; c0 += TILE) {
     const rows = Math.min(TILE, t.rows - c0);
     const last = t.last + c0;
-    let maxLast = -1;
-    for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
-    const nEff = Math.min(t.n, maxLast + 1);
+    const nEff = keysSeen(i32, last, rows, t.n);
     // Every chunk reuses the task's 64 output rows and their tile statistics.
     for (let k0 = 0; k0 < nEff; k0 += TILE) {
       const kt = t.kp + (k0 >> 6) * TILE * t.dp;
@@ -329,9 +332,7 @@ function quantRowsTask(kern: Kernels, views: MemoryViews, job: number, t: number
   const i32 = views.i32;
   const task = (i32[job + H.TASK_TABLE] as number) + t * QUANT_TASK_INTS;
   const { qi, rows, ki, n, stride, rowScale, keyScale, out, outStride, last, rowBias } = readQuantTask(i32, task);
-  let maxLast = -1;
-  for (let r = 0; r < rows; r++) maxLast = Math.max(maxLast, i32[last + r] as number);
-  const nEff = Math.min(n, maxLast + 1);
+  const nEff = keysSeen(i32, last, rows, n);
   if (nEff > 0) kern.quantScores(qi, rows, ki, nEff, stride, rowScale, keyScale, out, outStride);
   const f32 = views.f32;
   for (let r = 0; r < rows; r++) {
@@ -357,9 +358,7 @@ function quantPoolTask(kern: Kernels, views: MemoryViews, job: number, t: number
   f32.fill(NEG_INF, out, out + kBlocks);
   for (let r0 = 0; r0 < rows; r0 += TILE) {
     const rc = Math.min(TILE, rows - r0);
-    let maxLast = -1;
-    for (let r = 0; r < rc; r++) maxLast = Math.max(maxLast, i32[last + r0 + r] as number);
-    const nEff = Math.min(n, maxLast + 1);
+    const nEff = keysSeen(i32, last + r0, rc, n);
     if (rowBias >= 0) {
       // Biased: one fused kernel per 64-key tile gives each key's max over the rows (K stored in groups of 8 keys
       // with channel pairs interleaved, see quantBiasColMaxT); keys are tile-relative in the kernel, so the rows'

@@ -43,7 +43,7 @@ export function headHalves(input: EstimatorInput): HeadLane[] {
 }
 
 /** Heads [start, end) of t as a view (subarray) of its data. */
-function headsView(t: HeadTensor, start: number, end: number): HeadTensor {
+export function headsView(t: HeadTensor, start: number, end: number): HeadTensor {
   const stride = t.length * t.dim;
   return { data: t.data.subarray(start * stride, end * stride), heads: end - start, length: t.length, dim: t.dim };
 }

@@ -5,6 +5,7 @@ import { rowReductions, topKeys } from '../common/backend-ops.js';
 import { addFlops, dotFlops } from '../common/flops.js';
 import { mixSeed } from '../common/lsh.js';
 import { buildSparseMask } from '../common/mask-builder.js';
+import { headsView } from '../common/sub-input.js';
 import { PAPERS } from '../papers.js';
 import { withRettention } from '../rettention/with-rettention.js';
 
@@ -199,36 +200,22 @@ async function fitCentroids(
   // Each head's k-means is its own, so the heads run in two halves, each half's iterations one after another: while
   // the backend finds one half's nearest centroids, this thread updates the other half's (the same centroids as one
   // loop over all heads).
+  const samples: HeadTensor = { data: sample, heads, length: count, dim };
+  const all: HeadTensor = { data: centroids, heads, length: clusters, dim };
+  const steps = (h0: number, h1: number) => lloydSteps(ctx, headsView(samples, h0, h1), headsView(all, h0, h1), params.iterations);
   const half = Math.ceil(heads / 2);
-  const halves = heads > 1 ? [0, half, heads] : [0, heads];
-  const runs: Promise<void>[] = [];
-  for (let i = 0; i + 1 < halves.length; i++) {
-    runs.push(
-      lloydSteps(ctx, sample, centroids, halves[i] as number, halves[i + 1] as number, { count, clusters, dim }, params.iterations),
-    );
-  }
-  await Promise.all(runs);
-  return { data: centroids, heads, length: clusters, dim };
+  await Promise.all(half < heads ? [steps(0, half), steps(half, heads)] : [steps(0, heads)]);
+  return all;
 }
 
 /**
- * `iterations` Lloyd steps of spherical k-means for heads [h0, h1): each sample (count per head at `sample`) joins
- * its nearest centroid (the first on ties: the backend's row maximum, each head against its own centroids), and each
- * centroid with members becomes their normalised sum, in place in `centroids`.
+ * `iterations` Lloyd steps of spherical k-means, head by head of `samples` and `own` (views of some heads): each
+ * sample joins its nearest centroid (the first on ties: the backend's row maximum, each head against its own
+ * centroids), and each centroid with members becomes their normalised sum, in place in `own`.
  */
-async function lloydSteps(
-  ctx: EstimatorContext,
-  sample: Float32Array,
-  centroids: Float32Array,
-  h0: number,
-  h1: number,
-  sizes: { count: number; clusters: number; dim: number },
-  iterations: number,
-): Promise<void> {
-  const { count, clusters, dim } = sizes;
-  const heads = h1 - h0;
-  const samples: HeadTensor = { data: sample.subarray(h0 * count * dim, h1 * count * dim), heads, length: count, dim };
-  const own: HeadTensor = { data: centroids.subarray(h0 * clusters * dim, h1 * clusters * dim), heads, length: clusters, dim };
+async function lloydSteps(ctx: EstimatorContext, samples: HeadTensor, own: HeadTensor, iterations: number): Promise<void> {
+  const { heads, length: count, dim } = samples;
+  const clusters = own.length;
   const sums = new Float64Array(clusters * dim);
   const counts = new Int32Array(clusters);
   for (let it = 0; it < iterations; it++) {
